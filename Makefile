@@ -1,0 +1,40 @@
+# Every set-up step the project needs lives here: `make test` and `make demo` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ANVIL := .tools/node_modules/.bin/anvil
+STAMP := $(VENV)/.installed
+
+.PHONY: install tools test lint demo contracts clean
+
+install: $(STAMP) tools
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+tools: $(ANVIL)
+
+$(ANVIL): .tools/package.json .tools/package-lock.json
+	cd .tools && npm ci --no-audit --no-fund
+	touch $(ANVIL)
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m contracts.compile --check
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+demo: install
+	$(BIN)/rebalancer demo
+
+contracts: install
+	$(BIN)/python -m contracts.compile
+
+clean:
+	-$(BIN)/rebalancer sandbox down
+	rm -rf $(VENV) .tools/node_modules .pytest_cache .ruff_cache
