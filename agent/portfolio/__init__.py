@@ -1,0 +1,1 @@
+"""Reading balances (one Multicall3 call per chain) and valuing them in USD from on-chain quotes."""

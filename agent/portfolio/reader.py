@@ -1,0 +1,133 @@
+"""Read the wallet on every chain: one Multicall3 ``aggregate3`` eth_call per chain, chains in parallel.
+
+The aggregate3 batch carries the block number, the native balance, every token and vault balance, each
+vault's share price and each token's USD quote, so the whole chain is read at one block in one call. The
+first read of a chain also checks its chain id and that every configured contract has code — in the same
+JSON-RPC batch, so a status cycle costs one HTTP request per chain.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from web3 import Web3
+
+from agent.abicall import AGGREGATE3, BALANCE_OF, CONVERT_TO_ASSETS, GET_BLOCK_NUMBER, GET_ETH_BALANCE, Fn
+from agent.chains import ChainConfig
+from agent.config import safe_error
+from agent.errors import AgentError, SafetyHalt
+from agent.portfolio.models import ChainSnapshot, Holding, Snapshot
+from agent.portfolio.valuation import PriceCall, decode_prices, plan_price_calls
+from agent.rpc import ChainRpc
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SubCall:
+    target: str
+    fn: Fn
+    args: tuple[Any, ...]
+    key: tuple[str, str]  # (kind, name): how the result is used
+
+
+def plan_calls(chain: ChainConfig, wallet: str) -> tuple[list[SubCall], list[PriceCall]]:
+    """Every sub-call of one chain's aggregate3, in a fixed order."""
+    mc = chain.multicall3
+    calls = [SubCall(mc, GET_BLOCK_NUMBER, (), ("block", "")), SubCall(mc, GET_ETH_BALANCE, (wallet,), ("native", ""))]
+    calls += [SubCall(t.address, BALANCE_OF, (wallet,), ("token", t.symbol)) for t in chain.tokens]
+    for v in chain.vaults:
+        calls.append(SubCall(v.address, BALANCE_OF, (wallet,), ("vault", v.name)))
+        calls.append(SubCall(v.address, CONVERT_TO_ASSETS, (10**v.decimals,), ("share_price", v.name)))
+    price_calls = plan_price_calls(chain)
+    calls += [SubCall(p.target, p.fn, p.args, ("price", p.symbol)) for p in price_calls]
+    return calls, price_calls
+
+
+def _decode(results: list[tuple[bool, bytes]], calls: list[SubCall]) -> dict[tuple[str, str], tuple[Any, ...] | None]:
+    out: dict[tuple[str, str], tuple[Any, ...] | None] = {}
+    for call, (ok, data) in zip(calls, results, strict=True):
+        try:
+            out[call.key] = call.fn.decode(bytes(data)) if ok else None
+        except Exception:  # malformed return data (e.g. an EOA or a non-conforming contract)
+            out[call.key] = None
+    return out
+
+
+def build_snapshot(chain: ChainConfig, wallet: str, values: dict[tuple[str, str], Any],
+                   price_calls: list[PriceCall]) -> ChainSnapshot:
+    block_v = values.get(("block", ""))
+    if block_v is None:
+        raise SafetyHalt(f"chain {chain.name}: Multicall3 at {chain.multicall3} did not answer getBlockNumber()")
+    prices = decode_prices(chain, price_calls, values)
+    holdings: list[Holding] = []
+    native = values.get(("native", ""))
+    wrapped = chain.token(chain.wrapped_native)
+    holdings.append(Holding(chain=chain.name, symbol=chain.native_symbol, asset=chain.native_symbol, kind="native",
+                            address=None, decimals=chain.native_decimals, balance_raw=native[0] if native else 0,
+                            price=prices.get(wrapped.symbol)))
+    for t in chain.tokens:
+        bal = values.get(("token", t.symbol))
+        holdings.append(Holding(chain=chain.name, symbol=t.symbol, asset=t.asset_symbol, kind="token",
+                                address=t.address, decimals=t.decimals, balance_raw=bal[0] if bal else 0,
+                                price=prices.get(t.symbol)))
+    for v in chain.vaults:
+        shares = values.get(("vault", v.name))
+        per_share = values.get(("share_price", v.name))
+        under = chain.token(v.asset)
+        shares_raw = shares[0] if shares else 0
+        under_raw = shares_raw * per_share[0] // 10**v.decimals if per_share else None
+        holdings.append(Holding(chain=chain.name, symbol=v.name, asset=under.asset_symbol, kind="vault",
+                                address=v.address, decimals=v.decimals, balance_raw=shares_raw,
+                                underlying_symbol=under.symbol, underlying_raw=under_raw,
+                                underlying_decimals=under.decimals,
+                                price=prices.get(under.symbol) if under_raw is not None else None))
+    return ChainSnapshot(chain=chain.name, chain_id=chain.chain_id, available=True, block=block_v[0],
+                         holdings=tuple(holdings), prices=prices)
+
+
+def fetch_chain(rpc: ChainRpc, wallet: str) -> ChainSnapshot:
+    """Read one chain. Identity checks ride in the same JSON-RPC batch the first time."""
+    chain = rpc.chain
+    calls, price_calls = plan_calls(chain, wallet)
+    payload = AGGREGATE3.encode([(c.target, True, c.fn.encode(*c.args)) for c in calls])
+    contracts = chain.contract_addresses()
+
+    def _read(w3: Web3) -> list[Any]:
+        with w3.batch_requests() as batch:
+            if not rpc.verified:
+                batch.add(w3.eth._chain_id())
+                for addr in contracts.values():
+                    batch.add(w3.eth.get_code(addr))
+            batch.add(w3.eth.call({"to": chain.multicall3, "data": payload}, "latest"))
+            return list(batch.execute())
+
+    responses = rpc.read(_read, what="aggregate3")
+    if not rpc.verified:
+        rpc.check_identity(int(responses[0]), dict(zip(contracts, responses[1:-1], strict=True)))
+    (results,) = AGGREGATE3.decode(bytes(responses[-1]))
+    return build_snapshot(chain, wallet, _decode(results, calls), price_calls)
+
+
+def _read_or_report(rpc: ChainRpc, wallet: str) -> ChainSnapshot:
+    try:
+        return fetch_chain(rpc, wallet)
+    except SafetyHalt:
+        raise
+    except AgentError as exc:
+        log.warning("chain %s unavailable: %s", rpc.chain.name, exc)
+        return ChainSnapshot(chain=rpc.chain.name, chain_id=rpc.chain.chain_id, available=False, error=str(exc))
+    except Exception as exc:  # an adapter error we did not foresee: report it, keep the other chains
+        log.warning("chain %s unavailable: %s", rpc.chain.name, safe_error(exc))
+        return ChainSnapshot(chain=rpc.chain.name, chain_id=rpc.chain.chain_id, available=False,
+                             error=safe_error(exc))
+
+
+def fetch_snapshot(rpcs: list[ChainRpc], wallet: str) -> Snapshot:
+    """Read every chain in parallel; an unreachable chain is reported, the others still read."""
+    with ThreadPoolExecutor(max_workers=max(1, len(rpcs))) as pool:
+        chains = list(pool.map(lambda r: _read_or_report(r, wallet), rpcs))
+    return Snapshot(wallet=wallet, chains=tuple(chains))
