@@ -1,0 +1,63 @@
+"""The ``rebalancer`` command line. Commands live in ``agent/commands/<name>.py``.
+
+Errors from the agent (``AgentError``) end the process with one clear line on stderr and a non-zero code;
+``--json`` output is one JSON document on stdout; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+import typer
+
+from agent.errors import AgentError, ConfigError, SafetyHalt
+
+COMMAND_MODULES = ("status", "sandbox", "bench", "quote", "journal", "plan", "run", "simulate", "demo", "backtest")
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  help="Keeps an on-chain portfolio at its target allocation across EVM chains.")
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"agent.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"agent.commands.{name}":
+                continue  # not built yet
+            raise
+        module.register(app)
+
+
+def setup_logging() -> None:
+    level = os.environ.get("LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(level=getattr(logging, level, logging.WARNING), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def exit_code_for(exc: AgentError) -> int:
+    if isinstance(exc, ConfigError):
+        return 2
+    if isinstance(exc, SafetyHalt):
+        return 3
+    return 1
+
+
+def main() -> None:
+    setup_logging()
+    _register_commands()
+    try:
+        app()
+    except AgentError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(exit_code_for(exc)) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()
