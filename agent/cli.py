@@ -21,6 +21,11 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_comp
                   help="Keeps an on-chain portfolio at its target allocation across EVM chains.")
 
 
+@app.callback()
+def _root() -> None:
+    """Keeps an on-chain portfolio at its target allocation across EVM chains."""
+
+
 def _register_commands() -> None:
     for name in COMMAND_MODULES:
         try:
