@@ -227,6 +227,7 @@ class LedgerTcpServer:
         self.drop_after_apdus: int | None = None
         self._count = 0
         self._listener = socket.create_server((host, port))
+        self._listener.settimeout(0.05)  # lets the accept loop notice close()
         self.host, self.port = self._listener.getsockname()[:2]
         self._conns: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
@@ -244,6 +245,8 @@ class LedgerTcpServer:
         while not self._closed.is_set():
             try:
                 conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             with self._guard:
@@ -277,12 +280,12 @@ class LedgerTcpServer:
 
     def close(self) -> None:
         self._closed.set()
+        self._accepter.join(timeout=5)
         self._listener.close()
         with self._guard:
             for conn in list(self._conns):
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-        self._accepter.join(timeout=5)
         for thread in self._threads:
             thread.join(timeout=5)
 
