@@ -1,0 +1,169 @@
+"""Compiled sandbox contracts: load their artifacts and deploy them.
+
+Artifacts are the JSON files written by ``contracts/compile.py`` into ``contracts/build/`` (committed,
+checked against their sources by ``python contracts/compile.py --check``). Nothing here compiles.
+
+``deploy`` sends from an account the node manages (eth-tester accounts, anvil's unlocked dev
+accounts, or any account web3's signing middleware can sign for) and waits for the receipt, so it
+works the same on the in-process EVM and on anvil over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import cache
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from pydantic import BaseModel, ConfigDict
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxParams, TxReceipt
+
+from agent import REPO_ROOT
+from agent.errors import ConfigError, ExecutionError
+
+logger = logging.getLogger(__name__)
+
+BUILD_DIR = REPO_ROOT / "contracts" / "build"
+#: Seconds to wait for a deployment receipt (anvil with automine answers at once).
+RECEIPT_TIMEOUT_S = 60.0
+
+
+class DeployFailed(ExecutionError):
+    """A deployment transaction reverted or created no contract."""
+
+
+class Artifact(BaseModel):
+    """One compiled contract, as written by contracts/compile.py."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    contract: str
+    abi: list[dict[str, Any]]
+    bytecode: bytes
+    #: Runtime code as compiled, without the immutables a constructor appends at deployment.
+    deployed_bytecode: bytes
+    #: ERC-5202 blueprint deploy code, for contracts that other contracts create from a blueprint.
+    blueprint_bytecode: bytes | None
+    storage_layout: dict[str, Any]
+    source_sha256: str
+    vyper_version: str
+    evm_version: str
+    optimize: str
+
+
+@cache
+def load_artifact(name: str) -> Artifact:
+    """Read contracts/build/<name>.json. The result is cached and shared: do not mutate its ABI."""
+    path = BUILD_DIR / f"{name}.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        known = sorted(p.stem for p in BUILD_DIR.glob("*.json"))
+        raise ConfigError(
+            f"no compiled contract {name!r} at {path} (known: {', '.join(known) or 'none'}); "
+            "run `python contracts/compile.py`"
+        ) from None
+    for key in ("bytecode", "deployed_bytecode", "blueprint_bytecode"):
+        if raw.get(key) is not None:
+            raw[key] = bytes(HexBytes(raw[key]))
+    return Artifact.model_validate(raw)
+
+
+def contract_at(w3: Web3, name: str, address: str) -> Contract:
+    """A web3 contract handle for the sandbox contract `name` deployed at `address`."""
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact(name).abi)
+
+
+def _send_and_confirm(w3: Web3, tx: TxParams, what: str) -> ChecksumAddress:
+    tx_hash = w3.eth.send_transaction(tx)
+    receipt: TxReceipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_S)
+    address = receipt.get("contractAddress")
+    if receipt["status"] != 1 or not address:
+        raise DeployFailed(f"deploying {what} failed: tx {tx_hash.to_0x_hex()} status {receipt['status']}")
+    logger.debug("deployed %s at %s (tx %s)", what, address, tx_hash.to_0x_hex())
+    return Web3.to_checksum_address(address)
+
+
+def deploy(w3: Web3, name: str, *args: Any, sender: str, value: int = 0) -> ChecksumAddress:
+    """Deploy contract `name` with constructor `args` from `sender`; returns its address."""
+    artifact = load_artifact(name)
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    tx = factory.constructor(*args).build_transaction(
+        {"from": Web3.to_checksum_address(sender), "value": value}
+    )
+    return _send_and_confirm(w3, tx, name)
+
+
+def deploy_blueprint(w3: Web3, name: str, *, sender: str) -> ChecksumAddress:
+    """Deploy `name` as an ERC-5202 blueprint (code that only create_from_blueprint can use)."""
+    artifact = load_artifact(name)
+    if artifact.blueprint_bytecode is None:
+        raise ConfigError(
+            f"{name} has no blueprint_bytecode; add it to BLUEPRINTS in contracts/compile.py and recompile"
+        )
+    tx: TxParams = {"from": Web3.to_checksum_address(sender), "data": HexBytes(artifact.blueprint_bytecode)}
+    return _send_and_confirm(w3, tx, f"{name} blueprint")
+
+
+def deploy_uniswap_v2(w3: Web3, *, sender: str, weth: str) -> tuple[ChecksumAddress, ChecksumAddress]:
+    """Deploy the pair blueprint, UniswapV2Factory (fee setter = sender) and UniswapV2Router02.
+
+    Returns ``(factory, router)``.
+    """
+    blueprint = deploy_blueprint(w3, "UniswapV2Pair", sender=sender)
+    factory = deploy(w3, "UniswapV2Factory", sender, blueprint, sender=sender)
+    router = deploy(w3, "UniswapV2Router02", factory, weth, sender=sender)
+    return factory, router
+
+
+def deploy_token(
+    w3: Web3,
+    *,
+    name: str,
+    symbol: str,
+    decimals: int,
+    sender: str,
+    owner: str | None = None,
+    approve_requires_zero: bool = False,
+) -> ChecksumAddress:
+    """Deploy the sandbox ERC20 (owner defaults to `sender`)."""
+    owner_address = Web3.to_checksum_address(owner or sender)
+    return deploy(w3, "ERC20", name, symbol, decimals, owner_address, approve_requires_zero, sender=sender)
+
+
+def add_liquidity(
+    w3: Web3,
+    *,
+    factory: str,
+    token_a: str,
+    token_b: str,
+    amount_a_raw: int,
+    amount_b_raw: int,
+    sender: str,
+) -> ChecksumAddress:
+    """Create the pair if needed, move both amounts from `sender` into it and mint LP shares to `sender`.
+
+    `sender` must hold both amounts. Returns the pair address.
+    """
+    sender = Web3.to_checksum_address(sender)
+    factory_contract = contract_at(w3, "UniswapV2Factory", factory)
+    pair = factory_contract.functions.getPair(token_a, token_b).call()
+    if int(pair, 16) == 0:
+        _transact(w3, factory_contract.functions.createPair(token_a, token_b), sender)
+        pair = factory_contract.functions.getPair(token_a, token_b).call()
+    for token, amount in ((token_a, amount_a_raw), (token_b, amount_b_raw)):
+        _transact(w3, contract_at(w3, "ERC20", token).functions.transfer(pair, amount), sender)
+    _transact(w3, contract_at(w3, "UniswapV2Pair", pair).functions.mint(sender), sender)
+    return Web3.to_checksum_address(pair)
+
+
+def _transact(w3: Web3, call: Any, sender: str) -> TxReceipt:
+    tx_hash = call.transact({"from": sender})
+    receipt: TxReceipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_S)
+    if receipt["status"] != 1:
+        raise ExecutionError(f"{call.fn_name} reverted: tx {tx_hash.to_0x_hex()}")
+    return receipt
