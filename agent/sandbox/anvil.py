@@ -21,7 +21,13 @@ DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def anvil_path() -> Path:
-    path = Path(os.environ.get("ANVIL_BIN", ANVIL_BIN))
+    """The anvil binary itself. The npm ``.bin`` entry is a node shim that spawns the platform binary as a
+    child; we run the binary directly so the PID we record is anvil's own (``down`` must stop it)."""
+    if os.environ.get("ANVIL_BIN"):
+        path = Path(os.environ["ANVIL_BIN"])
+    else:
+        native = sorted((REPO_ROOT / ".tools" / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))
+        path = native[0] if native else ANVIL_BIN
     if not path.exists():
         raise ConfigError(f"ANVIL_BIN: anvil not found at {path}; run `make tools` (installs @foundry-rs/anvil)")
     return path

@@ -1,0 +1,109 @@
+"""What the sandbox world holds: tokens, pools and the wallet's deliberately off-target portfolio.
+
+Pure data. Both sandbox chains deploy the same contracts in the same order from the same deployer, so
+contract addresses are identical on both (as CREATE addresses are on real chains) and the committed
+``chains/sandbox_*.toml`` files stay valid; only amounts differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+#: anvil's account 9 deploys and owns the sandbox contracts; account 0 is the user's wallet.
+DEPLOYER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
+WALLET = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+#: anvil's account 8: the arbitrage keeper of the market simulator.
+KEEPER = "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"
+
+
+@dataclass(frozen=True)
+class TokenSpec:
+    symbol: str
+    name: str
+    decimals: int
+    usd_price: Decimal
+    stable: bool = False
+    asset: str = ""
+    approve_requires_zero: bool = False
+    price_path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A constant-product pool seeded with ``usd_per_side`` of each token at the spec prices."""
+
+    a: str
+    b: str
+    usd_per_side: Decimal
+    venue: str = "uniswap"  # "uniswap" (the V2 router's factory) or "sushi" (a second V2 venue)
+
+
+@dataclass(frozen=True)
+class ChainSpec:
+    name: str
+    chain_id: int
+    #: the wallet's starting holdings in token units; "ETH" is the native coin
+    wallet: dict[str, Decimal]
+    pool_scale: Decimal = Decimal(1)
+    vault_deposit_usdc: Decimal = Decimal(0)
+    vault_rate_bps_per_year: int = 500
+    block_time_s: float = 2.0
+    extra_tokens: int = 0
+
+
+TOKENS: tuple[TokenSpec, ...] = (
+    TokenSpec("WETH", "Wrapped Ether", 18, Decimal(3000), asset="ETH"),
+    TokenSpec("USDC", "USD Coin", 6, Decimal(1), stable=True),
+    TokenSpec("USDT", "Tether USD", 6, Decimal(1), stable=True, approve_requires_zero=True),
+    TokenSpec("DAI", "Dai Stablecoin", 18, Decimal(1), stable=True),
+    TokenSpec("WBTC", "Wrapped BTC", 8, Decimal(60000)),
+    TokenSpec("LINK", "ChainLink Token", 18, Decimal(15)),
+)
+
+POOLS: tuple[PoolSpec, ...] = (
+    PoolSpec("WETH", "USDC", Decimal(20_000_000)),
+    PoolSpec("WBTC", "USDC", Decimal(10_000_000)),
+    PoolSpec("WBTC", "WETH", Decimal(5_000_000)),
+    PoolSpec("LINK", "USDC", Decimal(2_000_000)),
+    PoolSpec("USDT", "USDC", Decimal(5_000_000)),
+    PoolSpec("DAI", "USDC", Decimal(5_000_000)),
+    PoolSpec("WETH", "USDC", Decimal(6_000_000), venue="sushi"),
+    PoolSpec("WBTC", "USDC", Decimal(3_000_000), venue="sushi"),
+)
+
+# ETH-heavy on A, stable-heavy on B: about 70% ETH, 5% WBTC, 25% USDC against ETH:40,WBTC:30,USDC:30.
+CHAINS: tuple[ChainSpec, ...] = (
+    ChainSpec("sandbox_a", 31337, {"ETH": Decimal(30), "WETH": Decimal(20), "WBTC": Decimal("0.2"),
+                                   "USDC": Decimal(10_000), "LINK": Decimal(0)},
+              vault_deposit_usdc=Decimal(5_000), block_time_s=12.0),
+    ChainSpec("sandbox_b", 31338, {"ETH": Decimal(5), "USDC": Decimal(45_000)}, pool_scale=Decimal("0.25")),
+)
+
+SANDBOX_TARGETS = "ETH:40,WBTC:30,USDC:30"
+
+
+def chain_spec(name: str) -> ChainSpec:
+    for c in CHAINS:
+        if c.name == name:
+            return c
+    raise KeyError(name)
+
+
+def extra_token_specs(n: int) -> list[TokenSpec]:
+    """Filler tokens for the RPC benchmark (many tokens per chain), each with a pool against USDC."""
+    return [TokenSpec(f"TKN{i:02d}", f"Bench Token {i}", 18, Decimal(1 + i)) for i in range(1, n + 1)]
+
+
+@dataclass
+class DeployedAddresses:
+    tokens: dict[str, str] = field(default_factory=dict)
+    factory: str = ""
+    router: str = ""
+    sushi_factory: str = ""
+    sushi_router: str = ""
+    pairs: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (venue, a, b) -> pair
+    vault: str = ""
+    quoter: str = ""
+    aggregator_router: str = ""
+    multicall3: str = "0xcA11bde05977b3631167028862bE2a173976CA11"

@@ -1,0 +1,132 @@
+"""Sandbox world on anvil → status across chains; an RPC killed mid-run; sandbox up/down process hygiene."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from agent import REPO_ROOT
+from agent.config import load_config
+from agent.errors import SafetyHalt
+from agent.planning.allocation import compute_allocation
+from agent.portfolio.reader import fetch_snapshot
+from agent.rpc import ChainRpc
+from agent.sandbox.anvil import pid_alive, start_anvil
+from agent.sandbox.manager import read_state, sandbox_down, sandbox_up
+from agent.sandbox.spec import CHAINS, WALLET, chain_spec
+from agent.sandbox.world import deploy_world
+
+pytestmark = pytest.mark.anvil
+
+
+def _config(env: dict[str, str]):
+    return load_config(env, env_file=Path("/nonexistent"))
+
+
+def test_committed_sandbox_chain_files_match_a_fresh_deployment(world, tmp_path: Path) -> None:
+    for spec in CHAINS:
+        anvil = start_anvil(chain_id=spec.chain_id)
+        try:
+            deploy_world(anvil.url, spec=spec, chains_dir=tmp_path)
+        finally:
+            anvil.stop()
+        committed = (REPO_ROOT / "chains" / f"{spec.name}.toml").read_text()
+        assert (tmp_path / f"{spec.name}.toml").read_text() == committed, (
+            f"chains/{spec.name}.toml is stale: run `python -m agent.sandbox.world --write-chain-files`")
+
+
+def test_status_reads_the_world_in_one_multicall(world) -> None:
+    cfg = _config({"CHAINS": "sandbox_a", "SANDBOX_A_RPC_URL": world.rpc_url, "TARGETS": "ETH:40,WBTC:30,USDC:30"})
+    chain, cs = cfg.enabled()[0]
+    snap = fetch_snapshot([ChainRpc(chain, cs)], WALLET)
+    (cs_snap,) = snap.chains
+    assert cs_snap.available and cs_snap.block and cs_snap.block > 0
+    by_symbol = {h.symbol: h for h in cs_snap.holdings}
+    spec = chain_spec("sandbox_a")
+    assert by_symbol["ETH"].balance == spec.wallet["ETH"]
+    assert by_symbol["WETH"].balance == spec.wallet["WETH"]
+    assert by_symbol["WBTC"].balance == spec.wallet["WBTC"]
+    assert by_symbol["USDC"].balance == spec.wallet["USDC"]
+    # prices come from the pools, near the seeded prices, with the source named
+    assert abs(by_symbol["WETH"].price.usd - 3000) < 3
+    assert by_symbol["WETH"].price.source.startswith("uniswap_v2 getAmountsOut")
+    assert abs(by_symbol["WBTC"].price.usd - 60000) < 60
+    # the vault position is valued through convertToAssets
+    vault = by_symbol["sUSDC"]
+    assert vault.kind == "vault" and vault.underlying_raw is not None
+    assert vault.underlying_raw >= 5_000 * 10**6 - 1
+    alloc = compute_allocation(snap, cfg.settings.targets)
+    eth = alloc.asset("ETH")
+    assert eth.weight_pct > 60 and eth.drift_pp > 20  # deliberately off-target
+    assert abs(sum(a.weight_pct for a in alloc.assets) - 100) < Decimal("0.0001")
+
+
+def test_vault_yield_shows_after_time_passes(world, anvil) -> None:
+    cfg = _config({"CHAINS": "sandbox_a", "SANDBOX_A_RPC_URL": world.rpc_url, "TARGETS": "ETH:40,WBTC:30,USDC:30"})
+    rpc = ChainRpc(*cfg.enabled()[0])
+    before = {h.symbol: h for h in fetch_snapshot([rpc], WALLET).chains[0].holdings}["sUSDC"].underlying_raw
+    anvil.rpc("evm_increaseTime", [365 * 24 * 3600])
+    anvil.rpc("evm_mine")
+    after = {h.symbol: h for h in fetch_snapshot([rpc], WALLET).chains[0].holdings}["sUSDC"].underlying_raw
+    assert after > before * 1.04  # ~5% a year
+
+
+def test_wrong_chain_id_is_refused(world) -> None:
+    cfg = _config({"CHAINS": "sandbox_b", "SANDBOX_B_RPC_URL": world.rpc_url, "TARGETS": "ETH:100"})
+    with pytest.raises(SafetyHalt, match="chain id 31337"):
+        fetch_snapshot([ChainRpc(*cfg.enabled()[0])], WALLET)
+
+
+def test_missing_contract_code_is_refused(world, anvil) -> None:
+    cfg = _config({"CHAINS": "sandbox_a", "SANDBOX_A_RPC_URL": world.rpc_url, "TARGETS": "ETH:100"})
+    anvil.rpc("anvil_setCode", [world.token("LINK"), "0x"])
+    with pytest.raises(SafetyHalt, match="token LINK"):
+        fetch_snapshot([ChainRpc(*cfg.enabled()[0])], WALLET)
+
+
+def test_fallback_url_is_used_when_the_first_is_down(world) -> None:
+    dead = "http://127.0.0.1:9/"
+    cfg = _config({"CHAINS": "sandbox_a", "SANDBOX_A_RPC_URL": f"{dead},{world.rpc_url}", "TARGETS": "ETH:100",
+                   "RPC_ATTEMPTS": "2"})
+    snap = fetch_snapshot([ChainRpc(*cfg.enabled()[0], attempts=2, backoff_s=0.01)], WALLET)
+    assert snap.chains[0].available
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, **env, "ENV_FILE": "/nonexistent"}
+    return subprocess.run([sys.executable, "-m", "agent.cli", *args], env=full, capture_output=True, text=True,
+                          timeout=120, cwd=REPO_ROOT)
+
+
+@pytest.mark.slow
+def test_sandbox_up_status_kill_one_chain_down(tmp_path: Path) -> None:
+    env = sandbox_up(tmp_path, with_aggregator=False)
+    procs = read_state(tmp_path)
+    try:
+        assert {p.role for p in procs} == {"anvil:sandbox_a", "anvil:sandbox_b"}
+        out = _cli({**env, "SANDBOX_DIR": str(tmp_path)}, "status", "--json")
+        assert out.returncode == 0, out.stderr
+        doc = json.loads(out.stdout)
+        assert [c["chain_id"] for c in doc["chains"]] == [31337, 31338]
+        assert all(c["available"] for c in doc["chains"])
+        assert doc["total_usd"] > 100_000
+        # kill chain B's RPC mid-run: B is reported unavailable, A is still read
+        b = next(p for p in procs if p.role == "anvil:sandbox_b")
+        os.kill(b.pid, 9)
+        out = _cli({**env, "RPC_ATTEMPTS": "1", "RPC_TIMEOUT_S": "2"}, "status", "--json")
+        assert out.returncode == 0, out.stderr
+        doc = json.loads(out.stdout)
+        chains = {c["chain"]: c for c in doc["chains"]}
+        assert chains["sandbox_a"]["available"] and not chains["sandbox_b"]["available"]
+        assert "no RPC endpoint answered" in chains["sandbox_b"]["error"]
+        assert doc["total_usd"] > 0
+    finally:
+        sandbox_down(tmp_path)
+    assert not any(pid_alive(p.pid) for p in procs)
+    assert not (tmp_path / "state.json").exists()
