@@ -26,14 +26,19 @@ lint: install
 
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m contracts.compile --check
+	$(BIN)/python contracts/compile.py --check
 	$(BIN)/pytest -n 2 --dist loadgroup
 
+# Until `rebalancer demo` (the replayed market + agent loop) lands: the sandbox, its status, and down.
 demo: install
-	$(BIN)/rebalancer demo
+	$(BIN)/rebalancer sandbox down >/dev/null 2>&1 || true
+	$(BIN)/rebalancer sandbox up
+	ENV_FILE=.sandbox/sandbox.env $(BIN)/rebalancer status || ($(BIN)/rebalancer sandbox down; exit 1)
+	ENV_FILE=.sandbox/sandbox.env $(BIN)/rebalancer status --json > .sandbox/status.json
+	$(BIN)/rebalancer sandbox down
 
 contracts: install
-	$(BIN)/python -m contracts.compile
+	$(BIN)/python contracts/compile.py
 
 clean:
 	-$(BIN)/rebalancer sandbox down
