@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 tools: $(ANVIL)
 
 $(ANVIL): .tools/package.json .tools/package-lock.json
-	cd .tools && npm ci --no-audit --no-fund
+	cd .tools && npm install --no-audit --no-fund
 	touch $(ANVIL)
 
 lint: install
