@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from signer_testkit import anvil_account_0
+
+from agent.signers.simulators.testkit import anvil_account_0
 
 
 @pytest.fixture(scope="session")

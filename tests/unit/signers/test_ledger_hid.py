@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from signer_testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 
 from agent.errors import SignerError
 from agent.signers.ledger import LedgerSigner
 from agent.signers.ledger_transport import HidApduTransport, open_ledger_transport
 from agent.signers.simulators.ledger_hid import FakeHidModule, frame_hid
 from agent.signers.simulators.ledger_sim import LedgerSimulator
+from agent.signers.simulators.testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 
 hid_device = pytest.importorskip("ledgercomm.interfaces.hid_device")
 

@@ -8,7 +8,6 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from signer_testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 
 from agent.errors import ConfigError, SignerError
 from agent.signers.ledger import LedgerSigner
@@ -19,6 +18,7 @@ from agent.signers.ledger_transport import (
     proxy_from_env,
 )
 from agent.signers.simulators.ledger_sim import LedgerSimulator, LedgerTcpServer
+from agent.signers.simulators.testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from eth_account import Account
-from signer_testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 
 from agent.errors import SignerError
+from agent.signers.simulators.testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 
 trezorlib = pytest.importorskip("trezorlib")
 from trezorlib import ethereum, messages, protocol_v1  # noqa: E402

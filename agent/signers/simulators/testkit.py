@@ -1,4 +1,6 @@
-"""Helpers shared by the signer protocol-conformance tests (simulators, not devices)."""
+"""Helpers for tests and demos that drive the simulators: test constants, transactions, a wire recorder.
+
+Only public test material lives here (anvil's well-known mnemonic and accounts)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from agent.models import UnsignedTx
+from agent.signers.ledger_transport import ApduTransport
 from agent.signers.simulators import TEST_MNEMONIC
 
 HARDENED = 0x80000000
@@ -46,7 +49,7 @@ def eth_account_raw(account: LocalAccount, tx: UnsignedTx) -> bytes:
 class RecordingTransport:
     """Wraps an APDU transport and records every (command, data, status word) on the wire."""
 
-    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, inner: ApduTransport) -> None:
         self.inner = inner
         self.log: list[tuple[bytes, bytes, int]] = []
         self.closed = False
