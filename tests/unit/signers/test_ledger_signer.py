@@ -1,8 +1,8 @@
 """LedgerSigner against the APDU simulator: at the transport seam and over a real TCP socket.
 
-``TestLedgerConformance`` runs unchanged on every backend (the simulator plugged in at the seam,
-the simulator behind Speculos TCP framing, and — opt-in — Speculos running the real app; see
-test_ledger_speculos.py), so the simulator cannot drift from what the signer expects.
+``TestLedgerConformance`` runs unchanged on every backend: the simulator plugged in at the seam,
+the simulator behind Speculos TCP framing, and (opt-in, see conftest.py) Speculos running the real
+Ethereum app, so the simulator cannot drift from what the real app does.
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ def sim() -> LedgerSimulator:
     return LedgerSimulator()
 
 
-@pytest.fixture(params=["seam", "tcp"])
+@pytest.fixture(params=["seam", "tcp", "speculos"])
 def wire(request: pytest.FixtureRequest, sim: LedgerSimulator) -> Iterator[RecordingTransport]:
-    """A recording transport to the simulator, directly or through a TCP server (port 0)."""
+    """A recording transport to the simulator (directly or over TCP, port 0) or to Speculos."""
     if request.param == "seam":
         yield RecordingTransport(sim)
+        return
+    if request.param == "speculos":
+        yield request.getfixturevalue("speculos_transport")  # skips unless LEDGER_APP_ELF is set
         return
     server = sim.serve_tcp()
     transport = RecordingTransport(TcpApduTransport(server.host, server.port, timeout_s=10))
@@ -45,11 +48,13 @@ class TestLedgerConformance:
         assert signer.address == ANVIL_0
         commands = [command.hex() for command, _, _ in wire.log]
         assert "e002000015058000002c8000003c800000000000000000000000" in commands
-        assert signer.app_configuration.version == (1, 10, 4)
+        assert signer.app_configuration.version >= (1, 0, 0)
 
     @pytest.mark.parametrize("data_len", [0, 254, 255, 256, 1000, 1025, 3000])
     def test_signature_equals_eth_account(self, wire: RecordingTransport, anvil_account, data_len: int) -> None:  # type: ignore[no-untyped-def]
         signer = LedgerSigner(wire, DEFAULT_PATH)
+        if data_len and not signer.app_configuration.blind_signing_enabled:
+            pytest.skip("enable Blind signing in the Ethereum app settings to sign contract data")
         tx = make_tx(data_len)
         raw = signer.sign_transaction(tx)
         assert raw == eth_account_raw(anvil_account, tx)
@@ -79,6 +84,8 @@ def test_v_is_the_parity_in_the_raw_transaction(sim: LedgerSimulator, anvil_acco
 
 def test_simulator_records_what_was_sent(sim: LedgerSimulator) -> None:
     signer = LedgerSigner(sim, DEFAULT_PATH)
+    assert signer.app_configuration.version == (1, 10, 4)
+    assert signer.app_configuration.blind_signing_enabled
     signer.sign_transaction(make_tx(600))
     blocks = [c for c in sim.received if c[1] == 0x04]
     assert [b[2] for b in blocks] == [0x00, 0x80, 0x80]
