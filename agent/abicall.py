@@ -55,5 +55,6 @@ QUOTE_EXACT_INPUT_SINGLE = Fn(
     "quoteExactInputSingle((address,address,uint256,uint24,uint160))", ("uint256", "uint160", "uint32", "uint256")
 )
 GET_BLOCK_NUMBER = Fn("getBlockNumber()", ("uint256",))
+GET_BASEFEE = Fn("getBasefee()", ("uint256",))
 GET_ETH_BALANCE = Fn("getEthBalance(address)", ("uint256",))
 AGGREGATE3 = Fn("aggregate3((address,bool,bytes)[])", ("(bool,bytes)[]",))

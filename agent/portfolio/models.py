@@ -17,6 +17,8 @@ class Price(BaseModel):
 
     usd: Decimal
     source: str
+    #: Effective input-side depth of the pricing route in USD (impact of selling $Δ ≈ Δ/(depth+Δ)).
+    depth_usd: Decimal | None = None
 
 
 class Holding(BaseModel):
@@ -59,6 +61,7 @@ class ChainSnapshot(BaseModel):
     available: bool
     error: str | None = None
     block: int | None = None
+    base_fee_wei: int | None = None
     holdings: tuple[Holding, ...] = ()
     prices: dict[str, Price] = {}
 

@@ -15,7 +15,15 @@ from typing import Any
 
 from web3 import Web3
 
-from agent.abicall import AGGREGATE3, BALANCE_OF, CONVERT_TO_ASSETS, GET_BLOCK_NUMBER, GET_ETH_BALANCE, Fn
+from agent.abicall import (
+    AGGREGATE3,
+    BALANCE_OF,
+    CONVERT_TO_ASSETS,
+    GET_BASEFEE,
+    GET_BLOCK_NUMBER,
+    GET_ETH_BALANCE,
+    Fn,
+)
 from agent.chains import ChainConfig
 from agent.config import safe_error
 from agent.errors import AgentError, SafetyHalt
@@ -37,13 +45,16 @@ class SubCall:
 def plan_calls(chain: ChainConfig, wallet: str) -> tuple[list[SubCall], list[PriceCall]]:
     """Every sub-call of one chain's aggregate3, in a fixed order."""
     mc = chain.multicall3
-    calls = [SubCall(mc, GET_BLOCK_NUMBER, (), ("block", "")), SubCall(mc, GET_ETH_BALANCE, (wallet,), ("native", ""))]
+    calls = [SubCall(mc, GET_BLOCK_NUMBER, (), ("block", "")), SubCall(mc, GET_BASEFEE, (), ("base_fee", "")),
+             SubCall(mc, GET_ETH_BALANCE, (wallet,), ("native", ""))]
     calls += [SubCall(t.address, BALANCE_OF, (wallet,), ("token", t.symbol)) for t in chain.tokens]
     for v in chain.vaults:
         calls.append(SubCall(v.address, BALANCE_OF, (wallet,), ("vault", v.name)))
         calls.append(SubCall(v.address, CONVERT_TO_ASSETS, (10**v.decimals,), ("share_price", v.name)))
     price_calls = plan_price_calls(chain)
-    calls += [SubCall(p.target, p.fn, p.args, ("price", p.symbol)) for p in price_calls]
+    for p in price_calls:
+        calls.append(SubCall(p.target, p.fn, p.args, ("price", p.symbol)))
+        calls.append(SubCall(p.target, p.fn, p.depth_args, ("depth", p.symbol)))
     return calls, price_calls
 
 
@@ -85,8 +96,9 @@ def build_snapshot(chain: ChainConfig, wallet: str, values: dict[tuple[str, str]
                                 underlying_symbol=under.symbol, underlying_raw=under_raw,
                                 underlying_decimals=under.decimals,
                                 price=prices.get(under.symbol) if under_raw is not None else None))
+    base_fee = values.get(("base_fee", ""))
     return ChainSnapshot(chain=chain.name, chain_id=chain.chain_id, available=True, block=block_v[0],
-                         holdings=tuple(holdings), prices=prices)
+                         base_fee_wei=base_fee[0] if base_fee else None, holdings=tuple(holdings), prices=prices)
 
 
 def fetch_chain(rpc: ChainRpc, wallet: str) -> ChainSnapshot:

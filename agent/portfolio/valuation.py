@@ -1,10 +1,13 @@
 """USD prices from on-chain quotes against each chain's USD stablecoin.
 
-Each non-reference token is quoted for a small probe amount (1/100 of a unit) through the Uniswap V2 router
+Each non-reference token is quoted for two sizes (1 and 100 units) through the Uniswap V2 router
 (``getAmountsOut`` along the token's price path) or, where only V3 is configured, QuoterV2
-(``quoteExactInputSingle``). The pool fee is taken back out so the price is the pool's marginal price,
-not the price after fee. The chain's USD stable is the unit: 1 USD by definition (its own peg is
-watched by comparing other stables against it).
+(``quoteExactInputSingle``), both inside the chain's single Multicall3 batch. On a constant-product curve
+a sell of Δ returns out = Δγy/(x+Δγ), so 1/out is linear in 1/Δ: two quotes give the marginal price
+(without the pool fee, so no size bias) and the effective input-side depth x, which the planner uses to
+estimate price impact (≈ Δ/(x+Δ)) without another request. When the two quotes do not fit the curve
+(a concentrated-liquidity pool, a revert on the big size) the small quote alone gives the price.
+The chain's USD stable is the unit: 1 USD by definition.
 """
 
 from __future__ import annotations
@@ -27,13 +30,18 @@ class PriceCall:
     fn: Fn
     args: tuple[Any, ...]
     probe_raw: int
+    depth_args: tuple[Any, ...]
+    depth_probe_raw: int
     hops: int
     fee_factor: Decimal
     source: str
 
 
 def probe_amount(token: Token) -> int:
-    return max(1, 10**token.decimals // 100)
+    return 10**token.decimals
+
+
+DEPTH_PROBE_FACTOR = 100
 
 
 def plan_price_calls(chain: ChainConfig) -> list[PriceCall]:
@@ -44,19 +52,47 @@ def plan_price_calls(chain: ChainConfig) -> list[PriceCall]:
         if t.symbol == usd.symbol:
             continue
         probe = probe_amount(t)
+        big = probe * DEPTH_PROBE_FACTOR
         if chain.uniswap_v2 is not None:
             path = t.price_path or (t.symbol, usd.symbol)
             addrs = [chain.token(s).address for s in path]
             hops = len(path) - 1
-            calls.append(PriceCall(t.symbol, chain.uniswap_v2.router, GET_AMOUNTS_OUT, (probe, addrs), probe, hops,
-                                   V2_FEE**hops, f"uniswap_v2 getAmountsOut {'>'.join(path)}"))
+            calls.append(PriceCall(t.symbol, chain.uniswap_v2.router, GET_AMOUNTS_OUT, (probe, addrs), probe,
+                                   (big, addrs), big, hops, V2_FEE**hops, f"uniswap_v2 getAmountsOut {'>'.join(path)}"))
         else:
             assert chain.uniswap_v3 is not None
             fee_factor = 1 - Decimal(t.v3_fee) / Decimal(1_000_000)
             arg = (t.address, usd.address, probe, t.v3_fee, 0)
-            calls.append(PriceCall(t.symbol, chain.uniswap_v3.quoter_v2, QUOTE_EXACT_INPUT_SINGLE, (arg,), probe, 1,
-                                   fee_factor, f"uniswap_v3 QuoterV2 {t.symbol}>{usd.symbol} fee {t.v3_fee}"))
+            big_arg = (t.address, usd.address, big, t.v3_fee, 0)
+            calls.append(PriceCall(t.symbol, chain.uniswap_v3.quoter_v2, QUOTE_EXACT_INPUT_SINGLE, (arg,), probe,
+                                   (big_arg,), big, 1, fee_factor,
+                                   f"uniswap_v3 QuoterV2 {t.symbol}>{usd.symbol} fee {t.v3_fee}"))
     return calls
+
+
+def _out(call: PriceCall, value: tuple[Any, ...] | None) -> int:
+    if not value:
+        return 0
+    return int(value[0][-1] if call.fn is GET_AMOUNTS_OUT else value[0])
+
+
+def fit_curve(*, small_in: int, small_out: int, big_in: int, big_out: int,
+              fee_factor: Decimal) -> tuple[Decimal, Decimal | None]:
+    """Marginal price (raw out per raw in, fee removed) and input-side depth (raw in) from two quotes.
+
+    1/out = a·(1/Δ) + b with a = x/(γy) and b = 1/y: the marginal price with fee is 1/a and x = γ·a/b.
+    Falls back to the small quote's average price (depth unknown) when the fit is not a curve.
+    """
+    fallback = (Decimal(small_out) / small_in / fee_factor, None)
+    if big_out <= 0 or big_in == small_in:
+        return fallback
+    u1, u2 = 1 / Decimal(small_out), 1 / Decimal(big_out)
+    v1, v2 = 1 / Decimal(small_in), 1 / Decimal(big_in)
+    a = (u1 - u2) / (v1 - v2)
+    b = u1 - a * v1
+    if a <= 0 or b <= 0:
+        return fallback
+    return 1 / a / fee_factor, fee_factor * a / b
 
 
 def decode_prices(chain: ChainConfig, calls: list[PriceCall],
@@ -64,14 +100,14 @@ def decode_prices(chain: ChainConfig, calls: list[PriceCall],
     usd = chain.token(chain.usd_stable)
     prices = {usd.symbol: Price(usd=Decimal(1), source=f"reference stable {usd.symbol}")}
     for call in calls:
-        v = values.get(("price", call.symbol))
-        if not v:
-            continue
-        out_raw = v[0][-1] if call.fn is GET_AMOUNTS_OUT else v[0]
+        out_raw = _out(call, values.get(("price", call.symbol)))
         if out_raw <= 0:
             continue
         token = chain.token(call.symbol)
-        in_units = Decimal(call.probe_raw).scaleb(-token.decimals)
-        out_units = Decimal(out_raw).scaleb(-usd.decimals)
-        prices[call.symbol] = Price(usd=out_units / in_units / call.fee_factor, source=call.source)
+        raw_price, depth_raw = fit_curve(small_in=call.probe_raw, small_out=out_raw, big_in=call.depth_probe_raw,
+                                         big_out=_out(call, values.get(("depth", call.symbol))),
+                                         fee_factor=call.fee_factor)
+        price = raw_price.scaleb(token.decimals - usd.decimals)
+        depth_usd = None if depth_raw is None else depth_raw.scaleb(-token.decimals) * price
+        prices[call.symbol] = Price(usd=price, source=call.source, depth_usd=depth_usd)
     return prices

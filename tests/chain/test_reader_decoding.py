@@ -10,7 +10,7 @@ from agent.abicall import AGGREGATE3
 from agent.chains import ChainConfig
 from agent.portfolio.reader import _decode, build_snapshot, plan_calls
 
-from .conftest import World, advance_time
+from .conftest import World
 
 pytestmark = pytest.mark.chain
 
@@ -71,7 +71,9 @@ def test_vault_shares_valued_with_convert_to_assets_and_grow(world: World) -> No
     assert first.kind == "vault" and first.underlying_symbol == "USDC"
     assert abs(first.underlying_raw - amount) <= 2
     assert first.usd is not None and abs(first.usd - 10_000) < Decimal("0.01")
-    advance_time(world.w3, 365 * 24 * 3600)
+    now = world.w3.eth.get_block("latest")["timestamp"]
+    world.w3.testing.timeTravel(now + 365 * 24 * 3600)
+    world.w3.testing.mine()
     later = {h.symbol: h for h in _read(world, _chain(world)).holdings}["svUSDC"]
     assert later.balance_raw == first.balance_raw
     assert later.underlying_raw > amount * 1.045
