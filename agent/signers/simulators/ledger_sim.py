@@ -314,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sim = LedgerSimulator()
     server = sim.serve_tcp(args.host, args.port)
     print(f"Ledger simulator on {server.host}:{server.port}, address {sim.address()} (test mnemonic)")
-    print(f"export LEDGER_PROXY_ADDRESS={server.host} LEDGER_PROXY_PORT={server.port}")
+    print(f"export LEDGER_PROXY_ADDRESS={server.host} LEDGER_PROXY_PORT={server.port}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

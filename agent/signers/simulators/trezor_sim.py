@@ -20,7 +20,7 @@ import secrets
 import socket
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eth_account.typed_transactions import TypedTransaction
@@ -31,11 +31,12 @@ from trezorlib.protobuf import MessageType
 from trezorlib.transport import Timeout, Transport
 
 from agent.signers.simulators import TEST_MNEMONIC
-from agent.signers.simulators._hd import HDWallet
+from agent.signers.simulators._hd import HARDENED, HDWallet
 
 log = logging.getLogger(__name__)
 
 CHUNK = 64
+DEFAULT_PATH = (44 | HARDENED, 60 | HARDENED, HARDENED, 0, 0)
 DATA_PIECE = 1024
 _HEADER = struct.Struct(">HL")
 
@@ -94,6 +95,9 @@ class TrezorSimulator:
 
     def __repr__(self) -> str:
         return f"TrezorSimulator(locked={self.locked}, refuse={self.refuse})"
+
+    def address(self, path: Sequence[int] = DEFAULT_PATH) -> str:
+        return self._wallet.node(path).address
 
     # -- wire level -----------------------------------------------------------------------
     def write_chunk(self, chunk: bytes) -> None:
@@ -332,3 +336,24 @@ class TrezorUdpServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Trezor wire-protocol-v1 simulator over UDP (emulator-style)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=21324)
+    args = parser.parse_args(argv)
+    sim = TrezorSimulator()
+    server = sim.serve_udp(args.host, args.port)
+    print(f"Trezor simulator on {server.path}, m/44h/60h/0h/0/0 is {sim.address()} (test mnemonic)")
+    print(f"export TREZOR_PATH={server.path}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()
