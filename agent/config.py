@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     max_quote_deviation_bps: int = Field(default=100, ge=0, le=10000)
     max_impact_bps: int = Field(default=50, ge=0, le=10000)
     max_swap_gas: int = Field(default=1_500_000, gt=0)
+    priority_fee_percentile: float = Field(default=20.0, ge=0, le=100)  # eth_feeHistory reward percentile (tip)
+    replace_after_blocks: int = Field(default=3, ge=1)  # replace a tx not mined after N blocks (+12.5% fees)
     quote_timeout_s: float = Field(default=8.0, gt=0)
 
     zerox_api_url: str = "https://api.0x.org"
@@ -157,6 +159,7 @@ class ChainSettings(BaseModel):
     tx_rpc_url: SecretStr | None = None
     max_base_fee_gwei: Decimal | None = Field(default=None, gt=0)
     hard_cap_gwei: Decimal | None = Field(default=None, gt=0)
+    gas_wait_deadline_s: float = Field(default=3600.0, gt=0)  # wait this long for the base fee, then retry later
 
 
 class AppConfig(BaseModel):
@@ -213,7 +216,7 @@ def _chain_settings(chain: ChainConfig, env: Mapping[str, str]) -> ChainSettings
             raise ConfigError(f"{prefix}_RPC_URL: {redact_url(u)} is not an http(s) URL; use http:// or https://")
     values: dict[str, Any] = {"rpc_urls": tuple(SecretStr(u) for u in urls)}
     for key, field in (("TX_RPC_URL", "tx_rpc_url"), ("MAX_BASE_FEE_GWEI", "max_base_fee_gwei"),
-                       ("HARD_CAP_GWEI", "hard_cap_gwei")):
+                       ("HARD_CAP_GWEI", "hard_cap_gwei"), ("GAS_WAIT_DEADLINE_S", "gas_wait_deadline_s")):
         if env.get(f"{prefix}_{key}"):
             values[field] = env[f"{prefix}_{key}"]
     try:

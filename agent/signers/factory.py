@@ -107,10 +107,28 @@ def _open_trezor(spec: SignerSpec, env: Mapping[str, str]) -> Signer:
     return TrezorSigner.open(spec.derivation_path, env=env)
 
 
+def _software_parser(scheme: str) -> Callable[[str], SignerSpec]:
+    def parse(argument: str) -> SignerSpec:
+        from agent.signers.software import parse_software_spec
+
+        return parse_software_spec(scheme, argument)
+
+    return parse
+
+
+def _open_software(spec: SignerSpec, env: Mapping[str, str]) -> Signer:
+    from agent.signers.software import open_software_signer
+
+    return open_software_signer(spec, env)
+
+
 #: scheme → handler. Other signers register here (e.g. ``SCHEMES["keystore"] = SchemeHandler(...)``).
 SCHEMES: dict[str, SchemeHandler] = {
     "ledger": SchemeHandler(_hardware_parser("ledger"), _open_ledger, hardware=True),
     "trezor": SchemeHandler(_hardware_parser("trezor"), _open_trezor, hardware=True),
+    "keystore": SchemeHandler(_software_parser("keystore"), _open_software),
+    "external": SchemeHandler(_software_parser("external"), _open_software),
+    "env": SchemeHandler(_software_parser("env"), _open_software),
 }
 
 

@@ -1,0 +1,1 @@
+"""Transaction execution: gas policy, nonces, approvals, the per-action pipeline and the senders."""

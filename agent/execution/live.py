@@ -1,0 +1,292 @@
+"""``LiveSender``: waits for gas, assigns the nonce, signs, journals, broadcasts, waits, replaces.
+
+Order per transaction, under the (chain, address) nonce lock: sign → store the raw bytes (``never``) →
+mark ``maybe`` → ``eth_sendRawTransaction`` (through ``<CHAIN>_TX_RPC_URL`` when set) → mark
+``definitely``. A transaction not mined after ``replace_after_blocks`` is re-signed at the same nonce
+with both fees raised ≥ 12.5% (within the hard cap), or cancelled by a 0-value self-transfer once the
+request's ``valid_until`` has passed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from eth_account import Account
+from web3.exceptions import Web3RPCError
+
+from agent.errors import ExecutionError, SafetyHalt, TemporaryError
+from agent.execution.gas import FeeDecision, GasWaitProgress, plan_fees, plan_replacement, wait_for_fees
+from agent.execution.intent import TxOutcome, TxRequest
+from agent.execution.nonces import NONCE_LOCKS, plan_nonce
+from agent.execution.onchain import (
+    decode_raw,
+    fetch_block_number,
+    fetch_fee_inputs,
+    fetch_nonces,
+    fetch_receipt,
+    tx_hash_of,
+)
+from agent.execution.sender import SendPolicy, TerminalProgress, crash_point
+from agent.journal.store import IN_FLIGHT, JournalStore
+from agent.models import UnsignedTx
+from agent.ports import Signer
+from agent.rpc import TRANSIENT, ChainRpc
+
+log = logging.getLogger(__name__)
+KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
+
+
+class LiveSender:
+    mode = "live"
+
+    def __init__(self, rpc: ChainRpc, signer: Signer, journal: JournalStore, policy: SendPolicy, *,
+                 progress: Callable[[GasWaitProgress], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rpc = rpc
+        self.signer = signer
+        self.journal = journal
+        self.policy = policy
+        self.chain_id = rpc.chain.chain_id
+        self.progress = progress or TerminalProgress()
+        self.clock, self.wall_clock, self.sleep = clock, wall_clock, sleep
+
+    @property
+    def address(self) -> str:
+        return self.signer.address
+
+    # ------------------------------------------------------------------------------------ sending
+    def send(self, req: TxRequest) -> TxOutcome:
+        fees = self._wait_for_gas(req)
+        with NONCE_LOCKS.get(self.chain_id, self.address):
+            nonce = self._claim_nonce(req.plan_id)
+            tx = UnsignedTx(chain_id=self.chain_id, nonce=nonce, to=req.to, value_wei=req.value_wei, data=req.data,
+                            gas=req.gas, max_fee_per_gas_wei=fees.max_fee_per_gas_wei,
+                            max_priority_fee_per_gas_wei=fees.max_priority_fee_per_gas_wei)
+            self._sign_record_broadcast(tx, purpose=req.purpose, action_id=req.action_id, plan_id=req.plan_id)
+        return self._await(nonce, plan_id=req.plan_id, valid_until=req.valid_until)
+
+    def resume(self, action_id: int) -> list[TxOutcome]:
+        attempts = self.journal.attempts(action_id=action_id)
+        for a in attempts:
+            if a["status"] == "pending" and a["broadcast"] == "never":
+                self.journal.mark_attempt(a["id"], "abandoned", error="never broadcast (interrupted)")
+        outcomes: list[TxOutcome] = []
+        for nonce in sorted({a["nonce"] for a in attempts}):
+            at_nonce = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=nonce)
+            done = [a for a in at_nonce if a["status"] in ("mined", "reverted")]
+            if done:
+                outcomes.append(_outcome(done[-1]))
+                continue
+            live = [a for a in at_nonce if a["status"] == "pending" and a["broadcast"] in IN_FLIGHT]
+            if live:
+                self.rebroadcast(live[-1])
+                outcomes.append(self._await(nonce, plan_id="", valid_until=None, since_block=live[-1]["sent_block"]))
+        return outcomes
+
+    def cancel(self, nonce: int, *, plan_id: str = "") -> TxOutcome:
+        """Replace whatever is pending at ``nonce`` by a 0-value self-transfer and wait for it."""
+        with NONCE_LOCKS.get(self.chain_id, self.address):
+            prior = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=nonce)
+            action_id = prior[-1]["action_id"] if prior else None
+            self._send_filler(nonce, purpose="cancel", action_id=action_id, plan_id=plan_id, prior=prior)
+        return self._await(nonce, plan_id=plan_id, valid_until=None)
+
+    def rebroadcast(self, attempt: dict[str, Any]) -> None:
+        """Send the journaled raw bytes again (harmless if the node already has or mined them)."""
+        try:
+            self.rpc.tx_w3().eth.send_raw_transaction(attempt["raw_tx"])
+        except Web3RPCError as exc:
+            log.info("chain %s: rebroadcast of %s: %s", self.chain_id, attempt["tx_hash"], _message(exc)[:120])
+            return
+        except TRANSIENT as exc:
+            log.warning("chain %s: rebroadcast of %s failed (%s)", self.chain_id, attempt["tx_hash"],
+                        type(exc).__name__)
+            return
+        self.journal.mark_broadcast(attempt["id"], "definitely")
+
+    # ---------------------------------------------------------------------------------- internals
+    def _wait_for_gas(self, req: TxRequest) -> FeeDecision:
+        waiting: list[GasWaitProgress] = []
+
+        def on_progress(p: GasWaitProgress) -> None:
+            self.progress(p)
+            if p.state == "waiting" and not waiting:
+                self.journal.record_event("gas_wait", _progress_detail(p, req), action_id=req.action_id)
+            if p.state != "waiting":
+                self.journal.record_event("gas_wait", _progress_detail(p, req), action_id=req.action_id)
+            waiting.append(p)
+
+        return wait_for_fees(
+            lambda: fetch_fee_inputs(self.rpc, percentile=self.policy.priority_fee_percentile),
+            limit_wei=self.policy.max_base_fee_wei, hard_cap_wei=self.policy.hard_cap_wei, urgent=req.urgent,
+            deadline_s=self.policy.gas_wait_deadline_s, poll_s=self.policy.poll_s, clock=self.clock,
+            sleep=self.sleep, on_progress=on_progress)
+
+    def _claim_nonce(self, plan_id: str) -> int:
+        latest, pending = fetch_nonces(self.rpc, self.address)
+        mine = self.journal.attempts(chain_id=self.chain_id, sender=self.address, status="pending")
+        for a in mine:
+            if a["broadcast"] == "never":
+                self.journal.mark_attempt(a["id"], "abandoned", error="never broadcast (interrupted)")
+        in_flight = {a["nonce"] for a in mine if a["broadcast"] in IN_FLIGHT}
+        plan = plan_nonce(chain_latest=latest, chain_pending=pending, in_flight=in_flight,
+                          journal_highest=self.journal.highest_used_nonce(self.chain_id, self.address))
+        if plan.external:
+            log.warning("chain %s: %s sent transactions this journal does not know (chain nonce %s); "
+                        "continuing at nonce %s", self.chain_id, self.address, latest, plan.nonce)
+            self.journal.record_event("nonce_external", {"chain_id": self.chain_id, "chain_nonce": latest})
+        for gap in plan.gaps:
+            log.warning("chain %s: nonce gap at %s (journaled but unknown to the chain); filling it with a "
+                        "0-value self-transfer", self.chain_id, gap)
+            self.journal.record_event("nonce_gap", {"chain_id": self.chain_id, "nonce": gap})
+            prior = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=gap)
+            self._send_filler(gap, purpose="gap-fill", action_id=None, plan_id=plan_id, prior=prior)
+        return plan.nonce
+
+    def _send_filler(self, nonce: int, *, purpose: str, action_id: int | None, plan_id: str,
+                     prior: list[dict[str, Any]]) -> None:
+        inputs = fetch_fee_inputs(self.rpc, percentile=self.policy.priority_fee_percentile)
+        fees: FeeDecision | None
+        if prior:
+            top = max(prior, key=lambda a: a["max_fee_per_gas_wei"])
+            fees = plan_replacement(old_max_fee_wei=top["max_fee_per_gas_wei"],
+                                    old_tip_wei=top["max_priority_fee_per_gas_wei"], base_fee_wei=inputs.base_fee_wei,
+                                    priority_fee_wei=inputs.priority_fee_wei, hard_cap_wei=self.policy.hard_cap_wei)
+        else:
+            fees = plan_fees(base_fee_wei=inputs.base_fee_wei, priority_fee_wei=inputs.priority_fee_wei,
+                             limit_wei=None, hard_cap_wei=self.policy.hard_cap_wei, urgent=True)
+        if fees is None or not fees.send:
+            raise TemporaryError(f"chain {self.chain_id}: cannot {purpose} nonce {nonce} within the hard cap now")
+        tx = UnsignedTx(chain_id=self.chain_id, nonce=nonce, to=self.address, gas=21_000,
+                        max_fee_per_gas_wei=fees.max_fee_per_gas_wei,
+                        max_priority_fee_per_gas_wei=fees.max_priority_fee_per_gas_wei)
+        self._sign_record_broadcast(tx, purpose=purpose, action_id=action_id, plan_id=plan_id,
+                                    replaces=prior[-1]["id"] if prior else None)
+
+    def _sign_record_broadcast(self, tx: UnsignedTx, *, purpose: str, action_id: int | None, plan_id: str,
+                               replaces: int | None = None) -> int:
+        raw = bytes(self.signer.sign_transaction(tx))
+        if Account.recover_transaction(raw) != self.address:
+            raise SafetyHalt(f"chain {self.chain_id}: the signer returned a transaction signed by another address "
+                             f"than {self.address}; refusing to broadcast")
+        tx_hash = tx_hash_of(raw)
+        attempt_id = self.journal.record_attempt(
+            action_id=action_id, purpose=purpose, chain_id=self.chain_id, sender=self.address, nonce=tx.nonce,
+            tx_hash=tx_hash, raw_tx=raw, max_fee_per_gas_wei=tx.max_fee_per_gas_wei,
+            max_priority_fee_per_gas_wei=tx.max_priority_fee_per_gas_wei,
+            sent_block=fetch_block_number(self.rpc), replaces=replaces)
+        self.journal.mark_broadcast(attempt_id, "maybe")
+        crash_point("before_broadcast", purpose)
+        try:
+            self.rpc.tx_w3().eth.send_raw_transaction(raw)
+        except Web3RPCError as exc:
+            message = _message(exc)
+            if not any(k in message.lower() for k in (*KNOWN, "nonce too low")):
+                self.journal.mark_broadcast(attempt_id, "never")
+                self.journal.mark_attempt(attempt_id, "rejected", error=message[:300])
+                kind = ExecutionError if "insufficient funds" in message.lower() else TemporaryError
+                raise kind(f"chain {self.chain_id}: the node refused the {purpose} transaction of plan "
+                           f"{plan_id or '-'} (nonce {tx.nonce}): {message[:200]}") from None
+        except TRANSIENT as exc:
+            log.warning("chain %s: broadcast of %s outcome unknown (%s); it stays journaled and is looked up",
+                        self.chain_id, tx_hash, type(exc).__name__)
+            return attempt_id
+        crash_point("after_broadcast", purpose)
+        self.journal.mark_broadcast(attempt_id, "definitely")
+        log.info("broadcast: chain %s plan %s %s nonce %s tx %s (max fee %s wei, tip %s wei)", self.chain_id,
+                 plan_id or "-", purpose, tx.nonce, tx_hash, tx.max_fee_per_gas_wei, tx.max_priority_fee_per_gas_wei)
+        return attempt_id
+
+    def _await(self, nonce: int, *, plan_id: str, valid_until: int | None, since_block: int | None = None) -> TxOutcome:
+        first = fetch_block_number(self.rpc)
+        last_sent = since_block if since_block is not None else first
+        while True:
+            chain_latest, _ = fetch_nonces(self.rpc, self.address)
+            at_nonce = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=nonce)
+            live = [a for a in at_nonce if a["status"] == "pending" and a["broadcast"] in IN_FLIGHT]
+            for attempt in reversed(live):
+                receipt = fetch_receipt(self.rpc, attempt["tx_hash"])
+                if receipt is not None:
+                    return self._settle(attempt, receipt, at_nonce)
+            if chain_latest > nonce or not live:
+                for a in live:
+                    self.journal.mark_attempt(a["id"], "dropped", error="nonce used by another transaction")
+                raise ExecutionError(f"chain {self.chain_id}: nonce {nonce} of {self.address} was used by a "
+                                     "transaction this agent did not send; nothing of this action was mined")
+            block = fetch_block_number(self.rpc)
+            if block - last_sent >= self.policy.replace_after_blocks:
+                cancel = valid_until is not None and self.wall_clock() > valid_until
+                self._replace(live[-1], cancel=cancel, plan_id=plan_id)
+                last_sent = block
+            if block - first >= self.policy.receipt_timeout_blocks:
+                raise TemporaryError(f"chain {self.chain_id}: nonce {nonce} not mined after {block - first} blocks; "
+                                     "it stays journaled as in flight and is reconciled later")
+            self.sleep(self.policy.poll_s)
+
+    def _replace(self, attempt: dict[str, Any], *, cancel: bool, plan_id: str) -> None:
+        with NONCE_LOCKS.get(self.chain_id, self.address):
+            if cancel and attempt["purpose"] != "cancel":
+                log.warning("chain %s: nonce %s past its deadline; cancelling", self.chain_id, attempt["nonce"])
+                prior = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=attempt["nonce"])
+                self._send_filler(attempt["nonce"], purpose="cancel", action_id=attempt["action_id"],
+                                  plan_id=plan_id, prior=prior)
+                return
+            inputs = fetch_fee_inputs(self.rpc, percentile=self.policy.priority_fee_percentile)
+            fees = plan_replacement(old_max_fee_wei=attempt["max_fee_per_gas_wei"],
+                                    old_tip_wei=attempt["max_priority_fee_per_gas_wei"],
+                                    base_fee_wei=inputs.base_fee_wei, priority_fee_wei=inputs.priority_fee_wei,
+                                    hard_cap_wei=self.policy.hard_cap_wei)
+            if fees is None:
+                log.warning("chain %s: nonce %s is stuck and the hard cap leaves no room to bump its fees; "
+                            "rebroadcasting and waiting", self.chain_id, attempt["nonce"])
+                self.rebroadcast(attempt)
+                return
+            tx = decode_raw(attempt["raw_tx"]).model_copy(update={
+                "max_fee_per_gas_wei": fees.max_fee_per_gas_wei,
+                "max_priority_fee_per_gas_wei": fees.max_priority_fee_per_gas_wei})
+            self.journal.record_event("replace", {"chain_id": self.chain_id, "nonce": attempt["nonce"],
+                                                  "replaces": attempt["tx_hash"], "reason": fees.reason},
+                                      action_id=attempt["action_id"])
+            self._sign_record_broadcast(tx, purpose=attempt["purpose"], action_id=attempt["action_id"],
+                                        plan_id=plan_id, replaces=attempt["id"])
+
+    def _settle(self, attempt: dict[str, Any], receipt: dict[str, Any], at_nonce: list[dict[str, Any]]) -> TxOutcome:
+        status = "mined" if int(receipt["status"]) == 1 else "reverted"
+        self.journal.mark_attempt(attempt["id"], status, block_number=int(receipt["blockNumber"]),
+                                  gas_used=int(receipt["gasUsed"]),
+                                  effective_gas_price_wei=int(receipt.get("effectiveGasPrice") or 0))
+        for other in at_nonce:
+            if other["id"] != attempt["id"] and other["status"] == "pending":
+                self.journal.mark_attempt(other["id"], "replaced" if other["broadcast"] in IN_FLIGHT else "abandoned")
+        log.info("mined: chain %s nonce %s tx %s %s in block %s", self.chain_id, attempt["nonce"],
+                 attempt["tx_hash"], status, receipt["blockNumber"])
+        return _outcome({**attempt, "status": status, "block_number": int(receipt["blockNumber"]),
+                         "gas_used": int(receipt["gasUsed"]),
+                         "effective_gas_price_wei": int(receipt.get("effectiveGasPrice") or 0)})
+
+
+def _outcome(row: dict[str, Any]) -> TxOutcome:
+    status = "cancelled" if row["purpose"] in ("cancel", "gap-fill") and row["status"] == "mined" else row["status"]
+    tx = decode_raw(row["raw_tx"])
+    return TxOutcome(purpose=row["purpose"], status=status, tx_hash=row["tx_hash"], nonce=row["nonce"],
+                     block_number=row.get("block_number"), gas_used=row.get("gas_used"),
+                     effective_gas_price_wei=row.get("effective_gas_price_wei"), to=tx.to,
+                     max_fee_per_gas_wei=row["max_fee_per_gas_wei"],
+                     max_priority_fee_per_gas_wei=row["max_priority_fee_per_gas_wei"])
+
+
+def _progress_detail(p: GasWaitProgress, req: TxRequest) -> dict[str, Any]:
+    return {"state": p.state, "chain_id": req.chain_id, "plan_id": req.plan_id, "purpose": req.purpose,
+            "block": p.block_number, "base_fee_wei": p.base_fee_wei, "limit_wei": p.limit_wei,
+            "waited_s": round(p.waited_s, 3), "blocks_waited": p.blocks_waited}
+
+
+def _message(exc: Web3RPCError) -> str:
+    rpc = getattr(exc, "rpc_response", None)
+    if isinstance(rpc, dict) and isinstance(rpc.get("error"), dict):
+        return str(rpc["error"].get("message", exc))
+    return str(exc)

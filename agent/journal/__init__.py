@@ -1,0 +1,1 @@
+"""The crash-safe SQLite journal of cycles, decisions, actions and transaction attempts."""

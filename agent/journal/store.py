@@ -1,0 +1,278 @@
+"""The journal: one SQLite file (WAL) holding cycles, decisions, actions and every transaction attempt.
+
+Crash safety rests on three rules kept here and in the sender:
+
+* an action is claimed by its idempotency key before anything is signed (``begin_action``);
+* every signed transaction is stored with its raw bytes *before* it is broadcast
+  (``record_attempt`` → ``mark_broadcast("maybe")`` → send → ``mark_broadcast("definitely")``);
+* on start, attempts that may be in flight are looked up or rebroadcast (``agent.journal.reconcile``)
+  and an action that may be pending is never planned again (``open_actions`` / ``is_blocked``).
+
+Broadcast states: ``never`` (signed, not handed to any node), ``maybe`` (the send was started; the
+process may have died around it), ``definitely`` (a node accepted it). Attempt statuses: ``pending``,
+``mined`` (status 1), ``reverted`` (status 0), ``replaced`` (another attempt at the same nonce was
+mined), ``dropped`` (its nonce was used by a transaction we did not journal), ``abandoned`` (never
+broadcast), ``rejected`` (the node refused it). Action states: ``pending``, ``confirmed``, ``failed``,
+``abandoned`` (interrupted with nothing in flight; the same key may run again) and ``dry_run``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agent.errors import ConfigError
+from agent.journal.schema import MIGRATIONS
+
+ACTION_TERMINAL = ("confirmed", "failed", "dry_run")
+IN_FLIGHT = ("maybe", "definitely")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+class JournalStore:
+    """Thread-safe access to the journal database. Open with :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self._lock = threading.RLock()
+        self.path = path
+
+    # ----------------------------------------------------------------------------------- lifecycle
+    @classmethod
+    def open(cls, path: Path | str) -> JournalStore:
+        path = Path(path).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"JOURNAL_PATH: cannot open the journal at {path} ({exc}); pick a writable path") from exc
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")  # a journaled attempt must survive a power cut
+        conn.execute("PRAGMA foreign_keys=ON")
+        store = cls(conn, path)
+        store._migrate()
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> JournalStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._tx() as c:
+            c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = c.execute("SELECT version FROM schema_version").fetchone()
+            version = row["version"] if row else 0
+            if version > len(MIGRATIONS):
+                raise ConfigError(f"JOURNAL_PATH: {self.path} has schema version {version}, newer than this "
+                                  f"agent ({len(MIGRATIONS)}); upgrade the agent or use another journal")
+            for script in MIGRATIONS[version:]:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        c.execute(statement)
+            if row is None:
+                c.execute("INSERT INTO schema_version (version) VALUES (?)", (len(MIGRATIONS),))
+            else:
+                c.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    # -------------------------------------------------------------------------- cycles, decisions
+    def start_cycle(self, *, mode: str = "live") -> int:
+        with self._tx() as c:
+            cur = c.execute("INSERT INTO cycles (started_at, mode, status) VALUES (?, ?, 'running')", (_now(), mode))
+            return int(cur.lastrowid or 0)
+
+    def finish_cycle(self, cycle_id: int, *, status: str = "ok", note: str = "") -> None:
+        with self._tx() as c:
+            c.execute("UPDATE cycles SET finished_at = ?, status = ?, note = ? WHERE id = ?",
+                      (_now(), status, note, cycle_id))
+
+    def record_decision(self, cycle_id: int | None, *, rebalance: bool, reasons: list[str],
+                        detail: dict[str, Any] | None = None, plan_id: str | None = None) -> int:
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO decisions (cycle_id, created_at, plan_id, rebalance, reasons, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (cycle_id, _now(), plan_id, int(rebalance), _json(reasons), _json(detail or {})))
+            return int(cur.lastrowid or 0)
+
+    def record_event(self, kind: str, detail: dict[str, Any], *, cycle_id: int | None = None,
+                     action_id: int | None = None) -> int:
+        with self._tx() as c:
+            cur = c.execute("INSERT INTO events (created_at, kind, cycle_id, action_id, detail) VALUES (?, ?, ?, ?, ?)",
+                            (_now(), kind, cycle_id, action_id, _json(detail)))
+            return int(cur.lastrowid or 0)
+
+    # ------------------------------------------------------------------------------------ actions
+    def begin_action(self, *, key: str, chain_id: int, chain: str, plan_id: str, kind: str,
+                     intent: dict[str, Any], mode: str = "live", cycle_id: int | None = None) -> dict[str, Any]:
+        """Claim ``key`` (live mode) and return the action row; an existing live row is returned as is.
+
+        The caller decides what an existing row means (terminal → return its result; pending → resume).
+        Dry-run actions never claim a key.
+        """
+        with self._tx() as c:
+            if mode == "live":
+                row = c.execute("SELECT * FROM actions WHERE idempotency_key = ? AND mode = 'live'", (key,)).fetchone()
+                if row is not None:
+                    return dict(row)
+            now = _now()
+            cur = c.execute(
+                "INSERT INTO actions (idempotency_key, mode, cycle_id, plan_id, chain_id, chain, kind, intent, "
+                "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (key, mode, cycle_id, plan_id, chain_id, chain, kind, _json(intent), now, now))
+            return dict(c.execute("SELECT * FROM actions WHERE id = ?", (cur.lastrowid,)).fetchone())
+
+    def set_action_state(self, action_id: int, state: str, *, error: str | None = None,
+                         result: dict[str, Any] | None = None) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE actions SET state = ?, error = ?, result = COALESCE(?, result), updated_at = ? "
+                      "WHERE id = ?", (state, error, None if result is None else _json(result), _now(), action_id))
+
+    def action(self, action_id: int) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._conn.execute("SELECT * FROM actions WHERE id = ?", (action_id,)).fetchone())
+
+    def action_by_key(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM actions WHERE idempotency_key = ? AND mode = 'live'",
+                                     (key,)).fetchone()
+        return dict(row) if row else None
+
+    def open_actions(self, chain_id: int | None = None) -> list[dict[str, Any]]:
+        """Live actions that may still be in flight: the planner must not plan them (or their funds) again."""
+        sql = "SELECT * FROM actions WHERE mode = 'live' AND state = 'pending'"
+        args: tuple[Any, ...] = ()
+        if chain_id is not None:
+            sql += " AND chain_id = ?"
+            args = (chain_id,)
+        with self._lock:
+            return [dict(r) for r in self._conn.execute(sql + " ORDER BY id", args)]
+
+    def is_blocked(self, key: str) -> bool:
+        """True when ``key`` is pending or already confirmed/failed: planning it again would repeat it."""
+        row = self.action_by_key(key)
+        return row is not None and row["state"] != "abandoned"
+
+    # ----------------------------------------------------------------------------------- attempts
+    def record_attempt(self, *, action_id: int | None, purpose: str, chain_id: int, sender: str, nonce: int,
+                       tx_hash: str, raw_tx: bytes, max_fee_per_gas_wei: int, max_priority_fee_per_gas_wei: int,
+                       sent_block: int | None = None, replaces: int | None = None) -> int:
+        """Store a signed transaction (broadcast ``never``). Must happen before any broadcast."""
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO tx_attempts (action_id, purpose, chain_id, sender, nonce, tx_hash, raw_tx, "
+                "max_fee_per_gas_wei, max_priority_fee_per_gas_wei, broadcast, status, sent_block, replaces, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'never', 'pending', ?, ?, ?, ?)",
+                (action_id, purpose, chain_id, sender, nonce, tx_hash, raw_tx, str(max_fee_per_gas_wei),
+                 str(max_priority_fee_per_gas_wei), sent_block, replaces, _now(), _now()))
+            return int(cur.lastrowid or 0)
+
+    def mark_broadcast(self, attempt_id: int, broadcast: str) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE tx_attempts SET broadcast = ?, updated_at = ? WHERE id = ?",
+                      (broadcast, _now(), attempt_id))
+
+    def mark_attempt(self, attempt_id: int, status: str, *, block_number: int | None = None,
+                     gas_used: int | None = None, effective_gas_price_wei: int | None = None,
+                     error: str | None = None) -> None:
+        with self._tx() as c:
+            c.execute(
+                "UPDATE tx_attempts SET status = ?, block_number = COALESCE(?, block_number), "
+                "gas_used = COALESCE(?, gas_used), effective_gas_price_wei = COALESCE(?, effective_gas_price_wei), "
+                "error = COALESCE(?, error), updated_at = ? WHERE id = ?",
+                (status, block_number, gas_used, None if effective_gas_price_wei is None else
+                 str(effective_gas_price_wei), error, _now(), attempt_id))
+
+    def attempts(self, *, action_id: int | None = None, chain_id: int | None = None, sender: str | None = None,
+                 nonce: int | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        clauses, args = [], []
+        for column, value in (("action_id", action_id), ("chain_id", chain_id), ("sender", sender),
+                              ("nonce", nonce), ("status", status)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM tx_attempts {where} ORDER BY id", args).fetchall()
+        return [_attempt(r) for r in rows]
+
+    def unresolved_attempts(self) -> list[dict[str, Any]]:
+        """Attempts still ``pending``: signed, maybe sent, outcome unknown."""
+        return self.attempts(status="pending")
+
+    def highest_used_nonce(self, chain_id: int, sender: str) -> int | None:
+        """The highest nonce of an attempt that may have reached a node (``maybe``/``definitely``)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT MAX(nonce) FROM tx_attempts WHERE chain_id = ? AND sender = ? AND broadcast IN (?, ?) "
+                "AND status NOT IN ('rejected')", (chain_id, sender, *IN_FLIGHT)).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    # -------------------------------------------------------------------------------------- reads
+    def summary(self, *, limit: int = 20) -> dict[str, Any]:
+        """A JSON-ready view of the latest cycles, decisions, actions (with attempts) and events."""
+        with self._lock:
+            q = self._conn.execute
+            cycles = [dict(r) for r in q("SELECT * FROM cycles ORDER BY id DESC LIMIT ?", (limit,))]
+            decisions = [_decoded(r, "reasons", "detail") for r in
+                         q("SELECT * FROM decisions ORDER BY id DESC LIMIT ?", (limit,))]
+            actions = [_decoded(r, "intent", "result") for r in
+                       q("SELECT * FROM actions ORDER BY id DESC LIMIT ?", (limit,))]
+            events = [_decoded(r, "detail") for r in q("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))]
+        for a in actions:
+            a["attempts"] = [{k: v for k, v in t.items() if k != "raw_tx"} for t in self.attempts(action_id=a["id"])]
+        return {"journal": str(self.path), "schema_version": self.schema_version, "cycles": cycles,
+                "decisions": decisions, "actions": actions, "events": events,
+                "open_actions": [a["idempotency_key"] for a in self.open_actions()]}
+
+
+def _attempt(row: sqlite3.Row) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("max_fee_per_gas_wei", "max_priority_fee_per_gas_wei", "effective_gas_price_wei"):
+        if out.get(key) is not None:
+            out[key] = int(out[key])
+    out["raw_tx"] = bytes(out["raw_tx"]) if out.get("raw_tx") is not None else None
+    return out
+
+
+def _decoded(row: sqlite3.Row, *json_columns: str) -> dict[str, Any]:
+    out = dict(row)
+    for col in json_columns:
+        if out.get(col):
+            out[col] = json.loads(out[col])
+    return out
