@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from agent.errors import ConfigError, SafetyHalt
+from agent.ports import Signer
 from agent.signers import factory
 from agent.signers.factory import (
     SchemeHandler,
@@ -79,6 +80,7 @@ def test_opens_ledger_over_tcp_and_accepts_the_expected_address(ledger_server: L
     signer = open_hardware_signer("ledger:44'/60'/0'/0/0", expected_address=ANVIL_0, env=ledger_server.env)
     try:
         assert signer.address == ANVIL_0
+        assert isinstance(signer, Signer)
     finally:
         signer.close()  # type: ignore[attr-defined]
 
