@@ -1,0 +1,152 @@
+"""The on-chain quoter: Uniswap V2 Router02 ``getAmountsOut`` (executable: ``swapExact…`` to our wallet with
+min-out, spender = the router) or, on chains with only V3, QuoterV2 ``quoteExactInputSingle`` (quote only).
+Works on any node or fork with no API key. It also supplies the reference price validation compares with:
+the fee-free marginal price of each token against the chain's USD stable, as ``portfolio.valuation`` reads it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from agent.abicall import AGGREGATE3, GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
+from agent.chains import ChainConfig, Token
+from agent.errors import QuoteError
+from agent.portfolio.valuation import decode_prices, plan_price_calls
+from agent.quotes.base import min_out_for
+from agent.quotes.calldata import V2_SWAP_EXACT_ETH, V2_SWAP_EXACT_TOKENS, V2_SWAP_EXACT_TOKENS_FOR_ETH
+from agent.quotes.models import Quote, QuoteRequest, QuoteTx, ReferencePrice, is_native
+from agent.rpc import ChainRpc
+
+log = logging.getLogger(__name__)
+NAME = "onchain"
+GET_BLOCK_NUMBER = Fn("getBlockNumber()", ("uint256",))
+GET_TIMESTAMP = Fn("getCurrentBlockTimestamp()", ("uint256",))
+V2_GAS_BASE = 110_000
+V2_GAS_PER_HOP = 70_000
+V3_FEES = (500, 3000, 100, 10_000)
+
+
+def aggregate(rpc: ChainRpc, calls: Sequence[tuple[str, Fn, tuple[Any, ...]]]) -> list[tuple[Any, ...] | None]:
+    """One Multicall3 ``aggregate3`` eth_call; a reverted or undecodable sub-call gives None."""
+    chain = rpc.chain
+    payload = AGGREGATE3.encode([(target, True, fn.encode(*args)) for target, fn, args in calls])
+    raw = rpc.read(lambda w3: w3.eth.call({"to": chain.multicall3, "data": payload}, "latest"), what="aggregate3")
+    (results,) = AGGREGATE3.decode(bytes(raw))
+    out: list[tuple[Any, ...] | None] = []
+    for (_t, fn, _a), (ok, data) in zip(calls, results, strict=True):
+        try:
+            out.append(fn.decode(bytes(data)) if ok else None)
+        except Exception:
+            out.append(None)
+    return out
+
+
+def path_token(chain: ChainConfig, address: str) -> Token:
+    """The configured token at ``address`` (the wrapped native for the native placeholder)."""
+    token = chain.token(chain.wrapped_native) if is_native(address) else chain.token_by_address(address)
+    if token is None:
+        raise QuoteError(NAME, f"token: {address} is not a token of chains/{chain.name}.toml")
+    return token
+
+
+def candidate_paths(chain: ChainConfig, request: QuoteRequest) -> list[list[str]]:
+    """Direct, then through the wrapped native coin and the USD stable (distinct tokens only)."""
+    a, b = path_token(chain, request.sell_token).address, path_token(chain, request.buy_token).address
+    paths = [[a, b]]
+    for via in (chain.wrapped_native, chain.usd_stable):
+        mid = chain.token(via).address
+        if mid not in (a, b):
+            paths.append([a, mid, b])
+    return paths
+
+
+class OnchainQuoter:
+    """``QuoteSource`` over the chain's own router/quoter, and the reference price for validation."""
+
+    name = NAME
+
+    def __init__(self, chain: ChainConfig, rpc: ChainRpc, *, deadline_s: int = 600) -> None:
+        self.chain = chain
+        self.rpc = rpc
+        self.deadline_s = deadline_s
+
+    def fetch_quote(self, request: QuoteRequest) -> Quote:
+        if self.chain.uniswap_v2 is not None:
+            return self._v2_quote(request)
+        return self._v3_quote(request)
+
+    def _v2_quote(self, request: QuoteRequest) -> Quote:
+        assert self.chain.uniswap_v2 is not None
+        router = self.chain.uniswap_v2.router
+        paths = candidate_paths(self.chain, request)
+        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ()), (self.chain.multicall3, GET_TIMESTAMP, ())]
+        calls += [(router, GET_AMOUNTS_OUT, (request.sell_amount_raw, p)) for p in paths]
+        block, stamp, *outs = aggregate(self.rpc, calls)
+        found = [(v[0][-1], p) for v, p in zip(outs, paths, strict=True) if v and v[0][-1] > 0]
+        if not found:
+            raise QuoteError(NAME, "no_liquidity: no Uniswap V2 path (direct, via "
+                                   f"{self.chain.wrapped_native} or {self.chain.usd_stable}) quotes this pair")
+        out, path = max(found, key=lambda f: f[0])
+        min_out = min_out_for(out, request.slippage_bps)
+        deadline = (stamp[0] if stamp else int(datetime.now(UTC).timestamp())) + self.deadline_s
+        if request.sells_native:
+            data, value = V2_SWAP_EXACT_ETH.encode(min_out, path, request.taker, deadline), request.sell_amount_raw
+        elif request.buys_native:
+            data, value = V2_SWAP_EXACT_TOKENS_FOR_ETH.encode(request.sell_amount_raw, min_out, path, request.taker,
+                                                              deadline), 0
+        else:
+            data, value = V2_SWAP_EXACT_TOKENS.encode(request.sell_amount_raw, min_out, path, request.taker,
+                                                      deadline), 0
+        symbols = ">".join(path_token(self.chain, a).symbol for a in path)
+        return Quote(source=NAME, chain_id=self.chain.chain_id, sell_token=request.sell_token,
+                     buy_token=request.buy_token, sell_amount_raw=request.sell_amount_raw, buy_amount_raw=out,
+                     min_buy_amount_raw=min_out, gas_estimate=V2_GAS_BASE + V2_GAS_PER_HOP * (len(path) - 1),
+                     tx=QuoteTx(to=router, data=data, value_wei=value),
+                     spender=None if request.sells_native else router,
+                     block_number=block[0] if block else None, quoted_at=datetime.now(UTC),
+                     route=f"uniswap_v2 {symbols}")
+
+    def _v3_quote(self, request: QuoteRequest) -> Quote:
+        assert self.chain.uniswap_v3 is not None
+        quoter = self.chain.uniswap_v3.quoter_v2
+        a, b = path_token(self.chain, request.sell_token), path_token(self.chain, request.buy_token)
+        fees = list(dict.fromkeys((a.v3_fee, b.v3_fee, *V3_FEES)))
+        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())]
+        calls += [(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, request.sell_amount_raw, f, 0),))
+                  for f in fees]
+        block, *outs = aggregate(self.rpc, calls)
+        found = [(v[0], v[3], f) for v, f in zip(outs, fees, strict=True) if v and v[0] > 0]
+        if not found:
+            raise QuoteError(NAME, f"no_liquidity: QuoterV2 has no pool for {a.symbol}/{b.symbol} at fees {fees}")
+        out, gas, fee = max(found, key=lambda f: f[0])
+        return Quote(source=NAME, chain_id=self.chain.chain_id, sell_token=request.sell_token,
+                     buy_token=request.buy_token, sell_amount_raw=request.sell_amount_raw, buy_amount_raw=out,
+                     min_buy_amount_raw=min_out_for(out, request.slippage_bps), gas_estimate=gas, tx=None,
+                     spender=None, block_number=block[0] if block else None, quoted_at=datetime.now(UTC),
+                     route=f"uniswap_v3 QuoterV2 {a.symbol}>{b.symbol} fee {fee} (quote only)")
+
+    def fetch_reference(self, request: QuoteRequest) -> ReferencePrice:
+        """Marginal prices of the sell token, the buy token and the native coin in USD → buy per sell."""
+        wanted = {path_token(self.chain, request.sell_token).symbol, path_token(self.chain, request.buy_token).symbol,
+                  self.chain.wrapped_native}
+        price_calls = [c for c in plan_price_calls(self.chain) if c.symbol in wanted]
+        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())] + [(c.target, c.fn, c.args) for c in price_calls]
+        block, *values = aggregate(self.rpc, calls)
+        prices = decode_prices(self.chain, price_calls,
+                               {("price", c.symbol): v for c, v in zip(price_calls, values, strict=True)})
+        sell = prices.get(path_token(self.chain, request.sell_token).symbol)
+        buy = prices.get(path_token(self.chain, request.buy_token).symbol)
+        if sell is None or buy is None:
+            raise QuoteError(NAME, "no_reference: the on-chain quoter could not price "
+                                   f"{request.sell_symbol or request.sell_token} and "
+                                   f"{request.buy_symbol or request.buy_token}")
+        native = prices.get(self.chain.wrapped_native)
+        gas_price = int(self.rpc.read(lambda w3: w3.eth.gas_price, what="gas price"))
+        return ReferencePrice(buy_per_sell=sell.usd / buy.usd,
+                              buy_per_native=native.usd / buy.usd if native else None,
+                              gas_price_wei=gas_price, block_number=block[0] if block else None,
+                              source=f"{sell.source}; {buy.source}")
+
