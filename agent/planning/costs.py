@@ -1,0 +1,44 @@
+"""Cost estimates for a swap: gas, LP fee and price impact on a constant-product curve (pure)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+FROZEN = ConfigDict(frozen=True, extra="forbid")
+GWEI = Decimal(10) ** 9
+
+
+class ChainCosts(BaseModel):
+    """What a transaction costs on one chain right now."""
+
+    model_config = FROZEN
+
+    chain: str
+    gas_price_wei: int
+    native_usd: Decimal
+    swap_gas: int = 180_000
+    approve_gas: int = 50_000
+    wrap_gas: int = 50_000
+    vault_gas: int = 120_000
+    lp_fee_bps: Decimal = Decimal(30)
+
+    def gas_usd(self, gas: int) -> Decimal:
+        return Decimal(gas * self.gas_price_wei).scaleb(-18) * self.native_usd
+
+
+def impact_bps(trade_usd: Decimal, depth_usd: Decimal | None) -> Decimal:
+    """Average-price impact of selling ``trade_usd`` into an input-side depth: Δ/(x+Δ), in bps."""
+    if depth_usd is None or depth_usd <= 0 or trade_usd <= 0:
+        return Decimal(0)
+    return trade_usd / (depth_usd + trade_usd) * Decimal(10_000)
+
+
+def swap_cost_usd(costs: ChainCosts, trade_usd: Decimal, depth_usd: Decimal | None,
+                  *, with_approval: bool = True) -> tuple[Decimal, int, Decimal]:
+    """(total cost in USD, gas units, impact in bps) of one swap leg."""
+    gas = costs.swap_gas + (costs.approve_gas if with_approval else 0)
+    imp = impact_bps(trade_usd, depth_usd)
+    total = costs.gas_usd(gas) + trade_usd * (costs.lp_fee_bps + imp) / Decimal(10_000)
+    return total, gas, imp
