@@ -10,6 +10,7 @@ from typing import Any
 
 from eth_abi import decode, encode
 from eth_account.typed_transactions import TypedTransaction
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
@@ -162,7 +163,7 @@ def tx_hash_of(raw: bytes) -> str:
 
 def decode_raw(raw: bytes) -> UnsignedTx:
     """The unsigned fields of a signed type-2 transaction (to re-sign it with other fees)."""
-    fields = TypedTransaction.from_bytes(raw).as_dict()
+    fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
     return UnsignedTx(chain_id=fields["chainId"], nonce=fields["nonce"], to=Web3.to_checksum_address(fields["to"]),
                       value_wei=fields["value"], data=bytes(fields["data"]), gas=fields["gas"],
                       max_fee_per_gas_wei=fields["maxFeePerGas"],

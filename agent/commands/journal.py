@@ -1,0 +1,72 @@
+"""``rebalancer journal [--json]``: cycles, decisions, actions and their transaction attempts.
+
+Needs only ``JOURNAL_PATH`` (or ``--path``), not the chain settings, so it works when RPCs are down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from agent.commands.render import console, print_json
+from agent.config import Settings, read_environment
+from agent.errors import ConfigError
+from agent.journal.store import JournalStore
+
+
+def journal_path(path: Path | None) -> Path:
+    if path is not None:
+        return path
+    env = read_environment()
+    value = env.get("JOURNAL_PATH") or str(Settings.model_fields["journal_path"].default)
+    return Path(value).expanduser()
+
+
+def _render(doc: dict) -> None:  # type: ignore[type-arg]
+    cycles = Table(title=f"Cycles — {doc['journal']}")
+    for col in ("id", "started", "mode", "status", "note"):
+        cycles.add_column(col)
+    for c in doc["cycles"]:
+        cycles.add_row(str(c["id"]), c["started_at"], c["mode"], c["status"], c["note"])
+    console.print(cycles)
+    decisions = Table(title="Decisions")
+    for col in ("id", "cycle", "plan", "rebalance", "reasons"):
+        decisions.add_column(col)
+    for d in doc["decisions"]:
+        decisions.add_row(str(d["id"]), str(d["cycle_id"]), d["plan_id"] or "—", "yes" if d["rebalance"] else "no",
+                          "; ".join(d["reasons"]))
+    console.print(decisions)
+    actions = Table(title="Actions and transactions")
+    for col in ("id", "key", "chain", "kind", "state", "transactions", "error"):
+        actions.add_column(col)
+    for a in doc["actions"]:
+        txs = "\n".join(f"{t['purpose']} n{t['nonce']} {t['tx_hash'][:12]}… {t['broadcast']}/{t['status']}"
+                        for t in a["attempts"]) or "—"
+        actions.add_row(str(a["id"]), a["idempotency_key"], a["chain"], a["kind"], a["state"], txs, a["error"] or "")
+    console.print(actions)
+    if doc["events"]:
+        events = Table(title="Events")
+        for col in ("time", "kind", "detail"):
+            events.add_column(col)
+        for e in doc["events"]:
+            events.add_row(e["created_at"], e["kind"], str(e["detail"])[:100])
+        console.print(events)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("journal")
+    def journal(as_json: bool = typer.Option(False, "--json", help="one JSON document on stdout"),
+                limit: int = typer.Option(20, "--limit", min=1, help="rows per section, newest first"),
+                path: Path | None = typer.Option(None, "--path", help="journal file (default JOURNAL_PATH)")) -> None:
+        """Decisions and trades recorded in the journal."""
+        file = journal_path(path)
+        if not file.exists():
+            raise ConfigError(f"JOURNAL_PATH: no journal at {file}; run the agent first or point JOURNAL_PATH at it")
+        with JournalStore.open(file) as store:
+            doc = store.summary(limit=limit)
+        if as_json:
+            print_json(doc)
+        else:
+            _render(doc)

@@ -1,0 +1,88 @@
+"""The journal: WAL, migrations, idempotency keys, attempt states, summaries."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from agent.errors import ConfigError
+from agent.journal.schema import MIGRATIONS
+from agent.journal.store import JournalStore
+
+ADDR = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> JournalStore:
+    s = JournalStore.open(tmp_path / "j" / "journal.sqlite")
+    yield s
+    s.close()
+
+
+def _action(store: JournalStore, key: str = "k1", mode: str = "live") -> dict:
+    return store.begin_action(key=key, chain_id=1, chain="ethereum", plan_id="p1", kind="swap",
+                              intent={"to": ADDR}, mode=mode)
+
+
+def test_wal_and_schema_version(store: JournalStore) -> None:
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.schema_version == len(MIGRATIONS)
+    store.close()
+    again = JournalStore.open(store.path)  # re-opening does not re-run migrations
+    assert again.schema_version == len(MIGRATIONS)
+    again.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    s = JournalStore.open(tmp_path / "j.sqlite")
+    s._conn.execute("UPDATE schema_version SET version = 99")
+    s.close()
+    with pytest.raises(ConfigError, match="newer than this agent"):
+        JournalStore.open(tmp_path / "j.sqlite")
+
+
+def test_idempotency_key_claims_one_live_action(store: JournalStore) -> None:
+    first = _action(store)
+    second = _action(store)
+    assert first["id"] == second["id"] and first["state"] == "pending"
+    assert store.is_blocked("k1") and [a["idempotency_key"] for a in store.open_actions()] == ["k1"]
+    dry1, dry2 = _action(store, mode="dry-run"), _action(store, mode="dry-run")
+    assert len({first["id"], dry1["id"], dry2["id"]}) == 3  # dry runs never claim the key
+    store.set_action_state(first["id"], "abandoned")
+    assert not store.is_blocked("k1") and store.open_actions() == []
+
+
+def test_attempt_lifecycle_and_used_nonces(store: JournalStore) -> None:
+    action = _action(store)
+    a = store.record_attempt(action_id=action["id"], purpose="main", chain_id=1, sender=ADDR, nonce=4,
+                             tx_hash="0xaa", raw_tx=b"\x02raw", max_fee_per_gas_wei=10**20,
+                             max_priority_fee_per_gas_wei=1)
+    assert store.highest_used_nonce(1, ADDR) is None  # signed, not yet handed to a node
+    store.mark_broadcast(a, "maybe")
+    assert store.highest_used_nonce(1, ADDR) == 4
+    [row] = store.unresolved_attempts()
+    assert row["raw_tx"] == b"\x02raw" and row["max_fee_per_gas_wei"] == 10**20  # above int64: stored exactly
+    store.mark_attempt(a, "mined", block_number=9, gas_used=21000, effective_gas_price_wei=7)
+    assert store.unresolved_attempts() == []
+    assert store.attempts(nonce=4)[0]["effective_gas_price_wei"] == 7
+
+
+def test_cycles_decisions_events_and_summary(store: JournalStore) -> None:
+    cycle = store.start_cycle(mode="live")
+    store.record_decision(cycle, rebalance=True, reasons=["ETH 70% vs 40% target"], detail={"drift_pp": 30},
+                          plan_id="p1")
+    store.record_event("gas_wait", {"state": "waiting"}, cycle_id=cycle)
+    action = _action(store)
+    store.record_attempt(action_id=action["id"], purpose="main", chain_id=1, sender=ADDR, nonce=0, tx_hash="0x01",
+                         raw_tx=b"x", max_fee_per_gas_wei=1, max_priority_fee_per_gas_wei=1)
+    store.finish_cycle(cycle, status="ok")
+    doc = store.summary()
+    assert doc["cycles"][0]["status"] == "ok"
+    assert doc["decisions"][0]["reasons"] == ["ETH 70% vs 40% target"]
+    assert doc["events"][0]["detail"] == {"state": "waiting"}
+    assert doc["actions"][0]["attempts"][0]["tx_hash"] == "0x01"
+    assert "raw_tx" not in doc["actions"][0]["attempts"][0]
+    assert doc["open_actions"] == ["k1"]
