@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     strategy: str = "threshold"
     band_pp: Decimal = Field(default=Decimal(5), ge=0)
     band_rel_pct: Decimal = Field(default=Decimal(25), ge=0)
+    asset_bands_pp: dict[str, Decimal] = Field(default_factory=dict)
     emergency_band_pp: Decimal = Field(default=Decimal(15), ge=0)
     calendar_interval_hours: Decimal = Field(default=Decimal(168), gt=0)
     min_trade_usd: Decimal = Field(default=Decimal(50), ge=0)
@@ -143,6 +144,23 @@ class Settings(BaseSettings):
         if abs(total - 100) > Decimal("0.0001"):
             raise ValueError(f"percentages sum to {total}, not 100; adjust them so they add up to 100")
         return v
+
+    @field_validator("asset_bands_pp", mode="before")
+    @classmethod
+    def _parse_bands(cls, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        out: dict[str, Decimal] = {}
+        for part in _split(v):  # type: ignore[union-attr]
+            sym, sep, pp = part.partition(":")
+            try:
+                value = Decimal(pp.strip()) if sep else Decimal(-1)
+            except InvalidOperation:
+                value = Decimal(-1)
+            if not sym.strip() or not value.is_finite() or value < 0:
+                raise ValueError(f"{part!r} is not SYMBOL:PP with PP ≥ 0; write e.g. ASSET_BANDS_PP=ETH:3,USDC:8")
+            out[sym.strip()] = value
+        return out
 
     @field_validator("wallet_address", "signer_expected_address")
     @classmethod

@@ -149,6 +149,7 @@ def _plan_buy(asset: str, need: Decimal, alloc: Allocation, chains: Mapping[str,
         available = work.hub_free.get(chain, Decimal(0)) + sum(
             (v.usd for v in work.hub_vault.get(chain, [])), Decimal(0))
         usd = min(need, available)
+
         if usd < params.min_trade_usd:
             continue
         cost, gas, imp = swap_cost_usd(costs[chain], usd, work.depths.get((chain, token)))
@@ -156,7 +157,7 @@ def _plan_buy(asset: str, need: Decimal, alloc: Allocation, chains: Mapping[str,
             work.skipped.append(Skipped(what=f"buy {usd:.2f} USD of {token} on {chain}",
                                         why=f"estimated cost {cost:.2f} USD exceeds the drift benefit"))
             continue
-        _unlock_hub(chain, usd, chains[chain], costs[chain], work)
+        _unlock_hub(chain, usd, chains[chain], costs[chain], params, work)
         hub = chains[chain].usd_stable
         hub_raw = int(usd.scaleb(chains[chain].token(hub).decimals))
         work.actions.append(Action(
@@ -176,22 +177,27 @@ def _token_for_asset(chain: ChainConfig, asset: str) -> str | None:
     return None
 
 
-def _unlock_hub(chain: str, usd: Decimal, cfg: ChainConfig, costs: ChainCosts, work: _Work) -> None:
-    """Spend liquid hub first; withdraw just enough from vault positions for the rest."""
+def _unlock_hub(chain: str, usd: Decimal, cfg: ChainConfig, costs: ChainCosts, params: PlanParams,
+                work: _Work) -> None:
+    """Spend liquid hub stables, withdrawing from vault positions just enough that the liquid balance left on
+    this chain stays at ``stable_buffer_usd`` (or everything, when less than that remains)."""
     free = work.hub_free.get(chain, Decimal(0))
-    take = min(free, usd)
-    work.hub_free[chain] = free - take
-    short = usd - take
+    want = usd + params.stable_buffer_usd - free
     for vault in work.hub_vault.get(chain, []):
-        if short <= 0:
+        if want <= 0:
             break
-        amount = min(short, vault.usd)
+        amount = min(want, vault.usd)
+        if amount <= 0:
+            continue
+        raw = _raw(amount, vault)
         work.actions.append(Action(
-            kind="withdraw", chain=chain, sell=vault.vault or "", buy=cfg.usd_stable, amount_raw=_raw(amount, vault),
+            kind="withdraw", chain=chain, sell=vault.vault or "", buy=cfg.usd_stable, amount_raw=raw,
             amount_usd=amount, reason=f"withdraw {amount:.2f} USD from {vault.vault} to fund buys",
             est_cost_usd=costs.gas_usd(costs.vault_gas), est_gas=costs.vault_gas, phase=0))
-        vault.raw -= _raw(amount, vault)
-        short -= amount
+        vault.raw -= raw
+        free += amount
+        want -= amount
+    work.hub_free[chain] = free - usd
 
 
 def _direct_depth(params: PlanParams, chain: str, a: str, b: str) -> Decimal | None:

@@ -62,6 +62,7 @@ def test_fallback_urls_are_split_in_order() -> None:
         ({"WALLET_ADDRESS": "0x1234"}, "WALLET_ADDRESS", "not a 20-byte"),
         ({"BAND_PP": "-1"}, "BAND_PP", "greater than or equal to 0"),
         ({"BAND_REL_PCT": "-5"}, "BAND_REL_PCT", "greater than or equal to 0"),
+        ({"ASSET_BANDS_PP": "ETH:-3"}, "ASSET_BANDS_PP", "PP ≥ 0"),
         ({"MAX_SLIPPAGE_BPS": "lots"}, "MAX_SLIPPAGE_BPS", "valid integer"),
         ({"QUOTE_SOURCES": "onchain,uniswapx"}, "QUOTE_SOURCES", "uniswapx"),
         ({"ETHEREUM_RPC_URL": "ws://eth.example/SECRETKEY"}, "ETHEREUM_RPC_URL", "not an http(s) URL"),

@@ -1,0 +1,38 @@
+"""Calendar rebalancing: back to target every ``CALENDAR_INTERVAL_HOURS``, whatever the drift."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from strategies import Decision, StrategyContext
+
+
+@dataclass(frozen=True)
+class CalendarStrategy:
+    interval: timedelta
+    min_drift_pp: Decimal = Decimal("0.5")
+    name: str = "calendar"
+
+    def due(self, ctx: StrategyContext) -> bool:
+        return ctx.last_rebalance_at is None or ctx.now - ctx.last_rebalance_at >= self.interval
+
+    def decide(self, ctx: StrategyContext) -> Decision:
+        hours = self.interval.total_seconds() / 3600
+        if not self.due(ctx):
+            assert ctx.last_rebalance_at is not None
+            nxt = ctx.last_rebalance_at + self.interval
+            return Decision(rebalance=False, targets=ctx.targets,
+                            reasons=(f"calendar: next rebalance due {nxt.isoformat()} (every {hours:g} h)",))
+        if ctx.allocation.total_usd <= 0 or ctx.allocation.max_drift_pp < self.min_drift_pp:
+            return Decision(rebalance=False, targets=ctx.targets, reasons=(
+                f"calendar: due, but the largest drift {ctx.allocation.max_drift_pp:.2f} pp is negligible",))
+        last = ctx.last_rebalance_at.isoformat() if ctx.last_rebalance_at else "never"
+        return Decision(rebalance=True, targets=ctx.targets,
+                        reasons=(f"calendar: {hours:g} h period elapsed (last rebalance: {last})",))
+
+
+def from_settings(settings: Any) -> CalendarStrategy:
+    return CalendarStrategy(interval=timedelta(hours=float(settings.calendar_interval_hours)))

@@ -1,0 +1,31 @@
+"""Hybrid: the calendar, plus a wide emergency band that triggers between calendar dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from strategies import Decision, StrategyContext, drift_line
+from strategies.calendar import CalendarStrategy
+from strategies.calendar import from_settings as calendar_from_settings
+
+
+@dataclass(frozen=True)
+class HybridStrategy:
+    calendar: CalendarStrategy
+    emergency_band_pp: Decimal
+    name: str = "hybrid"
+
+    def decide(self, ctx: StrategyContext) -> Decision:
+        alloc = ctx.allocation
+        breaches = [drift_line(a.symbol, a.weight_pct, a.target_pct) for a in alloc.assets
+                    if abs(a.drift_pp) > self.emergency_band_pp]
+        if breaches:
+            return Decision(rebalance=True, targets=ctx.targets, urgent=True, reasons=tuple(
+                f"{b} is beyond the ±{self.emergency_band_pp} pp emergency band" for b in breaches))
+        return self.calendar.decide(ctx)
+
+
+def from_settings(settings: Any) -> HybridStrategy:
+    return HybridStrategy(calendar=calendar_from_settings(settings), emergency_band_pp=settings.emergency_band_pp)

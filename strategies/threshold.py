@@ -1,0 +1,60 @@
+"""Drift-threshold bands: rebalance when any asset leaves its band.
+
+An asset is out of band when its absolute drift exceeds its percentage-point band (``BAND_PP``, or a
+per-asset override in ``ASSET_BANDS_PP``) or its drift relative to its target exceeds ``BAND_REL_PCT``
+percent of that target (the "5/25" rule: 5 pp absolute or 25% relative, whichever trips first). Checked
+often, traded rarely (opportunistic rebalancing). Drift beyond ``EMERGENCY_BAND_PP`` marks it urgent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from strategies import Decision, StrategyContext, drift_line
+
+
+@dataclass(frozen=True)
+class ThresholdStrategy:
+    band_pp: Decimal
+    band_rel_pct: Decimal
+    emergency_band_pp: Decimal
+    asset_bands_pp: Mapping[str, Decimal] = field(default_factory=dict)
+    name: str = "threshold"
+
+    def band_for(self, symbol: str, target_pct: Decimal) -> Decimal:
+        """The effective absolute band (pp) of an asset: the tighter of its absolute and relative bands."""
+        absolute = self.asset_bands_pp.get(symbol, self.band_pp)
+        if self.band_rel_pct > 0 and target_pct > 0:
+            return min(absolute, target_pct * self.band_rel_pct / 100)
+        return absolute
+
+    def out_of_band(self, ctx: StrategyContext) -> list[str]:
+        out = []
+        for a in ctx.allocation.assets:
+            band = self.band_for(a.symbol, a.target_pct)
+            if abs(a.drift_pp) > band:
+                out.append(f"{drift_line(a.symbol, a.weight_pct, a.target_pct)} is outside its ±{band:.2f} pp band")
+        return out
+
+    def decide(self, ctx: StrategyContext) -> Decision:
+        if ctx.allocation.total_usd <= 0:
+            return Decision(rebalance=False, reasons=("nothing priced to rebalance",), targets=ctx.targets)
+        reasons = self.out_of_band(ctx)
+        urgent = ctx.allocation.max_drift_pp > self.emergency_band_pp
+        if not reasons:
+            worst = max(ctx.allocation.assets, key=lambda a: abs(a.drift_pp))
+            return Decision(rebalance=False, targets=ctx.targets, reasons=(
+                f"every asset is within its band (largest drift: {worst.symbol} {worst.drift_pp:+.2f} pp)",))
+        if urgent:
+            reasons.append(f"drift {ctx.allocation.max_drift_pp:.2f} pp exceeds the emergency band "
+                           f"{self.emergency_band_pp} pp: urgent")
+        return Decision(rebalance=True, reasons=tuple(reasons), targets=ctx.targets, urgent=urgent)
+
+
+def from_settings(settings: Any) -> ThresholdStrategy:
+    return ThresholdStrategy(band_pp=settings.band_pp, band_rel_pct=settings.band_rel_pct,
+                             emergency_band_pp=settings.emergency_band_pp,
+                             asset_bands_pp=dict(getattr(settings, "asset_bands_pp", {}) or {}))
