@@ -92,9 +92,7 @@ def deploy(w3: Web3, name: str, *args: Any, sender: str, value: int = 0) -> Chec
     """Deploy contract `name` with constructor `args` from `sender`; returns its address."""
     artifact = load_artifact(name)
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    tx = factory.constructor(*args).build_transaction(
-        {"from": Web3.to_checksum_address(sender), "value": value}
-    )
+    tx = factory.constructor(*args).build_transaction({"from": Web3.to_checksum_address(sender), "value": value})
     return _send_and_confirm(w3, tx, name)
 
 

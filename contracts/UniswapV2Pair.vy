@@ -59,7 +59,7 @@ SYMBOL: constant(String[6]) = "UNI-V2"
 DECIMALS: constant(uint8) = 18
 MINIMUM_LIQUIDITY: public(constant(uint256)) = 1000
 PERMIT_TYPEHASH: public(constant(bytes32)) = keccak256(
-    "Permit(address owner,address spender,uint256 amount,uint256 nonce,uint256 deadline)"
+    "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
 )
 DOMAIN_TYPEHASH: constant(bytes32) = keccak256(
     "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"

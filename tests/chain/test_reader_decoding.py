@@ -24,8 +24,13 @@ def _chain(world: World, *, v3_only: bool = False) -> ChainConfig:
         {"symbol": "USDT", "address": world.usdt.address, "decimals": 6, "stable": True},
     ]
     raw = {
-        "name": "evm", "chain_id": world.w3.eth.chain_id, "native_symbol": "ETH", "wrapped_native": "WETH",
-        "usd_stable": "USDC", "multicall3": world.multicall.address, "tokens": tokens,
+        "name": "evm",
+        "chain_id": world.w3.eth.chain_id,
+        "native_symbol": "ETH",
+        "wrapped_native": "WETH",
+        "usd_stable": "USDC",
+        "multicall3": world.multicall.address,
+        "tokens": tokens,
         "vaults": [{"name": "svUSDC", "address": world.vault.address, "asset": "USDC", "decimals": 6}],
         "uniswap_v3": {"quoter_v2": world.quoter.address},
     }
@@ -81,8 +86,11 @@ def test_vault_shares_valued_with_convert_to_assets_and_grow(world: World) -> No
 
 def test_a_failing_sub_call_does_not_sink_the_batch(world: World) -> None:
     chain = _chain(world)
-    broken = chain.model_copy(update={"tokens": (*chain.tokens[:-1], chain.tokens[-1].model_copy(
-        update={"address": world.aggregator.address}))})  # not an ERC-20: balanceOf fails
+    broken = chain.model_copy(
+        update={
+            "tokens": (*chain.tokens[:-1], chain.tokens[-1].model_copy(update={"address": world.aggregator.address}))
+        }
+    )  # not an ERC-20: balanceOf fails
     snap = _read(world, broken)
     by = {h.symbol: h for h in snap.holdings}
     assert by["USDT"].balance_raw == 0

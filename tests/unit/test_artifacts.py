@@ -1,0 +1,184 @@
+"""Compiled contract artifacts: current with their sources, loadable, ABI-compatible with the real protocols."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from eth_utils import collapse_if_tuple
+
+from agent import REPO_ROOT
+from agent.abis import available_abis, load_abi
+from agent.contracts import load_artifact
+from agent.errors import ConfigError
+
+#: sandbox contract -> real-protocol ABIs (abis/*.json) whose every function and event it must have
+COMPATIBLE_WITH = {
+    "ERC20": ["ERC20"],
+    "WETH9": ["WETH9", "ERC20"],
+    "Vault4626": ["ERC4626", "ERC20"],
+    "Multicall3": ["Multicall3"],
+    "UniswapV2Pair": ["UniswapV2Pair", "ERC20"],
+    "UniswapV2Factory": ["UniswapV2Factory"],
+    "UniswapV2Router02": ["UniswapV2Router02"],
+    "QuoterV2": ["QuoterV2"],
+}
+
+
+def _load_compile_module() -> ModuleType:
+    path = REPO_ROOT / "contracts" / "compile.py"
+    spec = importlib.util.spec_from_file_location("contracts_compile", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def compile_module() -> ModuleType:
+    return _load_compile_module()
+
+
+def test_committed_artifacts_match_a_fresh_compile(compile_module: ModuleType) -> None:
+    assert compile_module.check_artifacts() == []
+
+
+@pytest.fixture
+def one_contract_tree(tmp_path: Path, compile_module: ModuleType) -> tuple[Path, Path]:
+    """A copy of WETH9.vy and its artifact, to tamper with."""
+    src, build = tmp_path / "src", tmp_path / "build"
+    src.mkdir()
+    build.mkdir()
+    shutil.copy(compile_module.CONTRACTS_DIR / "WETH9.vy", src)
+    shutil.copy(compile_module.BUILD_DIR / "WETH9.json", build)
+    assert compile_module.check_artifacts(src, build) == []
+    return src, build
+
+
+def test_check_names_an_artifact_whose_bytecode_was_edited(compile_module, one_contract_tree) -> None:
+    src, build = one_contract_tree
+    artifact = json.loads((build / "WETH9.json").read_text())
+    artifact["deployed_bytecode"] = artifact["deployed_bytecode"][:-2] + "00"
+    (build / "WETH9.json").write_text(compile_module.render(artifact))
+    (problem,) = compile_module.check_artifacts(src, build)
+    assert "WETH9.json" in problem and "stale" in problem
+
+
+def test_check_names_an_artifact_whose_source_changed(compile_module, one_contract_tree) -> None:
+    src, build = one_contract_tree
+    source = src / "WETH9.vy"
+    source.write_text(source.read_text().replace('"Wrapped Ether"', '"Wrapped Ether!"').replace("[13]", "[14]"))
+    (problem,) = compile_module.check_artifacts(src, build)
+    assert "WETH9.json" in problem and "stale" in problem
+
+
+def test_check_reports_missing_and_orphaned_artifacts(compile_module, one_contract_tree) -> None:
+    src, build = one_contract_tree
+    (build / "WETH9.json").rename(build / "Gone.json")
+    problems = compile_module.check_artifacts(src, build)
+    assert any("WETH9.json" in p and "missing" in p for p in problems)
+    assert any("Gone.json" in p and "orphaned" in p for p in problems)
+
+
+def test_wrong_compiler_version_fails_the_check(compile_module, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(compile_module, "installed_vyper_version", lambda: "0.4.2")
+    assert compile_module.main(["--check"]) == 1
+    assert "vyper==0.4.3" in capsys.readouterr().err
+
+
+def test_artifact_json_is_stable_text(compile_module) -> None:
+    for path in sorted(compile_module.BUILD_DIR.glob("*.json")):
+        text = path.read_text()
+        assert text == compile_module.render(json.loads(text)), path.name
+
+
+def test_load_artifact_gives_bytes_and_abi() -> None:
+    pair = load_artifact("UniswapV2Pair")
+    assert pair.bytecode and pair.deployed_bytecode and pair.blueprint_bytecode
+    # deploys code = ERC-5202 preamble + the pair's init code
+    assert b"\xfe\x71\x00" + pair.bytecode in pair.blueprint_bytecode
+    assert load_artifact("ERC20").blueprint_bytecode is None
+    assert load_artifact("Multicall3").vyper_version == "0.4.3"
+    assert any(e.get("name") == "getReserves" for e in pair.abi)
+
+
+def test_unknown_artifact_and_abi_name_the_fix() -> None:
+    with pytest.raises(ConfigError, match=r"contracts/compile\.py"):
+        load_artifact("NoSuchContract")
+    with pytest.raises(ConfigError, match="known:"):
+        load_abi("NoSuchAbi")
+
+
+def test_load_abi_returns_a_private_copy() -> None:
+    abi = load_abi("ERC20")
+    abi.clear()
+    assert load_abi("ERC20")
+
+
+def test_every_real_abi_is_listed() -> None:
+    expected = {"ERC20", "ERC4626", "Multicall3", "UniswapV2Router02", "UniswapV2Pair", "UniswapV2Factory"}
+    assert expected | {"QuoterV2", "WETH9", "Permit2"} <= set(available_abis())
+
+
+def _types(params: list[dict[str, Any]]) -> list[str]:
+    return [collapse_if_tuple(p) for p in params]
+
+
+def _mutability_ok(real: str, ours: str) -> bool:
+    reads = {"view", "pure"}
+    return ours == real or (real in reads and ours in reads)
+
+
+def _compat_problems(ours: list[dict[str, Any]], real: list[dict[str, Any]]) -> list[str]:
+    """What `ours` lacks of `real`: functions (inputs, outputs, mutability), events (types, indexed), fallback."""
+    ours_fns = {(e["name"], tuple(_types(e["inputs"]))): e for e in ours if e["type"] == "function"}
+    ours_events = {(e["name"], tuple(_types(e["inputs"]))): e for e in ours if e["type"] == "event"}
+    problems = []
+    for entry in real:
+        kind = entry["type"]
+        if kind in ("fallback", "receive"):
+            if not any(e["type"] in ("fallback", "receive") and e["stateMutability"] == "payable" for e in ours):
+                problems.append(f"no payable {kind}")
+            continue
+        key = (entry["name"], tuple(_types(entry["inputs"])))
+        signature = f"{key[0]}({','.join(key[1])})"
+        if kind == "function":
+            mine = ours_fns.get(key)
+            if mine is None:
+                problems.append(f"missing function {signature}")
+            elif _types(mine["outputs"]) != _types(entry["outputs"]):
+                problems.append(f"{signature} returns {_types(mine['outputs'])}, real {_types(entry['outputs'])}")
+            elif not _mutability_ok(entry["stateMutability"], mine["stateMutability"]):
+                problems.append(f"{signature} is {mine['stateMutability']}, real {entry['stateMutability']}")
+        elif kind == "event":
+            mine = ours_events.get(key)
+            if mine is None:
+                problems.append(f"missing event {signature}")
+            elif [p["indexed"] for p in mine["inputs"]] != [p["indexed"] for p in entry["inputs"]]:
+                problems.append(f"event {signature} indexes different fields")
+    return problems
+
+
+@pytest.mark.parametrize(("contract", "real_name"), [(c, r) for c, reals in COMPATIBLE_WITH.items() for r in reals])
+def test_sandbox_contract_has_every_function_and_event_of_the_real_abi(contract: str, real_name: str) -> None:
+    assert _compat_problems(load_artifact(contract).abi, load_abi(real_name)) == []
+
+
+def test_compat_check_catches_differences() -> None:
+    ours = load_artifact("ERC20").abi
+    real = load_abi("ERC20")
+    decimals = next(e for e in real if e.get("name") == "decimals")
+    decimals["outputs"][0]["type"] = "uint256"
+    real.append({"type": "function", "name": "permit", "inputs": [], "outputs": [], "stateMutability": "nonpayable"})
+    real.append({"type": "receive", "stateMutability": "payable"})
+    transfer_event = next(e for e in real if e["type"] == "event" and e["name"] == "Transfer")
+    transfer_event["inputs"][2]["indexed"] = True
+    problems = _compat_problems(ours, real)
+    assert len(problems) == 4, problems
