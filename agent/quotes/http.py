@@ -24,6 +24,9 @@ from agent.config import safe_error
 from agent.errors import QuoteError
 
 log = logging.getLogger(__name__)
+#: Error texts the APIs use when there is simply no route (1inch, ParaSwap, Odos, KyberSwap).
+NO_LIQUIDITY_PHRASES = ("insufficient liquidity", "no routes", "no viable path", "route not found",
+                        "no liquidity")
 USER_AGENT = "rebalancer/0.1 (+https://github.com/rebalancer)"
 
 
@@ -138,9 +141,12 @@ class HttpApi:
             log.info("%s: %s %s answered HTTP %s; retrying", self.source, method, path, status)
             raise _Retryable(kind, f"HTTP {status} from {method} {path}: {error_detail(response)}", retry_after)
         if status >= 400:
+            detail = error_detail(response)
+            if any(phrase in detail.lower() for phrase in NO_LIQUIDITY_PHRASES):
+                raise QuoteError(self.source, f"no_liquidity: HTTP {status} from {method} {path}: {detail}")
             hint = "; check the API key" if status in (401, 403) else ""
             raise QuoteError(self.source, f"http_status: HTTP {status} from {method} {path}: "
-                                          f"{error_detail(response)}{hint}")
+                                          f"{detail}{hint}")
         if status >= 300:
             raise QuoteError(self.source, f"http_status: HTTP {status} redirect from {method} {path} (not followed)")
         return response

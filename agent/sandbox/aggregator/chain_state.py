@@ -13,6 +13,7 @@ from agent.chains import ChainConfig
 from agent.config import ChainSettings
 from agent.contracts import contract_at
 from agent.errors import ConfigError
+from agent.models import checksum
 from agent.quotes.onchain import aggregate
 from agent.rpc import ChainRpc
 from agent.sandbox.aggregator.routing import Pool
@@ -72,16 +73,16 @@ class ChainView:
             total = n[0] if n else 0
             for k in range(self._seen[factory], total):
                 calls.append((factory, ALL_PAIRS, (k,)))
-                owners.append(f"venue{i}")
+                owners.append(f"v2-factory-{i}")
             self._seen[factory] = total
         if not calls:
             return
-        pairs = [v[0] for v in aggregate(self.rpc, calls) if v]
+        pairs = [checksum(v[0]) for v in aggregate(self.rpc, calls) if v]
         tokens = aggregate(self.rpc, [c for p in pairs for c in ((p, TOKEN0, ()), (p, TOKEN1, ()))])
         for j, pair in enumerate(pairs):
             t0, t1 = tokens[2 * j], tokens[2 * j + 1]
             if t0 and t1:
-                self._pairs[pair] = (t0[0], t1[0], owners[j])
+                self._pairs[pair] = (checksum(t0[0]), checksum(t1[0]), owners[j])
 
     def pools(self) -> tuple[list[Pool], int]:
         """Every pool with its current reserves, and the block they were read at."""

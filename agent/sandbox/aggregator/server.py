@@ -123,7 +123,8 @@ class AggregatorServer:
                 "ODOS_API_URL": self.url, "KYBERSWAP_API_URL": self.url}
 
     def start(self) -> AggregatorServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="aggregator-server", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="aggregator-server", daemon=True)
         self._thread.start()
         return self
 
