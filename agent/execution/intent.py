@@ -78,7 +78,7 @@ class TxIntent(BaseModel):
         return checksum(v)
 
     def journal_view(self) -> dict[str, Any]:
-        out = self.model_dump(mode="json")
+        out = self.model_dump(mode="json", exclude={"data"})
         out["data"] = "0x" + self.data.hex()
         return out
 

@@ -26,6 +26,7 @@ SEL_ERROR = bytes.fromhex("08c379a0")
 SEL_PANIC = bytes.fromhex("4e487b71")
 NATIVE = "native"
 FEE_HISTORY_BLOCKS = 10
+REFUND_BOUND = 1.25
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: flo
             reason = decode_revert(error.get("data") or result.get("returnData")) if (
                 error.get("data") or result.get("returnData") not in (None, "0x")) else error.get("message", "")
             raise SimulationFailed(f"{what}: simulation reverted: {reason or 'no reason'}; nothing was sent")
-        gas.append(int(int(result["gasUsed"], 16) * margin))
+        # gasUsed is net of refunds (at most a fifth of the gas spent, EIP-3529): undo that bound first.
+        gas.append(int(int(result["gasUsed"], 16) * REFUND_BOUND * margin))
     return gas
 
 

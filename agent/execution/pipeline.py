@@ -95,7 +95,8 @@ def _run(intent: TxIntent, ctx: ExecutionContext, action_id: int) -> ActionResul
         if outcome.status in ("reverted", "cancelled"):
             raise ExecutionError(f"chain {ctx.chain.name}: {purpose} transaction {outcome.tx_hash} {outcome.status}")
     main_gas = gas[-1] if len(gas) == len(approvals) + 1 else None
-    if main_gas is None:
+    if approvals and (main_gas is None or ctx.sender.mode == "live"):
+        # The approvals are mined now: simulate again on the real state and estimate precisely.
         main_gas = _simulate_after_approval(intent, ctx, main_call)
     _check_gas(intent, main_gas)
     outcomes.append(ctx.sender.send(_request(intent, ctx, action_id, MAIN, main_call, main_gas)))
