@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 
 from pydantic import BaseModel, ConfigDict
 
@@ -129,7 +130,15 @@ SCHEMES: dict[str, SchemeHandler] = {
     "keystore": SchemeHandler(_software_parser("keystore"), _open_software),
     "external": SchemeHandler(_software_parser("external"), _open_software),
     "env": SchemeHandler(_software_parser("env"), _open_software),
+    "anvil": SchemeHandler(lambda arg: _dev().parse_dev_spec(arg), lambda spec, env: _dev().open_dev_signer(spec, env)),
 }
+
+
+def _dev() -> ModuleType:
+    """The dev-key signer module, imported lazily so the factory stays import-light."""
+    from agent.signers import dev
+
+    return dev
 
 
 def parse_signer_spec(spec: str) -> SignerSpec:
