@@ -244,6 +244,12 @@ class JournalStore:
         return None if row[0] is None else int(row[0])
 
     # -------------------------------------------------------------------------------------- reads
+    def last_event(self, kind: str) -> dict[str, Any] | None:
+        """The newest event of ``kind`` (e.g. ``rebalanced``), decoded, or None."""
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)).fetchone()
+        return _decoded(row, "detail") if row else None
+
     def summary(self, *, limit: int = 20) -> dict[str, Any]:
         """A JSON-ready view of the latest cycles, decisions, actions (with attempts) and events."""
         with self._lock:
