@@ -162,7 +162,9 @@ def quoteExactInputSingle(params: QuoteExactInputSingleParams) -> (uint256, uint
     @notice Output for selling params.amountIn of tokenIn for tokenOut in one pool
     @return amountOut, sqrtPriceX96After, initializedTicksCrossed, gasEstimate
     """
-    q: HopQuote = self._quote_in(params.tokenIn, params.tokenOut, params.fee, params.amountIn, params.sqrtPriceLimitX96)
+    q: HopQuote = self._quote_in(
+        params.tokenIn, params.tokenOut, params.fee, params.amountIn, params.sqrtPriceLimitX96
+    )
     return q.amount, q.sqrt_price_x96_after, 0, GAS_PER_HOP
 
 
@@ -172,7 +174,9 @@ def quoteExactOutputSingle(params: QuoteExactOutputSingleParams) -> (uint256, ui
     @notice Input needed to buy params.amount of tokenOut with tokenIn in one pool
     @return amountIn, sqrtPriceX96After, initializedTicksCrossed, gasEstimate
     """
-    q: HopQuote = self._quote_out(params.tokenIn, params.tokenOut, params.fee, params.amount, params.sqrtPriceLimitX96)
+    q: HopQuote = self._quote_out(
+        params.tokenIn, params.tokenOut, params.fee, params.amount, params.sqrtPriceLimitX96
+    )
     return q.amount, q.sqrt_price_x96_after, 0, GAS_PER_HOP
 
 
@@ -190,9 +194,9 @@ def quoteExactInput(
     amount: uint256 = amountIn
     for i: uint256 in range(hops, bound=MAX_HOPS):
         offset: uint256 = i * POP_OFFSET
-        q: HopQuote = self._quote_in(
-            self._path_token(path, offset), self._path_token(path, offset + POP_OFFSET), self._path_fee(path, offset), amount, 0
-        )
+        token_in: address = self._path_token(path, offset)
+        token_out: address = self._path_token(path, offset + POP_OFFSET)
+        q: HopQuote = self._quote_in(token_in, token_out, self._path_fee(path, offset), amount, 0)
         amount = q.amount
         prices.append(q.sqrt_price_x96_after)
         ticks.append(0)
@@ -213,9 +217,9 @@ def quoteExactOutput(
     amount: uint256 = amountOut
     for i: uint256 in range(hops, bound=MAX_HOPS):
         offset: uint256 = i * POP_OFFSET
-        q: HopQuote = self._quote_out(
-            self._path_token(path, offset + POP_OFFSET), self._path_token(path, offset), self._path_fee(path, offset), amount, 0
-        )
+        token_out: address = self._path_token(path, offset)
+        token_in: address = self._path_token(path, offset + POP_OFFSET)
+        q: HopQuote = self._quote_out(token_in, token_out, self._path_fee(path, offset), amount, 0)
         amount = q.amount
         prices.append(q.sqrt_price_x96_after)
         ticks.append(0)

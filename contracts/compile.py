@@ -35,8 +35,10 @@ class CompilerVersionError(RuntimeError):
 
 
 def installed_vyper_version() -> str:
-    import vyper
-
+    try:
+        import vyper
+    except ImportError:
+        return "none"
     return str(vyper.__version__).split("+")[0]
 
 
