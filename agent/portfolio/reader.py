@@ -28,7 +28,7 @@ from agent.chains import ChainConfig
 from agent.config import safe_error
 from agent.errors import AgentError, SafetyHalt
 from agent.portfolio.models import ChainSnapshot, Holding, Snapshot
-from agent.portfolio.valuation import PriceCall, decode_prices, plan_price_calls
+from agent.portfolio.valuation import PriceCall, decode_prices, plan_price_calls, price_subcalls
 from agent.rpc import ChainRpc
 
 log = logging.getLogger(__name__)
@@ -52,9 +52,7 @@ def plan_calls(chain: ChainConfig, wallet: str) -> tuple[list[SubCall], list[Pri
         calls.append(SubCall(v.address, BALANCE_OF, (wallet,), ("vault", v.name)))
         calls.append(SubCall(v.address, CONVERT_TO_ASSETS, (10**v.decimals,), ("share_price", v.name)))
     price_calls = plan_price_calls(chain)
-    for p in price_calls:
-        calls.append(SubCall(p.target, p.fn, p.args, ("price", p.symbol)))
-        calls.append(SubCall(p.target, p.fn, p.depth_args, ("depth", p.symbol)))
+    calls += [SubCall(target, fn, args, key) for target, fn, args, key in price_subcalls(price_calls)]
     return calls, price_calls
 
 

@@ -70,6 +70,15 @@ def plan_price_calls(chain: ChainConfig) -> list[PriceCall]:
     return calls
 
 
+def price_subcalls(calls: list[PriceCall]) -> list[tuple[str, Fn, tuple[Any, ...], tuple[str, str]]]:
+    """The Multicall3 sub-calls behind ``calls`` — (target, fn, args, result key) — for ``decode_prices``."""
+    out = []
+    for c in calls:
+        out.append((c.target, c.fn, c.args, ("price", c.symbol)))
+        out.append((c.target, c.fn, c.depth_args, ("depth", c.symbol)))
+    return out
+
+
 def _out(call: PriceCall, value: tuple[Any, ...] | None) -> int:
     if not value:
         return 0

@@ -14,7 +14,7 @@ from typing import Any
 from agent.abicall import AGGREGATE3, GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
 from agent.chains import ChainConfig, Token
 from agent.errors import QuoteError
-from agent.portfolio.valuation import decode_prices, plan_price_calls
+from agent.portfolio.valuation import decode_prices, plan_price_calls, price_subcalls
 from agent.quotes.base import min_out_for
 from agent.quotes.calldata import V2_SWAP_EXACT_ETH, V2_SWAP_EXACT_TOKENS, V2_SWAP_EXACT_TOKENS_FOR_ETH
 from agent.quotes.models import Quote, QuoteRequest, QuoteTx, ReferencePrice, is_native
@@ -133,10 +133,11 @@ class OnchainQuoter:
         wanted = {path_token(self.chain, request.sell_token).symbol, path_token(self.chain, request.buy_token).symbol,
                   self.chain.wrapped_native}
         price_calls = [c for c in plan_price_calls(self.chain) if c.symbol in wanted]
-        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())] + [(c.target, c.fn, c.args) for c in price_calls]
+        subcalls = price_subcalls(price_calls)
+        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())] + [(t, fn, args) for t, fn, args, _ in subcalls]
         block, *values = aggregate(self.rpc, calls)
         prices = decode_prices(self.chain, price_calls,
-                               {("price", c.symbol): v for c, v in zip(price_calls, values, strict=True)})
+                               {key: v for (_, _, _, key), v in zip(subcalls, values, strict=True)})
         sell = prices.get(path_token(self.chain, request.sell_token).symbol)
         buy = prices.get(path_token(self.chain, request.buy_token).symbol)
         if sell is None or buy is None:

@@ -78,9 +78,13 @@ def sandbox_env(worlds: list[World], aggregator_url: str | None, directory: Path
         env[f"{w.chain.rpc_env}_MAX_BASE_FEE_GWEI"] = "30"
         env[f"{w.chain.rpc_env}_HARD_CAP_GWEI"] = "150"
     if aggregator_url:
-        env["QUOTE_SOURCES"] = "onchain,0x,1inch"
+        # the local server speaks all five aggregator shapes for the sandbox chains
+        env["QUOTE_SOURCES"] = "onchain,0x,1inch,paraswap,odos,kyberswap"
         env["ZEROX_API_URL"] = aggregator_url
         env["ONEINCH_API_URL"] = aggregator_url + "/swap/v6.0"
+        env["PARASWAP_API_URL"] = aggregator_url
+        env["ODOS_API_URL"] = aggregator_url
+        env["KYBERSWAP_API_URL"] = aggregator_url
     return env
 
 
@@ -91,6 +95,7 @@ def _start_aggregator(worlds: list[World], directory: Path) -> ManagedProcess | 
     args = [sys.executable, "-m", "agent.sandbox.aggregator", "--port", str(port)]
     for w in worlds:
         args += ["--chain", f"{w.spec.name}={w.rpc_url}"]
+        args += ["--factory", f"{w.spec.name}={w.addresses.sushi_factory}"]
     with open(directory / "aggregator.log", "ab") as out:
         popen = subprocess.Popen(args, stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"

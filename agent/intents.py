@@ -1,0 +1,99 @@
+"""Turn a planned action into a ``TxIntent``: wrap (WETH deposit), vault withdraw, or a swap from the best
+validated quote. Protocol adapters only build unsigned calls; the pipeline signs, sends and checks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from agent.abicall import Fn
+from agent.chains import ChainConfig
+from agent.config import Settings
+from agent.errors import ExecutionError
+from agent.execution.intent import NATIVE, Approval, BalanceDelta, TxIntent
+from agent.planning.models import Action
+from agent.quotes.models import BestQuote, QuoteRequest
+from agent.quotes.service import build_sources, limits_from
+from agent.rpc import ChainRpc
+
+log = logging.getLogger(__name__)
+
+WETH_DEPOSIT = Fn("deposit()", ())
+VAULT_WITHDRAW = Fn("withdraw(uint256,address,address)", ("uint256",))
+
+
+@dataclass(frozen=True)
+class IntentContext:
+    chain: ChainConfig
+    rpc: ChainRpc
+    settings: Settings
+    wallet: str
+    plan_id: str
+    urgent: bool = False
+
+
+def action_key(plan_id: str, index: int, action: Action) -> str:
+    return f"{plan_id}:{index}:{action.kind}:{action.chain}:{action.sell}>{action.buy}"
+
+
+def build_wrap(action: Action, ctx: IntentContext, key: str) -> TxIntent:
+    weth = ctx.chain.token(action.buy)
+    return TxIntent(chain=ctx.chain.name, plan_id=ctx.plan_id, idempotency_key=key, kind="wrap", to=weth.address,
+                    data=WETH_DEPOSIT.encode(), value_wei=action.amount_raw, urgent=ctx.urgent,
+                    expected_deltas=(BalanceDelta(token=weth.address, min_raw=action.amount_raw,
+                                                  max_raw=action.amount_raw),
+                                     BalanceDelta(token=NATIVE, min_raw=-action.amount_raw,
+                                                  max_raw=-action.amount_raw)),
+                    description=action.reason)
+
+
+def build_withdraw(action: Action, ctx: IntentContext, key: str) -> TxIntent:
+    vault = next((v for v in ctx.chain.vaults if v.name == action.sell), None)
+    if vault is None:
+        raise ExecutionError(f"vault {action.sell!r} is not in chains/{ctx.chain.name}.toml's allow-list")
+    asset = ctx.chain.token(vault.asset)
+    return TxIntent(chain=ctx.chain.name, plan_id=ctx.plan_id, idempotency_key=key, kind="withdraw",
+                    to=vault.address, data=VAULT_WITHDRAW.encode(action.amount_raw, ctx.wallet, ctx.wallet),
+                    urgent=ctx.urgent, description=action.reason,
+                    expected_deltas=(BalanceDelta(token=asset.address, min_raw=action.amount_raw,
+                                                  max_raw=action.amount_raw),))
+
+
+def fetch_swap_quote(action: Action, ctx: IntentContext, amount_raw: int) -> BestQuote:
+    from agent.quotes.best import fetch_best_quote
+    from agent.quotes.onchain import OnchainQuoter
+
+    sell, buy = ctx.chain.token(action.sell), ctx.chain.token(action.buy)
+    request = QuoteRequest(chain_id=ctx.chain.chain_id, sell_token=sell.address, buy_token=buy.address,
+                           sell_decimals=sell.decimals, buy_decimals=buy.decimals, sell_amount_raw=amount_raw,
+                           taker=ctx.wallet, slippage_bps=ctx.settings.max_slippage_bps, sell_symbol=sell.symbol,
+                           buy_symbol=buy.symbol)
+    sources = build_sources(ctx.settings, ctx.chain, ctx.rpc)
+    try:
+        return fetch_best_quote(request, chain=ctx.chain, sources=sources,
+                                reference=OnchainQuoter(ctx.chain, ctx.rpc).fetch_reference,
+                                limits=limits_from(ctx.settings), timeout_s=ctx.settings.quote_timeout_s)
+    finally:
+        for src in sources:
+            close = getattr(src, "close", None)
+            if close is not None:
+                close()
+
+
+def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int) -> tuple[TxIntent, BestQuote]:
+    """The best valid quote for selling ``amount_raw`` becomes the intent; no valid quote → ExecutionError."""
+    best = fetch_swap_quote(action, ctx, amount_raw)
+    if best.best is None or best.best.quote is None or best.best.quote.tx is None:
+        why = "; ".join(f"{r.source}: {r.rejected_because}" for r in best.results) or "no sources enabled"
+        raise ExecutionError(f"no valid quote for {action.sell}>{action.buy} on {ctx.chain.name}: {why}")
+    q = best.best.quote
+    assert q.tx is not None
+    sell, buy = ctx.chain.token(action.sell), ctx.chain.token(action.buy)
+    approval = Approval(token=sell.address, spender=q.spender, amount_raw=amount_raw) if q.spender else None
+    intent = TxIntent(
+        chain=ctx.chain.name, plan_id=ctx.plan_id, idempotency_key=key, kind="swap", to=q.tx.to, data=q.tx.data,
+        value_wei=q.tx.value_wei, approval=approval, urgent=ctx.urgent, max_gas=ctx.settings.max_swap_gas,
+        description=f"{action.reason} via {q.source}",
+        expected_deltas=(BalanceDelta(token=sell.address, min_raw=-amount_raw, max_raw=-amount_raw),
+                         BalanceDelta(token=buy.address, min_raw=q.min_buy_amount_raw)))
+    return intent, best

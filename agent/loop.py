@@ -1,0 +1,239 @@
+"""One agent cycle: read → value → decide → plan → quote → wait for gas → execute → journal.
+
+``run_cycle`` is the unit ``rebalancer run`` repeats, ``plan`` previews (with nothing sent) and ``simulate``
+runs on a fork. The clock is passed in. Before planning, the journal is reconciled against the chains: an
+action whose transaction may still be in flight blocks planning on that chain, so a restart never repeats a
+trade. A failed action drops the rest of the plan (and says so); the next cycle plans afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agent.app import build_rpcs, wallet_address
+from agent.config import AppConfig, safe_error
+from agent.errors import AgentError, ExecutionError, SafetyHalt, TemporaryError
+from agent.execution.intent import ActionResult
+from agent.execution.onchain import fetch_balance
+from agent.execution.pipeline import ExecutionContext, execute_intent
+from agent.execution.sender import DryRunSender, SendPolicy, TxSender
+from agent.intents import IntentContext, action_key, build_swap, build_withdraw, build_wrap
+from agent.journal.reconcile import reconcile
+from agent.journal.store import JournalStore
+from agent.planning.allocation import compute_allocation
+from agent.planning.costs import ChainCosts
+from agent.planning.models import Action, Plan
+from agent.planning.planner import PlanParams, plan_rebalance
+from agent.portfolio.models import Snapshot
+from agent.portfolio.reader import fetch_snapshot
+from agent.ports import Signer
+from agent.rpc import ChainRpc
+from strategies import Decision, Strategy, StrategyContext, load_strategy
+
+log = logging.getLogger(__name__)
+DEFAULT_TIP_WEI = 10**9
+
+
+@dataclass
+class ActionReport:
+    action: Action
+    key: str
+    state: str
+    result: ActionResult | None = None
+    quote_source: str | None = None
+    error: str | None = None
+
+    @property
+    def gas_paid_wei(self) -> int:
+        return sum(o.fee_paid_wei for o in self.result.outcomes) if self.result else 0
+
+
+@dataclass
+class CycleReport:
+    cycle_id: int
+    now: datetime
+    decision: Decision
+    plan: Plan | None
+    snapshot_before: Snapshot
+    snapshot_after: Snapshot | None = None
+    actions: list[ActionReport] = field(default_factory=list)
+    blocked_chains: dict[str, str] = field(default_factory=dict)
+    dropped_because: str | None = None
+
+
+def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = DEFAULT_TIP_WEI) -> dict[str, ChainCosts]:
+    out = {}
+    for cs in snapshot.chains:
+        if not cs.available or cs.base_fee_wei is None:
+            continue
+        native = cs.prices.get(chains[cs.chain].wrapped_native)
+        if native is None:
+            continue
+        out[cs.chain] = ChainCosts(chain=cs.chain, gas_price_wei=cs.base_fee_wei + tip_wei, native_usd=native.usd)
+    return out
+
+
+def plan_id_for(cycle_id: int, now: datetime, plan: Plan) -> str:
+    digest = hashlib.sha256(f"{now.isoformat()}|{[a.model_dump_json() for a in plan.actions]}".encode()).hexdigest()
+    return f"c{cycle_id}-{digest[:10]}"
+
+
+def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: datetime,
+           strategy: Strategy | None = None) -> Decision:
+    s = config.settings
+    alloc = compute_allocation(snapshot, s.targets)
+    last = journal.last_event("rebalanced")
+    last_at = datetime.fromisoformat(last["detail"]["at"]) if last else None
+    strategy = strategy or load_strategy(s.strategy, s)
+    return strategy.decide(StrategyContext(allocation=alloc, targets=dict(s.targets), now=now,
+                                           last_rebalance_at=last_at))
+
+
+def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
+              exclude_chains: frozenset[str] | set[str] = frozenset()) -> Plan:
+    s = config.settings
+    costs = {c: v for c, v in build_costs(snapshot, config.chains).items() if c not in exclude_chains}
+    params = PlanParams(min_trade_usd=s.min_trade_usd, stable_buffer_usd=s.stable_buffer_usd)
+    return plan_rebalance(snapshot=snapshot, chains=config.chains, targets=decision.targets, costs=costs,
+                          params=params, now=now, reasons=decision.reasons)
+
+
+def _sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore, signer: Signer | None, dry_run: bool,
+            wallet: str) -> TxSender:
+    chain = rpc.chain
+    policy = SendPolicy.from_config(config.settings, config.chain_settings[chain.name], chain)
+    if dry_run or signer is None:
+        return DryRunSender(rpc, policy, wallet)
+    from agent.execution.live import LiveSender
+
+    return LiveSender(rpc, signer, journal, policy)
+
+
+def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContext, ectx: ExecutionContext,
+                    dry_run: bool) -> ActionReport:
+    key = action_key(plan_id, index, action)
+    if action.kind == "wrap":
+        intent = build_wrap(action, ictx, key)
+        source = None
+    elif action.kind == "withdraw":
+        intent = build_withdraw(action, ictx, key)
+        source = None
+    elif action.kind == "swap":
+        held = fetch_balance(ictx.rpc, ictx.chain.token(action.sell).address, ictx.wallet)
+        if dry_run and held < action.amount_raw:
+            # Nothing earlier was executed, so this leg cannot be simulated yet: quote it and say so.
+            intent, best = build_swap(action, ictx, key, action.amount_raw)
+            return ActionReport(action=action, key=key, state="quoted", quote_source=best.best.source if best.best
+                                else None, error="not simulated: it spends the output of earlier actions")
+        # sell what is really there: earlier legs may have returned a little less than estimated
+        amount = min(action.amount_raw, held)
+        if amount <= 0:
+            return ActionReport(action=action, key=key, state="skipped", error=f"no {action.sell} left to sell")
+        intent, best = build_swap(action, ictx, key, amount)
+        source = best.best.source if best.best else None
+    else:
+        raise ExecutionError(f"action kind {action.kind!r} is not executable by the loop")
+    result = execute_intent(intent, ectx)
+    return ActionReport(action=action, key=key, state=result.state, result=result, quote_source=source)
+
+
+def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_run: bool = False,
+              signer: Signer | None = None, strategy: Strategy | None = None, rpcs: list[ChainRpc] | None = None,
+              should_stop: Callable[[], bool] = lambda: False) -> CycleReport:
+    """Run one full cycle. ``signer=None`` or ``dry_run`` simulates everything and signs nothing."""
+    rpcs = rpcs or build_rpcs(config)
+    by_name = {r.chain.name: r for r in rpcs}
+    wallet = signer.address if signer is not None else wallet_address(config)
+    cycle_id = journal.start_cycle(mode="dry_run" if dry_run or signer is None else "live")
+    try:
+        report = _cycle(config, cycle_id, now, journal, dry_run or signer is None, signer, strategy, by_name,
+                        wallet, should_stop)
+    except BaseException as exc:
+        journal.finish_cycle(cycle_id, status="error", note=safe_error(exc))
+        raise
+    journal.finish_cycle(cycle_id, status="dropped" if report.dropped_because else "ok",
+                         note=report.dropped_because or "")
+    return report
+
+
+def _blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bool) -> dict[str, str]:
+    if dry_run:
+        return {}
+    rep = reconcile(journal, {r.chain.chain_id: r for r in rpcs.values()})
+    blocked = {}
+    for row in journal.open_actions():
+        blocked[row["chain"]] = f"action {row['idempotency_key']} may still be in flight; not planning on this chain"
+    for chain_id in rep.unreachable_chains:
+        name = next((n for n, r in rpcs.items() if r.chain.chain_id == chain_id), str(chain_id))
+        blocked[name] = "unresolved transactions on an unreachable chain"
+    return blocked
+
+
+def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStore, dry_run: bool,
+           signer: Signer | None, strategy: Strategy | None, rpcs: dict[str, ChainRpc], wallet: str,
+           should_stop: Callable[[], bool]) -> CycleReport:
+    blocked = _blocked_chains(journal, rpcs, dry_run)
+    snapshot = fetch_snapshot(list(rpcs.values()), wallet)
+    decision = decide(config, snapshot, journal, now, strategy)
+    report = CycleReport(cycle_id=cycle_id, now=now, decision=decision, plan=None, snapshot_before=snapshot,
+                         blocked_chains=blocked)
+    unavailable = {c.chain for c in snapshot.chains if not c.available}
+    if not decision.rebalance:
+        journal.record_decision(cycle_id, rebalance=False, reasons=list(decision.reasons))
+        return report
+    plan = make_plan(config, snapshot, decision, now, exclude_chains=set(blocked) | unavailable)
+    report.plan = plan
+    plan_id = plan_id_for(cycle_id, now, plan)
+    journal.record_decision(cycle_id, rebalance=plan.rebalance, plan_id=plan_id,
+                            reasons=[*decision.reasons, *(f"chain {c}: {why}" for c, why in blocked.items())],
+                            detail=plan_detail(plan))
+    for index, action in enumerate(plan.actions):
+        if should_stop():
+            report.dropped_because = "stopped by signal before the next action; the rest of the plan is dropped"
+            break
+        rpc = rpcs[action.chain]
+        ictx = IntentContext(chain=rpc.chain, rpc=rpc, settings=config.settings, wallet=wallet, plan_id=plan_id,
+                             urgent=decision.urgent)
+        ectx = ExecutionContext(chain=rpc.chain, rpc=rpc, sender=_sender(config, rpc, journal, signer, dry_run, wallet),
+                                journal=journal, cycle_id=cycle_id)
+        try:
+            report.actions.append(_execute_action(index, action, plan_id, ictx, ectx, dry_run))
+        except (ExecutionError, TemporaryError) as exc:
+            report.actions.append(ActionReport(action=action, key=action_key(plan_id, index, action),
+                                               state="failed", error=safe_error(exc)))
+            report.dropped_because = f"action {index} ({action.kind} {action.sell}>{action.buy} on {action.chain}) " \
+                                     f"failed: {safe_error(exc)}; the rest of the plan is dropped"
+            journal.record_event("plan_dropped", {"plan_id": plan_id, "reason": report.dropped_because},
+                                 cycle_id=cycle_id)
+            log.error("plan %s dropped: %s", plan_id, report.dropped_because)
+            break
+        except SafetyHalt:
+            raise
+        except AgentError as exc:
+            report.actions.append(ActionReport(action=action, key=action_key(plan_id, index, action),
+                                               state="failed", error=safe_error(exc)))
+            report.dropped_because = safe_error(exc)
+            break
+    if not dry_run and any(a.state == "confirmed" for a in report.actions):
+        journal.record_event("rebalanced", {"at": now.isoformat(), "plan_id": plan_id}, cycle_id=cycle_id)
+    report.snapshot_after = fetch_snapshot(list(rpcs.values()), wallet) if report.actions else snapshot
+    return report
+
+
+def plan_detail(plan: Plan) -> dict[str, Any]:
+    return {"actions": [plan_action_json(a) for a in plan.actions],
+            "skipped": [s.model_dump() for s in plan.skipped], "total_usd": str(plan.total_usd)}
+
+
+def plan_action_json(a: Action) -> dict[str, Any]:
+    return {"kind": a.kind, "chain": a.chain, "sell": a.sell, "buy": a.buy, "amount_raw": str(a.amount_raw),
+            "amount_usd": float(a.amount_usd), "reason": a.reason, "est_cost_usd": float(a.est_cost_usd),
+            "est_gas": a.est_gas, "est_impact_bps": float(a.est_impact_bps)}
+
+
+__all__ = ["ActionReport", "CycleReport", "build_costs", "decide", "make_plan", "run_cycle"]
