@@ -1,0 +1,68 @@
+"""``rebalancer plan [--json]``: what the agent would do now and why. Sends nothing, signs nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from agent.app import build_rpcs, wallet_address
+from agent.commands.render import console, fmt_usd, print_json
+from agent.config import load_config
+from agent.journal.store import JournalStore
+from agent.loop import decide, make_plan, plan_action_json
+from agent.planning.models import Plan
+from agent.portfolio.reader import fetch_snapshot
+from strategies import Decision
+
+
+def plan_document(decision: Decision, plan: Plan | None, pending: list[str]) -> dict[str, Any]:
+    return {
+        "rebalance": bool(plan and plan.rebalance),
+        "reasons": [*decision.reasons, *(f"action {k} may still be in flight" for k in pending)],
+        "urgent": decision.urgent,
+        "targets": {k: float(v) for k, v in decision.targets.items()},
+        "actions": [plan_action_json(a) for a in plan.actions] if plan else [],
+        "skipped": [s.model_dump() for s in plan.skipped] if plan else [],
+        "est_cost_usd": float(plan.est_cost_usd) if plan else 0.0,
+        "total_usd": float(plan.total_usd) if plan else None,
+    }
+
+
+def render_plan(doc: dict[str, Any]) -> None:
+    console.print(f"[bold]{'Rebalance' if doc['rebalance'] else 'No rebalance'}[/]")
+    for r in doc["reasons"]:
+        console.print(f"  • {r}")
+    if doc["actions"]:
+        t = Table(title=f"Plan — estimated cost {fmt_usd(doc['est_cost_usd'])}")
+        for col in ("#", "kind", "chain", "sell", "buy", "amount (USD)", "est. cost", "reason"):
+            t.add_column(col)
+        for i, a in enumerate(doc["actions"]):
+            t.add_row(str(i), a["kind"], a["chain"], a["sell"], a["buy"], f"{a['amount_usd']:,.2f}",
+                      fmt_usd(a["est_cost_usd"]), a["reason"])
+        console.print(t)
+    for s in doc["skipped"]:
+        console.print(f"  skipped: {s['what']} — {s['why']}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def plan(json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
+        """What the agent would do now and why; sends nothing."""
+        config = load_config()
+        now = datetime.now(UTC)
+        snapshot = fetch_snapshot(build_rpcs(config), wallet_address(config))
+        with JournalStore.open(config.settings.journal_path) as journal:
+            pending = [a["idempotency_key"] for a in journal.open_actions()]
+            blocked = {a["chain"] for a in journal.open_actions()}
+            decision = decide(config, snapshot, journal, now)
+        unavailable = {c.chain for c in snapshot.chains if not c.available}
+        result = make_plan(config, snapshot, decision, now, exclude_chains=blocked | unavailable) \
+            if decision.rebalance else None
+        doc = plan_document(decision, result, pending)
+        if json_out:
+            print_json(doc)
+        else:
+            render_plan(doc)

@@ -1,0 +1,119 @@
+"""``rebalancer run [--once] [--dry-run]``: the agent loop.
+
+SIGINT/SIGTERM let the current action finish (or, while it is only waiting for gas, abandon it safely: nothing
+was signed), journal the rest of the plan as dropped and exit; a second signal stops at once (the journal
+still knows every signed transaction, and the next start reconciles it).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from agent.app import build_rpcs
+from agent.commands.render import console, err_console, fmt_usd, print_json
+from agent.config import AppConfig, load_config, read_environment
+from agent.journal.store import JournalStore
+from agent.loop import CycleReport, run_cycle
+from agent.planning.allocation import compute_allocation
+from agent.ports import Signer
+
+log = logging.getLogger(__name__)
+
+
+class StopFlag:
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def install(self) -> None:
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            if self.requested:
+                raise KeyboardInterrupt
+            self.requested = True
+            err_console.print(f"received {signal.Signals(signum).name}: finishing the current action, then stopping")
+
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+
+def open_configured_signer(config: AppConfig) -> Signer:
+    from agent.signers.factory import open_signer
+    from agent.signers.software import default_signer_spec
+
+    env = read_environment()
+    return open_signer(default_signer_spec(env), expected_address=config.settings.signer_expected_address, env=env)
+
+
+def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
+    targets = config.settings.targets
+    before = compute_allocation(report.snapshot_before, targets)
+    after = compute_allocation(report.snapshot_after or report.snapshot_before, targets)
+    return {
+        "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
+        "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
+        "dropped_because": report.dropped_because,
+        "actions": [{"kind": a.action.kind, "chain": a.action.chain, "sell": a.action.sell, "buy": a.action.buy,
+                     "amount_raw": str(a.action.amount_raw), "state": a.state, "source": a.quote_source,
+                     "error": a.error, "gas_paid_wei": str(a.gas_paid_wei),
+                     "tx_hashes": [o.tx_hash for o in a.result.outcomes] if a.result else []}
+                    for a in report.actions],
+        "allocation_before": [{"symbol": a.symbol, "weight_pct": a.weight_pct, "drift_pp": a.drift_pp}
+                              for a in before.assets],
+        "allocation_after": [{"symbol": a.symbol, "weight_pct": a.weight_pct, "drift_pp": a.drift_pp}
+                             for a in after.assets],
+        "total_usd_after": after.total_usd,
+    }
+
+
+def render_cycle(doc: dict[str, Any]) -> None:
+    console.print(f"[bold]cycle {doc['cycle_id']}[/] {doc['at']}: {'rebalance' if doc['rebalance'] else 'hold'}")
+    for r in doc["reasons"]:
+        console.print(f"  • {r}")
+    if doc["actions"]:
+        t = Table()
+        for col in ("kind", "chain", "sell→buy", "state", "source", "tx", "note"):
+            t.add_column(col)
+        for a in doc["actions"]:
+            t.add_row(a["kind"], a["chain"], f"{a['sell']}→{a['buy']}", a["state"], a["source"] or "",
+                      (a["tx_hashes"][-1] or "")[:14] if a["tx_hashes"] else "", a["error"] or "")
+        console.print(t)
+    if doc["dropped_because"]:
+        console.print(f"[red]plan dropped:[/] {doc['dropped_because']}")
+    drift = ", ".join(f"{a['symbol']} {a['drift_pp']:+.2f} pp" for a in doc["allocation_after"])
+    console.print(f"  after: {fmt_usd(doc['total_usd_after'])}; drift {drift}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def run(once: bool = typer.Option(False, "--once", help="Run one cycle and exit."),
+            dry_run: bool = typer.Option(False, "--dry-run", help="Simulate everything; sign and send nothing."),
+            json_out: bool = typer.Option(False, "--json", help="Print each cycle as one JSON document.")) -> None:
+        """The agent loop: read, decide, plan, quote, wait for gas, execute, journal."""
+        config = load_config()
+        signer = None if dry_run else open_configured_signer(config)
+        stop = StopFlag()
+        stop.install()
+        rpcs = build_rpcs(config)
+        with JournalStore.open(config.settings.journal_path) as journal:
+            while True:
+                report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run, signer=signer,
+                                   rpcs=rpcs, should_stop=stop)
+                doc = cycle_document(report, config)
+                print_json(doc) if json_out else render_cycle(doc)
+                if once or stop():
+                    break
+                deadline = time.monotonic() + config.settings.run_interval_s
+                while time.monotonic() < deadline and not stop():
+                    time.sleep(0.5)
+                if stop():
+                    break
