@@ -16,11 +16,16 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sandbox, name="sandbox")
 
     @sandbox.command("up")
-    def up(no_aggregator: bool = typer.Option(False, help="Do not start the local aggregator server.")) -> None:
+    def up(no_aggregator: bool = typer.Option(False, help="Do not start the local aggregator server."),
+           mainnet_replica: bool = typer.Option(False, help="Also start a mainnet replica (chain id 1, sandbox "
+                                                "contracts at the real addresses) as ETHEREUM_RPC_URL, for "
+                                                "`simulate --fork ethereum`.")) -> None:
         """Start the sandbox chains, deploy the world and fund the wallet off-target."""
-        env = sandbox_up(with_aggregator=not no_aggregator)
+        env = sandbox_up(with_aggregator=not no_aggregator, mainnet_replica=mainnet_replica)
         d = sandbox_dir()
         err_console.print(f"sandbox up: chains {env['CHAINS']}; wallet {env['WALLET_ADDRESS']}")
+        if mainnet_replica:
+            err_console.print("mainnet replica up as ETHEREUM_RPC_URL; try `rebalancer simulate --fork ethereum`")
         err_console.print(f"use it with:  export ENV_FILE={d / 'sandbox.env'}")
         err_console.print('         or:  eval "$(rebalancer sandbox env)"')
 

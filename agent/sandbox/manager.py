@@ -119,7 +119,7 @@ def _wait_http(url: str, popen: subprocess.Popen[bytes]) -> None:
 
 
 def sandbox_up(directory: Path | None = None, specs: tuple[ChainSpec, ...] = CHAINS,
-               with_aggregator: bool = True) -> dict[str, str]:
+               with_aggregator: bool = True, mainnet_replica: bool = False) -> dict[str, str]:
     directory = directory or sandbox_dir()
     if any(pid_alive(p.pid) and _cmdline(p.pid) == p.cmdline for p in read_state(directory)):
         raise ConfigError(f"SANDBOX_DIR: a sandbox is already up in {directory}; run `rebalancer sandbox down` first")
@@ -136,14 +136,34 @@ def sandbox_up(directory: Path | None = None, specs: tuple[ChainSpec, ...] = CHA
         if agg:
             procs.append(agg)
             _write_state(directory, procs)
+        replica = _start_replica(directory, procs) if mainnet_replica else None
     except BaseException:
         for p in procs:
             stop_pid(p.pid)
         (directory / "state.json").unlink(missing_ok=True)
         raise
     env = sandbox_env(worlds, agg.url if agg else None, directory)
+    if replica:
+        env.update(replica_env(replica.url))
     (directory / "sandbox.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     return env
+
+
+def _start_replica(directory: Path, procs: list[ManagedProcess]) -> ManagedProcess:
+    """The mainnet replica: a chain-id-1 anvil with the sandbox contracts at the real Ethereum addresses."""
+    from agent.sandbox.replica import REPLICA_CHAIN_ID, build_replica
+
+    anvil = start_anvil(chain_id=REPLICA_CHAIN_ID, detach=True, log_path=directory / "mainnet-replica.log")
+    proc = ManagedProcess("anvil:mainnet-replica", anvil.pid, _cmdline(anvil.pid), anvil.url)
+    procs.append(proc)
+    _write_state(directory, procs)
+    build_replica(anvil.url)
+    return proc
+
+
+def replica_env(url: str) -> dict[str, str]:
+    """What `simulate --fork ethereum` needs; ethereum stays out of CHAINS (the sandbox runs without it)."""
+    return {"ETHEREUM_RPC_URL": url, "ETHEREUM_MAX_BASE_FEE_GWEI": "30", "ETHEREUM_HARD_CAP_GWEI": "150"}
 
 
 def sandbox_down(directory: Path | None = None) -> list[ManagedProcess]:
