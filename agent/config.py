@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     min_trade_usd: Decimal = Field(default=Decimal(50), ge=0)
     stable_buffer_usd: Decimal = Field(default=Decimal(1000), ge=0)
     stable_buffer_pct: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    vault_parking: bool = True  # park hub stables above the buffer in allow-listed ERC-4626 vaults
+    vault_min_tvl_usd: Decimal = Field(default=Decimal(1_000_000), ge=0)  # never park in a smaller vault
+    vault_exit_on_loss: bool = True  # withdraw everything from a vault whose share price fell
+    vault_preview_tolerance_bps: int = Field(default=10, ge=0, le=1000)  # preview vs conversion/actual slack
+    vault_yield_window_hours: Decimal = Field(default=Decimal(24), gt=0)  # share-price growth measured over this
 
     quote_sources: tuple[str, ...] = ("onchain",)
     max_slippage_bps: int = Field(default=50, ge=0, le=5000)
