@@ -60,11 +60,12 @@ class FundedFork:
         self.journal_dir.cleanup()
 
 
-def load_fork_base_config(chain_name: str, environ: dict[str, str] | None = None) -> AppConfig:
+def load_fork_base_config(chain_name: str, environ: dict[str, str] | None = None,
+                          env_file: Path | None = None) -> AppConfig:
     """The user's config narrowed to ``chain_name`` (``CHAINS`` replaced; the chain's RPC URL is required)."""
-    env = read_environment(environ)
+    env = read_environment(environ, env_file)
     env["CHAINS"] = chain_name
-    return load_config(environ=env)
+    return load_config(environ=env, env_file=env_file)
 
 
 def prepare_fork(base: AppConfig, chain_name: str, *, fork_block: int | None = None, fund: str | None = None,

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from hexbytes import HexBytes
 from web3 import Web3
 
 from agent.chains import ChainConfig, load_chain
+from agent.config import redact_url
 from agent.contracts import contract_at, deploy, deploy_blueprint, load_artifact
 from agent.fork import set_storage, vyper_mapping_slot
 from agent.rpc import make_web3
@@ -187,7 +187,8 @@ def build_replica(rpc_url: str, *, chains_dir: Path | None = None, pool_scale: D
     chain = load_chain(REPLICA_CHAIN, chains_dir)
     w3 = make_web3(rpc_url, timeout_s=60)
     if w3.eth.chain_id != chain.chain_id:
-        raise RuntimeError(f"replica: the anvil at {rpc_url} has chain id {w3.eth.chain_id}, not {chain.chain_id}")
+        raise RuntimeError(f"replica: the anvil at {redact_url(rpc_url)} has chain id {w3.eth.chain_id}, "
+                           f"not {chain.chain_id}")
     if w3.eth.get_transaction_count(DEPLOYER) != 0:
         raise RuntimeError("build_replica needs a fresh chain (the deployer has already sent transactions)")
     specs = token_specs(chain)
@@ -203,7 +204,3 @@ def build_replica(rpc_url: str, *, chains_dir: Path | None = None, pool_scale: D
     log.info("mainnet replica (chain id %s) built: %d contracts at their real addresses, %d pools",
              chain.chain_id, len(placed), len(out.pairs))
     return Replica(rpc_url=rpc_url, chain=chain, factory=out.factory, placed=placed)
-
-
-def raw_code(w3: Web3, address: str) -> HexBytes:
-    return w3.eth.get_code(Web3.to_checksum_address(address))

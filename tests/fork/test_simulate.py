@@ -1,0 +1,62 @@
+"""`rebalancer simulate --fork ethereum --json` against the mainnet replica completes a rebalance."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from agent.commands import simulate as simulate_command
+from agent.fork import balance_of
+from agent.rpc import make_web3
+from agent.sandbox.replica import Replica
+from agent.sandbox.spec import WALLET
+from tests.fork.helpers import child_anvils, fork_env
+
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """test root"""
+
+    simulate_command.register(app)
+    return app
+
+
+def test_simulate_fork_ethereum_rebalances_on_the_fork(replica: Replica) -> None:
+    pytest.importorskip("agent.loop")
+    before = set(child_anvils())
+    env = fork_env(replica.rpc_url)
+    env.pop("CHAINS")  # simulate narrows CHAINS to the forked chain itself
+    result = CliRunner().invoke(_app(), ["simulate", "--fork", "ethereum", "--json"], env=env)
+    assert result.exit_code == 0, (result.output, result.exception)
+    doc = json.loads(result.stdout)
+    assert {"chain", "fork_block", "funded", "plan", "trades", "allocation_before", "allocation_after",
+            "gas_paid_usd"} <= set(doc)
+    assert doc["chain"] == "ethereum" and doc["chain_id"] == 1
+    assert doc["plan"]["rebalance"] is True and doc["plan"]["actions"]
+    swaps = [t for t in doc["trades"] if t["kind"] == "swap"]
+    assert swaps and all(t["state"] == "confirmed" for t in doc["trades"]), doc["trades"]
+    assert all(any(o["purpose"] == "main" and o["status"] == "mined" for o in t["txs"]) for t in swaps)
+    assert doc["gas_paid_usd"] > 0 and doc["dropped_because"] is None
+    assert doc["max_drift_pp_after"] < doc["max_drift_pp_before"]
+    assert doc["max_drift_pp_after"] < 5  # inside the default threshold band
+    # the fork's transactions stayed on the fork; its anvil is gone
+    replica_w3 = make_web3(replica.rpc_url, timeout_s=30)
+    assert replica_w3.eth.get_transaction_count(WALLET) == 0
+    assert balance_of(replica_w3, replica.chain.token("WBTC").address, WALLET) == 0
+    assert set(child_anvils()) == before
+
+
+def test_simulate_human_output_shows_trades_and_allocation(replica: Replica) -> None:
+    pytest.importorskip("agent.loop")
+    env = fork_env(replica.rpc_url)
+    result = CliRunner().invoke(_app(), ["simulate", "--fork", "ethereum", "--fund", "ETH:1,USDC:9000"], env=env)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "Trades" in result.stdout and "Allocation" in result.stdout and "USDC → " in result.stdout
