@@ -27,6 +27,9 @@ SEL_PANIC = bytes.fromhex("4e487b71")
 NATIVE = "native"
 FEE_HISTORY_BLOCKS = 10
 REFUND_BOUND = 1.25
+#: Added to every gas limit: execution can cost more than the estimate when it lands in a later block
+#: (e.g. a V2 pair's first price-accumulator write of a new timestamp: two cold SSTOREs). Unused gas is not paid.
+GAS_HEADROOM = 50_000
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,15 @@ def decode_revert(data: bytes | str | None) -> str:
 
 
 def fetch_fee_inputs(rpc: ChainRpc, *, percentile: float) -> FeeInputs:
-    """Base fee of the latest block and the median ``percentile`` tip over the last blocks."""
+    """Base fee of the latest block (or of the next one when higher) and the median ``percentile`` tip."""
     def read(w3: Web3) -> FeeInputs:
         block = w3.eth.get_block("latest")
         history = w3.eth.fee_history(FEE_HISTORY_BLOCKS, "latest", [percentile])
         rewards = [int(r[0]) for r in history.get("reward") or [] if r]
-        return FeeInputs(block_number=int(block["number"]), base_fee_wei=int(block.get("baseFeePerGas") or 0),
+        # The next block's base fee (last fee-history entry) when the node already knows it is higher.
+        upcoming = [int(b) for b in history.get("baseFeePerGas") or []][-1:]
+        base = max([int(block.get("baseFeePerGas") or 0), *upcoming])
+        return FeeInputs(block_number=int(block["number"]), base_fee_wei=base,
                          priority_fee_wei=int(statistics.median(rewards)) if rewards else 0)
     return rpc.read(read, what="eth_feeHistory")
 
@@ -87,13 +93,24 @@ def simulate(rpc: ChainRpc, call: Call, *, what: str) -> None:
     rpc.read(read, what="eth_call")
 
 
+def replay_reason(rpc: ChainRpc, call: Call, block: int) -> str:
+    """Why a mined transaction reverted: the same call replayed on the state before its block."""
+    try:
+        simulate(rpc, call, what="replay")
+    except SimulationFailed as exc:
+        return str(exc).removeprefix("replay: simulation reverted: ").removesuffix("; nothing was sent")
+    except Exception as exc:  # the replay is best effort; the revert itself is already known
+        return f"unknown ({type(exc).__name__})"
+    return "unknown (it does not revert when replayed now)"
+
+
 def estimate_gas(rpc: ChainRpc, call: Call, *, what: str, margin: float) -> int:
     def read(w3: Web3) -> int:
         try:
             return int(w3.eth.estimate_gas(call.as_rpc()))  # type: ignore[arg-type]
         except ContractLogicError as exc:
             raise SimulationFailed(f"{what}: gas estimation reverted: {_logic_reason(exc)}; nothing was sent") from None
-    return int(rpc.read(read, what="eth_estimateGas") * margin)
+    return int(rpc.read(read, what="eth_estimateGas") * margin) + GAS_HEADROOM
 
 
 def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: float) -> list[int] | None:
@@ -121,7 +138,7 @@ def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: flo
                 error.get("data") or result.get("returnData") not in (None, "0x")) else error.get("message", "")
             raise SimulationFailed(f"{what}: simulation reverted: {reason or 'no reason'}; nothing was sent")
         # gasUsed is net of refunds (at most a fifth of the gas spent, EIP-3529): undo that bound first.
-        gas.append(int(int(result["gasUsed"], 16) * REFUND_BOUND * margin))
+        gas.append(int(int(result["gasUsed"], 16) * REFUND_BOUND * margin) + GAS_HEADROOM)
     return gas
 
 

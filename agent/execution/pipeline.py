@@ -28,6 +28,7 @@ from agent.execution.onchain import (
     estimate_gas,
     fetch_allowance,
     fetch_balance,
+    replay_reason,
     simulate,
     simulate_bundle,
 )
@@ -167,7 +168,9 @@ def _finish(intent: TxIntent, ctx: ExecutionContext, action_id: int, outcomes: l
         ctx.journal.set_action_state(action_id, "dry_run", result={"would_send": txs})
         return _result(ctx, action_id, outcomes=outcomes)
     if main.status != "mined" or main.purpose != MAIN:
-        what = "was cancelled" if main.status == "cancelled" else f"reverted on chain (tx {main.tx_hash})"
+        what = "was cancelled" if main.status == "cancelled" else f"reverted on chain (tx {main.tx_hash}): " + \
+            replay_reason(ctx.rpc, Call(ctx.sender.address, intent.to, intent.data, intent.value_wei),
+                          int(main.block_number or 0))
         error = f"chain {ctx.chain.name}: {intent.kind} {intent.idempotency_key} {what}"
         ctx.journal.set_action_state(action_id, "failed", error=error, result={"transactions": txs})
         raise ExecutionError(error)

@@ -18,6 +18,14 @@ from tests.integration.execution.helpers import FAST, erc20, eth_swap_intent, li
 pytestmark = pytest.mark.anvil
 
 
+@pytest.fixture(autouse=True)
+def _calm_base_fee_after(anvil):  # type: ignore[no-untyped-def]
+    """anvil keeps its next base fee across evm_revert: leave it low for the tests that follow."""
+    yield
+    anvil.rpc("evm_setAutomine", [True])
+    anvil.rpc("anvil_setNextBlockBaseFeePerGas", [hex(GWEI)])
+
+
 def _run_in_thread(fn: Any) -> tuple[threading.Thread, dict[str, Any]]:
     box: dict[str, Any] = {}
 
