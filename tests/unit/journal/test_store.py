@@ -86,3 +86,5 @@ def test_cycles_decisions_events_and_summary(store: JournalStore) -> None:
     assert doc["actions"][0]["attempts"][0]["tx_hash"] == "0x01"
     assert "raw_tx" not in doc["actions"][0]["attempts"][0]
     assert doc["open_actions"] == ["k1"]
+    store.record_event("gas_wait", {"state": "done"})
+    assert store.last_event("gas_wait")["detail"] == {"state": "done"} and store.last_event("nope") is None
