@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from agent.chains import ChainConfig
 from agent.planning.allocation import Allocation, compute_allocation
@@ -122,6 +122,7 @@ def _plan_sell(asset: str, need: Decimal, alloc: Allocation, sources: list[Sourc
                                             why=f"estimated cost {cost:.2f} USD exceeds the drift benefit"))
                 continue
             raw = _raw(usd, src)
+            usd = Decimal(raw).scaleb(-src.decimals) * src.price_usd  # what the rounded-down amount is worth
             if src.kind == "native":
                 work.actions.append(Action(kind="wrap", chain=chain, sell=chains[chain].native_symbol, buy=src.token,
                                            amount_raw=raw, amount_usd=usd, reason=f"wrap to sell {asset}",
@@ -149,7 +150,9 @@ def _plan_buy(asset: str, need: Decimal, alloc: Allocation, chains: Mapping[str,
         available = work.hub_free.get(chain, Decimal(0)) + sum(
             (v.usd for v in work.hub_vault.get(chain, [])), Decimal(0))
         usd = min(need, available)
-
+        free = work.hub_free.get(chain, Decimal(0))
+        if 0 < usd - free < 1:
+            usd = free  # a vault withdrawal for less than a dollar costs more than it brings
         if usd < params.min_trade_usd:
             continue
         cost, gas, imp = swap_cost_usd(costs[chain], usd, work.depths.get((chain, token)))
@@ -186,10 +189,11 @@ def _unlock_hub(chain: str, usd: Decimal, cfg: ChainConfig, costs: ChainCosts, p
     for vault in work.hub_vault.get(chain, []):
         if want <= 0:
             break
-        amount = min(want, vault.usd)
-        if amount <= 0:
+        # round up to whole raw units so the withdrawal covers the need exactly
+        raw = min(vault.raw, int((want / vault.price_usd).scaleb(vault.decimals).to_integral_value(ROUND_CEILING)))
+        if raw <= 0:
             continue
-        raw = _raw(amount, vault)
+        amount = Decimal(raw).scaleb(-vault.decimals) * vault.price_usd
         work.actions.append(Action(
             kind="withdraw", chain=chain, sell=vault.vault or "", buy=cfg.usd_stable, amount_raw=raw,
             amount_usd=amount, reason=f"withdraw {amount:.2f} USD from {vault.vault} to fund buys",
