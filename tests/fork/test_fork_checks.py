@@ -87,3 +87,14 @@ def test_an_unreachable_upstream_is_reported_without_its_secret_path() -> None:
     with pytest.raises(ChainUnavailable) as info:
         prepare_fork(_base(url), "ethereum")
     assert "ETHEREUM_RPC_URL" in str(info.value) and "SECRET-API-KEY" not in str(info.value)
+
+
+def test_fork_block_pins_the_fork_and_a_block_before_the_contracts_existed_is_refused(replica: Replica) -> None:
+    head = make_web3(replica.rpc_url, timeout_s=30).eth.block_number
+    ready = prepare_fork(_base(replica.rpc_url), "ethereum", fork_block=head - 1, fund="ETH:1")
+    try:
+        assert ready.fork.block == head - 1
+    finally:
+        ready.close()
+    with pytest.raises(SafetyHalt, match=re.escape("no contract code at multicall3")):
+        prepare_fork(_base(replica.rpc_url), "ethereum", fork_block=1)
