@@ -137,9 +137,11 @@ def upstream_url(config: AppConfig, chain_name: str) -> str:
     return settings.rpc_urls[0].get_secret_value()
 
 
-def fetch_upstream_chain_id(url: str, env_name: str) -> int:
+def fetch_upstream_head(url: str, env_name: str) -> tuple[int, int]:
+    """The upstream's chain id and latest block number."""
     try:
-        return int(make_web3(url, timeout_s=15).eth.chain_id)
+        w3 = make_web3(url, timeout_s=15)
+        return int(w3.eth.chain_id), int(w3.eth.block_number)
     except Exception as exc:
         raise ChainUnavailable(f"{env_name} ({redact_url(url)}) did not answer eth_chainId: {safe_error(exc)}; "
                                "check the URL and that the node is up") from None
@@ -148,10 +150,12 @@ def fetch_upstream_chain_id(url: str, env_name: str) -> int:
 def start_fork(chain: ChainConfig, url: str, *, fork_block: int | None = None) -> Fork:
     """Check the upstream chain id, then start anvil forking it (at ``fork_block`` or the latest block)."""
     env_name = f"{chain.rpc_env}_RPC_URL"
-    chain_id = fetch_upstream_chain_id(url, env_name)
+    chain_id, head = fetch_upstream_head(url, env_name)
     if chain_id != chain.chain_id:
         raise SafetyHalt(f"{env_name} ({redact_url(url)}) answers with chain id {chain_id}, but "
                          f"chains/{chain.name}.toml says {chain.chain_id}; point the URL at the right network")
+    if fork_block is not None and not 0 <= fork_block <= head:
+        raise ConfigError(f"--fork-block {fork_block}: the upstream's latest block is {head}; pick 0..{head}")
     log.info("forking %s (chain id %s) from %s at block %s", chain.name, chain_id, redact_url(url),
              fork_block if fork_block is not None else "latest")
     anvil = start_anvil(chain_id=chain_id, fork_url=url, fork_block=fork_block)

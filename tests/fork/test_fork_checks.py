@@ -11,7 +11,7 @@ import pytest
 from agent import REPO_ROOT
 from agent.commands.simulate import load_fork_base_config, prepare_fork
 from agent.commands.status import read_status
-from agent.errors import ChainUnavailable, SafetyHalt
+from agent.errors import ChainUnavailable, ConfigError, SafetyHalt
 from agent.fork import balance_of
 from agent.rpc import make_web3
 from agent.sandbox.anvil import free_port, start_anvil
@@ -98,3 +98,5 @@ def test_fork_block_pins_the_fork_and_a_block_before_the_contracts_existed_is_re
         ready.close()
     with pytest.raises(SafetyHalt, match=re.escape("no contract code at multicall3")):
         prepare_fork(_base(replica.rpc_url), "ethereum", fork_block=1)
+    with pytest.raises(ConfigError, match=f"--fork-block {head + 100}: the upstream's latest block is {head}"):
+        prepare_fork(_base(replica.rpc_url), "ethereum", fork_block=head + 100)
