@@ -32,6 +32,8 @@ def world(sandbox_session: tuple[AnvilProcess, object]) -> Iterator[object]:
         yield world
     finally:
         anvil.rpc("evm_revert", [snap])
+        # anvil keeps a pushed-up next base fee across evm_revert: calm it for the next test
+        anvil.rpc("anvil_setNextBlockBaseFeePerGas", [hex(10**9)])
 
 
 @pytest.fixture
