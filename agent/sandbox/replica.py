@@ -35,7 +35,7 @@ from agent.contracts import contract_at, deploy, deploy_blueprint, load_artifact
 from agent.fork import set_storage, vyper_mapping_slot
 from agent.rpc import make_web3
 from agent.sandbox.spec import DEPLOYER, TOKENS, DeployedAddresses, PoolSpec, TokenSpec
-from agent.sandbox.world import _fund, _seed_pool, _tx, raw
+from agent.sandbox.world import fund_token, raw, seed_pool, send_tx
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def _place_vaults(w3: Web3, chain: ChainConfig, by_symbol: dict[str, TokenSpec])
                           sender=DEPLOYER)
         code = patch_immutable("Vault4626", bytes(w3.eth.get_code(deployed)), "decimals", v.decimals)
         place(w3, "Vault4626", deployed, v.address, code=code)
-        _tx(contract_at(w3, "ERC20", asset.address).functions.set_minter(v.address, True))
+        send_tx(contract_at(w3, "ERC20", asset.address).functions.set_minter(v.address, True))
         _seed_vault(w3, chain, v.name, by_symbol[v.asset])
 
 
@@ -137,9 +137,9 @@ def _seed_vault(w3: Web3, chain: ChainConfig, name: str, asset_spec: TokenSpec) 
     vault = next(v for v in chain.vaults if v.name == name)
     asset = chain.token(vault.asset)
     amount = raw(VAULT_SEED_ASSETS, asset.decimals)
-    _fund(w3, asset_spec, asset.address, DEPLOYER, amount)
-    _tx(contract_at(w3, "ERC20", asset.address).functions.approve(vault.address, amount))
-    _tx(contract_at(w3, "Vault4626", vault.address).functions.deposit(amount, DEPLOYER))
+    fund_token(w3, asset_spec, asset.address, DEPLOYER, amount)
+    send_tx(contract_at(w3, "ERC20", asset.address).functions.approve(vault.address, amount))
+    send_tx(contract_at(w3, "Vault4626", vault.address).functions.deposit(amount, DEPLOYER))
     shares = raw(VAULT_SEED_ASSETS / VAULT_SHARE_PRICE.get(name, Decimal(1)), vault.decimals)
     layout = load_artifact("Vault4626").storage_layout["storage_layout"]
     set_storage(w3, vault.address, layout["totalSupply"]["slot"], shares)
@@ -199,7 +199,7 @@ def build_replica(rpc_url: str, *, chains_dir: Path | None = None, pool_scale: D
     _place_vaults(w3, chain, by_symbol)
     for pool in REPLICA_POOLS:
         if pool.a in by_symbol and pool.b in by_symbol:
-            _seed_pool(w3, pool, by_symbol, out, pool_scale)
+            seed_pool(w3, pool, by_symbol, out, pool_scale)
     placed = check_replica(w3, chain)
     log.info("mainnet replica (chain id %s) built: %d contracts at their real addresses, %d pools",
              chain.chain_id, len(placed), len(out.pairs))

@@ -73,7 +73,7 @@ class World:
         return self.addresses.tokens[symbol]
 
 
-def _tx(fn: Any, sender: str = DEPLOYER, value: int = 0) -> None:
+def send_tx(fn: Any, sender: str = DEPLOYER, value: int = 0) -> None:
     h = fn.transact({"from": sender, "value": value})
     receipt = fn.w3.eth.wait_for_transaction_receipt(h)
     if receipt["status"] != 1:
@@ -93,41 +93,41 @@ def _deploy_tokens(w3: Web3, specs: list[TokenSpec], out: DeployedAddresses) -> 
                                           t.approve_requires_zero, sender=DEPLOYER)
 
 
-def _fund(w3: Web3, token: TokenSpec, address: str, to: str, amount_raw: int) -> None:
+def fund_token(w3: Web3, token: TokenSpec, address: str, to: str, amount_raw: int) -> None:
     """Give ``to`` tokens: mint ERC-20s, wrap ETH for WETH (the deployer holds plenty)."""
     if amount_raw <= 0:
         return
     if token.symbol == "WETH":
         weth = contract(w3, "WETH9", address)
-        _tx(weth.functions.deposit(), value=amount_raw)
+        send_tx(weth.functions.deposit(), value=amount_raw)
         if to != DEPLOYER:
-            _tx(weth.functions.transfer(to, amount_raw))
+            send_tx(weth.functions.transfer(to, amount_raw))
     else:
-        _tx(contract(w3, "ERC20", address).functions.mint(to, amount_raw))
+        send_tx(contract(w3, "ERC20", address).functions.mint(to, amount_raw))
 
 
-def _seed_pool(w3: Web3, pool: PoolSpec, specs: dict[str, TokenSpec], out: DeployedAddresses, scale: Decimal) -> None:
+def seed_pool(w3: Web3, pool: PoolSpec, specs: dict[str, TokenSpec], out: DeployedAddresses, scale: Decimal) -> None:
     factory = contract(w3, "UniswapV2Factory", out.factory if pool.venue == "uniswap" else out.sushi_factory)
     a, b = specs[pool.a], specs[pool.b]
-    _tx(factory.functions.createPair(out.tokens[a.symbol], out.tokens[b.symbol]))
+    send_tx(factory.functions.createPair(out.tokens[a.symbol], out.tokens[b.symbol]))
     pair = factory.functions.getPair(out.tokens[a.symbol], out.tokens[b.symbol]).call()
     usd = pool.usd_per_side * scale
     for t in (a, b):
-        _fund(w3, t, out.tokens[t.symbol], pair, raw(usd / t.usd_price, t.decimals))
-    _tx(contract(w3, "UniswapV2Pair", pair).functions.mint(DEPLOYER))
+        fund_token(w3, t, out.tokens[t.symbol], pair, raw(usd / t.usd_price, t.decimals))
+    send_tx(contract(w3, "UniswapV2Pair", pair).functions.mint(DEPLOYER))
     out.pairs[(pool.venue, a.symbol, b.symbol)] = pair
 
 
 def _fund_wallet(w3: Web3, spec: ChainSpec, specs: dict[str, TokenSpec], out: DeployedAddresses) -> None:
     for sym, amount in spec.wallet.items():
         if sym != "ETH":
-            _fund(w3, specs[sym], out.tokens[sym], WALLET, raw(amount, specs[sym].decimals))
+            fund_token(w3, specs[sym], out.tokens[sym], WALLET, raw(amount, specs[sym].decimals))
     if spec.vault_deposit_usdc:
         amount = raw(spec.vault_deposit_usdc, 6)
-        _fund(w3, specs["USDC"], out.tokens["USDC"], WALLET, amount)
+        fund_token(w3, specs["USDC"], out.tokens["USDC"], WALLET, amount)
         usdc = contract(w3, "ERC20", out.tokens["USDC"])
-        _tx(usdc.functions.approve(out.vault, amount), sender=WALLET)
-        _tx(contract(w3, "Vault4626", out.vault).functions.deposit(amount, WALLET), sender=WALLET)
+        send_tx(usdc.functions.approve(out.vault, amount), sender=WALLET)
+        send_tx(contract(w3, "Vault4626", out.vault).functions.deposit(amount, WALLET), sender=WALLET)
     # last, so the gas the wallet paid above does not show in its starting balance
     w3.provider.make_request("anvil_setBalance", [WALLET, hex(raw(spec.wallet.get("ETH", Decimal(0)), 18))])
 
@@ -152,12 +152,12 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
     out.aggregator_router = deploy(w3, "AggregatorRouter", out.tokens["WETH"], sender=DEPLOYER)
     out.vault = deploy(w3, "Vault4626", out.tokens["USDC"], "Sandbox Savings USDC", "sUSDC",
                        spec.vault_rate_bps_per_year, DEPLOYER, sender=DEPLOYER)
-    _tx(contract(w3, "ERC20", out.tokens["USDC"]).functions.set_minter(out.vault, True))
+    send_tx(contract(w3, "ERC20", out.tokens["USDC"]).functions.set_minter(out.vault, True))
     runtime = load_artifact("Multicall3").deployed_bytecode
     w3.provider.make_request("anvil_setCode", [out.multicall3, "0x" + runtime.hex()])
     pools = list(POOLS) + [PoolSpec(t.symbol, "USDC", Decimal(1_000_000)) for t in extra_token_specs(spec.extra_tokens)]
     for pool in pools:
-        _seed_pool(w3, pool, by_symbol, out, spec.pool_scale)
+        seed_pool(w3, pool, by_symbol, out, spec.pool_scale)
     if fund_wallet:
         _fund_wallet(w3, spec, by_symbol, out)
     text = render_chain_toml(spec, token_specs, out)
