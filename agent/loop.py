@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,14 +104,14 @@ def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: da
 
 
 def _sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore, signer: Signer | None, dry_run: bool,
-            wallet: str) -> TxSender:
+            wallet: str, sender_options: Mapping[str, Any]) -> TxSender:
     chain = rpc.chain
     policy = SendPolicy.from_config(config.settings, config.chain_settings[chain.name], chain)
     if dry_run or signer is None:
         return DryRunSender(rpc, policy, wallet)
     from agent.execution.live import LiveSender
 
-    return LiveSender(rpc, signer, journal, policy)
+    return LiveSender(rpc, signer, journal, policy, **sender_options)
 
 
 def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContext, ectx: ExecutionContext,
@@ -144,15 +144,19 @@ def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContex
 
 def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_run: bool = False,
               signer: Signer | None = None, strategy: Strategy | None = None, rpcs: list[ChainRpc] | None = None,
-              should_stop: Callable[[], bool] = lambda: False) -> CycleReport:
-    """Run one full cycle. ``signer=None`` or ``dry_run`` simulates everything and signs nothing."""
+              should_stop: Callable[[], bool] = lambda: False,
+              sender_options: Mapping[str, Any] | None = None) -> CycleReport:
+    """Run one full cycle. ``signer=None`` or ``dry_run`` simulates everything and signs nothing.
+
+    ``sender_options`` go to the live sender (e.g. ``sleep``/``clock`` of a market simulator, so every wait
+    of the pipeline mines a block of the simulated chain)."""
     rpcs = rpcs or build_rpcs(config)
     by_name = {r.chain.name: r for r in rpcs}
     wallet = signer.address if signer is not None else wallet_address(config)
     cycle_id = journal.start_cycle(mode="dry_run" if dry_run or signer is None else "live")
     try:
         report = _cycle(config, cycle_id, now, journal, dry_run or signer is None, signer, strategy, by_name,
-                        wallet, should_stop)
+                        wallet, should_stop, dict(sender_options or {}))
     except BaseException as exc:
         journal.finish_cycle(cycle_id, status="error", note=safe_error(exc))
         raise
@@ -176,7 +180,7 @@ def _blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: b
 
 def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStore, dry_run: bool,
            signer: Signer | None, strategy: Strategy | None, rpcs: dict[str, ChainRpc], wallet: str,
-           should_stop: Callable[[], bool]) -> CycleReport:
+           should_stop: Callable[[], bool], sender_options: dict[str, Any]) -> CycleReport:
     blocked = _blocked_chains(journal, rpcs, dry_run)
     snapshot = fetch_snapshot(list(rpcs.values()), wallet)
     decision = decide(config, snapshot, journal, now, strategy)
@@ -199,7 +203,8 @@ def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStor
         rpc = rpcs[action.chain]
         ictx = IntentContext(chain=rpc.chain, rpc=rpc, settings=config.settings, wallet=wallet, plan_id=plan_id,
                              urgent=decision.urgent)
-        ectx = ExecutionContext(chain=rpc.chain, rpc=rpc, sender=_sender(config, rpc, journal, signer, dry_run, wallet),
+        ectx = ExecutionContext(chain=rpc.chain, rpc=rpc, sender=_sender(config, rpc, journal, signer, dry_run, wallet,
+                                                                      sender_options),
                                 journal=journal, cycle_id=cycle_id)
         try:
             report.actions.append(_execute_action(index, action, plan_id, ictx, ectx, dry_run))
