@@ -34,6 +34,7 @@ from agent.vaults.yields import YieldMeasure
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 HUNDRED = Decimal(100)
 DAYS_PER_YEAR = Decimal(365)
+NoteStatus = Literal["flagged", "skipped", "limited", "parked", "exiting"]
 
 
 class ParkingParams(BaseModel):
@@ -65,7 +66,7 @@ class VaultNote(BaseModel):
 
     chain: str
     vault: str
-    status: Literal["flagged", "skipped", "limited", "parked", "exiting"]
+    status: NoteStatus
     reason: str
 
 
@@ -118,8 +119,7 @@ class _Chain:
         self.actions, self.notes = actions, notes
         self.hub = chain.token(chain.usd_stable)
 
-    def note(self, vault: str, status: Literal["flagged", "skipped", "limited", "parked", "exiting"],
-             reason: str) -> None:
+    def note(self, vault: str, status: NoteStatus, reason: str) -> None:
         self.notes.append(VaultNote(chain=self.chain.name, vault=vault, status=status, reason=reason))
 
     def price(self, symbol: str) -> Decimal | None:
@@ -251,7 +251,7 @@ class _Chain:
                 return
             limit = min(st.state.max_withdraw_raw or 0, st.state.position_assets_raw or 0)
             amount = min(short_raw, limit)
-            if amount < short_raw and st.state.position_assets_raw:
+            if (st.state.max_withdraw_raw or 0) < min(short_raw, st.state.position_assets_raw or 0):
                 self.note(v.name, "limited", f"maxWithdraw {st.state.max_withdraw_raw} raw; "
                                              f"routing {short_raw - amount} raw of the refill elsewhere")
             if amount <= 0:
