@@ -29,13 +29,9 @@ test: install
 	$(BIN)/python contracts/compile.py --check
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-# Until `rebalancer demo` (the replayed market + agent loop) lands: the sandbox, its status, and down.
+# The sandbox on two chains + a replayed real market + the agent loop; prints a report, writes report.html.
 demo: install
-	$(BIN)/rebalancer sandbox down >/dev/null 2>&1 || true
-	$(BIN)/rebalancer sandbox up
-	ENV_FILE=.sandbox/sandbox.env $(BIN)/rebalancer status || ($(BIN)/rebalancer sandbox down; exit 1)
-	ENV_FILE=.sandbox/sandbox.env $(BIN)/rebalancer status --json > .sandbox/status.json
-	$(BIN)/rebalancer sandbox down
+	$(BIN)/rebalancer demo --report report.html
 
 contracts: install
 	$(BIN)/python contracts/compile.py

@@ -80,13 +80,22 @@ def fetch_swap_quote(action: Action, ctx: IntentContext, amount_raw: int) -> Bes
                 close()
 
 
-def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int) -> tuple[TxIntent, BestQuote]:
-    """The best valid quote for selling ``amount_raw`` becomes the intent; no valid quote → ExecutionError."""
+def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
+               spender: str | None = None) -> tuple[TxIntent, BestQuote]:
+    """The best valid quote for selling ``amount_raw`` becomes the intent; no valid quote → ExecutionError.
+
+    With ``spender`` (a retry after an approval was already granted), only quotes using that spender qualify,
+    so a retry never leaves a second approval behind."""
     best = fetch_swap_quote(action, ctx, amount_raw)
-    if best.best is None or best.best.quote is None or best.best.quote.tx is None:
+    usable = [r for r in best.results if r.valid and r.quote is not None and r.quote.tx is not None
+              and (spender is None or r.quote.spender == spender)]
+    if not usable:
         why = "; ".join(f"{r.source}: {r.rejected_because}" for r in best.results) or "no sources enabled"
+        if spender is not None:
+            why = f"none using the already-approved spender {spender}; {why}"
         raise ExecutionError(f"no valid quote for {action.sell}>{action.buy} on {ctx.chain.name}: {why}")
-    q = best.best.quote
+    q = usable[0].quote  # results are ranked best first
+    assert q is not None
     assert q.tx is not None
     sell, buy = ctx.chain.token(action.sell), ctx.chain.token(action.buy)
     approval = Approval(token=sell.address, spender=q.spender, amount_raw=amount_raw) if q.spender else None

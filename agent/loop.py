@@ -134,12 +134,41 @@ def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContex
         amount = min(action.amount_raw, held)
         if amount <= 0:
             return ActionReport(action=action, key=key, state="skipped", error=f"no {action.sell} left to sell")
-        intent, best = build_swap(action, ictx, key, amount)
-        source = best.best.source if best.best else None
+        return _execute_swap(action, key, amount, ictx, ectx)
     else:
         raise ExecutionError(f"action kind {action.kind!r} is not executable by the loop")
     result = execute_intent(intent, ectx)
     return ActionReport(action=action, key=key, state=result.state, result=result, quote_source=source)
+
+
+def _moved_price(exc: ExecutionError) -> bool:
+    """A swap refused by its own min-out (in simulation or on chain): the price moved since the quote."""
+    text = str(exc).lower()
+    return any(s in text for s in ("min_amount_out", "insufficient_output_amount", "min out", "minreturn",
+                                   "return amount is not enough", "slippage"))
+
+
+def _execute_swap(action: Action, key: str, amount: int, ictx: IntentContext, ectx: ExecutionContext,
+                  retries: int = 2) -> ActionReport:
+    """Quote, execute; when the price moved past the min-out (e.g. while the approval was being mined),
+    re-quote fresh — with the spender already approved — and try again, at most ``retries`` times."""
+    spender: str | None = None
+    for attempt in range(retries + 1):
+        attempt_key = key if attempt == 0 else f"{key}#retry{attempt}"
+        intent, best = build_swap(action, ictx, attempt_key, amount, spender=spender)
+        try:
+            result = execute_intent(intent, ectx)
+        except ExecutionError as exc:
+            if attempt == retries or not _moved_price(exc):
+                raise
+            log.warning("chain %s plan %s: %s; re-quoting (attempt %d)", ictx.chain.chain_id, ictx.plan_id,
+                        safe_error(exc), attempt + 1)
+            spender = intent.approval.spender if intent.approval else None
+            amount = min(amount, fetch_balance(ictx.rpc, ictx.chain.token(action.sell).address, ictx.wallet))
+            continue
+        return ActionReport(action=action, key=attempt_key, state=result.state, result=result,
+                            quote_source=best.best.source if best.best else None)
+    raise AssertionError("unreachable")
 
 
 def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_run: bool = False,
