@@ -1,5 +1,6 @@
-"""Turn a planned action into a ``TxIntent``: wrap (WETH deposit), vault withdraw, or a swap from the best
-validated quote. Protocol adapters only build unsigned calls; the pipeline signs, sends and checks."""
+"""Turn a planned action into a ``TxIntent``: wrap (WETH deposit) or a swap from the best validated quote
+(vault actions are built by ``agent.vaults.service``). Protocol adapters only build unsigned calls; the
+pipeline signs, sends and checks."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from agent.rpc import ChainRpc
 log = logging.getLogger(__name__)
 
 WETH_DEPOSIT = Fn("deposit()", ())
-VAULT_WITHDRAW = Fn("withdraw(uint256,address,address)", ("uint256",))
 
 
 @dataclass(frozen=True)
@@ -45,18 +45,6 @@ def build_wrap(action: Action, ctx: IntentContext, key: str) -> TxIntent:
                                      BalanceDelta(token=NATIVE, min_raw=-action.amount_raw,
                                                   max_raw=-action.amount_raw)),
                     description=action.reason)
-
-
-def build_withdraw(action: Action, ctx: IntentContext, key: str) -> TxIntent:
-    vault = next((v for v in ctx.chain.vaults if v.name == action.sell), None)
-    if vault is None:
-        raise ExecutionError(f"vault {action.sell!r} is not in chains/{ctx.chain.name}.toml's allow-list")
-    asset = ctx.chain.token(vault.asset)
-    return TxIntent(chain=ctx.chain.name, plan_id=ctx.plan_id, idempotency_key=key, kind="withdraw",
-                    to=vault.address, data=VAULT_WITHDRAW.encode(action.amount_raw, ctx.wallet, ctx.wallet),
-                    urgent=ctx.urgent, description=action.reason,
-                    expected_deltas=(BalanceDelta(token=asset.address, min_raw=action.amount_raw,
-                                                  max_raw=action.amount_raw),))
 
 
 def fetch_swap_quote(action: Action, ctx: IntentContext, amount_raw: int) -> BestQuote:

@@ -17,12 +17,12 @@ from typing import Any
 
 from agent.app import build_rpcs, wallet_address
 from agent.config import AppConfig, safe_error
-from agent.errors import AgentError, ExecutionError, SafetyHalt, TemporaryError
+from agent.errors import AgentError, ExecutionError, SafetyHalt
 from agent.execution.intent import ActionResult
 from agent.execution.onchain import fetch_balance
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.sender import DryRunSender, SendPolicy, TxSender
-from agent.intents import IntentContext, action_key, build_swap, build_withdraw, build_wrap
+from agent.intents import IntentContext, action_key, build_swap, build_wrap
 from agent.journal.reconcile import reconcile
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
@@ -33,6 +33,8 @@ from agent.portfolio.models import Snapshot
 from agent.portfolio.reader import fetch_snapshot
 from agent.ports import Signer
 from agent.rpc import ChainRpc
+from agent.vaults.policy import effective_buffer_usd
+from agent.vaults.service import adapt_plan_to_vault_limits, execute_vault_action, park_idle_stables
 from strategies import Decision, Strategy, StrategyContext, load_strategy
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,8 @@ class CycleReport:
     actions: list[ActionReport] = field(default_factory=list)
     blocked_chains: dict[str, str] = field(default_factory=dict)
     dropped_because: str | None = None
+    #: vault parking after the trades (deposits of idle stables, exits of flagged vaults)
+    parking: list[ActionResult] = field(default_factory=list)
 
 
 def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = DEFAULT_TIP_WEI) -> dict[str, ChainCosts]:
@@ -98,7 +102,9 @@ def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: da
               exclude_chains: frozenset[str] | set[str] = frozenset()) -> Plan:
     s = config.settings
     costs = {c: v for c, v in build_costs(snapshot, config.chains).items() if c not in exclude_chains}
-    params = PlanParams(min_trade_usd=s.min_trade_usd, stable_buffer_usd=s.stable_buffer_usd)
+    buffer = effective_buffer_usd(buffer_usd=s.stable_buffer_usd, buffer_pct=s.stable_buffer_pct,
+                                  total_usd=compute_allocation(snapshot, s.targets).total_usd)
+    params = PlanParams(min_trade_usd=s.min_trade_usd, stable_buffer_usd=buffer)
     return plan_rebalance(snapshot=snapshot, chains=config.chains, targets=decision.targets, costs=costs,
                           params=params, now=now, reasons=decision.reasons)
 
@@ -120,9 +126,10 @@ def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContex
     if action.kind == "wrap":
         intent = build_wrap(action, ictx, key)
         source = None
-    elif action.kind == "withdraw":
-        intent = build_withdraw(action, ictx, key)
-        source = None
+    elif action.kind in ("withdraw", "deposit"):
+        result = execute_vault_action(action, ectx, plan_id=ictx.plan_id, key=key,
+                                      tolerance_bps=ictx.settings.vault_preview_tolerance_bps)
+        return ActionReport(action=action, key=key, state=result.state, result=result)
     elif action.kind == "swap":
         held = fetch_balance(ictx.rpc, ictx.chain.token(action.sell).address, ictx.wallet)
         if dry_run and held < action.amount_raw:
@@ -216,47 +223,57 @@ def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStor
     report = CycleReport(cycle_id=cycle_id, now=now, decision=decision, plan=None, snapshot_before=snapshot,
                          blocked_chains=blocked)
     unavailable = {c.chain for c in snapshot.chains if not c.available}
-    if not decision.rebalance:
+    contexts = {name: ExecutionContext(chain=rpc.chain, rpc=rpc, journal=journal, cycle_id=cycle_id,
+                                       sender=_sender(config, rpc, journal, signer, dry_run, wallet, sender_options))
+                for name, rpc in rpcs.items() if name not in unavailable}
+    if decision.rebalance:
+        _rebalance(config, report, journal, contexts, blocked | dict.fromkeys(unavailable, "unavailable"),
+                   dry_run, wallet, should_stop)
+    else:
         journal.record_decision(cycle_id, rebalance=False, reasons=list(decision.reasons))
-        return report
-    plan = make_plan(config, snapshot, decision, now, exclude_chains=set(blocked) | unavailable)
+    if config.settings.vault_parking and not report.dropped_because and not should_stop():
+        usable = {n: c for n, c in contexts.items() if n not in blocked}
+        report.parking = park_idle_stables(config, snapshot, journal, usable, now, cycle_id=cycle_id,
+                                           costs=build_costs(snapshot, config.chains))
+    if report.actions or report.parking:
+        report.snapshot_after = fetch_snapshot(list(rpcs.values()), wallet)
+    else:
+        report.snapshot_after = snapshot
+    return report
+
+
+def _rebalance(config: AppConfig, report: CycleReport, journal: JournalStore, contexts: dict[str, ExecutionContext],
+               excluded: dict[str, str], dry_run: bool, wallet: str, should_stop: Callable[[], bool]) -> None:
+    cycle_id, now, decision = report.cycle_id, report.now, report.decision
+    plan = make_plan(config, report.snapshot_before, decision, now, exclude_chains=set(excluded))
+    plan = adapt_plan_to_vault_limits(config, plan, contexts, journal, cycle_id=cycle_id)
     report.plan = plan
     plan_id = plan_id_for(cycle_id, now, plan)
     journal.record_decision(cycle_id, rebalance=plan.rebalance, plan_id=plan_id,
-                            reasons=[*decision.reasons, *(f"chain {c}: {why}" for c, why in blocked.items())],
+                            reasons=[*decision.reasons, *(f"chain {c}: {why}" for c, why in excluded.items())],
                             detail=plan_detail(plan))
     for index, action in enumerate(plan.actions):
         if should_stop():
             report.dropped_because = "stopped by signal before the next action; the rest of the plan is dropped"
             break
-        rpc = rpcs[action.chain]
-        ictx = IntentContext(chain=rpc.chain, rpc=rpc, settings=config.settings, wallet=wallet, plan_id=plan_id,
-                             urgent=decision.urgent)
-        ectx = ExecutionContext(chain=rpc.chain, rpc=rpc, sender=_sender(config, rpc, journal, signer, dry_run, wallet,
-                                                                      sender_options),
-                                journal=journal, cycle_id=cycle_id)
+        ectx = contexts[action.chain]
+        ictx = IntentContext(chain=ectx.chain, rpc=ectx.rpc, settings=config.settings, wallet=wallet,
+                             plan_id=plan_id, urgent=decision.urgent)
         try:
             report.actions.append(_execute_action(index, action, plan_id, ictx, ectx, dry_run))
-        except (ExecutionError, TemporaryError) as exc:
-            report.actions.append(ActionReport(action=action, key=action_key(plan_id, index, action),
-                                               state="failed", error=safe_error(exc)))
-            report.dropped_because = f"action {index} ({action.kind} {action.sell}>{action.buy} on {action.chain}) " \
-                                     f"failed: {safe_error(exc)}; the rest of the plan is dropped"
-            journal.record_event("plan_dropped", {"plan_id": plan_id, "reason": report.dropped_because},
-                                 cycle_id=cycle_id)
-            log.error("plan %s dropped: %s", plan_id, report.dropped_because)
-            break
         except SafetyHalt:
             raise
         except AgentError as exc:
             report.actions.append(ActionReport(action=action, key=action_key(plan_id, index, action),
                                                state="failed", error=safe_error(exc)))
-            report.dropped_because = safe_error(exc)
+            report.dropped_because = (f"action {index} ({action.kind} {action.sell}>{action.buy} on {action.chain}) "
+                                      f"failed: {safe_error(exc)}; the rest of the plan is dropped")
+            journal.record_event("plan_dropped", {"plan_id": plan_id, "reason": report.dropped_because},
+                                 cycle_id=cycle_id)
+            log.error("plan %s dropped: %s", plan_id, report.dropped_because)
             break
     if not dry_run and any(a.state == "confirmed" for a in report.actions):
         journal.record_event("rebalanced", {"at": now.isoformat(), "plan_id": plan_id}, cycle_id=cycle_id)
-    report.snapshot_after = fetch_snapshot(list(rpcs.values()), wallet) if report.actions else snapshot
-    return report
 
 
 def plan_detail(plan: Plan) -> dict[str, Any]:

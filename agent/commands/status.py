@@ -15,8 +15,10 @@ from agent.portfolio.models import Snapshot
 from agent.portfolio.reader import fetch_snapshot
 
 
-def status_document(snapshot: Snapshot, alloc: Allocation) -> dict[str, Any]:
+def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str, Any]] | None = None
+                    ) -> dict[str, Any]:
     return {
+        "vaults": vaults or [],
         "wallet": snapshot.wallet,
         "total_usd": alloc.total_usd,
         "chains": [{"chain": c.chain, "chain_id": c.chain_id, "available": c.available, "error": c.error,
@@ -64,16 +66,45 @@ def _render(snapshot: Snapshot, alloc: Allocation) -> None:
     console.print(assets)
 
 
+def _vault_rows(config: AppConfig, snapshot: Snapshot) -> list[dict[str, Any]]:
+    """Vault positions with their measured yield and flags (from the journal, when there is one)."""
+    from agent.journal.store import JournalStore
+    from agent.vaults.report import vault_rows
+    from agent.vaults.service import yield_window
+
+    path = config.settings.journal_path
+    if not path.exists():
+        return vault_rows(snapshot, None, window=yield_window(config.settings))
+    with JournalStore.open(path) as journal:
+        return vault_rows(snapshot, journal, window=yield_window(config.settings))
+
+
+def _render_vaults(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    t = Table(title="Vault positions")
+    for col in ("chain", "vault", "underlying", "USD", "share price", "APY %", "flag"):
+        t.add_column(col)
+    for r in rows:
+        apy = "—" if r["apy_pct"] is None else f"{r['apy_pct']:.2f}"
+        t.add_row(r["chain"], r["vault"], f"{fmt_num(r['underlying'] or 0)} {r['underlying_symbol']}",
+                  fmt_usd(r["usd"]), f"{r['assets_per_share']:.6f}" if r["assets_per_share"] else "—", apy,
+                  r["flagged"] or "")
+    console.print(t)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def status(json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
         """Portfolio per chain and asset versus target, with drift."""
         config = load_config()
         snapshot, alloc = read_status(config)
+        vaults = _vault_rows(config, snapshot)
         if json_out:
-            print_json(status_document(snapshot, alloc))
+            print_json(status_document(snapshot, alloc, vaults))
         else:
             _render(snapshot, alloc)
+            _render_vaults(vaults)
         if not any(c.available for c in snapshot.chains):
             raise typer.Exit(1)
 

@@ -72,6 +72,8 @@ def sandbox_env(worlds: list[World], aggregator_url: str | None, directory: Path
         "SIGNER": "anvil:0",
         "JOURNAL_PATH": str(directory / "journal.sqlite"),
         "QUOTE_SOURCES": "onchain",
+        # the sandbox vault is small (a few thousand USD): no minimum TVL for parking in it
+        "VAULT_MIN_TVL_USD": "0",
     }
     for w in worlds:
         env[f"{w.chain.rpc_env}_RPC_URL"] = w.rpc_url
