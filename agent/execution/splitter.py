@@ -1,0 +1,244 @@
+"""Impact-bounded splitting of a large swap, and deadline-aware gas timing (pure: no I/O, no clock).
+
+Splitting
+---------
+* ``fit_impact_curve`` — quotes at several sizes in, an ``ImpactCurve`` out. For a constant-product pool
+  ``size/out`` is linear in ``size`` (``size/out = α + β·size``); least squares on that line gives the
+  zero-size price ``1/α`` (LP fee included) and an effective depth ``α/β`` in input-token units, so the
+  average impact of a trade of ``q`` is ``q/(depth+q)`` — :func:`agent.planning.costs.impact_bps`. An
+  aggregator route over several pools behaves like one deeper pool, so the same fit serves both.
+* ``expected_cost`` — what ``n`` equal chunks are expected to cost: the impact of each chunk; the *carry*
+  (a chunk starts where arbitrage left the pool: within the no-arbitrage band — about the LP fee — of the
+  reference, or further when arbitrage is slow); gas per chunk; and a price-risk term for waiting,
+  ``risk_aversion · σ · √(duration/3)`` (the standard deviation of a linear schedule's shortfall).
+* ``choose_chunk_count`` — the ``n`` with the least expected cost among those whose chunks keep the
+  impact within ``max_impact_bps`` (a hard bound): a small order stays one chunk; deeper impact gives
+  more chunks; dear gas gives fewer.
+
+Gas timing
+----------
+``plan_gas_timing`` decides, block by block, whether to send now or wait, with a deadline that is never
+passed. It is the classic optimal-stopping rule for a known distribution (``V₁ = E[X]``,
+``Vᵣ₊₁ = E[min(X, Vᵣ)]``; send when the fee now is at most ``Vᵣ`` with ``r`` chances left), the
+distribution being the base fees seen in a recent window.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from itertools import accumulate
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.planning.costs import impact_bps
+
+FROZEN = ConfigDict(frozen=True, extra="forbid")
+SECONDS_PER_YEAR = 365.25 * 24 * 3600
+
+
+# ------------------------------------------------------------------------------------------ impact curve
+class ImpactCurve(BaseModel):
+    """Output per unit of input at zero size (LP fee included) and the effective depth (input units)."""
+
+    model_config = FROZEN
+
+    price0: float = Field(gt=0)
+    #: None: no measurable impact at the quoted sizes (infinitely deep for our purposes)
+    depth_in: float | None = Field(default=None, gt=0)
+    #: worst relative error of the fitted line against the quotes it was fitted on
+    fit_error: float = 0.0
+
+    def impact_bps(self, size_in: float) -> float:
+        """Average-price impact of a trade of ``size_in`` against the zero-size price."""
+        if self.depth_in is None:
+            return 0.0
+        return float(impact_bps(Decimal(repr(size_in)), Decimal(repr(self.depth_in))))
+
+    def out(self, size_in: float) -> float:
+        return size_in * self.price0 * (1 - self.impact_bps(size_in) / 10_000)
+
+    def price_move(self, size_in: float) -> float:
+        """Relative move of the marginal price a trade leaves behind (constant product: 1/(1−s)² − 1)."""
+        s = self.impact_bps(size_in) / 10_000
+        return 1 / (1 - s) ** 2 - 1
+
+
+def fit_impact_curve(points: Sequence[tuple[float, float]]) -> ImpactCurve:
+    """Fit ``size/out = α + β·size`` to quotes ``(size_in, out)`` (two or more distinct sizes)."""
+    pts = [(float(q), float(o)) for q, o in points if q > 0 and o > 0]
+    if len({q for q, _ in pts}) < 2:
+        raise ValueError("fit_impact_curve needs positive quotes at two or more distinct sizes")
+    xs, ys = [q for q, _ in pts], [q / o for q, o in pts]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    beta = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    alpha = my - beta * mx
+    if alpha <= 0:  # absurd quotes (output growing faster than size): fall back to the smallest quote
+        q0, o0 = min(pts)
+        alpha, beta = q0 / o0, max(beta, 0.0)
+    depth = alpha / beta if beta > alpha * 1e-15 else None
+    curve = ImpactCurve(price0=1 / alpha, depth_in=depth)
+    err = max(abs(curve.out(q) - o) / o for q, o in pts)
+    return curve.model_copy(update={"fit_error": err})
+
+
+# ------------------------------------------------------------------------------------------ chunk count
+class SplitParams(BaseModel):
+    """What the chunk-count choice assumes about the market and what it is allowed to do."""
+
+    model_config = FROZEN
+
+    max_impact_bps: float = Field(default=50, gt=0)
+    max_chunks: int = Field(default=64, ge=1)
+    #: arbitrage leaves the pool this far from the reference (≈ the LP fee: trading inside it loses money)
+    band_bps: float = Field(default=30, ge=0)
+    #: share of the deviation beyond the band that arbitrage removes between two chunks
+    recovery: float = Field(default=1.0, ge=0, le=1)
+    #: blocks from one chunk's swap to the next (approval, swap, spacing)
+    blocks_per_chunk: int = Field(default=3, ge=1)
+    block_time_s: float = Field(default=12.0, gt=0)
+    annual_vol_pct: float = Field(default=80.0, ge=0)
+    risk_aversion: float = Field(default=0.5, ge=0)
+
+
+class ChunkCost(BaseModel):
+    """Expected cost of ``n`` equal chunks, each part in bps of the whole order (the LP fee left out)."""
+
+    model_config = FROZEN
+
+    n: int
+    impact_bps: float
+    carry_bps: float
+    gas_bps: float
+    risk_bps: float
+
+    @property
+    def total_bps(self) -> float:
+        return self.impact_bps + self.carry_bps + self.gas_bps + self.risk_bps
+
+
+class SplitDecision(BaseModel):
+    model_config = FROZEN
+
+    n: int
+    chunk_in: float
+    chunk_impact_bps: float
+    #: the fewest chunks that keep each chunk's impact within the bound
+    n_min: int
+    #: False when even ``max_chunks`` chunks break the impact bound (the order must be made smaller)
+    feasible: bool
+    expected: ChunkCost
+    one_shot: ChunkCost
+    reason: str
+
+
+def block_vol(params: SplitParams) -> float:
+    """σ of the price over one block, from the annual volatility."""
+    return params.annual_vol_pct / 100 * math.sqrt(params.block_time_s / SECONDS_PER_YEAR)
+
+
+def expected_cost(total_in: float, n: int, curve: ImpactCurve, *, gas_per_chunk_in: float,
+                  params: SplitParams) -> ChunkCost:
+    """Expected cost of selling ``total_in`` in ``n`` equal chunks (see the module docstring)."""
+    q = total_in / n
+    s = curve.impact_bps(q) / 10_000
+    move = curve.price_move(q)
+    band = params.band_bps / 10_000
+    deviation = carry = 0.0
+    for _ in range(n):
+        carry += deviation / (1 + deviation)
+        deviation = (1 + deviation) * (1 + move) - 1
+        if deviation > band:
+            deviation -= params.recovery * (deviation - band)
+    duration = (n - 1) * params.blocks_per_chunk
+    risk = params.risk_aversion * block_vol(params) * math.sqrt(duration / 3)
+    return ChunkCost(n=n, impact_bps=s * 10_000, carry_bps=carry / n * 10_000,
+                     gas_bps=n * gas_per_chunk_in / total_in * 10_000, risk_bps=risk * 10_000)
+
+
+def min_chunks_for_bound(total_in: float, curve: ImpactCurve, max_impact_bps: float, limit: int) -> int:
+    """The fewest equal chunks whose impact is within ``max_impact_bps`` (``limit + 1`` when none is)."""
+    if curve.depth_in is None or curve.impact_bps(total_in) <= max_impact_bps:
+        return 1
+    s = max_impact_bps / 10_000
+    n = max(1, math.ceil(total_in * (1 - s) / (s * curve.depth_in)))  # q/(D+q) ≤ s  ⇔  q ≤ s·D/(1−s)
+    while n > 1 and curve.impact_bps(total_in / (n - 1)) <= max_impact_bps:
+        n -= 1
+    while curve.impact_bps(total_in / n) > max_impact_bps and n <= limit:
+        n += 1
+    return n
+
+
+def choose_chunk_count(total_in: float, curve: ImpactCurve, *, gas_per_chunk_in: float,
+                       params: SplitParams) -> SplitDecision:
+    """The chunk count with the least expected cost whose chunks respect ``max_impact_bps``."""
+    if total_in <= 0:
+        raise ValueError("choose_chunk_count needs a positive order size")
+    n_min = min_chunks_for_bound(total_in, curve, params.max_impact_bps, params.max_chunks)
+    one = expected_cost(total_in, 1, curve, gas_per_chunk_in=gas_per_chunk_in, params=params)
+    if n_min > params.max_chunks:
+        cost = expected_cost(total_in, n_min, curve, gas_per_chunk_in=gas_per_chunk_in, params=params)
+        return SplitDecision(
+            n=n_min, chunk_in=total_in / n_min, chunk_impact_bps=curve.impact_bps(total_in / n_min), n_min=n_min,
+            feasible=False, expected=cost, one_shot=one,
+            reason=f"{n_min} chunks needed to keep each within {params.max_impact_bps:g} bps of impact, "
+                   f"more than the limit of {params.max_chunks}; make the order smaller")
+    costs = [expected_cost(total_in, n, curve, gas_per_chunk_in=gas_per_chunk_in, params=params)
+             for n in range(n_min, params.max_chunks + 1)]
+    best = min(costs, key=lambda c: (c.total_bps, c.n))
+    chunk = total_in / best.n
+    if best.n == 1:
+        reason = (f"one chunk: impact {one.impact_bps:.1f} bps is within the {params.max_impact_bps:g} bps bound "
+                  "and splitting would save less than it costs in gas and waiting")
+    else:
+        bound = f"at least {n_min} to keep each chunk within {params.max_impact_bps:g} bps; " if n_min > 1 else ""
+        reason = (f"{best.n} chunks ({bound}expected {best.total_bps:.1f} bps vs {one.total_bps:.1f} bps in one "
+                  f"shot: impact {best.impact_bps:.1f}, carry {best.carry_bps:.1f}, gas {best.gas_bps:.1f}, "
+                  f"risk {best.risk_bps:.1f})")
+    return SplitDecision(n=best.n, chunk_in=chunk, chunk_impact_bps=curve.impact_bps(chunk), n_min=n_min,
+                         feasible=True, expected=best, one_shot=one, reason=reason)
+
+
+# ------------------------------------------------------------------------------------------- gas timing
+class GasTiming(BaseModel):
+    model_config = FROZEN
+
+    send: bool
+    base_fee_wei: int
+    #: send when the base fee is at or below this (the expected fee of waiting on)
+    threshold_wei: int
+    blocks_left: int
+    reason: str
+
+
+def stopping_thresholds(sample: Sequence[int], horizon: int) -> list[float]:
+    """``V[r]``: expected fee when ``r`` more chances remain and each is a draw from ``sample`` (``V[0]=∞``)."""
+    xs = sorted(sample)
+    if not xs:
+        return [math.inf] * (horizon + 1)
+    prefix = [0, *accumulate(xs)]
+    out = [math.inf, prefix[-1] / len(xs)]
+    for _ in range(1, horizon):
+        v = out[-1]
+        k = bisect.bisect_right(xs, v)  # E[min(X, v)] = (Σ_{x≤v} x + (N−k)·v) / N
+        out.append((prefix[k] + (len(xs) - k) * v) / len(xs))
+    return out
+
+
+def plan_gas_timing(*, base_fee_wei: int, blocks_left: int, recent_base_fees: Sequence[int]) -> GasTiming:
+    """Send now or wait for a cheaper block; at the deadline (``blocks_left == 0``) always send."""
+    if blocks_left <= 0:
+        return GasTiming(send=True, base_fee_wei=base_fee_wei, threshold_wei=base_fee_wei, blocks_left=0,
+                         reason="deadline: sending whatever the base fee")
+    threshold = stopping_thresholds(recent_base_fees, blocks_left)[blocks_left]
+    if not math.isfinite(threshold):
+        return GasTiming(send=True, base_fee_wei=base_fee_wei, threshold_wei=base_fee_wei, blocks_left=blocks_left,
+                         reason="no base-fee history to wait on")
+    send = base_fee_wei <= threshold
+    verb = "sending" if send else "waiting"
+    return GasTiming(send=send, base_fee_wei=base_fee_wei, threshold_wei=int(threshold), blocks_left=blocks_left,
+                     reason=f"{verb}: base fee {base_fee_wei / 1e9:.3f} gwei vs {threshold / 1e9:.3f} gwei expected "
+                            f"from waiting up to {blocks_left} more blocks")

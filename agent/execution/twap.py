@@ -1,0 +1,395 @@
+"""The TWAP executor: one large swap as impact-bounded chunks over blocks, each a journaled ``TxIntent``.
+
+``execute_twap(order, ctx, quoter, clock, params)``:
+
+1. **Plan** (first run only): quotes at four sizes → ``fit_impact_curve`` → ``choose_chunk_count`` with the
+   gas of one chunk at the current fees. The plan (curve, chunk count, the zero-size price at the decision)
+   is journaled as the parent action ``order.key`` (kind ``twap``); ``twap_plan`` event.
+2. **Chunks**: before each, wait ``spacing_blocks`` (arbitrage pulls the pool back), then a fresh quote at
+   a small probe size and at the chunk size; refit; the *price guard* compares the fresh zero-size price
+   with the decision's and abandons the remaining chunks (parent ``failed``, ``twap_abandoned`` event) if it
+   moved more than ``guard_bps``; a chunk whose fresh impact breaks ``max_impact_bps`` makes the rest be
+   re-planned smaller. Each chunk runs through ``execute_intent`` as ``<key>#chunk<i>`` with its own
+   min-out from its own quote.
+3. **Resume** = run again with the same key: confirmed chunks are counted from the journal, a chunk whose
+   transaction may be in flight is resumed from its journaled intent (never re-quoted), and only the
+   remaining amount is executed.
+
+The clock is injected: ``PollingBlockClock`` follows a live chain; the sandbox ``MarketSimulator`` mines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.errors import ExecutionError, QuoteError
+from agent.execution.intent import NATIVE, Approval, BalanceDelta, TxIntent
+from agent.execution.onchain import fetch_block_number, fetch_fee_inputs
+from agent.execution.pipeline import ExecutionContext, execute_intent
+from agent.execution.splitter import ImpactCurve, SplitDecision, SplitParams, choose_chunk_count, fit_impact_curve
+from agent.quotes.best import ReferenceFn, fetch_best_quote
+from agent.quotes.models import Quote, QuoteRequest, QuoteSource, is_native
+from agent.quotes.validate import Limits
+from agent.rpc import ChainRpc
+
+log = logging.getLogger(__name__)
+FROZEN = ConfigDict(frozen=True, extra="forbid")
+APPROVE_GAS = 50_000
+
+
+class TwapOrder(BaseModel):
+    """Sell exactly ``total_sell_raw`` of ``sell_token`` for ``buy_token`` on ``chain``."""
+
+    model_config = FROZEN
+
+    chain: str
+    plan_id: str
+    #: the plan action's idempotency key; chunks are ``<key>#chunk<i>``
+    key: str = Field(min_length=1)
+    sell_token: str
+    buy_token: str
+    total_sell_raw: int = Field(gt=0)
+    urgent: bool = False
+
+
+class TwapParams(BaseModel):
+    model_config = FROZEN
+
+    split: SplitParams = SplitParams()
+    #: blocks to wait between two chunks (besides the blocks the chunk's own transactions take)
+    spacing_blocks: int = Field(default=1, ge=0)
+    #: abandon the remaining chunks when the zero-size price moved more than this since the decision
+    guard_bps: float = Field(default=300, gt=0)
+    max_failed_chunks: int = Field(default=2, ge=0)
+    max_gas: int | None = Field(default=1_500_000, gt=0)
+    #: force this chunk count (hindsight benchmarks); no impact bound, no re-planning
+    chunks: int | None = Field(default=None, ge=1)
+    percentile: float = 20.0
+
+
+class ChunkQuoter(Protocol):
+    """Fresh, validated, executable quotes for any size of the order's pair."""
+
+    def quote(self, sell_amount_raw: int) -> Quote: ...
+
+    def sell_per_native(self) -> float | None:
+        """Sell-token units (whole tokens) one native coin is worth, to value gas; None if unknown."""
+        ...
+
+
+class BlockClock(Protocol):
+    def wait_blocks(self, n: int) -> None: ...
+
+
+class ChunkRecord(BaseModel):
+    model_config = FROZEN
+
+    index: int
+    key: str
+    state: str
+    sell_raw: int
+    bought_raw: int = 0
+    min_out_raw: int = 0
+    quoted_out_raw: int = 0
+    impact_bps: float | None = None
+    source: str = ""
+    gas_paid_wei: int = 0
+    block: int | None = None
+    reused: bool = False
+    error: str | None = None
+
+
+class TwapResult(BaseModel):
+    model_config = FROZEN
+
+    key: str
+    #: completed | abandoned | failed | infeasible | dry_run
+    status: str
+    planned_chunks: int
+    plan: dict[str, Any]
+    chunks: tuple[ChunkRecord, ...]
+    sold_raw: int
+    bought_raw: int
+    remaining_raw: int
+    gas_paid_wei: int
+    reason: str = ""
+
+
+class BestQuoteChunkQuoter:
+    """``ChunkQuoter`` over ``fetch_best_quote`` (every enabled source, validated, best net of gas)."""
+
+    def __init__(self, template: QuoteRequest, *, chain: Any, sources: Sequence[QuoteSource],
+                 reference: ReferenceFn | None, limits: Limits, timeout_s: float = 8.0) -> None:
+        self.template, self.chain, self.sources = template, chain, list(sources)
+        self.reference, self.limits, self.timeout_s = reference, limits, timeout_s
+        self._sell_per_native: float | None = None
+
+    def quote(self, sell_amount_raw: int) -> Quote:
+        request = self.template.model_copy(update={"sell_amount_raw": sell_amount_raw})
+        best = fetch_best_quote(request, chain=self.chain, sources=self.sources, reference=self.reference,
+                                limits=self.limits, timeout_s=self.timeout_s)
+        ref = best.reference
+        if ref is not None and ref.buy_per_native is not None:
+            self._sell_per_native = float(ref.buy_per_native / ref.buy_per_sell)
+        if best.best is None or best.best.quote is None:
+            reasons = "; ".join(f"{r.source}: {r.rejected_because}" for r in best.results)
+            raise QuoteError("twap", f"no_valid_quote: no source gave a valid quote for {sell_amount_raw} ({reasons})")
+        return best.best.quote
+
+    def sell_per_native(self) -> float | None:
+        return self._sell_per_native
+
+
+class PollingBlockClock:
+    """Waits on a live chain by polling its block number."""
+
+    def __init__(self, rpc: ChainRpc, *, poll_s: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rpc, self.poll_s, self.sleep = rpc, poll_s, sleep
+
+    def wait_blocks(self, n: int) -> None:
+        target = fetch_block_number(self.rpc) + n
+        while fetch_block_number(self.rpc) < target:
+            self.sleep(self.poll_s)
+
+
+# ------------------------------------------------------------------------------------------------ plan
+def _units(raw: int, decimals: int) -> float:
+    return raw / 10**decimals
+
+
+def _points(quotes: Sequence[Quote]) -> list[tuple[float, float]]:
+    return [(float(q.sell_amount_raw), float(q.buy_amount_raw)) for q in quotes]
+
+
+def gas_per_chunk_in(quote: Quote, quoter: ChunkQuoter, gas_price_wei: int, sell_decimals: int) -> float:
+    """One chunk's gas (swap plus exact approval) valued in raw sell-token units."""
+    gas = quote.gas_estimate + (APPROVE_GAS if quote.spender else 0)
+    per_native = quoter.sell_per_native()
+    if per_native is None:
+        return 0.0
+    return gas * gas_price_wei / 1e18 * per_native * 10**sell_decimals
+
+
+def plan_twap(order: TwapOrder, quoter: ChunkQuoter, *, gas_price_wei: int, sell_decimals: int,
+              params: TwapParams) -> tuple[ImpactCurve, SplitDecision, float]:
+    """Quotes at four sizes → curve → chunk count. Returns (curve, decision, gas per chunk in raw units)."""
+    total = order.total_sell_raw
+    quotes = [quoter.quote(max(total // d, 1)) for d in (64, 16, 4)] + [quoter.quote(total)]
+    curve = fit_impact_curve(_points(quotes))
+    gas_in = gas_per_chunk_in(quotes[-1], quoter, gas_price_wei, sell_decimals)
+    split = params.split if params.chunks is None else params.split.model_copy(
+        update={"max_impact_bps": 10_000 - 1e-9, "max_chunks": params.chunks})
+    decision = choose_chunk_count(float(total), curve, gas_per_chunk_in=gas_in, params=split)
+    if params.chunks is not None:
+        decision = decision.model_copy(update={"n": params.chunks, "chunk_in": total / params.chunks,
+                                               "reason": f"forced: {params.chunks} chunks"})
+    return curve, decision, gas_in
+
+
+# --------------------------------------------------------------------------------------------- execute
+def execute_twap(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, clock: BlockClock,
+                 params: TwapParams, *, sell_decimals: int,
+                 on_chunk: Callable[[ChunkRecord], None] | None = None) -> TwapResult:
+    """Execute (or resume) ``order`` as chunks; see the module docstring."""
+    if ctx.sender.mode != "live":
+        return _dry_run(order, ctx, quoter, params, sell_decimals)
+    parent, plan = _load_or_plan(order, ctx, quoter, params, sell_decimals)
+    if parent["state"] in ("confirmed", "failed"):
+        chunks = _journal_chunks(order, ctx)
+        return _result(order, plan, chunks, status=json.loads(parent["result"] or "{}").get("status", parent["state"]),
+                       reason=parent["error"] or "already finished")
+    if not plan["feasible"]:
+        reason = plan["reason"]
+        ctx.journal.set_action_state(parent["id"], "failed", error=reason, result={"status": "infeasible"})
+        return _result(order, plan, [], status="infeasible", reason=reason)
+    if parent["state"] != "pending":
+        ctx.journal.set_action_state(parent["id"], "pending")
+    return _run_chunks(order, ctx, quoter, clock, params, plan, parent_id=int(parent["id"]),
+                      sell_decimals=sell_decimals, on_chunk=on_chunk)
+
+
+def _load_or_plan(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, params: TwapParams,
+                  sell_decimals: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    row = ctx.journal.action_by_key(order.key)
+    if row is not None:
+        return row, json.loads(row["intent"])
+    fees = fetch_fee_inputs(ctx.rpc, percentile=params.percentile)
+    curve, decision, gas_in = plan_twap(order, quoter, gas_price_wei=fees.base_fee_wei + fees.priority_fee_wei,
+                                        sell_decimals=sell_decimals, params=params)
+    plan = {"order": order.model_dump(mode="json"), "n": decision.n, "chunk_raw": order.total_sell_raw // decision.n,
+            "feasible": decision.feasible, "reason": decision.reason, "curve": curve.model_dump(mode="json"),
+            "price0": curve.price0, "decision": decision.model_dump(mode="json"), "gas_per_chunk_raw": gas_in,
+            "base_fee_wei": fees.base_fee_wei, "block": fees.block_number, "forced": params.chunks is not None}
+    row = ctx.journal.begin_action(key=order.key, chain_id=ctx.chain.chain_id, chain=ctx.chain.name,
+                                   plan_id=order.plan_id, kind="twap", intent=plan, mode="live", cycle_id=ctx.cycle_id)
+    ctx.journal.record_event("twap_plan", {"key": order.key, "n": decision.n, "reason": decision.reason,
+                                           "depth_in_raw": curve.depth_in, "price0": curve.price0},
+                             action_id=int(row["id"]))
+    log.info("chain %s plan %s: TWAP %s: %s", ctx.chain.chain_id, order.plan_id, order.key, decision.reason)
+    return row, plan
+
+
+def chunk_key(order: TwapOrder, index: int) -> str:
+    return f"{order.key}#chunk{index}"
+
+
+def chunk_intent(order: TwapOrder, quote: Quote, index: int, params: TwapParams, note: str = "") -> TxIntent:
+    """A chunk as a ``TxIntent``: the quote's call, an exact approval, the sell delta and the quote's min-out."""
+    if quote.tx is None:
+        raise QuoteError(quote.source, "no_tx: the quote carries no transaction to execute")
+    amount = quote.sell_amount_raw
+    sell = NATIVE if is_native(order.sell_token) else order.sell_token
+    buy = NATIVE if is_native(order.buy_token) else order.buy_token
+    approval = Approval(token=order.sell_token, spender=quote.spender, amount_raw=amount) if quote.spender else None
+    return TxIntent(chain=order.chain, plan_id=order.plan_id, idempotency_key=chunk_key(order, index), kind="swap",
+                    to=quote.tx.to, data=quote.tx.data, value_wei=quote.tx.value_wei, approval=approval,
+                    expected_deltas=(BalanceDelta(token=sell, min_raw=-amount, max_raw=-amount),
+                                     BalanceDelta(token=buy, min_raw=quote.min_buy_amount_raw)),
+                    urgent=order.urgent, max_gas=params.max_gas,
+                    description=f"TWAP {order.key} chunk {index} via {quote.source} {quote.route} {note}".strip())
+
+
+def _journal_chunks(order: TwapOrder, ctx: ExecutionContext) -> list[ChunkRecord]:
+    out: list[ChunkRecord] = []
+    i = 0
+    while (row := ctx.journal.action_by_key(chunk_key(order, i))) is not None:
+        out.append(record_from_row(order, ctx, row, i))
+        i += 1
+    return out
+
+
+def record_from_row(order: TwapOrder, ctx: ExecutionContext, row: dict[str, Any], index: int,
+                    reused: bool = True) -> ChunkRecord:
+    intent = json.loads(row["intent"])
+    deltas = intent.get("expected_deltas") or []
+    sell = next((-int(d["min_raw"]) for d in deltas if d.get("max_raw") is not None and int(d["max_raw"]) < 0), 0)
+    buy_key = NATIVE if is_native(order.buy_token) else order.buy_token
+    min_out = next((int(d["min_raw"]) for d in deltas if d["token"] == buy_key), 0)
+    result = json.loads(row["result"]) if row.get("result") else {}
+    observed = (result.get("observed_deltas") or {}) if isinstance(result, dict) else {}
+    attempts = [a for a in ctx.journal.attempts(action_id=int(row["id"])) if a["status"] in ("mined", "reverted")]
+    gas = sum(int(a["gas_used"] or 0) * int(a["effective_gas_price_wei"] or 0) for a in attempts)
+    block = max((int(a["block_number"]) for a in attempts if a["block_number"]), default=None)
+    return ChunkRecord(index=index, key=row["idempotency_key"], state=row["state"], sell_raw=sell,
+                       bought_raw=int(observed.get(buy_key, 0)), min_out_raw=min_out, gas_paid_wei=gas, block=block,
+                       reused=reused, error=row.get("error"))
+
+
+def _result(order: TwapOrder, plan: dict[str, Any], chunks: Sequence[ChunkRecord], *, status: str,
+            reason: str = "") -> TwapResult:
+    done = [c for c in chunks if c.state == "confirmed"]
+    sold = sum(c.sell_raw for c in done)
+    return TwapResult(key=order.key, status=status, planned_chunks=int(plan.get("n", 0)), plan=plan,
+                      chunks=tuple(chunks), sold_raw=sold, bought_raw=sum(c.bought_raw for c in done),
+                      remaining_raw=order.total_sell_raw - sold, gas_paid_wei=sum(c.gas_paid_wei for c in chunks),
+                      reason=reason)
+
+
+def _dry_run(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, params: TwapParams,
+             sell_decimals: int) -> TwapResult:
+    """What a live run would do now: the plan and its first chunk (sent to the dry-run sender)."""
+    fees = fetch_fee_inputs(ctx.rpc, percentile=params.percentile)
+    curve, decision, _ = plan_twap(order, quoter, gas_price_wei=fees.base_fee_wei + fees.priority_fee_wei,
+                                   sell_decimals=sell_decimals, params=params)
+    plan = {"n": decision.n, "reason": decision.reason, "curve": curve.model_dump(mode="json")}
+    quote = quoter.quote(order.total_sell_raw // decision.n)
+    result = execute_intent(chunk_intent(order, quote, 0, params, "(dry run)"), ctx)
+    first = ChunkRecord(index=0, key=result.idempotency_key, state=result.state, sell_raw=quote.sell_amount_raw,
+                        quoted_out_raw=quote.buy_amount_raw, min_out_raw=quote.min_buy_amount_raw, source=quote.source)
+    return _result(order, plan, [first], status="dry_run", reason=decision.reason)
+
+
+# ------------------------------------------------------------------------------------------ chunk loop
+def _run_chunks(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, clock: BlockClock,
+                params: TwapParams, plan: dict[str, Any], *, parent_id: int, sell_decimals: int,
+                on_chunk: Callable[[ChunkRecord], None] | None) -> TwapResult:
+    chunks = _settle_existing(order, ctx, plan)
+    chunk_raw = int(plan["chunk_raw"])
+    failures = sum(1 for c in chunks if c.state == "failed")
+    while (remaining := order.total_sell_raw - sum(c.sell_raw for c in chunks if c.state == "confirmed")) > 0:
+        if chunks:
+            clock.wait_blocks(params.spacing_blocks)
+        size = remaining // max(1, round(remaining / chunk_raw))
+        probe, quote = quoter.quote(max(size // 32, 1)), quoter.quote(size)
+        curve = fit_impact_curve(_points([probe, quote]))
+        move_bps = (curve.price0 / float(plan["price0"]) - 1) * 10_000
+        if abs(move_bps) > params.guard_bps:
+            reason = (f"price moved {move_bps:+.0f} bps since the decision (guard ±{params.guard_bps:g} bps); "
+                      f"abandoned the remaining {remaining} raw units ({len(chunks)} chunks done)")
+            return _stop(order, ctx, plan, chunks, parent_id, status="abandoned", reason=reason)
+        impact = curve.impact_bps(size)
+        if params.chunks is None and impact > params.split.max_impact_bps * 1.02 and size > 1:
+            redo = choose_chunk_count(float(remaining), curve, gas_per_chunk_in=float(plan["gas_per_chunk_raw"]),
+                                      params=params.split)
+            chunk_raw = max(1, min(chunk_raw * 3 // 4, remaining // redo.n))
+            detail = {"key": order.key, "impact_bps": impact, "remaining": remaining, "chunk_raw": chunk_raw,
+                      "reason": redo.reason}
+            ctx.journal.record_event("twap_replan", detail, action_id=parent_id)
+            continue
+        record = _execute_chunk(order, ctx, quote, len(chunks), params, impact)
+        chunks.append(record)
+        ctx.journal.record_event("twap_chunk", record.model_dump(mode="json"), action_id=parent_id)
+        if on_chunk is not None:
+            on_chunk(record)
+        failures += record.state == "failed"
+        if failures > params.max_failed_chunks:
+            return _stop(order, ctx, plan, chunks, parent_id, status="failed",
+                         reason=f"{failures} chunks failed (last: {record.error}); the rest was not executed")
+    result = _result(order, plan, chunks, status="completed", reason=f"{len(chunks)} chunks executed")
+    ctx.journal.set_action_state(parent_id, "confirmed", result=_summary(result))
+    ctx.journal.record_event("twap_done", _summary(result), action_id=parent_id)
+    return result
+
+
+def _settle_existing(order: TwapOrder, ctx: ExecutionContext, plan: dict[str, Any]) -> list[ChunkRecord]:
+    """Chunks already journaled; one that may be in flight is finished from its journaled intent."""
+    out: list[ChunkRecord] = []
+    for record in _journal_chunks(order, ctx):
+        if record.state == "pending":
+            row = ctx.journal.action_by_key(record.key)
+            assert row is not None
+            view = json.loads(row["intent"])
+            intent = TxIntent.model_validate({**view, "data": bytes.fromhex(view["data"].removeprefix("0x"))})
+            log.info("TWAP %s: resuming chunk %s from its journaled intent", order.key, record.index)
+            try:
+                execute_intent(intent, ctx)
+            except ExecutionError as exc:
+                log.warning("TWAP %s: resumed chunk %s failed: %s", order.key, record.index, exc)
+            record = record_from_row(order, ctx, ctx.journal.action_by_key(record.key) or row, record.index, False)
+        out.append(record)
+    return out
+
+
+def _execute_chunk(order: TwapOrder, ctx: ExecutionContext, quote: Quote, index: int, params: TwapParams,
+                   impact: float) -> ChunkRecord:
+    intent = chunk_intent(order, quote, index, params, f"(impact {impact:.1f} bps)")
+    try:
+        execute_intent(intent, ctx)
+    except ExecutionError as exc:
+        log.warning("TWAP %s: chunk %s failed: %s", order.key, index, exc)
+    row = ctx.journal.action_by_key(intent.idempotency_key)
+    assert row is not None
+    rec = record_from_row(order, ctx, row, index, reused=False)
+    return rec.model_copy(update={"quoted_out_raw": quote.buy_amount_raw, "impact_bps": round(impact, 2),
+                                  "source": quote.source})
+
+
+def _stop(order: TwapOrder, ctx: ExecutionContext, plan: dict[str, Any], chunks: list[ChunkRecord], parent_id: int,
+          *, status: str, reason: str) -> TwapResult:
+    result = _result(order, plan, chunks, status=status, reason=reason)
+    ctx.journal.set_action_state(parent_id, "failed", error=reason, result=_summary(result))
+    ctx.journal.record_event(f"twap_{status}", _summary(result), action_id=parent_id)
+    log.warning("chain %s plan %s: TWAP %s %s: %s", ctx.chain.chain_id, order.plan_id, order.key, status, reason)
+    return result
+
+
+def _summary(result: TwapResult) -> dict[str, Any]:
+    return {"status": result.status, "reason": result.reason, "chunks": len(result.chunks),
+            "sold_raw": str(result.sold_raw), "bought_raw": str(result.bought_raw),
+            "remaining_raw": str(result.remaining_raw), "gas_paid_wei": str(result.gas_paid_wei)}
