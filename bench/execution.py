@@ -53,7 +53,7 @@ from agent.signers.local import LocalKeySigner
 
 SIZES_PCT = (0.1, 1.0, 5.0, 10.0)
 GRID_SMALL = (1, 2, 3, 4, 6, 8)
-GRID_LARGE = (4, 8, 12, 16, 24, 32, 48)
+GRID_LARGE = (4, 8, 12, 16, 24, 32, 48, 64)
 PATH_START = "2021-05-10T00:00:00Z"
 KEEPER = KeeperConfig(efficiency=0.8, delay_blocks=0, band_bps=30)
 SPACING_BLOCKS = 1

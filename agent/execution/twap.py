@@ -2,7 +2,7 @@
 
 ``execute_twap(order, ctx, quoter, clock, params)``:
 
-1. **Plan** (first run only): quotes at four sizes → ``fit_impact_curve`` → ``choose_chunk_count`` with the
+1. **Plan** (first run only): quotes at up to five sizes → ``fit_impact_curve`` → ``choose_chunk_count`` with the
    gas of one chunk at the current fees. The plan (curve, chunk count, the zero-size price at the decision)
    is journaled as the parent action ``order.key`` (kind ``twap``); ``twap_plan`` event.
 2. **Chunks**: before each, wait ``spacing_blocks`` (arbitrage pulls the pool back), then a fresh quote at
@@ -178,9 +178,16 @@ def gas_per_chunk_in(quote: Quote, quoter: ChunkQuoter, gas_price_wei: int, sell
 
 def plan_twap(order: TwapOrder, quoter: ChunkQuoter, *, gas_price_wei: int, sell_decimals: int,
               params: TwapParams) -> tuple[ImpactCurve, SplitDecision, float]:
-    """Quotes at four sizes → curve → chunk count. Returns (curve, decision, gas per chunk in raw units)."""
+    """Quotes at up to five sizes → curve → chunk count. Returns (curve, decision, gas per chunk in raw units)."""
     total = order.total_sell_raw
-    quotes = [quoter.quote(max(total // d, 1)) for d in (64, 16, 4)] + [quoter.quote(total)]
+    quotes: list[Quote] = []
+    for size in sorted({max(total // d, 1) for d in (256, 64, 16, 4, 1)}):
+        try:  # a large size may fail validation (its impact): the smaller ones still draw the curve
+            quotes.append(quoter.quote(size))
+        except QuoteError as exc:
+            log.info("TWAP %s: no quote for %s to fit the curve (%s)", order.key, size, exc.reason)
+    if len(quotes) < 2:
+        raise QuoteError("twap", f"no_curve: fewer than two sizes of {order.key} could be quoted")
     curve = fit_impact_curve(_points(quotes))
     gas_in = gas_per_chunk_in(quotes[-1], quoter, gas_price_wei, sell_decimals)
     split = params.split if params.chunks is None else params.split.model_copy(

@@ -1,0 +1,146 @@
+"""The splitter's decisions as pure functions: curve fit, chunk count, and deadline-aware gas timing."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agent import REPO_ROOT
+from agent.execution.splitter import (
+    ImpactCurve,
+    SplitParams,
+    choose_chunk_count,
+    expected_cost,
+    fit_impact_curve,
+    plan_gas_timing,
+    stopping_thresholds,
+)
+
+DEPTH = 20_000_000.0  # USDC on the input side of a $20M/$20M pool
+PARAMS = SplitParams(max_impact_bps=50, max_chunks=64, band_bps=30, recovery=1.0, blocks_per_chunk=3,
+                     block_time_s=12, annual_vol_pct=80, risk_aversion=0.5)
+
+
+def cp_out(q: float, x: float = DEPTH, y: float = DEPTH / 3000, fee: float = 0.003) -> float:
+    """A constant-product pool's exact output for ``q`` in."""
+    q_eff = q * (1 - fee)
+    return y * q_eff / (x + q_eff)
+
+
+def curve(depth: float = DEPTH) -> ImpactCurve:
+    return fit_impact_curve([(q, cp_out(q, x=depth, y=depth / 3000)) for q in (1e3, 1e4, 1e5, 1e6)])
+
+
+def test_fit_recovers_a_constant_product_pool_exactly() -> None:
+    c = curve()
+    assert c.depth_in == pytest.approx(DEPTH / 0.997, rel=1e-6)
+    assert c.price0 == pytest.approx(0.997 / 3000, rel=1e-9)
+    assert c.fit_error < 1e-9
+    assert c.out(250_000) == pytest.approx(cp_out(250_000), rel=1e-9)
+    # the reference doc's example: a $1M sell against a $20M side costs ≈ 476 bp of impact (475 with the fee
+    # taken before the curve, as the pool does)
+    assert c.impact_bps(1_000_000) == pytest.approx(476, abs=2)
+
+
+def test_fit_needs_two_sizes() -> None:
+    with pytest.raises(ValueError, match="two or more distinct sizes"):
+        fit_impact_curve([(1e3, 0.33), (1e3, 0.33)])
+
+
+def test_no_split_for_a_small_order() -> None:
+    d = choose_chunk_count(20_000, curve(), gas_per_chunk_in=10, params=PARAMS)
+    assert d.n == 1 and d.feasible and d.n_min == 1
+    assert d.reason.startswith("one chunk")
+
+
+@pytest.mark.parametrize("size", [200_000, 1_000_000, 2_000_000])
+def test_larger_orders_get_more_chunks_and_respect_the_bound(size: float) -> None:
+    d = choose_chunk_count(size, curve(), gas_per_chunk_in=10, params=PARAMS)
+    assert d.chunk_impact_bps <= PARAMS.max_impact_bps + 1e-9
+    assert d.expected.total_bps <= d.one_shot.total_bps
+
+
+def test_more_chunks_for_deeper_impact() -> None:
+    counts = [choose_chunk_count(size, curve(), gas_per_chunk_in=10, params=PARAMS).n
+              for size in (20_000, 200_000, 1_000_000, 2_000_000)]
+    assert counts == sorted(counts) and counts[0] == 1 and counts[-1] > counts[1] > 1
+    shallow = choose_chunk_count(1_000_000, curve(DEPTH / 4), gas_per_chunk_in=10, params=PARAMS).n
+    assert shallow > counts[2]
+
+
+def test_fewer_chunks_when_gas_is_dear() -> None:
+    cheap = choose_chunk_count(1_000_000, curve(), gas_per_chunk_in=5, params=PARAMS).n
+    dear = choose_chunk_count(1_000_000, curve(), gas_per_chunk_in=500, params=PARAMS).n
+    assert dear < cheap
+    # however dear the gas, the impact bound is never given up
+    bound = choose_chunk_count(1_000_000, curve(), gas_per_chunk_in=1e9, params=PARAMS)
+    assert bound.n == bound.n_min > 1
+
+
+def test_splitting_does_not_help_without_arbitrage() -> None:
+    """On one pool with no recovery between chunks, n chunks cost what one does (plus gas)."""
+    still = PARAMS.model_copy(update={"recovery": 0.0, "band_bps": 0.0, "max_impact_bps": 10_000})
+    one = expected_cost(1_000_000, 1, curve(), gas_per_chunk_in=0, params=still)
+    ten = expected_cost(1_000_000, 10, curve(), gas_per_chunk_in=0, params=still)
+    assert ten.impact_bps + ten.carry_bps == pytest.approx(one.impact_bps, rel=0.02)
+    assert choose_chunk_count(1_000_000, curve(), gas_per_chunk_in=1, params=still).n == 1
+
+
+def test_price_risk_of_waiting_limits_the_chunk_count() -> None:
+    calm = choose_chunk_count(2_000_000, curve(), gas_per_chunk_in=1, params=PARAMS.model_copy(
+        update={"risk_aversion": 0.0})).n
+    nervous = choose_chunk_count(2_000_000, curve(), gas_per_chunk_in=1, params=PARAMS.model_copy(
+        update={"risk_aversion": 3.0})).n
+    assert nervous < calm
+
+
+def test_an_order_too_big_for_the_chunk_limit_is_infeasible() -> None:
+    d = choose_chunk_count(5_000_000, curve(), gas_per_chunk_in=1, params=PARAMS.model_copy(
+        update={"max_chunks": 8}))
+    assert not d.feasible and d.n > 8 and "make the order smaller" in d.reason
+
+
+@given(size=st.floats(min_value=1e3, max_value=5e6), gas=st.floats(min_value=0, max_value=1e4))
+def test_chosen_count_is_the_cheapest_within_the_bound(size: float, gas: float) -> None:
+    d = choose_chunk_count(size, curve(), gas_per_chunk_in=gas, params=PARAMS)
+    if not d.feasible:
+        return
+    assert d.chunk_impact_bps <= PARAMS.max_impact_bps + 1e-6
+    for n in range(d.n_min, PARAMS.max_chunks + 1):
+        assert d.expected.total_bps <= expected_cost(size, n, curve(), gas_per_chunk_in=gas,
+                                                     params=PARAMS).total_bps + 1e-9
+
+
+# ------------------------------------------------------------------------------------------- gas timing
+def test_stopping_thresholds_fall_with_more_chances() -> None:
+    v = stopping_thresholds([10, 20, 30, 40], 5)
+    assert v[1] == 25 and v[2] == pytest.approx((10 + 20 + 25 + 25) / 4)
+    assert all(a >= b for a, b in itertools.pairwise(v))
+
+
+def test_gas_timing_waits_for_a_cheap_block_and_never_passes_the_deadline() -> None:
+    history = [20, 30, 40, 50] * 10
+    assert not plan_gas_timing(base_fee_wei=45, blocks_left=5, recent_base_fees=history).send
+    assert plan_gas_timing(base_fee_wei=20, blocks_left=5, recent_base_fees=history).send
+    assert plan_gas_timing(base_fee_wei=10**12, blocks_left=0, recent_base_fees=history).send
+    assert plan_gas_timing(base_fee_wei=45, blocks_left=5, recent_base_fees=[]).send
+
+
+def test_gas_timing_on_the_real_per_block_trace_is_never_late_and_beats_the_worst_case() -> None:
+    with open(REPO_ROOT / "data" / "eth_basefee_perblock_15533942-15535581.csv") as fh:
+        fees = [int(r["base_fee_wei"]) for r in csv.DictReader(fh)]
+    deadline, paid, worst = 50, 0, 0
+    for start in range(200, len(fees) - deadline, deadline):
+        for k in range(deadline + 1):
+            timing = plan_gas_timing(base_fee_wei=fees[start + k], blocks_left=deadline - k,
+                                     recent_base_fees=fees[start + k - 200:start + k])
+            if timing.send:
+                break
+        assert k <= deadline
+        paid += fees[start + k]
+        worst += max(fees[start:start + deadline + 1])
+    assert paid < worst
