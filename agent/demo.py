@@ -103,7 +103,8 @@ class Demo:
         rec.before = {a.symbol: float(a.weight_pct) for a in compute_allocation(first, config.settings.targets).assets}
         hold_units = _asset_units(first)
         with JournalStore.open(config.settings.journal_path) as journal, \
-                MarketSimulator(self.worlds, path, keeper=KeeperConfig(), base_fees=fees) as sim:
+                MarketSimulator(self.worlds, path, keeper=KeeperConfig(), base_fees=fees,
+                                block_time_s=3600 / TICKS_PER_HOUR) as sim:
             next_cycle, next_record, rec_fee = 1, 0, 0
             while sim.tick < path.ticks - 1:
                 step = sim.step()
@@ -147,6 +148,13 @@ class Demo:
                                        buy=a.action.buy, amount_usd=float(a.action.amount_usd), state=a.state,
                                        source=a.quote_source or "", reason=a.action.reason, gas_paid_usd=gas_usd,
                                        est_impact_bps=float(a.action.est_impact_bps), tx_hash=tx or ""))
+        for r in report.parking:  # key: park:<chain>:<block>:<i>:<kind>:<sell>:<buy>
+            _, chain, _, _, kind, sell, buy = (r.idempotency_key.split(":") + [""] * 7)[:7]
+            gas_usd = sum(o.fee_paid_wei for o in r.outcomes) / 1e18 * float(rec.prices.get("ETH", [3000])[-1])
+            rec.trades.append(TradeRow(at=now, chain=chain, kind=kind, sell=sell, buy=buy, amount_usd=0.0,
+                                       state=r.state, source="vault", reason="park idle stables above the buffer"
+                                       if kind == "deposit" else "vault policy", gas_paid_usd=gas_usd,
+                                       est_impact_bps=0.0))
         if report.dropped_because:
             rec.notes.append(f"{now:%Y-%m-%d %H:%M}: {report.dropped_because}")
         verdict = f"{len(report.actions)} action(s)" if report.actions else "hold"

@@ -149,10 +149,10 @@ def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContex
 
 
 def _moved_price(exc: ExecutionError) -> bool:
-    """A swap refused by its own min-out (in simulation or on chain): the price moved since the quote."""
+    """A swap refused by its own min-out or deadline (in simulation or on chain): the quote went stale."""
     text = str(exc).lower()
     return any(s in text for s in ("min_amount_out", "insufficient_output_amount", "min out", "minreturn",
-                                   "return amount is not enough", "slippage"))
+                                   "return amount is not enough", "slippage", "expired", "deadline"))
 
 
 def _execute_swap(action: Action, key: str, amount: int, ictx: IntentContext, ectx: ExecutionContext,

@@ -68,7 +68,7 @@ class OnchainQuoter:
 
     name = NAME
 
-    def __init__(self, chain: ChainConfig, rpc: ChainRpc, *, deadline_s: int = 600) -> None:
+    def __init__(self, chain: ChainConfig, rpc: ChainRpc, *, deadline_s: int = 1800) -> None:
         self.chain = chain
         self.rpc = rpc
         self.deadline_s = deadline_s
