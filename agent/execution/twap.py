@@ -73,6 +73,15 @@ class TwapParams(BaseModel):
     percentile: float = 20.0
 
 
+def twap_params(settings: Any, *, block_time_s: float) -> TwapParams:
+    """``TwapParams`` from ``Settings`` (MAX_IMPACT_BPS, TWAP_MAX_CHUNKS, TWAP_SPACING_BLOCKS, TWAP_PRICE_GUARD_BPS)."""
+    split = SplitParams(max_impact_bps=settings.max_impact_bps, max_chunks=settings.twap_max_chunks,
+                        blocks_per_chunk=settings.twap_spacing_blocks + 2, block_time_s=block_time_s)
+    return TwapParams(split=split, spacing_blocks=settings.twap_spacing_blocks,
+                      guard_bps=settings.twap_price_guard_bps, max_gas=settings.max_swap_gas,
+                      percentile=settings.priority_fee_percentile)
+
+
 class ChunkQuoter(Protocol):
     """Fresh, validated, executable quotes for any size of the order's pair."""
 
