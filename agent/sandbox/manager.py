@@ -18,10 +18,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from eth_account import Account
-
 from agent.errors import ConfigError, TemporaryError
-from agent.sandbox.anvil import DEV_MNEMONIC, free_port, pid_alive, start_anvil, stop_pid
+from agent.sandbox.anvil import free_port, pid_alive, start_anvil, stop_pid
 from agent.sandbox.spec import CHAINS, SANDBOX_TARGETS, WALLET, ChainSpec
 from agent.sandbox.world import World, deploy_world
 
@@ -56,11 +54,6 @@ def read_state(directory: Path) -> list[ManagedProcess]:
 
 def _write_state(directory: Path, procs: list[ManagedProcess]) -> None:
     (directory / "state.json").write_text(json.dumps({"processes": [asdict(p) for p in procs]}, indent=2))
-
-
-def dev_key(index: int) -> str:
-    Account.enable_unaudited_hdwallet_features()
-    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.hex()
 
 
 def sandbox_env(worlds: list[World], aggregator_url: str | None, directory: Path) -> dict[str, str]:
