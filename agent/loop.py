@@ -223,6 +223,8 @@ def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStor
     report = CycleReport(cycle_id=cycle_id, now=now, decision=decision, plan=None, snapshot_before=snapshot,
                          blocked_chains=blocked)
     unavailable = {c.chain for c in snapshot.chains if not c.available}
+    if not dry_run:
+        sender_options = {"should_stop": should_stop, **sender_options}
     contexts = {name: ExecutionContext(chain=rpc.chain, rpc=rpc, journal=journal, cycle_id=cycle_id,
                                        sender=_sender(config, rpc, journal, signer, dry_run, wallet, sender_options))
                 for name, rpc in rpcs.items() if name not in unavailable}

@@ -123,17 +123,25 @@ class GasWaitTimeout(TemporaryError):
     """The base fee stayed above the limit until the deadline; nothing was sent."""
 
 
+class GasWaitAborted(TemporaryError):
+    """A stop was requested (SIGINT/SIGTERM) while waiting for gas; nothing was sent."""
+
+
 def wait_for_fees(fetch: Callable[[], FeeInputs], *, limit_wei: int | None, hard_cap_wei: int | None,
                   urgent: bool = False, deadline_s: float, poll_s: float = 1.0,
                   clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                  on_progress: Callable[[GasWaitProgress], None] | None = None) -> FeeDecision:
-    """Follow new blocks until ``plan_fees`` says send; ``GasWaitTimeout`` after ``deadline_s``."""
+                  on_progress: Callable[[GasWaitProgress], None] | None = None,
+                  should_stop: Callable[[], bool] | None = None) -> FeeDecision:
+    """Follow new blocks until ``plan_fees`` says send; ``GasWaitTimeout`` after ``deadline_s``;
+    ``GasWaitAborted`` as soon as ``should_stop()`` is true (nothing has been signed yet)."""
     started = clock()
     first_block: int | None = None
     last_block: int | None = None
     notify = on_progress or (lambda _p: None)
     waited = False
     while True:
+        if should_stop is not None and should_stop():
+            raise GasWaitAborted("stop requested while waiting for the base fee to fall; nothing was sent")
         inputs = fetch()
         if inputs.block_number != last_block:
             last_block = inputs.block_number

@@ -45,8 +45,11 @@ class LiveSender:
     def __init__(self, rpc: ChainRpc, signer: Signer, journal: JournalStore, policy: SendPolicy, *,
                  progress: Callable[[GasWaitProgress], None] | None = None,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 should_stop: Callable[[], bool] | None = None) -> None:
         self.rpc = rpc
+        #: checked while waiting for gas: a stop then abandons the action before anything is signed
+        self.should_stop = should_stop
         self.signer = signer
         self.journal = journal
         self.policy = policy
@@ -124,6 +127,7 @@ class LiveSender:
             lambda: fetch_fee_inputs(self.rpc, percentile=self.policy.priority_fee_percentile),
             limit_wei=self.policy.max_base_fee_wei, hard_cap_wei=self.policy.hard_cap_wei, urgent=req.urgent,
             deadline_s=self.policy.gas_wait_deadline_s, poll_s=self.policy.poll_s, clock=self.clock,
+            should_stop=self.should_stop,
             sleep=self.sleep, on_progress=on_progress)
 
     def _claim_nonce(self, plan_id: str) -> int:
