@@ -69,8 +69,9 @@ def fetch_swap_quote(action: Action, ctx: IntentContext, amount_raw: int) -> Bes
 
 
 def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
-               spender: str | None = None) -> tuple[TxIntent, BestQuote]:
-    """The best valid quote for selling ``amount_raw`` becomes the intent; no valid quote → ExecutionError.
+               spender: str | None = None) -> tuple[TxIntent, BestQuote, str]:
+    """The best valid quote for selling ``amount_raw`` becomes the intent (returned with all quotes and the
+    winning source); no valid quote → ExecutionError.
 
     With ``spender`` (a retry after an approval was already granted), only quotes using that spender qualify,
     so a retry never leaves a second approval behind."""
@@ -82,7 +83,8 @@ def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
         if spender is not None:
             why = f"none using the already-approved spender {spender}; {why}"
         raise ExecutionError(f"no valid quote for {action.sell}>{action.buy} on {ctx.chain.name}: {why}")
-    q = usable[0].quote  # results are ranked best first
+    chosen = usable[0]  # results are ranked best first
+    q = chosen.quote
     assert q is not None
     assert q.tx is not None
     sell, buy = ctx.chain.token(action.sell), ctx.chain.token(action.buy)
@@ -93,4 +95,4 @@ def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
         description=f"{action.reason} via {q.source}",
         expected_deltas=(BalanceDelta(token=sell.address, min_raw=-amount_raw, max_raw=-amount_raw),
                          BalanceDelta(token=buy.address, min_raw=q.min_buy_amount_raw)))
-    return intent, best
+    return intent, best, chosen.source

@@ -134,9 +134,9 @@ def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContex
         held = fetch_balance(ictx.rpc, ictx.chain.token(action.sell).address, ictx.wallet)
         if dry_run and held < action.amount_raw:
             # Nothing earlier was executed, so this leg cannot be simulated yet: quote it and say so.
-            intent, best = build_swap(action, ictx, key, action.amount_raw)
-            return ActionReport(action=action, key=key, state="quoted", quote_source=best.best.source if best.best
-                                else None, error="not simulated: it spends the output of earlier actions")
+            _, _, source = build_swap(action, ictx, key, action.amount_raw)
+            return ActionReport(action=action, key=key, state="quoted", quote_source=source,
+                                error="not simulated: it spends the output of earlier actions")
         # sell what is really there: earlier legs may have returned a little less than estimated
         amount = min(action.amount_raw, held)
         if amount <= 0:
@@ -162,7 +162,7 @@ def _execute_swap(action: Action, key: str, amount: int, ictx: IntentContext, ec
     spender: str | None = None
     for attempt in range(retries + 1):
         attempt_key = key if attempt == 0 else f"{key}#retry{attempt}"
-        intent, best = build_swap(action, ictx, attempt_key, amount, spender=spender)
+        intent, _, source = build_swap(action, ictx, attempt_key, amount, spender=spender)
         try:
             result = execute_intent(intent, ectx)
         except ExecutionError as exc:
@@ -173,8 +173,7 @@ def _execute_swap(action: Action, key: str, amount: int, ictx: IntentContext, ec
             spender = intent.approval.spender if intent.approval else None
             amount = min(amount, fetch_balance(ictx.rpc, ictx.chain.token(action.sell).address, ictx.wallet))
             continue
-        return ActionReport(action=action, key=attempt_key, state=result.state, result=result,
-                            quote_source=best.best.source if best.best else None)
+        return ActionReport(action=action, key=attempt_key, state=result.state, result=result, quote_source=source)
     raise AssertionError("unreachable")
 
 
