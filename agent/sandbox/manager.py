@@ -63,6 +63,7 @@ def sandbox_env(worlds: list[World], aggregator_url: str | None, directory: Path
         "WALLET_ADDRESS": WALLET,
         # anvil's public dev account 0, derived from its well-known mnemonic (sandbox only; never a real key)
         "SIGNER": "anvil:0",
+        "SIGNER_EXPECTED_ADDRESS": WALLET,
         "JOURNAL_PATH": str(directory / "journal.sqlite"),
         "QUOTE_SOURCES": "onchain",
         # the sandbox vault is small (a few thousand USD): no minimum TVL for parking in it
