@@ -81,6 +81,8 @@ class UniswapV2(BaseModel):
 class UniswapV3(BaseModel):
     model_config = FROZEN
     quoter_v2: Address
+    #: SwapRouter02: makes the on-chain source executable where there is no V2 router (``exactInputSingle``).
+    swap_router02: Address | None = None
 
 
 class ChainConfig(BaseModel):
@@ -158,6 +160,8 @@ class ChainConfig(BaseModel):
             out["uniswap_v2.router"] = self.uniswap_v2.router
         if self.uniswap_v3:
             out["uniswap_v3.quoter_v2"] = self.uniswap_v3.quoter_v2
+            if self.uniswap_v3.swap_router02:
+                out["uniswap_v3.swap_router02"] = self.uniswap_v3.swap_router02
         for source, allow in self.aggregators.items():
             for i, addr in enumerate(allow.routers):
                 out[f"aggregators.{source}.routers[{i}]"] = addr
