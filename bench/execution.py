@@ -146,6 +146,7 @@ class Bench:
         shortfall = (spent - got * p0 + gas * p0) / spent * 10_000 if spent > 0 else None
         return {"shortfall_bps": None if shortfall is None else round(shortfall, 2), "usdc_spent": round(spent, 2),
                 "weth_received": round(got, 6), "gas_usd": round(gas * p0, 2), "blocks": self.sim.steps,
+                "reference_move_bps": round((self.sim.reference_usd("WETH") / p0 - 1) * 10_000, 1),
                 "wall_s": round(time.perf_counter() - t0, 2), **extra}
 
     def _balances(self) -> tuple[float, float, float]:
