@@ -3,6 +3,9 @@
 Known shapes, by selector:
 - the sandbox ``AggregatorRouter.swap(token_in, token_out, amount_in, min_amount_out, recipient, legs)``;
 - Uniswap V2 Router02 ``swapExactTokensForTokens`` / ``swapExactETHForTokens`` / ``swapExactTokensForETH``;
+- Uniswap SwapRouter02 ``exactInputSingle((tokenIn, tokenOut, fee, recipient, amountIn, amountOutMinimum,
+  sqrtPriceLimitX96))`` and ``exactInput((path, recipient, amountIn, amountOutMinimum))`` (no deadline field,
+  unlike the original SwapRouter); recipient ``address(1)`` means ``msg.sender``;
 - 0x AllowanceHolder ``exec(operator, token, amount, target, data)`` whose ``data`` is the Settler's
   ``execute((recipient, buyToken, minAmountOut), actions, zid)``; ``target`` is the Settler itself;
 - 1inch v6 ``swap(executor, (srcToken, dstToken, srcReceiver, dstReceiver, amount, minReturnAmount, flags), data)``.
@@ -26,6 +29,11 @@ AGG_SWAP = Fn("swap(address,address,uint256,uint256,address,(uint256,address[])[
 V2_SWAP_EXACT_TOKENS = Fn("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)", ("uint256[]",))
 V2_SWAP_EXACT_ETH = Fn("swapExactETHForTokens(uint256,address[],address,uint256)", ("uint256[]",))
 V2_SWAP_EXACT_TOKENS_FOR_ETH = Fn("swapExactTokensForETH(uint256,uint256,address[],address,uint256)", ("uint256[]",))
+V3_EXACT_INPUT_SINGLE = Fn("exactInputSingle((address,address,uint24,address,uint256,uint256,uint160))",
+                           ("uint256",))
+V3_EXACT_INPUT = Fn("exactInput((bytes,address,uint256,uint256))", ("uint256",))
+#: SwapRouter02's recipient placeholder for "the caller".
+V3_MSG_SENDER = 1
 ZEROX_EXEC = Fn("exec(address,address,uint256,address,bytes)", ("bytes",))
 SETTLER_EXECUTE = Fn("execute((address,address,uint256),bytes[],bytes32)", ("bool",))
 ONEINCH_SWAP = Fn("swap(address,(address,address,address,address,uint256,uint256,uint256),bytes)",
@@ -79,6 +87,25 @@ def _v2_eth_out(data: bytes) -> DecodedSwap:
     return DecodedSwap("uniswap_v2", checksum(to), checksum(path[0]), checksum(path[-1]), amount_in, min_out)
 
 
+def _v3_recipient(recipient: str) -> str | None:
+    return None if int(recipient, 16) == V3_MSG_SENDER else checksum(recipient)
+
+
+def _v3_single(data: bytes) -> DecodedSwap:
+    ((token_in, token_out, _fee, recipient, amount_in, min_out, _limit),) = _args(V3_EXACT_INPUT_SINGLE, data)
+    return DecodedSwap("uniswap_v3", _v3_recipient(recipient), checksum(token_in), checksum(token_out), amount_in,
+                       min_out)
+
+
+def _v3_path(data: bytes) -> DecodedSwap:
+    ((path, recipient, amount_in, min_out),) = _args(V3_EXACT_INPUT, data)
+    path = bytes(path)
+    if len(path) < 43 or (len(path) - 20) % 23:
+        raise CalldataError(f"exactInput path of {len(path)} bytes is not token(20) + n * (fee(3) + token(20))")
+    return DecodedSwap("uniswap_v3", _v3_recipient(recipient), checksum("0x" + path[:20].hex()),
+                       checksum("0x" + path[-20:].hex()), amount_in, min_out)
+
+
 def _zerox(data: bytes) -> DecodedSwap:
     _operator, token, amount, target, inner = _args(ZEROX_EXEC, data)
     if bytes(inner[:4]) != SETTLER_EXECUTE.selector:
@@ -101,6 +128,8 @@ DECODERS: dict[bytes, Callable[[bytes], DecodedSwap]] = {
     V2_SWAP_EXACT_TOKENS.selector: _v2_tokens,
     V2_SWAP_EXACT_ETH.selector: _v2_eth_in,
     V2_SWAP_EXACT_TOKENS_FOR_ETH.selector: _v2_eth_out,
+    V3_EXACT_INPUT_SINGLE.selector: _v3_single,
+    V3_EXACT_INPUT.selector: _v3_path,
     ZEROX_EXEC.selector: _zerox,
     ONEINCH_SWAP.selector: _oneinch,
 }

@@ -1,5 +1,13 @@
 """The on-chain quoter: Uniswap V2 Router02 ``getAmountsOut`` (executable: ``swapExact…`` to our wallet with
-min-out, spender = the router) or, on chains with only V3, QuoterV2 ``quoteExactInputSingle`` (quote only).
+min-out, spender = the router) or, on chains with only V3, QuoterV2 ``quoteExactInputSingle``.
+
+The V3 quote tries the sell token's and the buy token's ``v3_fee`` and then every standard tier, and keeps the
+tier that quotes the most; with ``uniswap_v3.swap_router02`` configured it is executable through SwapRouter02
+``exactInputSingle`` at that tier (recipient = our wallet, min-out from the slippage, spender = SwapRouter02;
+selling native ETH sends the amount as value with tokenIn = WETH, which SwapRouter02 wraps). SwapRouter02 pays
+WETH, so buying the native coin stays quote-only (it would need a multicall with ``unwrapWETH9``), as does a
+chain without SwapRouter02.
+
 Works on any node or fork with no API key. It also supplies the reference price validation compares with:
 the fee-free marginal price of each token against the chain's USD stable, as ``portfolio.valuation`` reads it.
 """
@@ -16,7 +24,12 @@ from agent.chains import ChainConfig, Token
 from agent.errors import QuoteError
 from agent.portfolio.valuation import decode_prices, plan_price_calls, price_subcalls
 from agent.quotes.base import min_out_for
-from agent.quotes.calldata import V2_SWAP_EXACT_ETH, V2_SWAP_EXACT_TOKENS, V2_SWAP_EXACT_TOKENS_FOR_ETH
+from agent.quotes.calldata import (
+    V2_SWAP_EXACT_ETH,
+    V2_SWAP_EXACT_TOKENS,
+    V2_SWAP_EXACT_TOKENS_FOR_ETH,
+    V3_EXACT_INPUT_SINGLE,
+)
 from agent.quotes.models import Quote, QuoteRequest, QuoteTx, ReferencePrice, is_native
 from agent.rpc import ChainRpc
 
@@ -27,6 +40,9 @@ GET_TIMESTAMP = Fn("getCurrentBlockTimestamp()", ("uint256",))
 V2_GAS_BASE = 110_000
 V2_GAS_PER_HOP = 70_000
 V3_FEES = (500, 3000, 100, 10_000)
+#: Added to QuoterV2's gasEstimate (the pool swap alone) for an executable quote: the transaction's base cost,
+#: SwapRouter02's own work and the input token transfer.
+V3_ROUTER_GAS = 60_000
 
 
 def aggregate(rpc: ChainRpc, calls: Sequence[tuple[str, Fn, tuple[Any, ...]]]) -> list[tuple[Any, ...] | None]:
@@ -109,10 +125,10 @@ class OnchainQuoter:
                      block_number=block[0] if block else None, quoted_at=datetime.now(UTC),
                      route=f"uniswap_v2 {symbols}")
 
-    def _v3_quote(self, request: QuoteRequest) -> Quote:
+    def _v3_best(self, request: QuoteRequest, a: Token, b: Token) -> tuple[int | None, int, int, int]:
+        """(block, amount out, QuoterV2 gas estimate, fee tier) of the best-quoting fee tier."""
         assert self.chain.uniswap_v3 is not None
         quoter = self.chain.uniswap_v3.quoter_v2
-        a, b = path_token(self.chain, request.sell_token), path_token(self.chain, request.buy_token)
         fees = list(dict.fromkeys((a.v3_fee, b.v3_fee, *V3_FEES)))
         calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())]
         calls += [(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, request.sell_amount_raw, f, 0),))
@@ -122,11 +138,29 @@ class OnchainQuoter:
         if not found:
             raise QuoteError(NAME, f"no_liquidity: QuoterV2 has no pool for {a.symbol}/{b.symbol} at fees {fees}")
         out, gas, fee = max(found, key=lambda f: f[0])
+        return (block[0] if block else None), out, gas, fee
+
+    def _v3_quote(self, request: QuoteRequest) -> Quote:
+        assert self.chain.uniswap_v3 is not None
+        a, b = path_token(self.chain, request.sell_token), path_token(self.chain, request.buy_token)
+        block, out, gas, fee = self._v3_best(request, a, b)
+        min_out = min_out_for(out, request.slippage_bps)
+        router = self.chain.uniswap_v3.swap_router02
+        tx, spender, how = None, None, "QuoterV2"
+        if router is None:
+            how += " (quote only: no uniswap_v3.swap_router02)"
+        elif request.buys_native:
+            how += " (quote only: SwapRouter02 pays WETH, not the native coin)"
+        else:
+            data = V3_EXACT_INPUT_SINGLE.encode((a.address, b.address, fee, request.taker, request.sell_amount_raw,
+                                                 min_out, 0))
+            tx = QuoteTx(to=router, data=data, value_wei=request.sell_amount_raw if request.sells_native else 0)
+            spender = None if request.sells_native else router
+            gas, how = gas + V3_ROUTER_GAS, "SwapRouter02 exactInputSingle"
         return Quote(source=NAME, chain_id=self.chain.chain_id, sell_token=request.sell_token,
                      buy_token=request.buy_token, sell_amount_raw=request.sell_amount_raw, buy_amount_raw=out,
-                     min_buy_amount_raw=min_out_for(out, request.slippage_bps), gas_estimate=gas, tx=None,
-                     spender=None, block_number=block[0] if block else None, quoted_at=datetime.now(UTC),
-                     route=f"uniswap_v3 QuoterV2 {a.symbol}>{b.symbol} fee {fee} (quote only)")
+                     min_buy_amount_raw=min_out, gas_estimate=gas, tx=tx, spender=spender, block_number=block,
+                     quoted_at=datetime.now(UTC), route=f"uniswap_v3 {how} {a.symbol}>{b.symbol} fee {fee}")
 
     def fetch_reference(self, request: QuoteRequest) -> ReferencePrice:
         """Marginal prices of the sell token, the buy token and the native coin in USD → buy per sell."""

@@ -25,9 +25,12 @@ class Limits:
 
 
 def allow_list(chain: ChainConfig, source: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(routers, spenders, never_approve) for ``source`` on ``chain``; the on-chain source uses the V2 router."""
+    """(routers, spenders, never_approve) for ``source`` on ``chain``; the on-chain source uses the V2 router
+    or SwapRouter02."""
     if source == "onchain":
         router = (chain.uniswap_v2.router,) if chain.uniswap_v2 else ()
+        if chain.uniswap_v3 and chain.uniswap_v3.swap_router02:
+            router += (chain.uniswap_v3.swap_router02,)
         return router, router, ()
     allowed = chain.aggregators.get(source)
     if allowed is None:
@@ -94,11 +97,12 @@ def _decode(chain: ChainConfig, quote: Quote) -> DecodedSwap | None:
     return decoded
 
 
-def _same_token(chain: ChainConfig, decoded: DecodedSwap, got: str | None, want: str) -> bool:
+def _same_token(chain: ChainConfig, decoded: DecodedSwap, got: str | None, want: str, *, sell: bool) -> bool:
     if got is None or got == want:
         return True
-    # Router02 paths name WETH where the swap moves native ETH.
-    return decoded.shape == "uniswap_v2" and is_native(want) and got == chain.token(chain.wrapped_native).address
+    # Router02 paths name WETH where the swap moves native ETH; SwapRouter02 wraps msg.value but pays out WETH.
+    wraps = decoded.shape == "uniswap_v2" or (decoded.shape == "uniswap_v3" and sell)
+    return wraps and is_native(want) and got == chain.token(chain.wrapped_native).address
 
 
 def _check_calldata(chain: ChainConfig, request: QuoteRequest, quote: Quote, decoded: DecodedSwap | None) -> None:
@@ -107,9 +111,9 @@ def _check_calldata(chain: ChainConfig, request: QuoteRequest, quote: Quote, dec
     if decoded.recipient is not None and decoded.recipient != request.taker:
         raise _reject(quote, "recipient", f"calldata ({decoded.shape}) pays {decoded.recipient}, not our wallet "
                                           f"{request.taker}")
-    if not _same_token(chain, decoded, decoded.token_in, request.sell_token):
+    if not _same_token(chain, decoded, decoded.token_in, request.sell_token, sell=True):
         raise _reject(quote, "calldata", f"calldata sells {decoded.token_in}, not {request.sell_token}")
-    if not _same_token(chain, decoded, decoded.token_out, request.buy_token):
+    if not _same_token(chain, decoded, decoded.token_out, request.buy_token, sell=False):
         raise _reject(quote, "calldata", f"calldata buys {decoded.token_out}, not {request.buy_token}")
     if decoded.amount_in is not None and decoded.amount_in != request.sell_amount_raw:
         raise _reject(quote, "calldata", f"calldata sells {decoded.amount_in}, not {request.sell_amount_raw}")
