@@ -3,14 +3,15 @@
 Built on a fresh anvil with chain id 1, so the real ``ethereum`` chain config — and the fork path
 (``anvil --fork-url <replica>``) — run offline. How each contract gets to its real address:
 
-* Tokens (ERC20, WETH9), routers, the quoter and the aggregator routers are deployed normally by the sandbox
-  deployer, then their *deployed* runtime code (``eth_getCode``: Vyper immutables are appended to it) is copied
-  to the real address with ``anvil_setCode``, and every scalar storage variable of the contract's Vyper
-  storage layout (owner, …) is copied with ``anvil_setStorageAt``.
+* Tokens (ERC20, WETH9), routers (V2 Router02, SwapRouter02), the quoter and the aggregator routers are deployed
+  normally by the sandbox deployer, then their *deployed* runtime code (``eth_getCode``: Vyper immutables are
+  appended to it) is copied to the real address with ``anvil_setCode``, and every scalar storage variable of the
+  contract's Vyper storage layout (owner, …) is copied with ``anvil_setStorageAt``.
 * Immutables that name other contracts already point at the real addresses, because the contracts they name
-  are placed first (or are passed the real address in the constructor): the V2 router's and QuoterV2's
-  ``WETH``, the aggregator router's ``WETH``, each vault's ``asset``. The factory and the pair blueprint stay
-  where they were deployed (``chains/ethereum.toml`` does not name a V2 factory).
+  are placed first (or are passed the real address in the constructor): the V2 router's, QuoterV2's and
+  SwapRouter02's ``WETH``, the aggregator router's ``WETH``, each vault's ``asset``. The factory and the pair
+  blueprint stay where they were deployed (``chains/ethereum.toml`` does not name a V2 factory; QuoterV2 and
+  SwapRouter02 point at it).
 * Vaults: the sandbox ``Vault4626`` takes its asset's decimals; where the real vault's share decimals differ
   (steakUSDC: 18 over USDC's 6) the ``decimals`` immutable is rewritten in the copied code (its offset comes
   from the artifact's code layout). A seed deposit then gets its share count set so that one share is worth
@@ -157,6 +158,9 @@ def _place_routers(w3: Web3, chain: ChainConfig, out: DeployedAddresses) -> None
     if chain.uniswap_v3 is not None:
         place(w3, "QuoterV2", deploy(w3, "QuoterV2", out.factory, weth, sender=DEPLOYER), chain.uniswap_v3.quoter_v2)
         out.quoter = chain.uniswap_v3.quoter_v2
+        if chain.uniswap_v3.swap_router02 is not None:
+            place(w3, "SwapRouter02", deploy(w3, "SwapRouter02", out.factory, weth, sender=DEPLOYER),
+                  chain.uniswap_v3.swap_router02)
     aggregator = deploy(w3, "AggregatorRouter", weth, sender=DEPLOYER)
     for allow in chain.aggregators.values():
         for router in allow.routers:

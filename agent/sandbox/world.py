@@ -66,6 +66,11 @@ class World:
         return self.addresses.quoter
 
     @property
+    def swap_router02(self) -> str:
+        assert self.chain.uniswap_v3 is not None and self.chain.uniswap_v3.swap_router02 is not None
+        return self.chain.uniswap_v3.swap_router02
+
+    @property
     def pairs(self) -> dict[tuple[str, str, str], str]:
         return self.addresses.pairs
 
@@ -160,7 +165,9 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
         seed_pool(w3, pool, by_symbol, out, spec.pool_scale)
     if fund_wallet:
         _fund_wallet(w3, spec, by_symbol, out)
-    text = render_chain_toml(spec, token_specs, out)
+    # deployed last so that every address deployed before it stays what it was before SwapRouter02 existed
+    swap_router02 = deploy(w3, "SwapRouter02", out.factory, out.tokens["WETH"], sender=DEPLOYER)
+    text = render_chain_toml(spec, token_specs, out, swap_router02=swap_router02)
     path = (chains_dir / f"{spec.name}.toml") if chains_dir else None
     if path is not None:
         path.write_text(text)
