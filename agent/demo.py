@@ -113,7 +113,7 @@ class Demo:
                 if sim.tick >= next_cycle:
                     now = t0 + timedelta(hours=sim.tick / TICKS_PER_HOUR)
                     report = run_cycle(config, now=now, journal=journal, signer=signer, rpcs=rpcs,
-                                       sender_options={"sleep": sim.sleep, "clock": sim.now})
+                                       sender_options={"sleep": sim.sleep, "clock": sim.now}, block_clock=sim)
                     self._record_cycle(rec, report, now, progress)
                     next_cycle = sim.tick + self.cycle_every * TICKS_PER_HOUR
                 if sim.tick >= next_record:
@@ -147,7 +147,8 @@ class Demo:
             rec.trades.append(TradeRow(at=now, chain=a.action.chain, kind=a.action.kind, sell=a.action.sell,
                                        buy=a.action.buy, amount_usd=float(a.action.amount_usd), state=a.state,
                                        source=a.quote_source or "", reason=a.action.reason, gas_paid_usd=gas_usd,
-                                       est_impact_bps=float(a.action.est_impact_bps), tx_hash=tx or ""))
+                                       est_impact_bps=float(a.action.est_impact_bps), tx_hash=tx or "",
+                                       note=a.error or ""))
         for r in report.parking:  # key: park:<chain>:<block>:<i>:<kind>:<sell>:<buy>
             _, chain, _, _, kind, sell, buy = (r.idempotency_key.split(":") + [""] * 7)[:7]
             gas_usd = sum(o.fee_paid_wei for o in r.outcomes) / 1e18 * float(rec.prices.get("ETH", [3000])[-1])

@@ -161,6 +161,7 @@ def start_fork(chain: ChainConfig, url: str, *, fork_block: int | None = None) -
     anvil = start_anvil(chain_id=chain_id, fork_url=url, fork_block=fork_block)
     try:
         block = int(str(anvil.rpc("eth_blockNumber")), 16)
+        anvil.rpc("evm_setIntervalMining", [1])  # blocks keep coming, as on the real chain
     except BaseException:
         anvil.stop()
         raise

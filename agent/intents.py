@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from agent.abicall import Fn
 from agent.chains import ChainConfig
@@ -30,6 +31,8 @@ class IntentContext:
     wallet: str
     plan_id: str
     urgent: bool = False
+    #: how the TWAP executor waits for blocks (None: poll the chain; the demo passes its market simulator)
+    block_clock: Any = None
 
 
 def action_key(plan_id: str, index: int, action: Action) -> str:
@@ -47,15 +50,19 @@ def build_wrap(action: Action, ctx: IntentContext, key: str) -> TxIntent:
                     description=action.reason)
 
 
+def swap_request(action: Action, ctx: IntentContext, amount_raw: int) -> QuoteRequest:
+    sell, buy = ctx.chain.token(action.sell), ctx.chain.token(action.buy)
+    return QuoteRequest(chain_id=ctx.chain.chain_id, sell_token=sell.address, buy_token=buy.address,
+                        sell_decimals=sell.decimals, buy_decimals=buy.decimals, sell_amount_raw=amount_raw,
+                        taker=ctx.wallet, slippage_bps=ctx.settings.max_slippage_bps, sell_symbol=sell.symbol,
+                        buy_symbol=buy.symbol)
+
+
 def fetch_swap_quote(action: Action, ctx: IntentContext, amount_raw: int) -> BestQuote:
     from agent.quotes.best import fetch_best_quote
     from agent.quotes.onchain import OnchainQuoter
 
-    sell, buy = ctx.chain.token(action.sell), ctx.chain.token(action.buy)
-    request = QuoteRequest(chain_id=ctx.chain.chain_id, sell_token=sell.address, buy_token=buy.address,
-                           sell_decimals=sell.decimals, buy_decimals=buy.decimals, sell_amount_raw=amount_raw,
-                           taker=ctx.wallet, slippage_bps=ctx.settings.max_slippage_bps, sell_symbol=sell.symbol,
-                           buy_symbol=buy.symbol)
+    request = swap_request(action, ctx, amount_raw)
     sources = build_sources(ctx.settings, ctx.chain, ctx.rpc)
     try:
         return fetch_best_quote(request, chain=ctx.chain, sources=sources,

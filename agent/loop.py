@@ -22,7 +22,8 @@ from agent.execution.intent import ActionResult
 from agent.execution.onchain import fetch_balance
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.sender import DryRunSender, SendPolicy, TxSender
-from agent.intents import IntentContext, action_key, build_swap, build_wrap
+from agent.execution.twap import TwapResult
+from agent.intents import IntentContext, action_key, build_swap, build_wrap, swap_request
 from agent.journal.reconcile import reconcile
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
@@ -49,9 +50,13 @@ class ActionReport:
     result: ActionResult | None = None
     quote_source: str | None = None
     error: str | None = None
+    #: a swap split into impact-bounded chunks over blocks
+    twap: TwapResult | None = None
 
     @property
     def gas_paid_wei(self) -> int:
+        if self.twap is not None:
+            return self.twap.gas_paid_wei
         return sum(o.fee_paid_wei for o in self.result.outcomes) if self.result else 0
 
 
@@ -141,11 +146,49 @@ def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContex
         amount = min(action.amount_raw, held)
         if amount <= 0:
             return ActionReport(action=action, key=key, state="skipped", error=f"no {action.sell} left to sell")
+        if action.est_impact_bps > ictx.settings.max_impact_bps:
+            return _execute_twap(action, key, amount, ictx, ectx)
         return _execute_swap(action, key, amount, ictx, ectx)
     else:
         raise ExecutionError(f"action kind {action.kind!r} is not executable by the loop")
     result = execute_intent(intent, ectx)
     return ActionReport(action=action, key=key, state=result.state, result=result, quote_source=source)
+
+
+TWAP_STATE = {"completed": "confirmed", "dry_run": "dry_run", "abandoned": "abandoned"}
+
+
+def _execute_twap(action: Action, key: str, amount: int, ictx: IntentContext, ectx: ExecutionContext) -> ActionReport:
+    """A swap whose estimated impact exceeds MAX_IMPACT_BPS: impact-bounded chunks over blocks, fresh quotes."""
+    from agent.execution.twap import BestQuoteChunkQuoter, PollingBlockClock, TwapOrder, execute_twap, twap_params
+    from agent.quotes.onchain import OnchainQuoter
+    from agent.quotes.service import build_sources, limits_from
+
+    s = ictx.settings
+    sell = ictx.chain.token(action.sell)
+    order = TwapOrder(chain=ictx.chain.name, plan_id=ictx.plan_id, key=key, sell_token=sell.address,
+                      buy_token=ictx.chain.token(action.buy).address, total_sell_raw=amount, urgent=ictx.urgent)
+    sources = build_sources(s, ictx.chain, ictx.rpc)
+    quoter = BestQuoteChunkQuoter(swap_request(action, ictx, amount), chain=ictx.chain, sources=sources,
+                                  reference=OnchainQuoter(ictx.chain, ictx.rpc).fetch_reference,
+                                  limits=limits_from(s), timeout_s=s.quote_timeout_s)
+    clock = ictx.block_clock or PollingBlockClock(ictx.rpc)
+    try:
+        result = execute_twap(order, ectx, quoter, clock, twap_params(s, block_time_s=ictx.chain.block_time_s),
+                              sell_decimals=sell.decimals)
+    finally:
+        for src in sources:
+            close = getattr(src, "close", None)
+            if close is not None:
+                close()
+    if result.status not in TWAP_STATE:
+        raise ExecutionError(f"split swap {key} {result.status}: {result.reason}")
+    note = f"{len(result.chunks)}/{result.planned_chunks} chunk(s): {result.reason}"
+    if result.status == "abandoned":
+        note = f"remaining {result.remaining_raw} raw abandoned by the price guard — {note}"
+    sources_used = sorted({c.source for c in result.chunks if c.source})
+    return ActionReport(action=action, key=key, state=TWAP_STATE[result.status], twap=result,
+                        quote_source=",".join(sources_used) or None, error=note)
 
 
 def _moved_price(exc: ExecutionError) -> bool:
@@ -180,18 +223,19 @@ def _execute_swap(action: Action, key: str, amount: int, ictx: IntentContext, ec
 def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_run: bool = False,
               signer: Signer | None = None, strategy: Strategy | None = None, rpcs: list[ChainRpc] | None = None,
               should_stop: Callable[[], bool] = lambda: False,
-              sender_options: Mapping[str, Any] | None = None) -> CycleReport:
+              sender_options: Mapping[str, Any] | None = None, block_clock: Any = None) -> CycleReport:
     """Run one full cycle. ``signer=None`` or ``dry_run`` simulates everything and signs nothing.
 
     ``sender_options`` go to the live sender (e.g. ``sleep``/``clock`` of a market simulator, so every wait
-    of the pipeline mines a block of the simulated chain)."""
+    of the pipeline mines a block of the simulated chain); ``block_clock`` is what split swaps wait on between
+    chunks (default: poll the chain)."""
     rpcs = rpcs or build_rpcs(config)
     by_name = {r.chain.name: r for r in rpcs}
     wallet = signer.address if signer is not None else wallet_address(config)
     cycle_id = journal.start_cycle(mode="dry_run" if dry_run or signer is None else "live")
     try:
         report = _cycle(config, cycle_id, now, journal, dry_run or signer is None, signer, strategy, by_name,
-                        wallet, should_stop, dict(sender_options or {}))
+                        wallet, should_stop, dict(sender_options or {}), block_clock)
     except BaseException as exc:
         journal.finish_cycle(cycle_id, status="error", note=safe_error(exc))
         raise
@@ -215,7 +259,7 @@ def _blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: b
 
 def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStore, dry_run: bool,
            signer: Signer | None, strategy: Strategy | None, rpcs: dict[str, ChainRpc], wallet: str,
-           should_stop: Callable[[], bool], sender_options: dict[str, Any]) -> CycleReport:
+           should_stop: Callable[[], bool], sender_options: dict[str, Any], block_clock: Any) -> CycleReport:
     blocked = _blocked_chains(journal, rpcs, dry_run)
     snapshot = fetch_snapshot(list(rpcs.values()), wallet)
     decision = decide(config, snapshot, journal, now, strategy)
@@ -229,7 +273,7 @@ def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStor
                 for name, rpc in rpcs.items() if name not in unavailable}
     if decision.rebalance:
         _rebalance(config, report, journal, contexts, blocked | dict.fromkeys(unavailable, "unavailable"),
-                   dry_run, wallet, should_stop)
+                   dry_run, wallet, should_stop, block_clock)
     else:
         journal.record_decision(cycle_id, rebalance=False, reasons=list(decision.reasons))
     if config.settings.vault_parking and not report.dropped_because and not should_stop():
@@ -244,7 +288,8 @@ def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStor
 
 
 def _rebalance(config: AppConfig, report: CycleReport, journal: JournalStore, contexts: dict[str, ExecutionContext],
-               excluded: dict[str, str], dry_run: bool, wallet: str, should_stop: Callable[[], bool]) -> None:
+               excluded: dict[str, str], dry_run: bool, wallet: str, should_stop: Callable[[], bool],
+               block_clock: Any = None) -> None:
     cycle_id, now, decision = report.cycle_id, report.now, report.decision
     plan = make_plan(config, report.snapshot_before, decision, now, exclude_chains=set(excluded))
     plan = adapt_plan_to_vault_limits(config, plan, contexts, journal, cycle_id=cycle_id)
@@ -259,7 +304,7 @@ def _rebalance(config: AppConfig, report: CycleReport, journal: JournalStore, co
             break
         ectx = contexts[action.chain]
         ictx = IntentContext(chain=ectx.chain, rpc=ectx.rpc, settings=config.settings, wallet=wallet,
-                             plan_id=plan_id, urgent=decision.urgent)
+                             plan_id=plan_id, urgent=decision.urgent, block_clock=block_clock)
         try:
             report.actions.append(_execute_action(index, action, plan_id, ictx, ectx, dry_run))
         except SafetyHalt:

@@ -27,6 +27,7 @@ class TradeRow:
     gas_paid_usd: float
     est_impact_bps: float
     tx_hash: str = ""
+    note: str = ""
 
 
 @dataclass
@@ -96,7 +97,7 @@ def render_html(rec: DemoRecord) -> str:
     alloc_rows = [[a, f"{rec.before.get(a, 0):.2f}", f"{rec.after.get(a, 0):.2f}", f"{t:.2f}"]
                   for a, t in rec.targets.items()]
     trade_rows = [[t.at.strftime("%Y-%m-%d %H:%M"), t.chain, t.kind, f"{t.sell}→{t.buy}", f"{t.amount_usd:,.2f}",
-                   t.state, t.source, f"{t.est_impact_bps:.1f}", f"{t.gas_paid_usd:.4f}", t.reason]
+                   t.state, t.source, f"{t.est_impact_bps:.1f}", f"{t.gas_paid_usd:.4f}", t.reason, t.note]
                   for t in rec.trades]
     first_price = {a: s[0] for a, s in rec.prices.items() if s}
     norm = {f"{a} (×{s[0]:,.0f})": [v / first_price[a] for v in s] for a, s in rec.prices.items() if s}
@@ -120,7 +121,7 @@ th{{background:#f3f3f3}}</style></head><body>
 <h2>Allocation (%)</h2>{_table(["asset", "before", "after", "target"], alloc_rows)}
 {"".join(f"<div>{c}</div>" for c in charts)}
 <h2>Trades</h2>{_table(["time", "chain", "kind", "pair", "USD", "state", "source", "impact bps", "gas USD",
-                         "reason"], trade_rows)}
+                         "reason", "note"], trade_rows)}
 <h2>Notes</h2><ul>{notes}</ul>
 </body></html>
 """

@@ -26,6 +26,9 @@ from agent.sandbox.world import World, deploy_world
 log = logging.getLogger(__name__)
 
 
+SANDBOX_BLOCK_INTERVAL_S = 1
+
+
 def sandbox_dir() -> Path:
     return Path(os.environ.get("SANDBOX_DIR", ".sandbox")).resolve()
 
@@ -128,6 +131,9 @@ def sandbox_up(directory: Path | None = None, specs: tuple[ChainSpec, ...] = CHA
             procs.append(ManagedProcess(f"anvil:{spec.name}", anvil.pid, _cmdline(anvil.pid), anvil.url))
             _write_state(directory, procs)
             worlds.append(deploy_world(anvil.url, spec=spec))
+            # deployed with automine; from now on a block every second, like a live chain (gas waits and
+            # split swaps follow new blocks)
+            anvil.rpc("evm_setIntervalMining", [SANDBOX_BLOCK_INTERVAL_S])
         agg = _start_aggregator(worlds, directory) if with_aggregator else None
         if agg:
             procs.append(agg)

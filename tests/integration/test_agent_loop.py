@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from web3 import Web3
 
 from agent import REPO_ROOT
 from agent.journal.store import JournalStore
 from agent.sandbox.manager import sandbox_down, sandbox_up
+from agent.sandbox.spec import WALLET
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -39,6 +41,14 @@ def status(env: dict[str, str]) -> dict:
     return json.loads(out.stdout)
 
 
+def nonces(env: dict[str, str]) -> dict[str, int]:
+    out = {}
+    for chain in ("sandbox_a", "sandbox_b"):
+        w3 = Web3(Web3.HTTPProvider(env[f"{chain.upper()}_RPC_URL"]))
+        out[chain] = w3.eth.get_transaction_count(WALLET)
+    return out
+
+
 def balances(doc: dict) -> dict[tuple[str, str], str]:
     return {(h["chain"], h["symbol"]): h["balance_raw"] for h in doc["holdings"]}
 
@@ -56,6 +66,7 @@ def test_plan_json_has_the_public_keys(sandbox: dict[str, str]) -> None:
 
 def test_dry_run_changes_nothing_then_run_reaches_the_band(sandbox: dict[str, str]) -> None:
     before = status(sandbox)
+    nonces_before = nonces(sandbox)
     assert max(abs(a["drift_pp"]) for a in before["assets"]) > 20
 
     dry = cli(sandbox, "run", "--once", "--dry-run", "--json")
@@ -64,7 +75,7 @@ def test_dry_run_changes_nothing_then_run_reaches_the_band(sandbox: dict[str, st
     assert dry_doc["actions"] and all(a["state"] in ("dry_run", "quoted") for a in dry_doc["actions"])
     after_dry = status(sandbox)
     assert balances(after_dry) == balances(before)  # nothing moved on chain
-    assert [c["block"] for c in after_dry["chains"]] == [c["block"] for c in before["chains"]]
+    assert nonces(sandbox) == nonces_before  # the wallet sent no transaction
 
     live = cli(sandbox, "run", "--once", "--json")
     assert live.returncode == 0, live.stderr
@@ -80,10 +91,11 @@ def test_dry_run_changes_nothing_then_run_reaches_the_band(sandbox: dict[str, st
     with JournalStore.open(Path(sandbox["SANDBOX_DIR"]) / "journal.sqlite") as j:
         summary = j.summary()
     live_actions = [a for a in summary["actions"] if a["mode"] == "live"]
-    assert len(live_actions) == len(doc["actions"])
+    assert len(live_actions) >= len(doc["actions"])  # a split swap adds a journaled action per chunk
     for a in live_actions:
-        assert a["state"] == "confirmed"
-        assert any(t["status"] == "mined" and t["purpose"] == "main" for t in a["attempts"])
+        assert a["state"] == "confirmed", a
+        if a["kind"] != "twap":  # a split swap's parent only plans; its chunks carry the transactions
+            assert any(t["status"] == "mined" and t["purpose"] == "main" for t in a["attempts"]), a
     assert any(d["rebalance"] and d["reasons"] for d in summary["decisions"])
     assert not summary["open_actions"]
 
