@@ -195,7 +195,8 @@ def _moved_price(exc: ExecutionError) -> bool:
     """A swap refused by its own min-out or deadline (in simulation or on chain): the quote went stale."""
     text = str(exc).lower()
     return any(s in text for s in ("min_amount_out", "insufficient_output_amount", "min out", "minreturn",
-                                   "return amount is not enough", "slippage", "expired", "deadline"))
+                                   "return amount is not enough", "too little received", "slippage", "expired",
+                                   "deadline"))
 
 
 def _execute_swap(action: Action, key: str, amount: int, ictx: IntentContext, ectx: ExecutionContext,
