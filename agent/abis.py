@@ -1,9 +1,9 @@
 """JSON ABIs of the real protocols the agent talks to (abis/*.json).
 
 Written from the protocols' published interfaces: ERC20, ERC4626, WETH9, Multicall3,
-UniswapV2Router02, UniswapV2Pair, UniswapV2Factory, QuoterV2 (Uniswap V3) and Permit2 (core
-functions). The sandbox contracts are checked to contain every function and event of these ABIs
-(tests/chain/test_abi_compat.py), so code written against them works on the sandbox too.
+UniswapV2Router02, UniswapV2Pair, UniswapV2Factory, QuoterV2 and SwapRouter02 (Uniswap V3) and Permit2
+(core functions). The sandbox contracts are checked to contain every function and event of these ABIs
+(tests/unit/test_artifacts.py), so code written against them works on the sandbox too.
 """
 
 from __future__ import annotations
