@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -186,6 +186,8 @@ class ChainSettings(BaseModel):
     max_base_fee_gwei: Decimal | None = Field(default=None, gt=0)
     hard_cap_gwei: Decimal | None = Field(default=None, gt=0)
     gas_wait_deadline_s: float = Field(default=3600.0, gt=0)  # wait this long for the base fee, then retry later
+    gas_timing: Literal["limit", "optimal"] = "limit"  # optimal: also wait, within the deadline, for a cheap block
+    gas_history_blocks: int | None = Field(default=None, ge=16)  # optimal timing's history (default 4 x deadline)
 
 
 class AppConfig(BaseModel):
@@ -242,7 +244,8 @@ def _chain_settings(chain: ChainConfig, env: Mapping[str, str]) -> ChainSettings
             raise ConfigError(f"{prefix}_RPC_URL: {redact_url(u)} is not an http(s) URL; use http:// or https://")
     values: dict[str, Any] = {"rpc_urls": tuple(SecretStr(u) for u in urls)}
     for key, field in (("TX_RPC_URL", "tx_rpc_url"), ("MAX_BASE_FEE_GWEI", "max_base_fee_gwei"),
-                       ("HARD_CAP_GWEI", "hard_cap_gwei"), ("GAS_WAIT_DEADLINE_S", "gas_wait_deadline_s")):
+                       ("HARD_CAP_GWEI", "hard_cap_gwei"), ("GAS_WAIT_DEADLINE_S", "gas_wait_deadline_s"),
+                       ("GAS_TIMING", "gas_timing"), ("GAS_HISTORY_BLOCKS", "gas_history_blocks")):
         if env.get(f"{prefix}_{key}"):
             values[field] = env[f"{prefix}_{key}"]
     try:

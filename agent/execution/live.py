@@ -18,7 +18,15 @@ from eth_account import Account
 from web3.exceptions import Web3RPCError
 
 from agent.errors import ExecutionError, SafetyHalt, TemporaryError
-from agent.execution.gas import FeeDecision, GasWaitProgress, plan_fees, plan_replacement, wait_for_fees
+from agent.execution.gas import (
+    FeeDecision,
+    GasTimingConfig,
+    GasWaitProgress,
+    base_fee_history,
+    plan_fees,
+    plan_replacement,
+    wait_for_fees,
+)
 from agent.execution.intent import TxOutcome, TxRequest
 from agent.execution.nonces import NONCE_LOCKS, plan_nonce
 from agent.execution.onchain import (
@@ -46,8 +54,10 @@ class LiveSender:
                  progress: Callable[[GasWaitProgress], None] | None = None,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
-                 should_stop: Callable[[], bool] | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None, gas_timing: GasTimingConfig | None = None) -> None:
         self.rpc = rpc
+        #: ``<CHAIN>_GAS_TIMING``: ``limit`` (None) or ``optimal`` (see ``agent.execution.gas``)
+        self.gas_timing = gas_timing
         #: checked while waiting for gas: a stop then abandons the action before anything is signed
         self.should_stop = should_stop
         self.signer = signer
@@ -128,7 +138,8 @@ class LiveSender:
             limit_wei=self.policy.max_base_fee_wei, hard_cap_wei=self.policy.hard_cap_wei, urgent=req.urgent,
             deadline_s=self.policy.gas_wait_deadline_s, poll_s=self.policy.poll_s, clock=self.clock,
             should_stop=self.should_stop,
-            sleep=self.sleep, on_progress=on_progress)
+            sleep=self.sleep, on_progress=on_progress, timing=self.gas_timing,
+            history=lambda n: self.rpc.read(lambda w3: base_fee_history(w3.eth.fee_history, n), what="eth_feeHistory"))
 
     def _claim_nonce(self, plan_id: str) -> int:
         latest, pending = fetch_nonces(self.rpc, self.address)
@@ -286,7 +297,7 @@ def _outcome(row: dict[str, Any]) -> TxOutcome:
 def _progress_detail(p: GasWaitProgress, req: TxRequest) -> dict[str, Any]:
     return {"state": p.state, "chain_id": req.chain_id, "plan_id": req.plan_id, "purpose": req.purpose,
             "block": p.block_number, "base_fee_wei": p.base_fee_wei, "limit_wei": p.limit_wei,
-            "waited_s": round(p.waited_s, 3), "blocks_waited": p.blocks_waited}
+            "threshold_wei": p.threshold_wei, "waited_s": round(p.waited_s, 3), "blocks_waited": p.blocks_waited}
 
 
 def _message(exc: Web3RPCError) -> str:
