@@ -79,7 +79,9 @@ def fit_impact_curve(points: Sequence[tuple[float, float]]) -> ImpactCurve:
     if alpha <= 0:  # absurd quotes (output growing faster than size): fall back to the smallest quote
         q0, o0 = min(pts)
         alpha, beta = q0 / o0, max(beta, 0.0)
-    depth = alpha / beta if beta > alpha * 1e-15 else None
+    # Scale-free: "no measurable impact" means a depth beyond a billion times the largest size quoted (raw
+    # units differ by 10^12 between a 6- and an 18-decimal token, so an absolute threshold would be wrong).
+    depth = alpha / beta if beta > 0 and alpha / beta < 1e9 * max(xs) else None
     curve = ImpactCurve(price0=1 / alpha, depth_in=depth)
     err = max(abs(curve.out(q) - o) / o for q, o in pts)
     return curve.model_copy(update={"fit_error": err})

@@ -144,3 +144,13 @@ def test_gas_timing_on_the_real_per_block_trace_is_never_late_and_beats_the_wors
         paid += fees[start + k]
         worst += max(fees[start:start + deadline + 1])
     assert paid < worst
+
+
+def test_curve_fit_is_scale_free_for_18_decimal_inputs() -> None:
+    """Real quotes of WETH (18 decimals) → WBTC (8) through a $5M pool: the depth must be found (~1,600 WETH)."""
+    pts = [(76953125004471709, 383593), (307812500017886839, 1534162), (1231250000071547356, 6133263),
+           (4925000000286189424, 24479006)]
+    curve = fit_impact_curve(pts)
+    assert curve.depth_in is not None
+    assert 1_400e18 < curve.depth_in < 1_800e18
+    assert 25 < curve.impact_bps(4925000000286189424) < 35  # ~30 bps at 4.9 WETH
