@@ -102,6 +102,9 @@ class ChainConfig(BaseModel):
     tokens: tuple[Token, ...]
     vaults: tuple[Vault, ...] = ()
     aggregators: dict[str, AggregatorAllowList] = Field(default_factory=dict)
+    #: Pairs with a direct V2 pool worth trading through instead of the hub stable (their depth is read
+    #: each cycle; the planner uses the direct pool when it is estimated cheaper).
+    direct_pairs: tuple[tuple[str, str], ...] = ()
 
     @model_validator(mode="after")
     def _check_references(self) -> ChainConfig:
@@ -123,6 +126,9 @@ class ChainConfig(BaseModel):
             for hop in t.price_path:
                 if hop not in symbols:
                     raise ValueError(f"token {t.symbol}: price_path names unknown token {hop!r}")
+        for a, b in self.direct_pairs:
+            if a not in symbols or b not in symbols or a == b:
+                raise ValueError(f"direct_pairs [{a!r}, {b!r}] must name two different tokens of this chain")
         unknown = set(self.aggregators) - set(AGGREGATOR_SOURCES)
         if unknown:
             raise ValueError(f"unknown aggregator(s) {sorted(unknown)}; known: {list(AGGREGATOR_SOURCES)}")

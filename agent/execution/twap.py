@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.errors import ExecutionError, QuoteError
+from agent.errors import ExecutionError, QuoteError, TemporaryError
 from agent.execution.intent import NATIVE, Approval, BalanceDelta, TxIntent
 from agent.execution.onchain import fetch_block_number, fetch_fee_inputs
 from agent.execution.pipeline import ExecutionContext, execute_intent
@@ -158,13 +158,23 @@ class BestQuoteChunkQuoter:
 class PollingBlockClock:
     """Waits on a live chain by polling its block number."""
 
-    def __init__(self, rpc: ChainRpc, *, poll_s: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.rpc, self.poll_s, self.sleep = rpc, poll_s, sleep
+    def __init__(self, rpc: ChainRpc, *, poll_s: float = 1.0, sleep: Callable[[float], None] = time.sleep,
+                 stall_s: float = 180.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rpc, self.poll_s, self.sleep, self.clock = rpc, poll_s, sleep, clock
+        #: a node that produces no block for this long is treated as stalled (TemporaryError), not waited on
+        self.stall_s = stall_s
 
     def wait_blocks(self, n: int) -> None:
-        target = fetch_block_number(self.rpc) + n
-        while fetch_block_number(self.rpc) < target:
+        last = fetch_block_number(self.rpc)
+        target, seen_at = last + n, self.clock()
+        while last < target:
             self.sleep(self.poll_s)
+            block = fetch_block_number(self.rpc)
+            if block != last:
+                last, seen_at = block, self.clock()
+            elif self.clock() - seen_at > self.stall_s:
+                raise TemporaryError(f"chain {self.rpc.chain.name}: no new block for {self.stall_s:.0f} s while "
+                                     "waiting between chunks; the node may be stalled")
 
 
 # ------------------------------------------------------------------------------------------------ plan

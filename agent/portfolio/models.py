@@ -64,6 +64,8 @@ class ChainSnapshot(BaseModel):
     base_fee_wei: int | None = None
     holdings: tuple[Holding, ...] = ()
     prices: dict[str, Price] = {}
+    #: "A/B" -> USD depth of the direct pool's A side (chains/<chain>.toml ``direct_pairs``)
+    pair_depths_usd: dict[str, Decimal] = {}
 
 
 class Snapshot(BaseModel):

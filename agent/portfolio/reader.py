@@ -28,7 +28,15 @@ from agent.chains import ChainConfig
 from agent.config import safe_error
 from agent.errors import AgentError, SafetyHalt
 from agent.portfolio.models import ChainSnapshot, Holding, Snapshot
-from agent.portfolio.valuation import PriceCall, decode_prices, plan_price_calls, price_subcalls
+from agent.portfolio.valuation import (
+    PriceCall,
+    decode_pair_depths,
+    decode_prices,
+    pair_subcalls,
+    plan_pair_calls,
+    plan_price_calls,
+    price_subcalls,
+)
 from agent.rpc import ChainRpc
 
 log = logging.getLogger(__name__)
@@ -53,6 +61,7 @@ def plan_calls(chain: ChainConfig, wallet: str) -> tuple[list[SubCall], list[Pri
         calls.append(SubCall(v.address, CONVERT_TO_ASSETS, (10**v.decimals,), ("share_price", v.name)))
     price_calls = plan_price_calls(chain)
     calls += [SubCall(target, fn, args, key) for target, fn, args, key in price_subcalls(price_calls)]
+    calls += [SubCall(target, fn, args, key) for target, fn, args, key in pair_subcalls(plan_pair_calls(chain))]
     return calls, price_calls
 
 
@@ -95,8 +104,10 @@ def build_snapshot(chain: ChainConfig, wallet: str, values: dict[tuple[str, str]
                                 underlying_decimals=under.decimals,
                                 price=prices.get(under.symbol) if under_raw is not None else None))
     base_fee = values.get(("base_fee", ""))
+    pairs = decode_pair_depths(chain, plan_pair_calls(chain), prices, values)
     return ChainSnapshot(chain=chain.name, chain_id=chain.chain_id, available=True, block=block_v[0],
-                         base_fee_wei=base_fee[0] if base_fee else None, holdings=tuple(holdings), prices=prices)
+                         base_fee_wei=base_fee[0] if base_fee else None, holdings=tuple(holdings), prices=prices,
+                         pair_depths_usd=pairs)
 
 
 def fetch_chain(rpc: ChainRpc, wallet: str) -> ChainSnapshot:

@@ -70,6 +70,60 @@ def plan_price_calls(chain: ChainConfig) -> list[PriceCall]:
     return calls
 
 
+@dataclass(frozen=True)
+class PairCall:
+    """Two-size quotes through a direct V2 pool, to measure its depth (in USD of ``a``)."""
+
+    a: str
+    b: str
+    target: str
+    small: tuple[Any, ...]
+    big: tuple[Any, ...]
+    small_in: int
+    big_in: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.a}/{self.b}"
+
+
+def plan_pair_calls(chain: ChainConfig) -> list[PairCall]:
+    if chain.uniswap_v2 is None:
+        return []
+    out = []
+    for a, b in chain.direct_pairs:
+        ta, tb = chain.token(a), chain.token(b)
+        small = probe_amount(ta)
+        big = small * DEPTH_PROBE_FACTOR
+        path = [ta.address, tb.address]
+        out.append(PairCall(a, b, chain.uniswap_v2.router, (small, path), (big, path), small, big))
+    return out
+
+
+def pair_subcalls(calls: list[PairCall]) -> list[tuple[str, Fn, tuple[Any, ...], tuple[str, str]]]:
+    out = []
+    for c in calls:
+        out.append((c.target, GET_AMOUNTS_OUT, c.small, ("pair", c.key)))
+        out.append((c.target, GET_AMOUNTS_OUT, c.big, ("pair_depth", c.key)))
+    return out
+
+
+def decode_pair_depths(chain: ChainConfig, calls: list[PairCall], prices: dict[str, Price],
+                       values: dict[tuple[str, str], tuple[Any, ...] | None]) -> dict[str, Decimal]:
+    """USD depth of each direct pool's input side, from the curve fit of its two quotes."""
+    out: dict[str, Decimal] = {}
+    for c in calls:
+        small, big = values.get(("pair", c.key)), values.get(("pair_depth", c.key))
+        price = prices.get(c.a)
+        if not small or not big or price is None or small[0][-1] <= 0:
+            continue
+        _, depth_raw = fit_curve(small_in=c.small_in, small_out=int(small[0][-1]), big_in=c.big_in,
+                                 big_out=int(big[0][-1]), fee_factor=V2_FEE)
+        if depth_raw is not None:
+            out[c.key] = depth_raw.scaleb(-chain.token(c.a).decimals) * price.usd
+    return out
+
+
 def price_subcalls(calls: list[PriceCall]) -> list[tuple[str, Fn, tuple[Any, ...], tuple[str, str]]]:
     """The Multicall3 sub-calls behind ``calls`` — (target, fn, args, result key) — for ``decode_prices``."""
     out = []

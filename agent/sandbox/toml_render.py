@@ -21,6 +21,8 @@ def render_chain_toml(spec: ChainSpec, tokens: list[TokenSpec], out: DeployedAdd
         'usd_stable = "USDC"',
         f'multicall3 = "{out.multicall3}"',
         f"block_time_s = {spec.block_time_s}",
+        "# a direct pool the planner may use instead of two legs through USDC when that is cheaper",
+        'direct_pairs = [["WETH", "WBTC"]]',
         "",
         "[uniswap_v2]",
         f'router = "{out.router}"',

@@ -30,8 +30,11 @@ def fresh_world() -> Iterator[tuple[AnvilProcess, dict[str, str]]]:
     anvil = start_anvil(chain_id=spec.chain_id)
     try:
         deploy_world(anvil.url, spec=spec)
+        anvil.rpc("evm_setIntervalMining", [1])  # blocks keep coming, as on a live chain (split swaps wait on them)
         yield anvil, {"CHAINS": "sandbox_a", "SANDBOX_A_RPC_URL": anvil.url, "TARGETS": "ETH:40,WBTC:30,USDC:30",
-                      "QUOTE_SOURCES": "onchain", "VAULT_PARKING": "false", "SIGNER_EXPECTED_ADDRESS": WALLET}
+                      "QUOTE_SOURCES": "onchain", "VAULT_PARKING": "false", "SIGNER_EXPECTED_ADDRESS": WALLET,
+                      # this test is about signing: one-shot swaps (splitting is tested elsewhere)
+                      "MAX_IMPACT_BPS": "400", "MAX_QUOTE_DEVIATION_BPS": "400"}
     finally:
         anvil.stop()
 

@@ -154,3 +154,19 @@ def test_curve_fit_is_scale_free_for_18_decimal_inputs() -> None:
     assert curve.depth_in is not None
     assert 1_400e18 < curve.depth_in < 1_800e18
     assert 25 < curve.impact_bps(4925000000286189424) < 35  # ~30 bps at 4.9 WETH
+
+
+def test_block_clock_gives_up_on_a_stalled_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from agent.errors import TemporaryError
+    from agent.execution import twap
+
+    now = [0.0]
+    monkeypatch.setattr(twap, "fetch_block_number", lambda _rpc: 100)  # the node never moves
+    rpc = SimpleNamespace(chain=SimpleNamespace(name="stalled"))
+    clock = twap.PollingBlockClock(rpc, poll_s=10, sleep=lambda s: now.__setitem__(0, now[0] + s), stall_s=60,
+                                   clock=lambda: now[0])
+    with pytest.raises(TemporaryError, match="no new block for 60 s"):
+        clock.wait_blocks(1)
+    assert 60 < now[0] <= 80
