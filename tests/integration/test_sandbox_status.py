@@ -57,6 +57,9 @@ def test_status_reads_the_world_in_one_multicall(world) -> None:
     assert abs(by_symbol["WETH"].price.usd - 3000) < 3
     assert by_symbol["WETH"].price.source.startswith("uniswap_v2 getAmountsOut")
     assert abs(by_symbol["WBTC"].price.usd - 60000) < 60
+    # depths from the same batch: the WETH/USDC pool holds $20M a side, the direct WETH/WBTC pool $5M
+    assert abs(cs_snap.prices["WETH"].depth_usd - 20_000_000) < 200_000
+    assert abs(cs_snap.pair_depths_usd["WETH/WBTC"] - 5_000_000) < 100_000
     # the vault position is valued through convertToAssets
     vault = by_symbol["sUSDC"]
     assert vault.kind == "vault" and vault.underlying_raw is not None
