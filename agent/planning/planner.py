@@ -77,7 +77,7 @@ def plan_rebalance(*, snapshot: Snapshot, chains: Mapping[str, ChainConfig], tar
     for asset, delta in sorted(deltas.items(), key=lambda kv: -kv[1]):
         if delta > 0 and asset not in hub_assets:
             _plan_buy(asset, delta, alloc, chains, costs, params, work)
-    actions = _merge_direct(work.actions, params, costs)
+    actions = _merge_withdrawals(_merge_direct(work.actions, params, costs))
     actions.sort(key=lambda a: (a.phase, KIND_ORDER[a.kind], a.chain))
     return Plan(created_at=now, rebalance=bool(actions), reasons=reasons, targets=dict(targets),
                 actions=tuple(actions), skipped=tuple(work.skipped), total_usd=alloc.total_usd)
@@ -202,6 +202,28 @@ def _unlock_hub(chain: str, usd: Decimal, cfg: ChainConfig, costs: ChainCosts, p
         free += amount
         want -= amount
     work.hub_free[chain] = free - usd
+
+
+def _merge_withdrawals(actions: list[Action]) -> list[Action]:
+    """One withdrawal per vault and chain: the buys it funds are listed in its reason."""
+    merged: dict[tuple[str, str], Action] = {}
+    out: list[Action] = []
+    for a in actions:
+        key = (a.chain, a.sell)
+        if a.kind != "withdraw":
+            out.append(a)
+        elif key not in merged:
+            merged[key] = a
+            out.append(a)
+        else:
+            first = merged[key]
+            total = first.amount_usd + a.amount_usd
+            combined = first.model_copy(update={
+                "amount_raw": first.amount_raw + a.amount_raw, "amount_usd": total,
+                "reason": f"withdraw {total:.2f} USD from {a.sell} to fund buys"})
+            out[out.index(first)] = combined
+            merged[key] = combined
+    return out
 
 
 def _direct_depth(params: PlanParams, chain: str, a: str, b: str) -> Decimal | None:

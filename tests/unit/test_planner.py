@@ -151,3 +151,13 @@ def test_direct_pool_used_only_when_cheaper() -> None:
     shallow = plan_rebalance(snapshot=snap, chains=CHAINS, targets=TARGETS, costs=costs(), now=NOW,
                              params=PlanParams(direct_pairs={("sandbox_a", "WETH", "WBTC"): D(100_000)}))
     assert not any(a.sell == "WETH" and a.buy == "WBTC" for a in shallow.actions)
+
+
+def test_one_withdrawal_per_vault_funds_every_buy() -> None:
+    # only vault stables on chain A; both WETH and WBTC need buying
+    snap = snapshot({"USDC": D(0)}, None, vault_usdc=D(100_000))
+    p = plan(snap, PlanParams(stable_buffer_usd=D(0)))
+    withdrawals = [a for a in p.actions if a.kind == "withdraw"]
+    buys = [a for a in p.actions if a.phase == 2]
+    assert len(withdrawals) == 1 and len(buys) == 2
+    assert withdrawals[0].amount_usd >= sum((b.amount_usd for b in buys), D(0)) - 1
