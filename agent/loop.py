@@ -121,9 +121,11 @@ def _sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore, signer: Sig
     policy = SendPolicy.from_config(config.settings, config.chain_settings[chain.name], chain)
     if dry_run or signer is None:
         return DryRunSender(rpc, policy, wallet)
+    from agent.execution.gas import GasTimingConfig
     from agent.execution.live import LiveSender
 
-    return LiveSender(rpc, signer, journal, policy, **sender_options)
+    timing = GasTimingConfig.from_settings(config.chain_settings[chain.name], chain.block_time_s)
+    return LiveSender(rpc, signer, journal, policy, gas_timing=timing, **sender_options)
 
 
 def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContext, ectx: ExecutionContext,

@@ -1,0 +1,37 @@
+"""The loop builds senders from the config: the per-chain gas timing reaches the live sender; dry runs never sign."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.config import load_config
+from agent.execution.live import LiveSender
+from agent.execution.sender import DryRunSender
+from agent.loop import _sender
+from agent.rpc import ChainRpc
+from agent.signers.dev import dev_account_key
+from agent.signers.local import LocalKeySigner
+
+WALLET = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+def _config(**extra: str):
+    env = {"CHAINS": "sandbox_a", "SANDBOX_A_RPC_URL": "http://127.0.0.1:9", "TARGETS": "ETH:100", **extra}
+    return load_config(env, env_file=Path("/nonexistent"))
+
+
+def test_gas_timing_setting_reaches_the_live_sender() -> None:
+    cfg = _config(SANDBOX_A_GAS_TIMING="optimal", SANDBOX_A_GAS_HISTORY_BLOCKS="500")
+    rpc = ChainRpc(*cfg.enabled()[0])
+    sender = _sender(cfg, rpc, None, LocalKeySigner.from_key(dev_account_key(0)), False, WALLET, {})  # type: ignore[arg-type]
+    assert isinstance(sender, LiveSender)
+    assert sender.gas_timing is not None
+    assert sender.gas_timing.mode == "optimal" and sender.gas_timing.history_blocks == 500
+
+
+def test_dry_run_or_no_signer_gives_the_dry_run_sender() -> None:
+    cfg = _config()
+    rpc = ChainRpc(*cfg.enabled()[0])
+    signer = LocalKeySigner.from_key(dev_account_key(0))
+    assert isinstance(_sender(cfg, rpc, None, signer, True, WALLET, {}), DryRunSender)  # type: ignore[arg-type]
+    assert isinstance(_sender(cfg, rpc, None, None, False, WALLET, {}), DryRunSender)  # type: ignore[arg-type]
