@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent import REPO_ROOT
-from agent.config import Settings, load_config, redact_url, safe_error
+from agent.config import ChainSettings, Settings, load_config, redact_url, safe_error
 from agent.errors import ConfigError
 
 BASE = {
@@ -110,8 +110,9 @@ def test_every_setting_is_documented_in_env_example() -> None:
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, flags=re.M))
     for name in Settings.model_fields:
         assert name.upper() in documented, f"{name.upper()} is missing from .env.example"
-    for per_chain in ("RPC_URL", "TX_RPC_URL", "MAX_BASE_FEE_GWEI", "HARD_CAP_GWEI"):
-        assert f"ETHEREUM_{per_chain}" in documented
+    for field in ChainSettings.model_fields:
+        per_chain = "RPC_URL" if field == "rpc_urls" else field.upper()
+        assert f"ETHEREUM_{per_chain}" in documented, f"<CHAIN>_{per_chain} is missing from .env.example"
     # and each documented variable (or group of related ones) has a comment line right above it
     lines = text.splitlines()
     is_var = [bool(re.match(r"^#?\s*[A-Z][A-Z0-9_]+=", ln)) for ln in lines]
