@@ -10,13 +10,12 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 
-from eth_account import Account
-
 from agent.errors import SignerError
 from agent.models import UnsignedTx
 from agent.signers import ledger_apdu as apdu
 from agent.signers.ledger_apdu import AppConfiguration, LedgerAddress, format_path
 from agent.signers.ledger_transport import ApduTransport, open_ledger_transport
+from agent.signers.signed import verified_raw_transaction
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +107,7 @@ class LedgerSigner:
         )
         with self._lock:
             y_parity, r, s = self._app.sign(self._path, payload, has_calldata=bool(tx.data))
-        raw = apdu.eip1559_signed(tx, y_parity=y_parity, r=r, s=s)
-        recovered = Account.recover_transaction(raw)
-        if recovered != self.address:
-            raise SignerError(
-                f"Ledger: signature recovers to {recovered}, not the device address {self.address}; "
-                "refusing to use it"
-            )
-        return raw
+        return verified_raw_transaction(tx, y_parity=y_parity, r=r, s=s, device="Ledger", address=self.address)
 
     def close(self) -> None:
         with self._lock:

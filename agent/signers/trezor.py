@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from eth_account import Account
-from eth_account.typed_transactions import TypedTransaction
 from eth_utils import to_checksum_address
 
 from agent.errors import SignerError
 from agent.models import UnsignedTx
+from agent.signers.signed import verified_raw_transaction
 
 log = logging.getLogger(__name__)
 
@@ -164,17 +163,8 @@ class TrezorSigner:
                 max_priority_fee=tx.max_priority_fee_per_gas_wei,
             )
         y_parity = v - 27 if v in (27, 28) else v
-        if y_parity not in (0, 1):
-            raise SignerError(f"Trezor: unexpected v={v} in a type-2 signature")
-        signed = {**tx.as_eth_account_dict(), "v": y_parity, "r": _int(r), "s": _int(s)}
-        raw = TypedTransaction.from_dict(signed).encode()
-        recovered = Account.recover_transaction(raw)
-        if recovered != self._address:
-            raise SignerError(
-                f"Trezor: signature recovers to {recovered}, not the device address {self._address}; "
-                "refusing to use it"
-            )
-        return raw
+        return verified_raw_transaction(tx, y_parity=y_parity, r=_int(r), s=_int(s), device="Trezor",
+                                        address=self._address)
 
     def close(self) -> None:
         with self._lock:
