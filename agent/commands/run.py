@@ -67,6 +67,8 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
                      "error": a.error, "gas_paid_wei": str(a.gas_paid_wei),
                      "tx_hashes": [o.tx_hash for o in a.result.outcomes] if a.result else []}
                     for a in report.actions],
+        "parking": [{"key": r.idempotency_key, "state": r.state,
+                     "tx_hashes": [o.tx_hash for o in r.outcomes if o.tx_hash]} for r in report.parking],
         "allocation_before": [{"symbol": a.symbol, "weight_pct": a.weight_pct, "drift_pp": a.drift_pp}
                               for a in before.assets],
         "allocation_after": [{"symbol": a.symbol, "weight_pct": a.weight_pct, "drift_pp": a.drift_pp}
@@ -87,6 +89,8 @@ def render_cycle(doc: dict[str, Any]) -> None:
             t.add_row(a["kind"], a["chain"], f"{a['sell']}→{a['buy']}", a["state"], a["source"] or "",
                       (a["tx_hashes"][-1] or "")[:14] if a["tx_hashes"] else "", a["error"] or "")
         console.print(t)
+    for p in doc["parking"]:
+        console.print(f"  vault: {p['key']} → {p['state']}")
     if doc["dropped_because"]:
         console.print(f"[red]plan dropped:[/] {doc['dropped_because']}")
     drift = ", ".join(f"{a['symbol']} {a['drift_pp']:+.2f} pp" for a in doc["allocation_after"])
