@@ -1,15 +1,20 @@
-"""Build a client against a local URL and run the full fetch → validate → rank path for one request."""
+"""Build a client against a local URL and run the full fetch → validate → rank path for one request; read
+balances and execute a winning quote on the sandbox chain."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+from web3 import Web3
+
+from agent.abicall import BALANCE_OF, Fn
 from agent.chains import NATIVE_PLACEHOLDER, ChainConfig
 from agent.quotes.base import ClientOptions, HttpSource
 from agent.quotes.best import fetch_best_quote
 from agent.quotes.http import RetryPolicy
 from agent.quotes.kyberswap import KyberSwapClient
-from agent.quotes.models import BestQuote, QuoteRequest, ReferencePrice
+from agent.quotes.models import BestQuote, Quote, QuoteRequest, ReferencePrice
 from agent.quotes.odos import OdosClient
 from agent.quotes.oneinch import OneInchClient
 from agent.quotes.paraswap import ParaSwapClient
@@ -57,3 +62,25 @@ def run(chain: ChainConfig, sources: list[HttpSource], request: QuoteRequest, re
 
 def reference_3000() -> ReferencePrice:
     return ReferencePrice(buy_per_sell=Decimal(3000), buy_per_native=Decimal(3000), gas_price_wei=10**9)
+
+
+APPROVE = Fn("approve(address,uint256)", ("bool",))
+
+
+def balance(w3: Web3, token: str, holder: str) -> int:
+    """A token balance, or the native balance for the 0xEeee… placeholder."""
+    if token.lower() == NATIVE_PLACEHOLDER.lower():
+        return int(w3.eth.get_balance(holder))
+    return int(BALANCE_OF.decode(bytes(w3.eth.call({"to": token, "data": BALANCE_OF.encode(holder)})))[0])
+
+
+def execute(w3: Web3, request: QuoteRequest, quote: Quote, *, gas: int = 2_000_000) -> dict[str, Any]:
+    """Approve exactly the amount to the quote's spender, send the quoted transaction, return the receipt."""
+    assert quote.tx is not None
+    if quote.spender is not None:
+        h = w3.eth.send_transaction({"from": request.taker, "to": request.sell_token,
+                                     "data": APPROVE.encode(quote.spender, request.sell_amount_raw)})
+        assert w3.eth.wait_for_transaction_receipt(h)["status"] == 1
+    h = w3.eth.send_transaction({"from": request.taker, "to": quote.tx.to, "data": quote.tx.data,
+                                 "value": quote.tx.value_wei, "gas": gas})
+    return dict(w3.eth.wait_for_transaction_receipt(h))

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from eth_abi import decode
 from pydantic import SecretStr
-from web3 import Web3
 
-from agent.abicall import BALANCE_OF, Fn
+from agent.abicall import Fn
 from agent.chains import ChainConfig
 from agent.config import ChainSettings
 from agent.errors import QuoteRejected
@@ -24,9 +23,9 @@ from agent.quotes.validate import Limits, check_quote
 from agent.rpc import ChainRpc, make_web3
 
 from .conftest import ATTACKER
+from .helpers import balance, execute
 
 pytestmark = pytest.mark.anvil
-APPROVE = Fn("approve(address,uint256)", ("bool",))
 ALLOWANCE = Fn("allowance(address,address)", ("uint256",))
 LIMITS = Limits(max_slippage_bps=50, max_quote_deviation_bps=150, max_swap_gas=1_500_000)
 
@@ -41,10 +40,6 @@ def quoter(chain: ChainConfig, world: Any) -> OnchainQuoter:
     return OnchainQuoter(chain, ChainRpc(chain, ChainSettings(rpc_urls=(SecretStr(world.rpc_url),))))
 
 
-def balance(w3: Web3, token: str, holder: str) -> int:
-    if token.lower() == "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee":
-        return int(w3.eth.get_balance(holder))
-    return int(BALANCE_OF.decode(bytes(w3.eth.call({"to": token, "data": BALANCE_OF.encode(holder)})))[0])
 
 
 def best_onchain(chain: ChainConfig, world: Any, request: QuoteRequest) -> Quote:
@@ -57,16 +52,6 @@ def best_onchain(chain: ChainConfig, world: Any, request: QuoteRequest) -> Quote
     return result.quote
 
 
-def send(w3: Web3, request: QuoteRequest, quote: Quote) -> dict[str, Any]:
-    """Approve exactly the amount to the quote's spender, then send the quoted transaction from the wallet."""
-    assert quote.tx is not None
-    if quote.spender is not None:
-        h = w3.eth.send_transaction({"from": request.taker, "to": request.sell_token,
-                                     "data": APPROVE.encode(quote.spender, request.sell_amount_raw)})
-        assert w3.eth.wait_for_transaction_receipt(h)["status"] == 1
-    h = w3.eth.send_transaction({"from": request.taker, "to": quote.tx.to, "data": quote.tx.data,
-                                 "value": quote.tx.value_wei, "gas": 1_000_000})
-    return dict(w3.eth.wait_for_transaction_receipt(h))
 
 
 @pytest.mark.parametrize(("sell", "buy", "amount"), [("WETH", "USDC", "2"), ("USDC", "WBTC", "5000"),
@@ -81,7 +66,7 @@ def test_v3_only_quote_executes_through_swap_router02(world, sell: str, buy: str
     assert quote.spender == (None if request.sells_native else world.swap_router02)
     sell_before, buy_before = balance(w3, request.sell_token, world.wallet), balance(w3, request.buy_token,
                                                                                     world.wallet)
-    receipt = send(w3, request, quote)
+    receipt = execute(w3, request, quote, gas=1_000_000)
     assert receipt["status"] == 1
     bought = balance(w3, request.buy_token, world.wallet) - buy_before
     assert quote.min_buy_amount_raw <= bought == quote.buy_amount_raw  # nothing traded in between

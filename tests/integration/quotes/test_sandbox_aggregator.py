@@ -12,12 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from web3 import Web3
 
-from agent.abicall import BALANCE_OF, Fn
 from agent.config import ChainSettings
 from agent.quotes.best import fetch_best_quote
-from agent.quotes.models import Quote, QuoteRequest
+from agent.quotes.models import QuoteRequest
 from agent.quotes.onchain import OnchainQuoter
 from agent.quotes.service import build_request
 from agent.quotes.validate import Limits
@@ -25,10 +23,9 @@ from agent.rpc import ChainRpc, make_web3
 from agent.sandbox.aggregator import AggregatorServer, SandboxChain
 from agent.sandbox.anvil import free_port
 
-from .helpers import client
+from .helpers import balance, client, execute
 
 pytestmark = pytest.mark.anvil
-APPROVE = Fn("approve(address,uint256)", ("bool",))
 LIMITS = Limits(max_slippage_bps=50, max_quote_deviation_bps=150, max_swap_gas=1_500_000)
 SOURCES = ("0x", "1inch", "paraswap", "odos", "kyberswap")
 
@@ -43,22 +40,8 @@ def server(sandbox_session: tuple[Any, Any]) -> Iterator[AggregatorServer]:
         srv.stop()
 
 
-def _balance(w3: Web3, token: str, holder: str) -> int:
-    if token.lower() == "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee":
-        return int(w3.eth.get_balance(holder))
-    return int(BALANCE_OF.decode(bytes(w3.eth.call({"to": token, "data": BALANCE_OF.encode(holder)})))[0])
 
 
-def execute(w3: Web3, request: QuoteRequest, quote: Quote) -> dict[str, Any]:
-    """Approve exactly the amount to the quote's spender, send the quoted transaction, return the receipt."""
-    assert quote.tx is not None
-    if quote.spender is not None:
-        h = w3.eth.send_transaction({"from": request.taker, "to": request.sell_token,
-                                     "data": APPROVE.encode(quote.spender, request.sell_amount_raw)})
-        assert w3.eth.wait_for_transaction_receipt(h)["status"] == 1
-    h = w3.eth.send_transaction({"from": request.taker, "to": quote.tx.to, "data": quote.tx.data,
-                                 "value": quote.tx.value_wei, "gas": 2_000_000})
-    return dict(w3.eth.wait_for_transaction_receipt(h))
 
 
 def _request(world: Any, sell: str, buy: str, amount: str) -> QuoteRequest:
@@ -79,12 +62,12 @@ def test_client_quote_executes_for_at_least_min_out(world, server, name) -> None
     assert result.valid, result.rejected_because
     quote = result.quote
     w3 = make_web3(world.rpc_url, timeout_s=30)
-    before = _balance(w3, request.buy_token, world.wallet), _balance(w3, request.sell_token, world.wallet)
+    before = balance(w3, request.buy_token, world.wallet), balance(w3, request.sell_token, world.wallet)
     receipt = execute(w3, request, quote)
     assert receipt["status"] == 1
-    got = _balance(w3, request.buy_token, world.wallet) - before[0]
+    got = balance(w3, request.buy_token, world.wallet) - before[0]
     assert got >= quote.min_buy_amount_raw and got == quote.buy_amount_raw  # nobody traded in between
-    assert before[1] - _balance(w3, request.sell_token, world.wallet) == request.sell_amount_raw
+    assert before[1] - balance(w3, request.sell_token, world.wallet) == request.sell_amount_raw
     assert receipt["gasUsed"] <= quote.gas_estimate
 
 
@@ -101,9 +84,9 @@ def test_best_of_all_sources_executes_and_split_beats_single_pool(world, server)
     assert by_source["0x"].quote.buy_amount_raw > by_source["onchain"].quote.buy_amount_raw
     assert best.best is not None and best.best.source != "onchain"
     w3 = make_web3(world.rpc_url, timeout_s=30)
-    before = _balance(w3, request.buy_token, world.wallet)
+    before = balance(w3, request.buy_token, world.wallet)
     assert execute(w3, request, best.best.quote)["status"] == 1
-    assert _balance(w3, request.buy_token, world.wallet) - before >= best.best.quote.min_buy_amount_raw
+    assert balance(w3, request.buy_token, world.wallet) - before >= best.best.quote.min_buy_amount_raw
 
 
 @pytest.mark.parametrize(("sell", "buy", "amount", "name"),
@@ -117,10 +100,10 @@ def test_native_and_multi_hop_orders_execute(world, server, sell, buy, amount, n
     result = best.results[0]
     assert result.valid, result.rejected_because
     w3 = make_web3(world.rpc_url, timeout_s=30)
-    before = _balance(w3, request.buy_token, world.wallet)
+    before = balance(w3, request.buy_token, world.wallet)
     receipt = execute(w3, request, result.quote)
     assert receipt["status"] == 1
-    assert _balance(w3, request.buy_token, world.wallet) - before >= result.quote.min_buy_amount_raw
+    assert balance(w3, request.buy_token, world.wallet) - before >= result.quote.min_buy_amount_raw
 
 
 def test_onchain_quote_executes(world) -> None:
@@ -130,9 +113,9 @@ def test_onchain_quote_executes(world) -> None:
                             limits=LIMITS, timeout_s=15)
     assert best.best is not None, best.results[0].rejected_because
     w3 = make_web3(world.rpc_url, timeout_s=30)
-    before = _balance(w3, request.buy_token, world.wallet)
+    before = balance(w3, request.buy_token, world.wallet)
     assert execute(w3, request, best.best.quote)["status"] == 1
-    assert _balance(w3, request.buy_token, world.wallet) - before == best.best.quote.buy_amount_raw
+    assert balance(w3, request.buy_token, world.wallet) - before == best.best.quote.buy_amount_raw
 
 
 def test_server_errors_in_api_shapes(server, world) -> None:
