@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     max_impact_bps: int = Field(default=50, ge=0, le=10000)
     twap_max_chunks: int = Field(default=64, ge=1, le=1000)  # a split swap has at most this many chunks
     twap_spacing_blocks: int = Field(default=1, ge=0)  # blocks between two chunks (arbitrage restores the pool)
+    #: spread a split swap over this long (chunk i when i/n of it is due); unset: the time TWAP_MAX_CHUNKS chunks
+    #: need at the fastest spacing, so every chunk count shares the same exposure; 0: as fast as possible
+    twap_horizon_s: float | None = Field(default=None, ge=0)
     twap_price_guard_bps: int = Field(default=300, gt=0)  # abandon the rest of a split swap past this price move
     max_swap_gas: int = Field(default=1_500_000, gt=0)
     priority_fee_percentile: float = Field(default=20.0, ge=0, le=100)  # eth_feeHistory reward percentile (tip)

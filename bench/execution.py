@@ -42,7 +42,14 @@ from agent.execution.live import LiveSender
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.sender import SendPolicy
 from agent.execution.splitter import SplitParams
-from agent.execution.twap import BestQuoteChunkQuoter, TwapOrder, TwapParams, chunk_intent, execute_twap
+from agent.execution.twap import (
+    BestQuoteChunkQuoter,
+    TwapOrder,
+    TwapParams,
+    chunk_intent,
+    execute_twap,
+    horizon_blocks,
+)
 from agent.journal.store import JournalStore
 from agent.quotes.base import ClientOptions
 from agent.quotes.models import QuoteRequest, QuoteSource
@@ -67,6 +74,13 @@ STARTS = tuple(f"2021-05-{d:02d}T00:00:00Z" for d in (2, 6, 10, 14, 18, 22, 26))
 WORKERS = 2
 KEEPER = KeeperConfig(efficiency=0.8, delay_blocks=0, band_bps=30)
 SPACING_BLOCKS = 1
+#: every split run (ours and each forced chunk count) spreads over the agent's default horizon: the blocks
+#: TWAP_MAX_CHUNKS (64) chunks need at the fastest spacing — so the hindsight grid varies the chunk count only,
+#: not the time the order is exposed to the price
+HORIZON_BLOCKS = horizon_blocks(None, max_chunks=64, blocks_per_chunk=SPACING_BLOCKS + 2, block_time_s=12)
+#: each decision time is run buying WETH and selling WETH of the same size: a price move that helps one side
+#: hurts the other, so the mean over both measures execution rather than the month's drift
+SIDES = ("buy", "sell")
 MAX_IMPACT_BPS = 50
 #: quotes are still validated (router allow-list, recipient, calldata); the deviation bound is opened so the
 #: one-shot baselines and forced chunk counts can be measured at all
@@ -101,7 +115,9 @@ class Bench:
             self.w3 = Web3(Web3.HTTPProvider(self.anvil.url))
             usdc = contract_at(self.w3, "ERC20", self.world.token("USDC"))
             usdc.functions.mint(WALLET, 10**9 * 10**6).transact({"from": DEPLOYER})
-            self.anvil.rpc("anvil_setBalance", [WALLET, hex(10**6 * 10**18)])
+            self.anvil.rpc("anvil_setBalance", [WALLET, hex(10**7 * 10**18)])
+            weth = contract_at(self.w3, "WETH9", self.world.token("WETH"))
+            weth.functions.deposit().transact({"from": WALLET, "value": 10**6 * 10**18})
             self.server = AggregatorServer([SandboxChain(self.world.chain, self.anvil.url,
                                                          (self.world.addresses.sushi_factory,))]).start()
             path = ReferencePath.from_hourly(start=start, bars=24, ticks_per_bar=300)
@@ -125,18 +141,25 @@ class Bench:
         self.anvil.stop()
         self.tmp.cleanup()
 
-    def request(self, usdc: int) -> QuoteRequest:
-        return build_request(self.world.chain, sell="USDC", buy="WETH", amount=str(usdc), taker=WALLET,
+    def request(self, side: str, amount: float) -> QuoteRequest:
+        """``side`` "buy": spend ``amount`` USDC on WETH; "sell": sell ``amount`` WETH for USDC."""
+        sell, buy = ("USDC", "WETH") if side == "buy" else ("WETH", "USDC")
+        return build_request(self.world.chain, sell=sell, buy=buy, amount=f"{amount:.6f}", taker=WALLET,
                              slippage_bps=LIMITS.max_slippage_bps)
 
     def sources(self) -> list[QuoteSource]:
         return [OnchainQuoter(self.world.chain, self.rpc), self.zerox]
 
-    def depth_usdc(self) -> int:
+    def depth(self) -> tuple[int, float]:
+        """The deepest WETH/USDC pool's reserves: (USDC, WETH) in whole tokens."""
         pair = contract_at(self.w3, "UniswapV2Pair", self.world.pairs[("uniswap", "WETH", "USDC")])
         r0, r1, _ = pair.functions.getReserves().call()
         usdc_is_0 = pair.functions.token0().call() == self.world.token("USDC")
-        return int((r0 if usdc_is_0 else r1) // 10**6)
+        usdc, weth = (r0, r1) if usdc_is_0 else (r1, r0)
+        return int(usdc // 10**6), weth / 1e18
+
+    def depth_usdc(self) -> int:
+        return self.depth()[0]
 
     def measure(self, run: Callable[[ExecutionContext], dict[str, Any]]) -> dict[str, Any]:
         """Rewind, run one strategy with a fresh journal, and measure its shortfall from the wallet's balances."""
@@ -152,10 +175,13 @@ class Bench:
         finally:
             ctx.journal.close()
         after = self._balances()
-        spent, got, gas = before[0] - after[0], after[1] - before[1], before[2] - after[2]
-        shortfall = (spent - got * p0 + gas * p0) / spent * 10_000 if spent > 0 else None
-        return {"shortfall_bps": None if shortfall is None else round(shortfall, 2), "usdc_spent": round(spent, 2),
-                "weth_received": round(got, 6), "gas_usd": round(gas * p0, 2), "blocks": self.sim.steps,
+        d_usdc, d_weth, gas = after[0] - before[0], after[1] - before[1], before[2] - after[2]
+        # valued at the reference mid at the decision: what left the wallet, what came in, and the gas
+        spent = -d_usdc if d_usdc < 0 else -d_weth * p0
+        got = d_weth * p0 if d_usdc < 0 else d_usdc
+        shortfall = (spent - got + gas * p0) / spent * 10_000 if spent > 0 else None
+        return {"shortfall_bps": None if shortfall is None else round(shortfall, 2), "usd_spent": round(spent, 2),
+                "usd_received": round(got, 2), "gas_usd": round(gas * p0, 2), "blocks": self.sim.steps,
                 "reference_move_bps": round((self.sim.reference_usd("WETH") / p0 - 1) * 10_000, 1),
                 "wall_s": round(time.perf_counter() - t0, 2), **extra}
 
@@ -165,9 +191,10 @@ class Bench:
         return usdc / 1e6, weth / 1e18, self.w3.eth.get_balance(WALLET) / 1e18
 
 
-def one_shot(bench: Bench, usdc: int, source: QuoteSource) -> Callable[[ExecutionContext], dict[str, Any]]:
+def one_shot(bench: Bench, side: str, amount: float, source: QuoteSource
+             ) -> Callable[[ExecutionContext], dict[str, Any]]:
     def run(ctx: ExecutionContext) -> dict[str, Any]:
-        request = bench.request(usdc)
+        request = bench.request(side, amount)
         quote = source.fetch_quote(request)
         order = _order(bench, request, f"one-shot-{source.name}")
         result: ActionResult = execute_intent(chunk_intent(order, quote, 0, TwapParams()), ctx)
@@ -175,18 +202,18 @@ def one_shot(bench: Bench, usdc: int, source: QuoteSource) -> Callable[[Executio
     return run
 
 
-def twap(bench: Bench, usdc: int, chunks: int | None) -> Callable[[ExecutionContext], dict[str, Any]]:
+def twap(bench: Bench, side: str, amount: float, chunks: int | None) -> Callable[[ExecutionContext], dict[str, Any]]:
     def run(ctx: ExecutionContext) -> dict[str, Any]:
         assert bench.sim is not None
-        request = bench.request(usdc)
+        request = bench.request(side, amount)
         quoter = BestQuoteChunkQuoter(request, chain=bench.world.chain, sources=bench.sources(),
                                       reference=OnchainQuoter(bench.world.chain, bench.rpc).fetch_reference,
                                       limits=LIMITS)
         split = SplitParams(max_impact_bps=MAX_IMPACT_BPS, block_time_s=bench.world.spec.block_time_s,
-                            blocks_per_chunk=SPACING_BLOCKS + 2)
+                            blocks_per_chunk=SPACING_BLOCKS + 2, horizon_blocks=HORIZON_BLOCKS)
         params = TwapParams(split=split, spacing_blocks=SPACING_BLOCKS, chunks=chunks)
         res = execute_twap(_order(bench, request, f"twap-{chunks or 'ours'}"), ctx, quoter, bench.sim, params,
-                           sell_decimals=6)
+                           sell_decimals=6 if side == "buy" else 18)
         return {"state": res.status, "chunks": len([c for c in res.chunks if c.state == "confirmed"]),
                 "planned_chunks": res.planned_chunks, "reason": res.plan.get("reason", "")}
     return run
@@ -197,15 +224,17 @@ def _order(bench: Bench, request: QuoteRequest, key: str) -> TwapOrder:
                      buy_token=request.buy_token, total_sell_raw=request.sell_amount_raw)
 
 
-def bench_size(bench: Bench, pct: float, grid: tuple[int, ...]) -> dict[str, Any]:
-    usdc = max(1, int(bench.depth_usdc() * pct / 100))
-    single = bench.measure(one_shot(bench, usdc, OnchainQuoter(bench.world.chain, bench.rpc)))
-    agg = bench.measure(one_shot(bench, usdc, bench.zerox))
-    ours = bench.measure(twap(bench, usdc, None))
-    hindsight = {n: bench.measure(twap(bench, usdc, n)) for n in sorted({*grid, ours["chunks"] or 1})}
+def bench_size(bench: Bench, pct: float, grid: tuple[int, ...], side: str) -> dict[str, Any]:
+    usdc_depth, weth_depth = bench.depth()
+    amount = max(1.0, usdc_depth * pct / 100) if side == "buy" else weth_depth * pct / 100
+    single = bench.measure(one_shot(bench, side, amount, OnchainQuoter(bench.world.chain, bench.rpc)))
+    agg = bench.measure(one_shot(bench, side, amount, bench.zerox))
+    ours = bench.measure(twap(bench, side, amount, None))
+    hindsight = {n: bench.measure(twap(bench, side, amount, n)) for n in sorted({*grid, ours["chunks"] or 1})}
     best_n = min(hindsight, key=lambda n: hindsight[n]["shortfall_bps"])
     return {
-        "size_pct_of_depth": pct, "order_usdc": usdc, "one_shot_single_pool_bps": single["shortfall_bps"],
+        "size_pct_of_depth": pct, "side": side, "order_usd": round(ours["usd_spent"] or single["usd_spent"], 2),
+        "one_shot_single_pool_bps": single["shortfall_bps"],
         "one_shot_aggregator_bps": agg["shortfall_bps"], "splitter_bps": ours["shortfall_bps"],
         "splitter_chunks": ours["chunks"], "hindsight_best_bps": hindsight[best_n]["shortfall_bps"],
         "hindsight_best_chunks": best_n, "reference_move_bps_over_splitter": ours["reference_move_bps"],
@@ -223,7 +252,8 @@ def run_start(start: str, sizes_pct: tuple[float, ...] = SIZES_PCT, grid_small: 
     t0 = time.perf_counter()
     bench = Bench(start=start)
     try:
-        sizes = [bench_size(bench, pct, grid_large if pct >= 5 else grid_small) for pct in sizes_pct]
+        sizes = [bench_size(bench, pct, grid_large if pct >= 5 else grid_small, side)
+                 for pct in sizes_pct for side in SIDES]
         depth = bench.depth_usdc()
         path_label, fee_label = bench.path_label, bench.fees.label
     finally:
@@ -244,16 +274,19 @@ def summarize(pct: float, per_start: list[dict[str, Any]]) -> dict[str, Any]:
     by_n = {n: statistics.fmean(r["grid_bps"][n] for r in per_start) for n in common}
     fixed_n = min(by_n, key=lambda n: by_n[n])
     out: dict[str, Any] = {
-        "size_pct_of_depth": pct, "starts": len(per_start), **{f"mean_{k}": v for k, v in mean.items()},
+        "size_pct_of_depth": pct, "starts": len({r["start"] for r in per_start}), "runs": len(per_start),
+        **{f"mean_{k}": v for k, v in mean.items()},
+        "by_side": {side: {f"mean_{k}": round(statistics.fmean(r[k] for r in rows), 2) for k in keys}
+                    for side in SIDES if (rows := [r for r in per_start if r["side"] == side])},
         "best_fixed_chunks_on_average": int(fixed_n), "mean_bps_at_best_fixed_chunks": round(by_n[fixed_n], 2),
         "splitter_vs_best_fixed_chunks": round(s / by_n[fixed_n], 3) if by_n[fixed_n] else None,
         "splitter_vs_one_shot": round(s / one, 3) if one else None,
         "splitter_vs_hindsight": round(s / best, 3) if best else None,
         "paths_where_splitter_within_1_15_of_hindsight": sum(r["splitter_bps"] <= 1.15 * r["hindsight_best_bps"]
                                                              for r in per_start),
-        "per_start": [{"start": r["start"], **{k: r[k] for k in (*keys, "splitter_chunks", "hindsight_best_chunks",
-                                                                 "reference_move_bps_over_splitter", "grid_bps",
-                                                                 "grid_unfinished")}}
+        "per_start": [{"start": r["start"], "side": r["side"],
+                       **{k: r[k] for k in (*keys, "splitter_chunks", "hindsight_best_chunks",
+                                            "reference_move_bps_over_splitter", "grid_bps", "grid_unfinished")}}
                       for r in per_start],
     }
     if pct >= 5:
@@ -272,8 +305,8 @@ def run(sizes_pct: tuple[float, ...] = SIZES_PCT, *, grid_small: tuple[int, ...]
     with ProcessPoolExecutor(max_workers=max(1, min(workers, len(starts)))) as pool:
         paths = list(pool.map(run_start, starts, [sizes_pct] * len(starts), [grid_small] * len(starts),
                               [grid_large] * len(starts)))
-    results = [summarize(pct, [{**p["sizes"][i], "start": p["start"]} for p in paths])
-               for i, pct in enumerate(sizes_pct)]
+    results = [summarize(pct, [{**r, "start": p["start"]} for p in paths for r in p["sizes"]
+                               if r["size_pct_of_depth"] == pct]) for pct in sizes_pct]
     targets = [r["target_met"] for r in results if "target_met" in r]
     flat: dict[str, Any] = {}
     for r in results:

@@ -10,7 +10,9 @@ Splitting
 * ``expected_cost`` — what ``n`` equal chunks are expected to cost: the impact of each chunk; the *carry*
   (a chunk starts where arbitrage left the pool: within the no-arbitrage band — about the LP fee — of the
   reference, or further when arbitrage is slow); gas per chunk; and a price-risk term for waiting,
-  ``risk_aversion · σ · √(duration/3)`` (the standard deviation of a linear schedule's shortfall).
+  ``risk_aversion · σ · √(duration/3)`` (the standard deviation of a linear schedule's shortfall), the
+  duration being the schedule's span (``schedule_offsets``: ``i/n`` of a fixed horizon, or as fast as the
+  blocks per chunk allow).
 * ``choose_chunk_count`` — the ``n`` with the least expected cost among those whose chunks keep the
   impact within ``max_impact_bps`` (a hard bound): a small order stays one chunk; deeper impact gives
   more chunks; dear gas gives fewer.
@@ -99,8 +101,11 @@ class SplitParams(BaseModel):
     band_bps: float = Field(default=30, ge=0)
     #: share of the deviation beyond the band that arbitrage removes between two chunks
     recovery: float = Field(default=1.0, ge=0, le=1)
-    #: blocks from one chunk's swap to the next (approval, swap, spacing)
+    #: blocks from one chunk's swap to the next (approval, swap, spacing): the fastest a schedule can go
     blocks_per_chunk: int = Field(default=3, ge=1)
+    #: spread the order over this many blocks (chunk ``i`` when ``i/n`` of it is due); 0: as fast as
+    #: ``blocks_per_chunk`` allows. With a horizon every chunk count shares the same exposure to the price.
+    horizon_blocks: int = Field(default=0, ge=0)
     block_time_s: float = Field(default=12.0, gt=0)
     annual_vol_pct: float = Field(default=80.0, ge=0)
     risk_aversion: float = Field(default=0.5, ge=0)
@@ -155,10 +160,24 @@ def expected_cost(total_in: float, n: int, curve: ImpactCurve, *, gas_per_chunk_
         deviation = (1 + deviation) * (1 + move) - 1
         if deviation > band:
             deviation -= params.recovery * (deviation - band)
-    duration = (n - 1) * params.blocks_per_chunk
+    duration = schedule_offsets(n, params)[-1]
     risk = params.risk_aversion * block_vol(params) * math.sqrt(duration / 3)
     return ChunkCost(n=n, impact_bps=s * 10_000, carry_bps=carry / n * 10_000,
                      gas_bps=n * gas_per_chunk_in / total_in * 10_000, risk_bps=risk * 10_000)
+
+
+def schedule_offsets(n: int, params: SplitParams) -> list[int]:
+    """Blocks after the decision at which each of ``n`` equal chunks is due: ``i·horizon/n`` on a straight
+    line over the horizon, never closer than ``blocks_per_chunk`` to the previous chunk."""
+    out = [0]
+    for i in range(1, n):
+        out.append(max(out[-1] + params.blocks_per_chunk, params.horizon_blocks * i // n))
+    return out
+
+
+def due_offset(sold_fraction: float, params: SplitParams) -> int:
+    """Blocks after the decision by which ``sold_fraction`` of the order is due (the horizon's straight line)."""
+    return int(params.horizon_blocks * min(max(sold_fraction, 0.0), 1.0))
 
 
 def min_chunks_for_bound(total_in: float, curve: ImpactCurve, max_impact_bps: float, limit: int) -> int:

@@ -5,7 +5,8 @@
 1. **Plan** (first run only): quotes at up to five sizes → ``fit_impact_curve`` → ``choose_chunk_count`` with the
    gas of one chunk at the current fees. The plan (curve, chunk count, the zero-size price at the decision)
    is journaled as the parent action ``order.key`` (kind ``twap``); ``twap_plan`` event.
-2. **Chunks**: before each, wait ``spacing_blocks`` (arbitrage pulls the pool back), then a fresh quote at
+2. **Chunks**: before each, wait ``spacing_blocks`` (arbitrage pulls the pool back) — with a horizon, until
+   the block by which the part sold so far was due on a straight line over the horizon — then a fresh quote at
    a small probe size and at the chunk size; refit; the *price guard* compares the fresh zero-size price
    with the decision's and abandons the remaining chunks (parent ``failed``, ``twap_abandoned`` event) if it
    moved more than ``guard_bps``; a chunk whose fresh impact breaks ``max_impact_bps`` makes the rest be
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -32,7 +34,14 @@ from agent.errors import ExecutionError, QuoteError, TemporaryError
 from agent.execution.intent import NATIVE, Approval, BalanceDelta, TxIntent
 from agent.execution.onchain import fetch_block_number, fetch_fee_inputs
 from agent.execution.pipeline import ExecutionContext, execute_intent
-from agent.execution.splitter import ImpactCurve, SplitDecision, SplitParams, choose_chunk_count, fit_impact_curve
+from agent.execution.splitter import (
+    ImpactCurve,
+    SplitDecision,
+    SplitParams,
+    choose_chunk_count,
+    due_offset,
+    fit_impact_curve,
+)
 from agent.quotes.best import ReferenceFn, fetch_best_quote
 from agent.quotes.models import Quote, QuoteRequest, QuoteSource, is_native
 from agent.quotes.validate import Limits
@@ -73,10 +82,22 @@ class TwapParams(BaseModel):
     percentile: float = 20.0
 
 
+def horizon_blocks(horizon_s: float | None, *, max_chunks: int, blocks_per_chunk: int, block_time_s: float) -> int:
+    """``TWAP_HORIZON_S`` in blocks: unset — the blocks ``max_chunks`` chunks need at the fastest spacing (so
+    every chunk count spreads over the same time); 0 — as fast as the spacing allows."""
+    if horizon_s is None:
+        return max_chunks * blocks_per_chunk
+    return math.ceil(horizon_s / block_time_s)
+
+
 def twap_params(settings: Any, *, block_time_s: float) -> TwapParams:
-    """``TwapParams`` from ``Settings`` (MAX_IMPACT_BPS, TWAP_MAX_CHUNKS, TWAP_SPACING_BLOCKS, TWAP_PRICE_GUARD_BPS)."""
+    """``TwapParams`` from ``Settings`` (MAX_IMPACT_BPS, TWAP_MAX_CHUNKS, TWAP_SPACING_BLOCKS, TWAP_HORIZON_S,
+    TWAP_PRICE_GUARD_BPS)."""
+    per_chunk = settings.twap_spacing_blocks + 2
+    horizon = horizon_blocks(settings.twap_horizon_s, max_chunks=settings.twap_max_chunks,
+                             blocks_per_chunk=per_chunk, block_time_s=block_time_s)
     split = SplitParams(max_impact_bps=settings.max_impact_bps, max_chunks=settings.twap_max_chunks,
-                        blocks_per_chunk=settings.twap_spacing_blocks + 2, block_time_s=block_time_s)
+                        blocks_per_chunk=per_chunk, block_time_s=block_time_s, horizon_blocks=horizon)
     return TwapParams(split=split, spacing_blocks=settings.twap_spacing_blocks,
                       guard_bps=settings.twap_price_guard_bps, max_gas=settings.max_swap_gas,
                       percentile=settings.priority_fee_percentile)
@@ -340,7 +361,7 @@ def _run_chunks(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, cl
     failures = sum(1 for c in chunks if c.state == "failed")
     while (remaining := order.total_sell_raw - sum(c.sell_raw for c in chunks if c.state == "confirmed")) > 0:
         if chunks:
-            clock.wait_blocks(params.spacing_blocks)
+            clock.wait_blocks(_blocks_to_wait(order, ctx, params, plan, remaining))
         size = remaining // max(1, round(remaining / chunk_raw))
         probe, quote = quoter.quote(max(size // 32, 1)), quoter.quote(size)
         curve = fit_impact_curve(_points([probe, quote]))
@@ -371,6 +392,17 @@ def _run_chunks(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, cl
     ctx.journal.set_action_state(parent_id, "confirmed", result=_summary(result))
     ctx.journal.record_event("twap_done", _summary(result), action_id=parent_id)
     return result
+
+
+def _blocks_to_wait(order: TwapOrder, ctx: ExecutionContext, params: TwapParams, plan: dict[str, Any],
+                    remaining: int) -> int:
+    """At least ``spacing_blocks``; with a horizon, until the block by which the part sold so far was due
+    (the schedule is anchored at the decision block, so a resumed order catches up instead of starting over)."""
+    if params.split.horizon_blocks <= 0:
+        return params.spacing_blocks
+    sold = 1 - remaining / order.total_sell_raw
+    due = int(plan["block"]) + due_offset(sold, params.split)
+    return max(params.spacing_blocks, due - fetch_block_number(ctx.rpc))
 
 
 def _settle_existing(order: TwapOrder, ctx: ExecutionContext, plan: dict[str, Any]) -> list[ChunkRecord]:

@@ -71,6 +71,9 @@ def sandbox_env(worlds: list[World], aggregator_url: str | None, directory: Path
         "QUOTE_SOURCES": "onchain",
         # the sandbox vault is small (a few thousand USD): no minimum TVL for parking in it
         "VAULT_MIN_TVL_USD": "0",
+        # the sandbox mines every second and the demo's replay packs minutes of market into a block: a split swap
+        # goes as fast as its spacing allows (the default horizon, TWAP_MAX_CHUNKS x 3 blocks, would stretch it)
+        "TWAP_HORIZON_S": "0",
     }
     for w in worlds:
         env[f"{w.chain.rpc_env}_RPC_URL"] = w.rpc_url

@@ -69,6 +69,7 @@ def test_fallback_urls_are_split_in_order() -> None:
         ({"ETHEREUM_MAX_BASE_FEE_GWEI": "-2"}, "ETHEREUM_MAX_BASE_FEE_GWEI", "greater than 0"),
         ({"CHAINS": "ethereum,ethereum"}, "CHAINS", "listed twice"),
         ({"TARGETS": None, "CHAINS": "ethereum"}, "TARGETS", "is required"),
+        ({"TWAP_HORIZON_S": "-60"}, "TWAP_HORIZON_S", "greater than or equal to 0"),
     ],
 )
 def test_bad_values_name_the_variable(changes: dict[str, str], names: str, hint: str) -> None:
@@ -81,6 +82,12 @@ def test_secret_values_are_never_echoed() -> None:
     # A malformed secret is reported by name only.
     text = error_of(ETHEREUM_RPC_URL="ftp://user:SECRETKEY@eth.example/SECRETKEY")
     assert "SECRETKEY" not in text
+
+
+def test_twap_horizon_unset_means_the_default_schedule_and_zero_means_as_fast_as_possible() -> None:
+    assert load().settings.twap_horizon_s is None
+    assert load(TWAP_HORIZON_S="0").settings.twap_horizon_s == 0
+    assert load(TWAP_HORIZON_S="1800").settings.twap_horizon_s == 1800
 
 
 def test_target_may_name_a_token_of_an_asset() -> None:

@@ -13,7 +13,7 @@ from web3 import Web3
 from agent.execution.live import LiveSender
 from agent.execution.pipeline import ExecutionContext
 from agent.execution.sender import SendPolicy
-from agent.execution.splitter import SplitParams
+from agent.execution.splitter import SplitParams, due_offset
 from agent.execution.twap import BestQuoteChunkQuoter, ChunkRecord, TwapOrder, TwapParams, chunk_key, execute_twap
 from agent.journal.store import JournalStore
 from agent.quotes.onchain import OnchainQuoter
@@ -52,7 +52,7 @@ def context(world: Any, sim: MarketSimulator, journal: Path, sleep: Callable[[fl
     return ExecutionContext(chain=world.chain, rpc=rpc, sender=sender, journal=store)
 
 
-def run(world: Any, sim: MarketSimulator, ctx: ExecutionContext, **kw: Any) -> Any:
+def run(world: Any, sim: MarketSimulator, ctx: ExecutionContext, params: TwapParams = PARAMS, **kw: Any) -> Any:
     request = build_request(world.chain, sell="USDC", buy="WETH", amount=str(ORDER_USDC), taker=world.wallet,
                             slippage_bps=50)
     quoter = BestQuoteChunkQuoter(request, chain=world.chain, sources=[OnchainQuoter(world.chain, ctx.rpc)],
@@ -61,7 +61,7 @@ def run(world: Any, sim: MarketSimulator, ctx: ExecutionContext, **kw: Any) -> A
     order = TwapOrder(chain=world.chain.name, plan_id="plan-twap", key="plan-twap:USDC>WETH",
                       sell_token=request.sell_token, buy_token=request.buy_token,
                       total_sell_raw=request.sell_amount_raw)
-    return execute_twap(order, ctx, quoter, sim, PARAMS, sell_decimals=6, **kw)
+    return execute_twap(order, ctx, quoter, sim, params, sell_decimals=6, **kw)
 
 
 def balances(world: Any) -> tuple[int, int]:
@@ -169,6 +169,38 @@ def test_the_price_guard_abandons_the_remaining_chunks_and_says_so(
     parent = ctx.journal.action_by_key("plan-twap:USDC>WETH")
     assert parent is not None and parent["state"] == "failed" and "guard" in parent["error"]
     assert "twap_abandoned" in events(ctx.journal)
+
+
+def test_a_horizon_spreads_the_chunks_over_it_and_a_resume_keeps_to_the_schedule(
+        world: Any, sim: MarketSimulator, tmp_path: Path) -> None:
+    horizon = 60
+    params = PARAMS.model_copy(update={"split": PARAMS.split.model_copy(update={"horizon_blocks": horizon})})
+    usdc0, _ = balances(world)
+    done: list[ChunkRecord] = []
+
+    def stop_after_two(record: ChunkRecord) -> None:
+        done.append(record)
+        if len(done) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(world, sim, context(world, sim, tmp_path / "j.sqlite"), params, on_chunk=stop_after_two)
+    sim.wait_blocks(10)  # the agent was down for a while: behind schedule when it comes back
+    ctx = context(world, sim, tmp_path / "j.sqlite")
+    result = run(world, sim, ctx, params)
+    assert result.status == "completed" and usdc0 - balances(world)[0] == ORDER_USDC * 10**6
+    parent = ctx.journal.action_by_key("plan-twap:USDC>WETH")
+    assert parent is not None
+    start, n = int(json.loads(parent["intent"])["block"]), len(result.chunks)
+    assert n > 2
+    sold = 0
+    for c in result.chunks:  # no chunk before the block by which the part sold before it was due
+        assert c.block is not None and c.block > start + due_offset(sold / (ORDER_USDC * 10**6), params.split)
+        sold += c.sell_raw
+    blocks = [c.block or 0 for c in result.chunks]
+    assert blocks[1] - start >= horizon // n  # spread out: the fastest spacing would be 3 blocks
+    # the resumed part catches up at the fastest spacing instead of starting the horizon again
+    assert blocks[-1] - start < horizon + 10 + 3 * PARAMS.split.blocks_per_chunk
 
 
 def chunk_key_of(result: Any, index: int) -> str:

@@ -14,11 +14,14 @@ from agent.execution.splitter import (
     ImpactCurve,
     SplitParams,
     choose_chunk_count,
+    due_offset,
     expected_cost,
     fit_impact_curve,
     plan_gas_timing,
+    schedule_offsets,
     stopping_thresholds,
 )
+from agent.execution.twap import horizon_blocks
 
 DEPTH = 20_000_000.0  # USDC on the input side of a $20M/$20M pool
 PARAMS = SplitParams(max_impact_bps=50, max_chunks=64, band_bps=30, recovery=1.0, blocks_per_chunk=3,
@@ -96,6 +99,33 @@ def test_price_risk_of_waiting_limits_the_chunk_count() -> None:
     nervous = choose_chunk_count(2_000_000, curve(), gas_per_chunk_in=1, params=PARAMS.model_copy(
         update={"risk_aversion": 3.0})).n
     assert nervous < calm
+
+
+def test_a_horizon_spreads_chunks_on_a_straight_line_never_faster_than_the_spacing() -> None:
+    fast = PARAMS  # horizon 0: as fast as 3 blocks per chunk allow
+    assert schedule_offsets(4, fast) == [0, 3, 6, 9]
+    spread = PARAMS.model_copy(update={"horizon_blocks": 192})
+    assert schedule_offsets(4, spread) == [0, 48, 96, 144]
+    crowded = schedule_offsets(100, spread)  # 100 chunks cannot fit 192 blocks at 3 blocks each
+    assert all(b - a >= 3 for a, b in itertools.pairwise(crowded)) and crowded[-1] == 297
+    assert [due_offset(f, spread) for f in (0, 0.25, 0.5, 1.0, 1.5)] == [0, 48, 96, 192, 192]
+    assert due_offset(0.5, fast) == 0
+
+
+def test_with_a_horizon_the_risk_of_waiting_barely_depends_on_the_chunk_count() -> None:
+    spread = PARAMS.model_copy(update={"horizon_blocks": 192})
+    risk = {n: expected_cost(2_000_000, n, curve(), gas_per_chunk_in=1, params=spread).risk_bps for n in (1, 16, 64)}
+    fast = {n: expected_cost(2_000_000, n, curve(), gas_per_chunk_in=1, params=PARAMS).risk_bps for n in (16, 64)}
+    assert risk[1] == 0 and 0.95 < risk[64] / risk[16] < 1.05  # every split count is exposed for ~the horizon
+    assert fast[64] / fast[16] > 1.9  # without it, more chunks means more blocks exposed
+    assert risk[16] > fast[16]
+
+
+def test_the_default_horizon_is_the_time_the_most_split_schedule_needs() -> None:
+    assert horizon_blocks(None, max_chunks=64, blocks_per_chunk=3, block_time_s=12) == 192
+    assert horizon_blocks(0, max_chunks=64, blocks_per_chunk=3, block_time_s=12) == 0
+    assert horizon_blocks(1800, max_chunks=64, blocks_per_chunk=3, block_time_s=12) == 150
+    assert horizon_blocks(1801, max_chunks=64, blocks_per_chunk=3, block_time_s=2) == 901
 
 
 def test_an_order_too_big_for_the_chunk_limit_is_infeasible() -> None:
