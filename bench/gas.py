@@ -6,13 +6,16 @@ beforehand, as on mainnet where it follows from the latest header). Traces: the 
 blocks of ``data/eth_basefee_perblock_…csv`` and the daily average gas price 2015–2025 of
 ``data/eth_gas_price_daily_…csv`` (one day per block: one decision per day).
 
-A series of rebalances arrives, one every ``deadline`` entries after a warm-up of ``4 × deadline`` entries,
-each with a deadline of ``deadline`` blocks (days). Each rebalance is a real swap (0.5 ETH → USDC through the
-sandbox router) sent through the pipeline (``execute_intent``) by the agent's own ``LiveSender`` with
-``gas_timing=GasTimingConfig(mode="optimal")`` and ``gas_wait_deadline_s`` = the deadline: the wait is the
-agent's ``wait_for_fees`` (``agent.execution.gas``) reading ``eth_feeHistory`` on the chain, with the
-simulator's clock (one trace entry per block; a daily trace's clock runs a day per block so the weekly
-season is seen) and sleep (a sleep mines a block). No base-fee limit is set, so the timing alone decides.
+A series of rebalances arrives, one every ``deadline`` entries after a warm-up as long as the history the rule
+reads by default (``GasTimingConfig.history_for(deadline)`` = ``HISTORY_FACTOR`` (8) × deadline entries, so every
+history the agent reads is trace, never the sandbox's deployment blocks), each with a deadline of ``deadline``
+blocks (days). Each rebalance is a real swap (0.5 ETH → USDC through the sandbox router) sent through the
+pipeline (``execute_intent``) by the agent's own ``LiveSender`` with ``gas_timing=GasTimingConfig(mode="optimal")``
+and ``gas_wait_deadline_s`` = the deadline: the wait is the agent's ``wait_for_fees`` (``agent.execution.gas``)
+reading ``eth_feeHistory`` on the chain — at the first block of each rebalance it backtests its two fee models
+(AR at the deadline's lags, random walk) on that history and fits the one it keeps — with the simulator's clock
+(one trace entry per block; a daily trace's clock runs a day per block so the weekly season is seen) and sleep
+(a sleep mines a block). No base-fee limit is set, so the timing alone decides.
 The base fee paid is that of the block the receipt names. "Immediate" is the base fee of the first block
 it could have been in; "hindsight" the lowest base fee among the blocks up to its deadline — both read back
 from the chain.
@@ -28,7 +31,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from agent.config import ChainSettings
-from agent.execution.gas import GasTimingConfig
+from agent.execution.gas import HISTORY_FACTOR, GasTimingConfig
 from agent.execution.live import LiveSender
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.sender import SendPolicy
@@ -46,7 +49,6 @@ from bench.execution import wallet_key
 
 #: (trace, deadlines in entries): per-block deadlines of 5 and 20 minutes, daily deadlines of 1 and 2 weeks
 CONFIGS = (("per_block", (25, 100)), ("daily", (7, 14)))
-HISTORY_FACTOR = 4
 TARGET_SAVING = 0.25
 TARGET_RATIO = 1.2
 
@@ -81,7 +83,7 @@ def _block_fee(ctx: ExecutionContext, block: int) -> int:
 
 def replay(world: World, sim: MarketSimulator, ctx: ExecutionContext, trace: BaseFeeTrace,
            deadline: int) -> dict[str, Any]:
-    history_n = HISTORY_FACTOR * deadline
+    history_n = GasTimingConfig(mode="optimal", block_time_s=trace.period_s).history_for(deadline)
     sim.wait_blocks(history_n)
     rows = []
     while sim.tick + deadline + 1 < len(trace.values_wei):
@@ -138,9 +140,12 @@ def run(configs: tuple[tuple[str, tuple[int, ...]], ...] = CONFIGS) -> dict[str,
     met = [r[k] for r in results for k in ("saving_target_met", "ratio_target_met", "deadline_target_met")
            if r[k] is not None]
     return {"benchmark": "gas", "chain": "sandbox_a (anvil)",
-            "policy": "the agent's LiveSender with GAS_TIMING=optimal (wait_for_fees): AR(1) + weekly season fitted on "
-                      "the last 4 x deadline base fees from eth_feeHistory, backward induction to a stopping "
-                      "threshold per block left; sends at the deadline",
+            "policy": "the agent's LiveSender with GAS_TIMING=optimal (wait_for_fees): on the last "
+                      f"{HISTORY_FACTOR} x deadline base fees from eth_feeHistory: AR(1) deviation with phi "
+                      "fitted at lags up to the deadline (+ weekly season when 2 weeks of history), replaced by a "
+                      "random walk (send at once, or wait for a cheaper weekday) when a walk-forward backtest on "
+                      "that history shows the walk paying less by more than one standard error; backward "
+                      "induction to a stopping threshold per block left; sends at the deadline",
             "targets": f">= {TARGET_SAVING:.0%} saved vs immediate where the hindsight minimum saves that much; "
                        f"<= {TARGET_RATIO} x hindsight minimum; no deadline missed",
             **flat, "configs": results, "all_targets_met": all(met), "wall_s": round(time.perf_counter() - t0, 1)}

@@ -9,19 +9,38 @@
   ``<CHAIN>_MAX_BASE_FEE_GWEI``; ``optimal`` also waits, within the deadline, for a block whose base fee is
   at or below a stopping threshold computed from the recent base fees, and sends at the last block before
   the deadline whatever the fee (within the limit and the hard cap).
-* ``fit_fee_model`` / ``stopping_boundary`` — the ``optimal`` rule (pure). The log base fee is modelled as
-  a weekly season (when the history spans two weeks or more) plus an AR(1) deviation from a level, all
-  fitted on the history only, with the empirical one-block shocks; backward induction over the blocks left
-  (``W₀ = fee at the deadline``, ``Wᵣ = min(fee now, E[Wᵣ₋₁ next block])``) gives, per number of blocks
-  left, the highest fee worth taking now. On a random walk (φ → 1) the rule sends at once; on i.i.d. fees
-  (φ = 0) it is the classic ``Vᵣ₊₁ = E[min(X, Vᵣ)]``.
+* ``select_fee_model`` / ``stopping_boundary`` — the ``optimal`` rule (pure). The log base fee is modelled as
+  ``level + season[block mod week] + z`` (the weekly season only when the history spans two weeks; the level is
+  the history's mean) with one of two dynamics for the deviation ``z`` (``fit_fee_model``):
+
+  - ``ar``: ``z' = φ·z + shock`` with φ fitted **at the horizon that matters** — the slopes of ``z(t+k)`` on
+    ``z(t)`` for k = 1 … blocks to the deadline (geometrically spaced) matched by ``φᵏ`` (``horizon_phi``), so a
+    fee that looks like a random walk from one block to the next but reverts over the window is seen to revert;
+    the shocks are the one-step residuals rescaled so the model's stationary spread is the deviations' spread (a
+    41-point equal-mass quadrature). φ = 0 is the i.i.d. rule (``kind="iid"`` fits that rule on the empirical
+    deviations; it is not a separate candidate); φ → 1 waits for almost nothing.
+  - ``walk``: a martingale in fee (``z' = z + shock`` with ``E[e^shock] = 1``): no block is cheaper in
+    expectation, except through the season — it sends at once, or waits for a cheaper day of the week.
+
+  ``backtest_fee_models`` replays the stopping rule of each on the history itself, walk-forward (each fit uses
+  only the fees before the decision it is tested on: from every origin of the second half that has a whole
+  deadline window after it, refitted every deadline-length), and ``select_fee_model`` keeps ``ar`` — it nests
+  the i.i.d. case and approaches the walk — unless the ``walk`` paid less by more than one standard error
+  (paired by origin, overlapping windows counted once). The default history is ``HISTORY_FACTOR`` (8) × the
+  blocks to the deadline (``eth_feeHistory``, pages of 1,024): half to fit, half to test. ``stopping_boundary``
+  runs backward induction over the blocks left (``W₀`` = fee at the deadline, ``Wᵣ(z) = min(fee now,
+  E[Wᵣ₋₁(z')])``) and gives, per number of blocks left, the highest deviation — hence fee — worth taking now.
 * ``plan_replacement`` — fees for a same-nonce replacement: tip and max fee each at least +12.5%
   (geth wants +10%), within the cap; ``None`` when the cap leaves no room.
 """
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import itertools
 import math
+import operator
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -127,10 +146,13 @@ class GasWaitProgress:
     blocks_waited: int
     #: ``optimal`` timing: the stopping threshold for this block (None in ``limit`` mode)
     threshold_wei: int | None = None
+    #: ``optimal`` timing: the fee model chosen (``FeeModel.label()``)
+    model: str | None = None
 
     def line(self) -> str:
         limit = f"{_g(self.limit_wei)} gwei" if self.limit_wei is not None else "none"
         wait = f", wait-for {_g(self.threshold_wei)} gwei" if self.threshold_wei is not None else ""
+        wait += f" ({self.model})" if self.model else ""
         return (f"gas {self.state}: block {self.block_number} base fee {_g(self.base_fee_wei)} gwei, limit {limit}"
                 f"{wait}; waited {self.blocks_waited} blocks / {self.waited_s:.0f} s")
 
@@ -145,17 +167,26 @@ class GasWaitAborted(TemporaryError):
 
 # ----------------------------------------------------------------------------------- optimal timing
 GasTimingMode = Literal["limit", "optimal"]
+FeeModelKind = Literal["walk", "iid", "ar"]
+#: the candidates of the backtest (``iid`` is ``ar`` at φ = 0, so it is not a separate candidate)
+MODEL_KINDS: tuple[FeeModelKind, ...] = ("walk", "ar")
 WEEK_S = 7 * 86400
 #: history entries needed before the model is trusted (fewer: the ``limit`` behaviour)
 MIN_HISTORY = 16
-#: default history: this many times the blocks until the deadline
-HISTORY_FACTOR = 4
+#: default history: this many times the blocks until the deadline. The backtest fits on the first half (4 horizons,
+#: growing) and replays decisions from every origin of the second half that still has a whole window after it (3
+#: horizons of origins); the final model is fitted on all of it.
+HISTORY_FACTOR = 8
 #: blocks one ``eth_feeHistory`` call may cover (geth's cap)
 FEE_HISTORY_PAGE = 1024
 #: backward induction runs over at most this many blocks; further from the deadline the boundary is held
 MAX_HORIZON = 2048
 GRID_POINTS = 81
-QUADRATURE_POINTS = 11
+QUADRATURE_POINTS = 41
+#: φ is kept below this (a stationary deviation; φ = 1 is the ``walk`` model)
+PHI_MAX = 0.999
+#: the backtest replays at most this many decision origins (evenly spread), which bounds its cost on long histories
+MAX_BACKTEST_ORIGINS = 512
 
 
 @dataclass(frozen=True)
@@ -182,13 +213,25 @@ class GasTimingConfig:
 
 @dataclass(frozen=True)
 class FeeModel:
-    """``log fee(b) = level + season[b mod period] + z(b)``, ``z(b+1) = φ·z(b) + shock`` (fitted, see module doc)."""
+    """``log fee(b) = level + season[b mod period] + z(b)``, ``z(b+1) = φ·z(b) + shock`` (fitted, see module doc).
+
+    ``kind``: ``walk`` — φ = 1 with shocks of ``E[e^shock] = 1`` (the fee is a martingale: only the season can make
+    a later block cheaper in expectation); ``iid`` — φ = 0, the shocks are the history's deviations themselves;
+    ``ar`` — φ fitted to the k-step regressions of the deviation for k up to the horizon."""
 
     level: float
     phi: float
     season: tuple[float, ...]
-    #: shocks at equally likely quantiles (an equal-weight quadrature of the empirical shock distribution)
+    #: ``ar``/``walk``: equally likely shocks (an equal-mass quadrature of the empirical shocks, ``_quadrature``);
+    #: ``iid``: every deviation of the history
     shocks: tuple[float, ...]
+    kind: FeeModelKind = "ar"
+    #: the walk-forward backtest that chose the kind: (kind, mean fee paid / fee of the first block) per candidate
+    backtest: tuple[tuple[str, float], ...] = ()
+    #: decision origins the backtest replayed (0: not backtested)
+    backtest_origins: int = 0
+    #: standard error of the backtest's ``ar`` − ``walk`` difference
+    backtest_se: float = 0.0
 
     @property
     def period(self) -> int:
@@ -200,36 +243,192 @@ class FeeModel:
     def deviation(self, block: int, fee_wei: int) -> float:
         return math.log(max(fee_wei, 1)) - self.mean_log(block)
 
+    def label(self) -> str:
+        """Short name: ``random walk``, ``i.i.d.`` or ``AR φ=…``, with ``+ weekly season`` when fitted."""
+        name = {"walk": "random walk", "iid": "i.i.d.", "ar": f"AR φ={self.phi:.3f}"}[self.kind]
+        return f"{name} + weekly season" if self.period > 1 else name
 
-def fit_fee_model(fees_wei: Sequence[int], *, first_block: int, block_time_s: float) -> FeeModel | None:
-    """Fit the model on ``fees_wei`` (consecutive blocks from ``first_block``); None when too short."""
+    def describe(self) -> str:
+        """One line for decision reasons: the model and the backtest that chose it."""
+        if not self.backtest_origins:
+            return f"{self.label()} (not backtested: history shorter than 2 × the deadline)"
+        scores = ", ".join(f"{k} {v:.3f}" for k, v in self.backtest)
+        return (f"{self.label()}, chosen by a backtest over {self.backtest_origins} past deadline windows "
+                f"(fee paid / fee at once: {scores}; standard error of the difference {self.backtest_se:.3f})")
+
+
+def _quadrature(values: Sequence[float]) -> tuple[float, ...]:
+    """An equal-weight quadrature of the empirical distribution of ``values``: the sorted values cut into
+    ``QUADRATURE_POINTS`` slices of equal mass (fractional at the edges), each represented by its mean — the mean is
+    kept exactly and no single extreme value gets more than its share. Fewer values than points: the values."""
+    xs = sorted(values)
+    n, k = len(xs), QUADRATURE_POINTS
+    if n <= k:
+        return tuple(xs)
+    out = []
+    for i in range(k):
+        lo, hi = i * n / k, (i + 1) * n / k
+        acc, j = 0.0, int(lo)
+        while j < hi:
+            acc += (min(j + 1, hi) - max(j, lo)) * xs[j]
+            j += 1
+        out.append(acc * k / n)
+    return tuple(out)
+
+
+def _season(ys: Sequence[float], first_block: int, period: int) -> list[float]:
+    """Mean deviation from a centred one-period moving average per phase (centred to 0); ``[0.0]`` unless the
+    history spans two periods."""
+    n = len(ys)
+    if period < 2 or 2 * period > n:
+        return [0.0]
+    half = period // 2
+    by_phase: list[list[float]] = [[] for _ in range(period)]
+    for t in range(half, n - half):
+        window = ys[t - half:t - half + period]  # one period around t: the local level
+        by_phase[(first_block + t) % period].append(ys[t] - sum(window) / period)
+    season = [statistics.fmean(d) if d else 0.0 for d in by_phase]
+    centre = statistics.fmean(season)
+    return [v - centre for v in season]
+
+
+def horizon_phi(z: Sequence[float], max_lag: int) -> float:
+    """φ of an AR(1) fitted at the lags that matter: the slopes ``b_k`` of ``z(t+k)`` on ``z(t)`` (z centred) for
+    k = 1 … ``max_lag`` (geometrically spaced), and the φ in [0, ``PHI_MAX``] minimising ``Σ (b_k − φ^k)²``.
+    With ``max_lag = 1`` this is the one-step least-squares φ."""
+    n = len(z)
+    max_lag = max(1, min(max_lag, n - 2))
+    lags = {1, max_lag}
+    k = 1.0
+    while k < max_lag:
+        lags.add(round(k))
+        k *= 1.5
+    slopes: list[tuple[int, float]] = []
+    for lag in sorted(lags):
+        den = sum(a * a for a in z[:-lag])
+        slopes.append((lag, sum(a * b for a, b in zip(z[:-lag], z[lag:], strict=False)) / den if den > 0 else 0.0))
+    if max_lag == 1:
+        return min(max(slopes[0][1], 0.0), PHI_MAX)
+    # candidates: φ = 0 and φ = exp(−1/τ) for reversion times τ from a quarter block to 100 × max_lag blocks
+    taus = [0.25 * (400 * max_lag) ** (i / 399) for i in range(400)]
+    candidates = [0.0] + [min(math.exp(-1 / tau), PHI_MAX) for tau in taus]
+    return min(candidates, key=lambda phi: sum((b - phi ** lag) ** 2 for lag, b in slopes))
+
+
+def fit_fee_model(fees_wei: Sequence[int], *, first_block: int, block_time_s: float, horizon: int | None = None,
+                  kind: FeeModelKind = "ar") -> FeeModel | None:
+    """Fit one model of ``kind`` on ``fees_wei`` (consecutive blocks from ``first_block``); None when too short.
+
+    The weekly season is fitted when the history spans two weeks; the level is the mean of the deseasonalised
+    log fees. ``ar``: φ from ``horizon_phi`` with lags up to ``horizon`` (None: one step), shocks the one-step
+    residuals rescaled so that the stationary spread equals the deviations' spread."""
     ys = [math.log(max(int(f), 1)) for f in fees_wei]
     n = len(ys)
     if n < MIN_HISTORY:
         return None
-    period = round(WEEK_S / block_time_s)
-    season = [0.0]
-    if period >= 2 and 2 * period <= n:  # a weekly season only when two weeks are in the history
-        half = period // 2
-        by_phase: list[list[float]] = [[] for _ in range(period)]
-        for t in range(half, n - half):
-            window = ys[t - half:t - half + period]  # one period around t: the local level
-            by_phase[(first_block + t) % period].append(ys[t] - sum(window) / period)
-        season = [statistics.fmean(d) if d else 0.0 for d in by_phase]
-        centre = statistics.fmean(season)
-        season = [v - centre for v in season]
+    season = _season(ys, first_block, round(WEEK_S / block_time_s))
     p = len(season)
     u = [ys[t] - season[(first_block + t) % p] for t in range(n)]
-    xs, nx = u[:-1], u[1:]
-    mx, my = statistics.fmean(xs), statistics.fmean(nx)
-    sxx = sum((a - mx) ** 2 for a in xs)
-    phi = sum((a - mx) * (b - my) for a, b in zip(xs, nx, strict=True)) / sxx if sxx > 0 else 0.0
-    phi = min(max(phi, 0.0), 0.999)
-    level = (my - phi * mx) / (1 - phi)
-    shocks = sorted(b - level - phi * (a - level) for a, b in zip(xs, nx, strict=True))
-    k = QUADRATURE_POINTS
-    quad = tuple(shocks[min(int((i + 0.5) / k * len(shocks)), len(shocks) - 1)] for i in range(k))
-    return FeeModel(level=level, phi=phi, season=tuple(season), shocks=quad)
+    level = statistics.fmean(u)
+    z = [v - level for v in u]
+    if kind == "iid":
+        return FeeModel(level=level, phi=0.0, season=tuple(season), shocks=tuple(z), kind="iid")
+    if kind == "walk":
+        steps = [b - a for a, b in itertools.pairwise(u)]
+        drift = statistics.fmean(steps)
+        quad = _quadrature([s - drift for s in steps])
+        c = math.log(statistics.fmean([math.exp(e) for e in quad]))  # E[e^shock] = 1: a martingale in fee
+        return FeeModel(level=level, phi=1.0, season=tuple(season), shocks=tuple(e - c for e in quad), kind="walk")
+    phi = horizon_phi(z, max(1, min(horizon or 1, n // 4)))
+    resid = [b - phi * a for a, b in itertools.pairwise(z)]
+    mean_r, sd_r = statistics.fmean(resid), statistics.pstdev(resid)
+    scale = statistics.pstdev(z) * math.sqrt(1 - phi ** 2) / sd_r if sd_r > 0 else 0.0
+    return FeeModel(level=level, phi=phi, season=tuple(season),
+                    shocks=_quadrature([(r - mean_r) * scale for r in resid]), kind="ar")
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """What ``backtest_fee_models`` found: per kind, the fee paid / the fee at once at every origin replayed."""
+
+    ratios: dict[str, tuple[float, ...]]
+    #: independent deadline windows the origins span (span / horizon, at least 1): the effective sample size
+    windows: float
+
+    @property
+    def origins(self) -> int:
+        return max((len(v) for v in self.ratios.values()), default=0)
+
+    def mean(self, kind: str) -> float:
+        return statistics.fmean(self.ratios[kind])
+
+    def standard_error(self, kind: str, other: str) -> float:
+        """Standard error of ``mean(kind) − mean(other)`` (paired by origin; overlapping windows are counted once)."""
+        diffs = [a - b for a, b in zip(self.ratios[kind], self.ratios[other], strict=True)]
+        return statistics.pstdev(diffs) / math.sqrt(self.windows)
+
+
+def backtest_fee_models(fees_wei: Sequence[int], *, first_block: int, block_time_s: float, horizon: int,
+                        kinds: Sequence[FeeModelKind] = MODEL_KINDS) -> Backtest | None:
+    """Walk-forward backtest of the stopping rule on the history itself (past data only).
+
+    Every origin ``t`` from the middle of the history to the last one with ``horizon`` blocks after it is a past
+    decision: each kind is fitted on the fees before the latest refit point ≤ ``t`` (the middle, then every
+    ``horizon`` blocks), its boundary is run from ``t`` to the deadline ``t + horizon``, and the fee it would
+    have paid is divided by the fee at ``t`` (sending at once). None when the history is shorter than about
+    twice the horizon."""
+    n, h = len(fees_wei), max(1, horizon)
+    start, last = max(MIN_HISTORY, n // 2), n - 1 - h
+    if last < start:
+        return None
+    origins = list(range(start, last + 1))
+    origins = origins[::-(-len(origins) // MAX_BACKTEST_ORIGINS)]
+    logs = [math.log(max(int(f), 1)) for f in fees_wei]
+    ratios: dict[str, list[float]] = {k: [] for k in kinds}
+    models: dict[tuple[str, int], FeeModel | None] = {}
+    boundaries: dict[tuple[str, int, int], list[float]] = {}
+    for t in origins:
+        refit = start + (t - start) // h * h
+        fitted: list[tuple[str, FeeModel]] = []
+        for kind in kinds:
+            if (kind, refit) not in models:
+                models[kind, refit] = fit_fee_model(fees_wei[:refit], first_block=first_block,
+                                                    block_time_s=block_time_s, horizon=h, kind=kind)
+            model = models[kind, refit]
+            if model is None:
+                return None
+            fitted.append((kind, model))
+        for kind, model in fitted:
+            deadline = first_block + t + h
+            key = (kind, refit, deadline % model.period)
+            if key not in boundaries:
+                boundaries[key] = stopping_boundary(model, deadline_block=deadline, horizon=h)
+            boundary = boundaries[key]
+            paid = logs[t + h]
+            for j in range(h):
+                if logs[t + j] - model.mean_log(first_block + t + j) <= boundary[h - j]:
+                    paid = logs[t + j]
+                    break
+            ratios[kind].append(math.exp(paid - logs[t]))
+    return Backtest(ratios={k: tuple(v) for k, v in ratios.items()},
+                    windows=max(1.0, (origins[-1] - origins[0] + 1) / h))
+
+
+def select_fee_model(fees_wei: Sequence[int], *, first_block: int, block_time_s: float,
+                     horizon: int) -> FeeModel | None:
+    """``ar`` — the model that nests the others (φ = 0: i.i.d.; φ → 1: a walk) — unless the backtest shows the
+    ``walk`` paying less by more than one standard error; fitted on the whole history, with its backtest attached.
+    Not backtested (``ar``) when the history is too short for a backtest."""
+    test = backtest_fee_models(fees_wei, first_block=first_block, block_time_s=block_time_s, horizon=horizon)
+    if test is None:
+        return fit_fee_model(fees_wei, first_block=first_block, block_time_s=block_time_s, horizon=horizon)
+    se = test.standard_error("ar", "walk")
+    kind: FeeModelKind = "walk" if test.mean("ar") - test.mean("walk") > se else "ar"
+    model = fit_fee_model(fees_wei, first_block=first_block, block_time_s=block_time_s, horizon=horizon, kind=kind)
+    if model is None:
+        return None
+    return dataclasses.replace(model, backtest=tuple((k, test.mean(k)) for k in test.ratios),
+                               backtest_origins=test.origins, backtest_se=se)
 
 
 def stopping_boundary(model: FeeModel, *, deadline_block: int, horizon: int) -> list[float]:
@@ -237,37 +436,77 @@ def stopping_boundary(model: FeeModel, *, deadline_block: int, horizon: int) -> 
     ``deadline_block − r`` when its deviation ``z`` is ≤ ``z*[r]`` (``z*[0] = +∞``: the deadline block sends)."""
     horizon = max(0, horizon)
     steps = min(horizon, MAX_HORIZON)
+    if model.phi >= 1:
+        out = _walk_boundary(model, deadline_block, steps)
+    elif model.phi == 0:
+        out = _iid_boundary(model, deadline_block, steps)
+    else:
+        out = _ar_boundary(model, deadline_block, steps)
+    return out + [out[-1]] * (horizon - steps)
+
+
+def _walk_boundary(model: FeeModel, deadline_block: int, steps: int) -> list[float]:
+    """A martingale in fee: ``W_r(z) = e^z · min(e^season(now), w_{r−1})`` — take a block iff no later block of the
+    window has a cheaper season (+∞), else wait (−∞). Without a season: send at once."""
+    out = [math.inf]
+    best = model.season[deadline_block % model.period]
+    for r in range(1, steps + 1):
+        s = model.season[(deadline_block - r) % model.period]
+        out.append(math.inf if s <= best else -math.inf)
+        best = min(best, s)
+    return out
+
+
+def _iid_boundary(model: FeeModel, deadline_block: int, steps: int) -> list[float]:
+    """Independent deviations: the classic ``C_{r+1} = E[min(fee_r, C_r)]`` on the empirical deviations
+    (``C_1`` = the expected fee at the deadline); send iff the fee is ≤ ``C_r``."""
+    xs = sorted(math.exp(e) for e in model.shocks)
+    prefix = [0.0, *itertools.accumulate(xs)]
+    n = len(xs)
+    cont = math.exp(model.mean_log(deadline_block)) * prefix[-1] / n
+    out = [math.inf]
+    for r in range(1, steps + 1):
+        scale = math.exp(model.mean_log(deadline_block - r))
+        out.append(math.log(cont / scale))
+        k = bisect.bisect_right(xs, cont / scale)  # E[min(scale·X, C)] = (scale·Σ_{x ≤ C/scale} x + (n − k)·C) / n
+        cont = (scale * prefix[k] + (n - k) * cont) / n
+    return out
+
+
+def _ar_boundary(model: FeeModel, deadline_block: int, steps: int) -> list[float]:
+    """Backward induction on a grid of ``z`` (±6 stationary spreads): ``W_0`` = fee at the deadline,
+    ``W_r(z) = min(fee now, E[W_{r−1}(φz + shock)])`` (linear interpolation; beyond the grid ``W ∝ e^z``)."""
     spread = math.sqrt(statistics.fmean([e * e for e in model.shocks]) or 1e-12)
     sd = spread / max(math.sqrt(1 - model.phi ** 2), 0.05)
     lo, hi = -6 * sd, 6 * sd
     dz = (hi - lo) / (GRID_POINTS - 1)
     grid = [lo + dz * i for i in range(GRID_POINTS)]
-
-    def fee(block: int, z: float) -> float:
-        return math.exp(model.mean_log(block) + z)
-
-    value = [fee(deadline_block, z) for z in grid]  # r = 0: the fee paid at the deadline
+    # the one-step transition as fixed weights on the grid values: row i → (indices, weights)
+    k = len(model.shocks)
+    rows: list[tuple[list[int], list[float]]] = []
+    for z in grid:
+        acc: dict[int, float] = {}
+        for e in model.shocks:
+            f = (model.phi * z + e - lo) / dz
+            if f <= 0:
+                acc[0] = acc.get(0, 0.0) + math.exp(f * dz) / k
+            elif f >= GRID_POINTS - 1:
+                acc[GRID_POINTS - 1] = acc.get(GRID_POINTS - 1, 0.0) + math.exp((f - GRID_POINTS + 1) * dz) / k
+            else:
+                i = int(f)
+                acc[i] = acc.get(i, 0.0) + (i + 1 - f) / k
+                acc[i + 1] = acc.get(i + 1, 0.0) + (f - i) / k
+        rows.append((list(acc), list(acc.values())))
+    exp_grid = [math.exp(z) for z in grid]
+    value = [math.exp(model.mean_log(deadline_block)) * x for x in exp_grid]  # r = 0: the fee paid at the deadline
     out = [math.inf]
     for r in range(1, steps + 1):
-        block = deadline_block - r
-        cont = []
-        for z in grid:
-            acc = 0.0
-            for e in model.shocks:
-                f = (model.phi * z + e - lo) / dz
-                if f <= 0:
-                    acc += value[0] * math.exp(f * dz)
-                elif f >= GRID_POINTS - 1:
-                    acc += value[-1] * math.exp((f - GRID_POINTS + 1) * dz)
-                else:
-                    i = int(f)
-                    acc += value[i] + (value[i + 1] - value[i]) * (f - i)
-            cont.append(acc / len(model.shocks))
-        now = [fee(block, z) for z in grid]
+        cont = [sum(map(operator.mul, weights, map(value.__getitem__, idx))) for idx, weights in rows]
+        scale = math.exp(model.mean_log(deadline_block - r))
+        now = [scale * x for x in exp_grid]
         below = [z for z, a, c in zip(grid, now, cont, strict=True) if a <= c]
         out.append(max(below) if below else -math.inf)
         value = [min(a, c) for a, c in zip(now, cont, strict=True)]
-    out += [out[-1]] * (horizon - steps)
     return out
 
 
@@ -309,9 +548,10 @@ def wait_for_fees(fetch: Callable[[], FeeInputs], *, limit_wei: int | None, hard
 
     With ``timing.mode == "optimal"`` (and not ``urgent``) a block is taken only when its base fee is also at or
     below the stopping threshold for the blocks left before ``deadline_s``; the last block before the deadline
-    is taken whatever the fee (if ``plan_fees`` allows it). ``history(n)`` returns the base fees of the last
-    ``n`` blocks followed by the next block's (as ``eth_feeHistory``); without it the model is fitted on the fees
-    seen while waiting and the decision is on ``FeeInputs.base_fee_wei``."""
+    is taken whatever the fee (if ``plan_fees`` allows it). The model is chosen once, at the first block, by
+    ``select_fee_model``. ``history(n)`` returns the base fees of the last ``n`` blocks followed by the next
+    block's (as ``eth_feeHistory``); without it the model is fitted on the fees seen while waiting (from
+    ``MIN_HISTORY`` of them) and the decision is on ``FeeInputs.base_fee_wei``."""
     started = clock()
     first_block: int | None = None
     last_block: int | None = None
@@ -323,7 +563,7 @@ def wait_for_fees(fetch: Callable[[], FeeInputs], *, limit_wei: int | None, hard
     seen: list[int] = []
     model: FeeModel | None = None
     boundary: list[float] = []
-    deadline_block = 0
+    deadline_block: int | None = None
     while True:
         if should_stop is not None and should_stop():
             raise GasWaitAborted("stop requested while waiting for the base fee to fall; nothing was sent")
@@ -345,26 +585,22 @@ def wait_for_fees(fetch: Callable[[], FeeInputs], *, limit_wei: int | None, hard
                 else:
                     upcoming = inputs.base_fee_wei
                     seen.append(upcoming)
-                if model is None:
-                    deadline_block = target + horizon
-                    model = fit_fee_model(seen, first_block=target - len(seen) + 1, block_time_s=block_time)
-                    boundary = [] if model is None else stopping_boundary(model, deadline_block=deadline_block,
-                                                                          horizon=horizon)
                 left = max(0, int((deadline_s - (clock() - started)) // block_time))
+                if deadline_block is None:
+                    deadline_block = target + horizon  # fixed at the first block, as the clock's deadline is
+                if model is None:
+                    model = select_fee_model(seen, first_block=target - len(seen) + 1, block_time_s=block_time,
+                                             horizon=deadline_block - target)
+                    boundary = [] if model is None else stopping_boundary(model, deadline_block=deadline_block,
+                                                                          horizon=deadline_block - target)
                 if model is not None:
                     threshold = timing_threshold_wei(model, boundary, block=target, blocks_left=left)
-                if decision.send and threshold is not None and upcoming > threshold:
-                    decision = decision.model_copy(update={
-                        "send": False, "reason": f"waiting: next base fee {_g(upcoming)} gwei above the stopping "
-                                                 f"threshold {_g(threshold)} gwei ({left} blocks to the deadline)"})
-                elif decision.send and threshold is not None:
-                    decision = decision.model_copy(update={
-                        "reason": f"{decision.reason}; next base fee {_g(upcoming)} gwei ≤ stopping threshold "
-                                  f"{_g(threshold)} gwei ({left} blocks to the deadline)"})
+                    decision = _timed(decision, model, upcoming=upcoming, threshold=threshold, left=left)
             progress = GasWaitProgress(
                 state="done" if decision.send else "waiting", block_number=inputs.block_number,
                 base_fee_wei=inputs.base_fee_wei, limit_wei=limit_wei, waited_s=clock() - started,
-                blocks_waited=inputs.block_number - first_block, threshold_wei=threshold)
+                blocks_waited=inputs.block_number - first_block, threshold_wei=threshold,
+                model=model.label() if model is not None else None)
             if decision.send:
                 if waited:
                     notify(progress)
@@ -380,6 +616,30 @@ def wait_for_fees(fetch: Callable[[], FeeInputs], *, limit_wei: int | None, hard
                 f"base fee stayed above the limit for {elapsed:.0f} s (now {_g(inputs.base_fee_wei)} gwei, "
                 f"limit {_g(limit_wei)} gwei); nothing was sent, the action will be retried later")
         sleep(poll_s)
+
+
+def _timed(decision: FeeDecision, model: FeeModel, *, upcoming: int, threshold: int | None,
+           left: int) -> FeeDecision:
+    """``decision`` (from ``plan_fees``) held back, or explained, by the stopping threshold of ``model``."""
+    if not decision.send:
+        return decision
+    why = f"{left} blocks to the deadline; model: {model.describe()}"
+    if threshold is None and left == 0:
+        reason = f"{decision.reason}; the last block before the deadline, whatever the fee (model: {model.label()})"
+    elif threshold is None:
+        reason = f"{decision.reason}; no later block is expected to be cheaper ({why})"
+    elif upcoming <= threshold:
+        reason = (f"{decision.reason}; next base fee {_g(upcoming)} gwei ≤ stopping threshold {_g(threshold)} gwei "
+                  f"({why})")
+    elif threshold == 0:
+        return decision.model_copy(update={
+            "send": False, "reason": f"waiting: next base fee {_g(upcoming)} gwei, whatever it is a later block is "
+                                     f"expected to be cheaper (stopping threshold 0; {why})"})
+    else:
+        return decision.model_copy(update={
+            "send": False, "reason": f"waiting: next base fee {_g(upcoming)} gwei above the stopping threshold "
+                                     f"{_g(threshold)} gwei ({why})"})
+    return decision.model_copy(update={"reason": reason})
 
 
 def _g(wei: int | None) -> str:

@@ -3,20 +3,27 @@ clock — it waits for a cheap block, never past the deadline, and still honours
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import random
+import statistics
 from collections.abc import Sequence
 
 import pytest
 
 from agent.execution.gas import (
     GWEI,
+    QUADRATURE_POINTS,
     FeeInputs,
+    FeeModel,
     GasTimingConfig,
     GasWaitTimeout,
+    _quadrature,
     base_fee_history,
     fit_fee_model,
+    horizon_phi,
+    select_fee_model,
     stopping_boundary,
     timing_threshold_wei,
     wait_for_fees,
@@ -86,14 +93,125 @@ def test_threshold_rises_as_the_deadline_nears_and_is_open_at_it() -> None:
     assert timing_threshold_wei(model, boundary, block=50, blocks_left=0) is None  # deadline: any fee
 
 
-def test_a_random_walk_sends_at_once() -> None:
-    rng = random.Random(3)
+def random_walk(n: int, seed: int, step: float = 0.05) -> list[int]:
+    rng = random.Random(seed)
     y, fees = math.log(20 * GWEI), []
-    for _ in range(400):
-        y += rng.gauss(0, 0.05)
+    for _ in range(n):
+        y += rng.gauss(0, step)
         fees.append(int(math.exp(y)))
-    chain = Replay(fees + [fees[-1]] * 50, start=400)
-    assert chain.wait(25) == 400  # no expected saving from waiting on a martingale-like path
+    return fees
+
+
+def ar1(n: int, seed: int, phi: float = 0.95, spread: float = 0.3) -> list[int]:
+    """``log fee = log 20 gwei + z``, ``z' = φ·z + shock`` with a stationary spread of ``spread``."""
+    rng = random.Random(seed)
+    z, fees = rng.gauss(0, spread), []
+    for _ in range(n):
+        z = phi * z + rng.gauss(0, spread * math.sqrt(1 - phi ** 2))
+        fees.append(int(20 * GWEI * math.exp(z)))
+    return fees
+
+
+def rising(n: int, seed: int, slope: float = 0.002) -> list[int]:
+    """Fees that keep rising (+0.2% a block) with a little noise: a reversion to the history's level never comes."""
+    rng = random.Random(seed)
+    return [int(20 * GWEI * math.exp(slope * t + 0.05 * rng.gauss(0, 1))) for t in range(n)]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_on_fees_that_keep_rising_the_backtest_picks_the_walk_and_it_sends_at_once(seed: int) -> None:
+    fees = rising(400, seed)
+    model = select_fee_model(fees, first_block=0, block_time_s=BT, horizon=25)
+    assert model is not None and model.kind == "walk" and model.backtest_origins > 0
+    scores = dict(model.backtest)
+    assert scores["ar"] - scores["walk"] > model.backtest_se > 0  # waiting for the level lost, beyond the noise
+    chain = Replay(fees + rising(60, seed + 10)[-60:], start=400)
+    assert chain.wait(25, history_blocks=399) == 400
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_on_mean_reverting_fees_the_backtest_keeps_the_ar(seed: int) -> None:
+    model = select_fee_model(ar1(2000, seed), first_block=0, block_time_s=BT, horizon=25)
+    assert model is not None and model.kind == "ar" and 0.9 < model.phi < 0.98
+    assert dict(model.backtest)["ar"] < dict(model.backtest)["walk"] == 1.0
+
+
+def test_on_random_walks_there_is_nothing_to_gain_and_little_is_lost() -> None:
+    """No rule beats sending at once on a martingale. With 200 blocks of history the AR fitted at the horizon may
+    still see some reversion (φ ≈ 0.94–0.99) and wait — at no systematic cost; it never passes the deadline."""
+    paid = immediate = 0
+    for seed in range(24):
+        fees = random_walk(260, seed)
+        chain = Replay(fees, start=200)
+        mined = chain.wait(25)
+        assert 200 <= mined <= 225
+        paid, immediate = paid + fees[mined], immediate + fees[200]
+    assert 0.93 < paid / immediate < 1.05
+
+
+def test_horizon_phi_recovers_the_reversion_of_an_ar1() -> None:
+    for phi in (0.0, 0.5, 0.95):
+        ys = [math.log(f / (20 * GWEI)) for f in ar1(6000, seed=4, phi=phi)]
+        mean = statistics.fmean(ys)
+        assert abs(horizon_phi([y - mean for y in ys], 50) - phi) < 0.03
+
+
+def test_at_the_horizon_a_slow_wobble_on_top_of_reversion_does_not_hide_the_reversion() -> None:
+    """One-step changes of a smooth path look persistent (φ₁ ≈ 1); the lags up to the horizon see it revert."""
+    coarse = [math.log(f / (20 * GWEI)) for f in ar1(400, seed=6, phi=0.6)]
+    fine = [a + (b - a) * i / 10 for a, b in itertools.pairwise(coarse) for i in range(10)]  # every 10 blocks
+    mean = statistics.fmean(fine)
+    z = [y - mean for y in fine]
+    assert horizon_phi(z, 1) > 0.98
+    assert horizon_phi(z, 100) < 0.97
+
+
+def test_on_mean_reverting_fees_the_rule_waits_and_pays_less_than_at_once() -> None:
+    fees = ar1(4000, seed=8, phi=0.9)
+    paid = immediate = hindsight = 0
+    for start in range(400, 3900, 101):  # one rebalance per window, 25-block deadline, 200 blocks of history
+        chain = Replay(fees, start=start)
+        mined = chain.wait(25)
+        assert start <= mined <= start + 25  # never past the deadline
+        paid, immediate = paid + fees[mined], immediate + fees[start]
+        hindsight += min(fees[start:start + 26])
+    assert paid < 0.95 * immediate
+    assert paid < 1.35 * hindsight
+
+
+def test_the_first_decision_uses_only_the_history() -> None:
+    history = ar1(300, seed=10)
+    thresholds = []
+    for future in ([history[-1] // 4] * 30, [history[-1] * 4] * 30):
+        chain = Replay(history + future, start=300)
+        seen: list[int | None] = []
+        wait_for_fees(chain.fetch, limit_wei=None, hard_cap_wei=None, deadline_s=25 * BT, poll_s=BT,
+                      clock=chain.clock, sleep=chain.sleep, on_progress=lambda p, s=seen: s.append(p.threshold_wei),
+                      timing=GasTimingConfig(mode="optimal", block_time_s=BT),
+                      history=lambda n, c=chain: c.history(n)[:-1])  # the upcoming fee is not known yet either
+        thresholds.append(seen[0] if seen else None)
+    assert thresholds[0] == thresholds[1]
+
+
+def test_walk_with_a_season_waits_only_for_a_cheaper_day_of_the_week() -> None:
+    season = (0.2, 0.2, 0.2, 0.2, 0.2, -0.5, -0.5)
+    model = FeeModel(level=math.log(20 * GWEI), phi=1.0, season=season, shocks=(-0.1, 0.1), kind="walk")
+    boundary = stopping_boundary(model, deadline_block=14, horizon=7)  # deadline on day 0; days 7 … 13 before it
+    take = [r for r in range(1, 8) if boundary[r] == math.inf]
+    assert take == [1, 2]  # days 13 and 12 (weekend): nothing cheaper follows; days 7 … 11: wait
+    assert stopping_boundary(dataclasses.replace(model, season=(0.0,)), deadline_block=14, horizon=7)[1:] == [
+        math.inf] * 7  # no season: a martingale, send at once
+
+
+def test_the_reasons_name_the_threshold_and_the_chosen_model() -> None:
+    history = iid_fees(400, seed=12)  # independent fees: waiting pays, the backtest keeps the AR (φ ≈ 0)
+    chain = Replay(history + [max(history) * 2] * 5 + [min(history) // 2] * 30, start=400)
+    lines: list[str] = []
+    decision = wait_for_fees(chain.fetch, limit_wei=None, hard_cap_wei=None, deadline_s=25 * BT, poll_s=BT,
+                             clock=chain.clock, sleep=chain.sleep, on_progress=lambda p: lines.append(p.line()),
+                             timing=GasTimingConfig(mode="optimal", block_time_s=BT), history=chain.history)
+    assert "stopping threshold" in decision.reason and "AR φ=" in decision.reason and "backtest" in decision.reason
+    assert lines and "wait-for" in lines[0] and "AR φ=" in lines[0]
 
 
 def test_waits_past_an_expensive_block_for_a_cheap_one_then_sends() -> None:
@@ -102,7 +220,7 @@ def test_waits_past_an_expensive_block_for_a_cheap_one_then_sends() -> None:
     future = [3 * median, 2 * median, int(0.5 * median)] + [3 * median] * 20
     chain = Replay(history + future, start=200)
     assert chain.wait(20) == 202  # skips the two dear blocks, takes the cheap one
-    assert chain.history_calls[0] == 80  # 4 x deadline blocks of history, then one block at a time
+    assert chain.history_calls[0] == 160  # 8 x deadline blocks of history, then one block at a time
     assert set(chain.history_calls[1:]) == {1}
 
 
@@ -155,3 +273,12 @@ def test_base_fee_history_pages_back_through_fee_history() -> None:
     got = base_fee_history(fee_history, 2500)
     assert got == fees[3000 - 2501:]
     assert len(got) == 2501
+
+
+def test_the_shock_quadrature_keeps_the_mean_and_gives_an_outlier_only_its_share() -> None:
+    values = [0.0] * 79 + [3.0]  # one extreme shock in 80
+    quad = _quadrature(values)
+    assert len(quad) == QUADRATURE_POINTS
+    assert abs(statistics.fmean(quad) - 3.0 / 80) < 1e-12
+    assert max(quad) == pytest.approx(3.0 * QUADRATURE_POINTS / 80)  # its 1/80 of mass, spread over a 1/41 slice
+    assert _quadrature([2.0, 1.0]) == (1.0, 2.0)  # fewer values than points: the values themselves
