@@ -190,7 +190,7 @@ class ChainSettings(BaseModel):
     hard_cap_gwei: Decimal | None = Field(default=None, gt=0)
     gas_wait_deadline_s: float = Field(default=3600.0, gt=0)  # wait this long for the base fee, then retry later
     gas_timing: Literal["limit", "optimal"] = "limit"  # optimal: also wait, within the deadline, for a cheap block
-    gas_history_blocks: int | None = Field(default=None, ge=16)  # optimal timing's history (default 4 x deadline)
+    gas_history_blocks: int | None = Field(default=None, ge=16)  # optimal timing's history (default 8 x deadline)
 
 
 class AppConfig(BaseModel):

@@ -35,6 +35,7 @@ from agent.execution.gas import HISTORY_FACTOR, GasTimingConfig
 from agent.execution.live import LiveSender
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.sender import SendPolicy
+from agent.execution.splitter import stopping_thresholds
 from agent.execution.twap import TwapOrder, TwapParams, chunk_intent
 from agent.journal.store import JournalStore
 from agent.quotes.onchain import OnchainQuoter
@@ -77,6 +78,11 @@ def agent_context(world: World, sim: MarketSimulator, trace: BaseFeeTrace, deadl
     return ExecutionContext(chain=world.chain, rpc=rpc, sender=sender, journal=journal)
 
 
+def window_oracle(window: list[int]) -> float:
+    """Expected fee of the optimal stopping rule when the window's fees come in random order (known values)."""
+    return stopping_thresholds(window, len(window))[len(window)]
+
+
 def _block_fee(ctx: ExecutionContext, block: int) -> int:
     return int(ctx.rpc.read(lambda w3: w3.eth.get_block(block), what="block")["baseFeePerGas"])
 
@@ -95,7 +101,8 @@ def replay(world: World, sim: MarketSimulator, ctx: ExecutionContext, trace: Bas
         window = [_block_fee(ctx, b) for b in range(first, due + 1)]
         paid = _block_fee(ctx, mined)
         rows.append({"arrival_block": first, "mined_block": mined, "deadline_block": due, "paid_wei": paid,
-                     "immediate_wei": window[0], "hindsight_wei": min(window), "late": mined > due})
+                     "immediate_wei": window[0], "hindsight_wei": min(window), "late": mined > due,
+                     "oracle_wei": window_oracle(window)})
     paid, imm, best = (sum(r[k] for r in rows) for k in ("paid_wei", "immediate_wei", "hindsight_wei"))
     saving, possible = 1 - paid / imm, 1 - best / imm
     allows = possible >= TARGET_SAVING
@@ -108,6 +115,9 @@ def replay(world: World, sim: MarketSimulator, ctx: ExecutionContext, trace: Bas
         "ratio_to_hindsight": round(paid / best, 3), "deadline_misses": sum(r["late"] for r in rows),
         "waited_blocks_mean": round(sum(r["mined_block"] - r["arrival_block"] for r in rows) / len(rows), 2),
         "trace_allows_25pct": allows,
+        #: context, not a policy: the expected fee of the optimal rule for i.i.d. fees drawn from the window's own
+        #: values (it knows the coming window's distribution, not its order) — what perfect level/spread forecasts buy
+        "window_oracle_ratio_to_hindsight": round(sum(r["oracle_wei"] for r in rows) / best, 3),
         "saving_target_met": bool(saving >= TARGET_SAVING) if allows else None,
         "ratio_target_met": bool(paid / best <= TARGET_RATIO),
         "deadline_target_met": not any(r["late"] for r in rows),

@@ -217,9 +217,9 @@ def choose_chunk_count(total_in: float, curve: ImpactCurve, *, gas_per_chunk_in:
     else:
         bound = f"at least {n_min} to keep each chunk within {params.max_impact_bps:g} bps; " if n_min > 1 else ""
         span = schedule_offsets(best.n, params)[-1] + params.blocks_per_chunk
-        reason = (f"{best.n} chunks over ~{span} blocks ({bound}expected {best.total_bps:.1f} bps vs {one.total_bps:.1f} bps in one "
-                  f"shot: impact {best.impact_bps:.1f}, carry {best.carry_bps:.1f}, gas {best.gas_bps:.1f}, "
-                  f"risk {best.risk_bps:.1f})")
+        reason = (f"{best.n} chunks over ~{span} blocks ({bound}expected {best.total_bps:.1f} bps vs "
+                  f"{one.total_bps:.1f} bps in one shot: impact {best.impact_bps:.1f}, carry {best.carry_bps:.1f}, "
+                  f"gas {best.gas_bps:.1f}, risk {best.risk_bps:.1f})")
     return SplitDecision(n=best.n, chunk_in=chunk, chunk_impact_bps=curve.impact_bps(chunk), n_min=n_min,
                          feasible=True, expected=best, one_shot=one, reason=reason)
 
