@@ -285,7 +285,7 @@ def summarize(pct: float, per_start: list[dict[str, Any]]) -> dict[str, Any]:
         "paths_where_splitter_within_1_15_of_hindsight": sum(r["splitter_bps"] <= 1.15 * r["hindsight_best_bps"]
                                                              for r in per_start),
         "per_start": [{"start": r["start"], "side": r["side"],
-                       **{k: r[k] for k in (*keys, "splitter_chunks", "hindsight_best_chunks",
+                       **{k: r[k] for k in (*keys, "splitter_chunks", "splitter_state", "hindsight_best_chunks",
                                             "reference_move_bps_over_splitter", "grid_bps", "grid_unfinished")}}
                       for r in per_start],
     }
