@@ -15,7 +15,7 @@ def row(start: str, side: str, single: float, agg: float, ours: float, grid: dic
     return {"start": start, "side": side, "one_shot_single_pool_bps": single, "one_shot_aggregator_bps": agg,
             "splitter_bps": ours, "hindsight_best_bps": grid[best], "splitter_chunks": 30,
             "hindsight_best_chunks": int(best), "reference_move_bps_over_splitter": 0.0, "grid_bps": grid,
-            "grid_unfinished": {}}
+            "grid_unfinished": {}, "splitter_state": "completed"}
 
 
 def test_large_orders_are_judged_on_the_means_against_one_shot_and_the_per_path_hindsight_best() -> None:
