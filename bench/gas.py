@@ -31,11 +31,10 @@ from typing import Any
 from pydantic import SecretStr
 
 from agent.config import ChainSettings
-from agent.execution.gas import HISTORY_FACTOR, GasTimingConfig
+from agent.execution.gas import HISTORY_FACTOR, GasTimingConfig, stopping_thresholds
 from agent.execution.live import LiveSender
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.sender import SendPolicy
-from agent.execution.splitter import stopping_thresholds
 from agent.execution.twap import TwapOrder, TwapParams, chunk_intent
 from agent.journal.store import JournalStore
 from agent.quotes.onchain import OnchainQuoter

@@ -17,8 +17,8 @@
     ``z(t)`` for k = 1 … blocks to the deadline (geometrically spaced) matched by ``φᵏ`` (``horizon_phi``), so a
     fee that looks like a random walk from one block to the next but reverts over the window is seen to revert;
     the shocks are the one-step residuals rescaled so the model's stationary spread is the deviations' spread (a
-    41-point equal-mass quadrature). φ = 0 is the i.i.d. rule (``kind="iid"`` fits that rule on the empirical
-    deviations; it is not a separate candidate); φ → 1 waits for almost nothing.
+    41-point equal-mass quadrature). φ = 0 is the classic i.i.d. rule (``stopping_boundary`` then runs the exact
+    recursion); φ → 1 waits for almost nothing.
   - ``walk``: a martingale in fee (``z' = z + shock`` with ``E[e^shock] = 1``): no block is cheaper in
     expectation, except through the season — it sends at once, or waits for a cheaper day of the week.
 
@@ -167,8 +167,8 @@ class GasWaitAborted(TemporaryError):
 
 # ----------------------------------------------------------------------------------- optimal timing
 GasTimingMode = Literal["limit", "optimal"]
-FeeModelKind = Literal["walk", "iid", "ar"]
-#: the candidates of the backtest (``iid`` is ``ar`` at φ = 0, so it is not a separate candidate)
+FeeModelKind = Literal["walk", "ar"]
+#: the candidates of the backtest (i.i.d. fees are ``ar`` at φ = 0, so they are not a separate candidate)
 MODEL_KINDS: tuple[FeeModelKind, ...] = ("walk", "ar")
 WEEK_S = 7 * 86400
 #: history entries needed before the model is trusted (fewer: the ``limit`` behaviour)
@@ -216,14 +216,13 @@ class FeeModel:
     """``log fee(b) = level + season[b mod period] + z(b)``, ``z(b+1) = φ·z(b) + shock`` (fitted, see module doc).
 
     ``kind``: ``walk`` — φ = 1 with shocks of ``E[e^shock] = 1`` (the fee is a martingale: only the season can make
-    a later block cheaper in expectation); ``iid`` — φ = 0, the shocks are the history's deviations themselves;
-    ``ar`` — φ fitted to the k-step regressions of the deviation for k up to the horizon."""
+    a later block cheaper in expectation); ``ar`` — φ fitted to the k-step regressions of the deviation for k up
+    to the horizon."""
 
     level: float
     phi: float
     season: tuple[float, ...]
-    #: ``ar``/``walk``: equally likely shocks (an equal-mass quadrature of the empirical shocks, ``_quadrature``);
-    #: ``iid``: every deviation of the history
+    #: equally likely shocks (an equal-mass quadrature of the empirical shocks, ``_quadrature``)
     shocks: tuple[float, ...]
     kind: FeeModelKind = "ar"
     #: the walk-forward backtest that chose the kind: (kind, mean fee paid / fee of the first block) per candidate
@@ -244,8 +243,8 @@ class FeeModel:
         return math.log(max(fee_wei, 1)) - self.mean_log(block)
 
     def label(self) -> str:
-        """Short name: ``random walk``, ``i.i.d.`` or ``AR φ=…``, with ``+ weekly season`` when fitted."""
-        name = {"walk": "random walk", "iid": "i.i.d.", "ar": f"AR φ={self.phi:.3f}"}[self.kind]
+        """Short name: ``random walk`` or ``AR φ=…``, with ``+ weekly season`` when fitted."""
+        name = "random walk" if self.kind == "walk" else f"AR φ={self.phi:.3f}"
         return f"{name} + weekly season" if self.period > 1 else name
 
     def describe(self) -> str:
@@ -331,8 +330,6 @@ def fit_fee_model(fees_wei: Sequence[int], *, first_block: int, block_time_s: fl
     u = [ys[t] - season[(first_block + t) % p] for t in range(n)]
     level = statistics.fmean(u)
     z = [v - level for v in u]
-    if kind == "iid":
-        return FeeModel(level=level, phi=0.0, season=tuple(season), shocks=tuple(z), kind="iid")
     if kind == "walk":
         steps = [b - a for a, b in itertools.pairwise(u)]
         drift = statistics.fmean(steps)
@@ -454,6 +451,22 @@ def _walk_boundary(model: FeeModel, deadline_block: int, steps: int) -> list[flo
         s = model.season[(deadline_block - r) % model.period]
         out.append(math.inf if s <= best else -math.inf)
         best = min(best, s)
+    return out
+
+
+def stopping_thresholds(sample: Sequence[int], horizon: int) -> list[float]:
+    """The classic rule for i.i.d. fees drawn from ``sample``: ``V[r]``, the expected fee when ``r`` more chances
+    remain (``V[0] = ∞``, ``V[1] = E[X]``, ``V[r+1] = E[min(X, V[r])]``). ``_iid_boundary`` is the same recursion on
+    a model's seasonal scale; ``bench gas`` uses this one on a window's own fees as an oracle for context."""
+    xs = sorted(sample)
+    if not xs:
+        return [math.inf] * (horizon + 1)
+    prefix = [0, *itertools.accumulate(xs)]
+    out = [math.inf, prefix[-1] / len(xs)]
+    for _ in range(1, horizon):
+        v = out[-1]
+        k = bisect.bisect_right(xs, v)  # E[min(X, v)] = (Σ_{x≤v} x + (N−k)·v) / N
+        out.append((prefix[k] + (len(xs) - k) * v) / len(xs))
     return out
 
 

@@ -1,7 +1,5 @@
-"""Impact-bounded splitting of a large swap, and deadline-aware gas timing (pure: no I/O, no clock).
+"""Impact-bounded splitting of a large swap (pure: no I/O, no clock).
 
-Splitting
----------
 * ``fit_impact_curve`` — quotes at several sizes in, an ``ImpactCurve`` out. For a constant-product pool
   ``size/out`` is linear in ``size`` (``size/out = α + β·size``); least squares on that line gives the
   zero-size price ``1/α`` (LP fee included) and an effective depth ``α/β`` in input-token units, so the
@@ -16,22 +14,13 @@ Splitting
 * ``choose_chunk_count`` — the ``n`` with the least expected cost among those whose chunks keep the
   impact within ``max_impact_bps`` (a hard bound): a small order stays one chunk; deeper impact gives
   more chunks; dear gas gives fewer.
-
-Gas timing
-----------
-``plan_gas_timing`` decides, block by block, whether to send now or wait, with a deadline that is never
-passed. It is the classic optimal-stopping rule for a known distribution (``V₁ = E[X]``,
-``Vᵣ₊₁ = E[min(X, Vᵣ)]``; send when the fee now is at most ``Vᵣ`` with ``r`` chances left), the
-distribution being the base fees seen in a recent window.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Sequence
 from decimal import Decimal
-from itertools import accumulate
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -171,7 +160,7 @@ def schedule_offsets(n: int, params: SplitParams) -> list[int]:
     line over the horizon, never closer than ``blocks_per_chunk`` to the previous chunk."""
     out = [0]
     for i in range(1, n):
-        out.append(max(out[-1] + params.blocks_per_chunk, params.horizon_blocks * i // n))
+        out.append(max(out[-1] + params.blocks_per_chunk, due_offset(i / n, params)))
     return out
 
 
@@ -222,45 +211,3 @@ def choose_chunk_count(total_in: float, curve: ImpactCurve, *, gas_per_chunk_in:
                   f"gas {best.gas_bps:.1f}, risk {best.risk_bps:.1f})")
     return SplitDecision(n=best.n, chunk_in=chunk, chunk_impact_bps=curve.impact_bps(chunk), n_min=n_min,
                          feasible=True, expected=best, one_shot=one, reason=reason)
-
-
-# ------------------------------------------------------------------------------------------- gas timing
-class GasTiming(BaseModel):
-    model_config = FROZEN
-
-    send: bool
-    base_fee_wei: int
-    #: send when the base fee is at or below this (the expected fee of waiting on)
-    threshold_wei: int
-    blocks_left: int
-    reason: str
-
-
-def stopping_thresholds(sample: Sequence[int], horizon: int) -> list[float]:
-    """``V[r]``: expected fee when ``r`` more chances remain and each is a draw from ``sample`` (``V[0]=∞``)."""
-    xs = sorted(sample)
-    if not xs:
-        return [math.inf] * (horizon + 1)
-    prefix = [0, *accumulate(xs)]
-    out = [math.inf, prefix[-1] / len(xs)]
-    for _ in range(1, horizon):
-        v = out[-1]
-        k = bisect.bisect_right(xs, v)  # E[min(X, v)] = (Σ_{x≤v} x + (N−k)·v) / N
-        out.append((prefix[k] + (len(xs) - k) * v) / len(xs))
-    return out
-
-
-def plan_gas_timing(*, base_fee_wei: int, blocks_left: int, recent_base_fees: Sequence[int]) -> GasTiming:
-    """Send now or wait for a cheaper block; at the deadline (``blocks_left == 0``) always send."""
-    if blocks_left <= 0:
-        return GasTiming(send=True, base_fee_wei=base_fee_wei, threshold_wei=base_fee_wei, blocks_left=0,
-                         reason="deadline: sending whatever the base fee")
-    threshold = stopping_thresholds(recent_base_fees, blocks_left)[blocks_left]
-    if not math.isfinite(threshold):
-        return GasTiming(send=True, base_fee_wei=base_fee_wei, threshold_wei=base_fee_wei, blocks_left=blocks_left,
-                         reason="no base-fee history to wait on")
-    send = base_fee_wei <= threshold
-    verb = "sending" if send else "waiting"
-    return GasTiming(send=send, base_fee_wei=base_fee_wei, threshold_wei=int(threshold), blocks_left=blocks_left,
-                     reason=f"{verb}: base fee {base_fee_wei / 1e9:.3f} gwei vs {threshold / 1e9:.3f} gwei expected "
-                            f"from waiting up to {blocks_left} more blocks")

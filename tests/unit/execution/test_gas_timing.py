@@ -25,10 +25,10 @@ from agent.execution.gas import (
     horizon_phi,
     select_fee_model,
     stopping_boundary,
+    stopping_thresholds,
     timing_threshold_wei,
     wait_for_fees,
 )
-from agent.execution.splitter import stopping_thresholds
 
 BT = 12.0
 
@@ -71,6 +71,12 @@ class Replay:
                                                                block_time_s=self.block_time_s),
                       history=self.history)
         return self.latest + 1
+
+
+def test_stopping_thresholds_fall_with_more_chances() -> None:
+    v = stopping_thresholds([10, 20, 30, 40], 5)
+    assert v[1] == 25 and v[2] == pytest.approx((10 + 20 + 25 + 25) / 4)
+    assert all(a >= b for a, b in itertools.pairwise(v))
 
 
 def test_iid_fees_fit_no_persistence_and_match_the_classic_thresholds() -> None:

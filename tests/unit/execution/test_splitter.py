@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent import REPO_ROOT
 from agent.execution.splitter import (
     ImpactCurve,
     SplitParams,
@@ -17,9 +15,7 @@ from agent.execution.splitter import (
     due_offset,
     expected_cost,
     fit_impact_curve,
-    plan_gas_timing,
     schedule_offsets,
-    stopping_thresholds,
 )
 from agent.execution.twap import horizon_blocks
 
@@ -143,37 +139,6 @@ def test_chosen_count_is_the_cheapest_within_the_bound(size: float, gas: float) 
     for n in range(d.n_min, PARAMS.max_chunks + 1):
         assert d.expected.total_bps <= expected_cost(size, n, curve(), gas_per_chunk_in=gas,
                                                      params=PARAMS).total_bps + 1e-9
-
-
-# ------------------------------------------------------------------------------------------- gas timing
-def test_stopping_thresholds_fall_with_more_chances() -> None:
-    v = stopping_thresholds([10, 20, 30, 40], 5)
-    assert v[1] == 25 and v[2] == pytest.approx((10 + 20 + 25 + 25) / 4)
-    assert all(a >= b for a, b in itertools.pairwise(v))
-
-
-def test_gas_timing_waits_for_a_cheap_block_and_never_passes_the_deadline() -> None:
-    history = [20, 30, 40, 50] * 10
-    assert not plan_gas_timing(base_fee_wei=45, blocks_left=5, recent_base_fees=history).send
-    assert plan_gas_timing(base_fee_wei=20, blocks_left=5, recent_base_fees=history).send
-    assert plan_gas_timing(base_fee_wei=10**12, blocks_left=0, recent_base_fees=history).send
-    assert plan_gas_timing(base_fee_wei=45, blocks_left=5, recent_base_fees=[]).send
-
-
-def test_gas_timing_on_the_real_per_block_trace_is_never_late_and_beats_the_worst_case() -> None:
-    with open(REPO_ROOT / "data" / "eth_basefee_perblock_15533942-15535581.csv") as fh:
-        fees = [int(r["base_fee_wei"]) for r in csv.DictReader(fh)]
-    deadline, paid, worst = 50, 0, 0
-    for start in range(200, len(fees) - deadline, deadline):
-        for k in range(deadline + 1):
-            timing = plan_gas_timing(base_fee_wei=fees[start + k], blocks_left=deadline - k,
-                                     recent_base_fees=fees[start + k - 200:start + k])
-            if timing.send:
-                break
-        assert k <= deadline
-        paid += fees[start + k]
-        worst += max(fees[start:start + deadline + 1])
-    assert paid < worst
 
 
 def test_curve_fit_is_scale_free_for_18_decimal_inputs() -> None:
