@@ -96,8 +96,9 @@ def _deltas(alloc: Allocation, targets: Mapping[str, Decimal], params: PlanParam
     return out
 
 
-def _benefit(trade_usd: Decimal, drift_pp: Decimal, params: PlanParams) -> Decimal:
-    return trade_usd * abs(drift_pp) / HUNDRED * params.drift_value_factor
+def drift_benefit_usd(trade_usd: Decimal, drift_pp: Decimal, factor: Decimal = Decimal(1)) -> Decimal:
+    """What removing ``drift_pp`` of drift with a ``trade_usd`` trade is worth (USD): a leg costing more is skipped."""
+    return trade_usd * abs(drift_pp) / HUNDRED * factor
 
 
 def _plan_sell(asset: str, need: Decimal, alloc: Allocation, sources: list[Source],
@@ -117,7 +118,7 @@ def _plan_sell(asset: str, need: Decimal, alloc: Allocation, sources: list[Sourc
             cost, gas, imp = swap_cost_usd(costs[chain], usd, src.depth_usd)
             if src.kind == "native":
                 cost += costs[chain].gas_usd(costs[chain].wrap_gas)
-            if cost > _benefit(usd, drift, params):
+            if cost > drift_benefit_usd(usd, drift, params.drift_value_factor):
                 work.skipped.append(Skipped(what=f"sell {usd:.2f} USD of {src.token} on {chain}",
                                             why=f"estimated cost {cost:.2f} USD exceeds the drift benefit"))
                 continue
@@ -156,7 +157,7 @@ def _plan_buy(asset: str, need: Decimal, alloc: Allocation, chains: Mapping[str,
         if usd < params.min_trade_usd:
             continue
         cost, gas, imp = swap_cost_usd(costs[chain], usd, work.depths.get((chain, token)))
-        if cost > _benefit(usd, drift, params):
+        if cost > drift_benefit_usd(usd, drift, params.drift_value_factor):
             work.skipped.append(Skipped(what=f"buy {usd:.2f} USD of {token} on {chain}",
                                         why=f"estimated cost {cost:.2f} USD exceeds the drift benefit"))
             continue

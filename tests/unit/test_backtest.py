@@ -1,0 +1,138 @@
+"""``rebalancer backtest``: strategies replayed on daily prices — hand-checked trades, costs, skips and errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from agent.backtest import CostModel, PriceTable, load_prices, run_backtest
+from agent.commands import backtest as backtest_cmd
+from agent.errors import ConfigError
+from strategies.calendar import CalendarStrategy
+from strategies.threshold import ThresholdStrategy
+
+D = Decimal
+THRESHOLD = ThresholdStrategy(band_pp=D(5), band_rel_pct=D(0), emergency_band_pp=D(15))
+NO_GAS = ([date(2000, 1, 1)], [0.0])
+
+
+def table(**closes: list[float]) -> PriceTable:
+    n = len(next(iter(closes.values())))
+    return PriceTable(dates=tuple(date(2024, 1, 1) + timedelta(days=i) for i in range(n)),
+                      closes={k: tuple(v) for k, v in closes.items()})
+
+
+def test_a_doubling_asset_is_sold_back_to_target_through_the_hub_paying_the_fee() -> None:
+    prices = table(ETH=[1000, 2000, 2000], USDC=[1, 1, 1])
+    run, hold = run_backtest(THRESHOLD, prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
+                             model=CostModel(fee_bps=30, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
+    # day 1: 5 ETH worth 10,000 + 5,000 USDC → 66.7% ETH; sell 2,500 USD of ETH, 0.3% fee taken from the proceeds
+    assert [e.day for e in run.events] == [date(2024, 1, 2)]
+    (leg,) = run.events[0].legs
+    assert (leg.asset, leg.side) == ("ETH", "sell") and leg.usd == pytest.approx(2500)
+    assert leg.cost_usd == pytest.approx(7.5)
+    assert run.values[1] == pytest.approx(15_000 - 7.5) and run.values[2] == run.values[1]
+    assert run.weights["ETH"][1] == pytest.approx(100 * 7500 / 14_992.5)
+    assert hold.values == [10_000, 15_000, 15_000] and hold.events == []
+    m = run.metrics()
+    assert m["rebalances"] == 1 and m["costs_usd"] == 7.5 and m["turnover_usd"] == 2500
+
+
+def test_gas_is_paid_at_the_days_gas_price_in_eth() -> None:
+    prices = table(ETH=[1000, 2000], USDC=[1, 1])
+    gas = ([date(2024, 1, 1)], [10.0])  # 10 gwei
+    run, _ = run_backtest(THRESHOLD, prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
+                          model=CostModel(fee_bps=0, min_trade_usd=0), gas=gas)
+    (leg,) = run.events[0].legs
+    assert leg.gas_usd == pytest.approx((180_000 + 50_000) * 10e-9 * 2000)  # swap + exact approval, ETH at 2,000
+    assert run.values[-1] == pytest.approx(15_000 - leg.gas_usd)
+
+
+def test_a_leg_costing_more_than_the_drift_it_removes_is_skipped_with_the_reason() -> None:
+    prices = table(ETH=[1000, 1250], USDC=[1, 1])  # 55.6% ETH: 5.6 pp out of a 5 pp band
+    run, _ = run_backtest(THRESHOLD, prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
+                          model=CostModel(fee_bps=1000, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
+    (event,) = run.events
+    assert event.legs == [] and "exceeds the drift benefit" in event.skipped[0]
+    assert run.values[-1] == pytest.approx(11_250)  # nothing traded, nothing paid
+    small, _ = run_backtest(THRESHOLD, prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
+                            model=CostModel(fee_bps=0, gas_gwei=0, min_trade_usd=1_000), gas=NO_GAS)
+    assert small.events[0].legs == [] and "below MIN_TRADE_USD" in small.events[0].skipped[0]
+
+
+def test_without_a_stable_target_sells_fund_the_buys() -> None:
+    prices = table(ETH=[1000, 2000], BTC=[100, 100])
+    run, _ = run_backtest(THRESHOLD, prices, {"ETH": D(50), "BTC": D(50)}, initial_usd=10_000,
+                          model=CostModel(fee_bps=0, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
+    sides = {(g.asset, g.side): g.usd for g in run.events[0].legs}
+    assert sides == {("ETH", "sell"): pytest.approx(2500), ("BTC", "buy"): pytest.approx(2500)}
+    assert run.weights["ETH"][-1] == pytest.approx(50) and run.values[-1] == pytest.approx(15_000)
+
+
+def test_the_calendar_rebalances_on_its_period_counted_from_the_start() -> None:
+    prices = table(ETH=[1000 * (1 + 0.05 * i) for i in range(10)], USDC=[1] * 10)
+    run, _ = run_backtest(CalendarStrategy(interval=timedelta(days=3)), prices, {"ETH": D(50), "USDC": D(50)},
+                          initial_usd=10_000, model=CostModel(fee_bps=0, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
+    assert [e.day.day for e in run.events if e.legs] == [4, 7, 10]
+
+
+def test_real_prices_threshold_keeps_drift_inside_the_band_and_cuts_volatility() -> None:
+    prices = load_prices(["WETH", "WBTC", "USDC"], date(2021, 1, 1), date(2022, 12, 31))
+    run, hold = run_backtest(ThresholdStrategy(band_pp=D(5), band_rel_pct=D(25), emergency_band_pp=D(15)), prices,
+                             {"WETH": D(40), "WBTC": D(30), "USDC": D(30)}, initial_usd=100_000)
+    m, h = run.metrics(), hold.metrics()
+    assert m["rebalances"] > 5 and m["max_drift_pp"] <= 5.0 and h["max_drift_pp"] > 15
+    assert m["volatility_pct"] < h["volatility_pct"] and m["costs_usd"] > 0 and m["gas_usd"] > 0
+
+
+def test_ranges_the_data_does_not_cover_name_the_option_and_the_fix() -> None:
+    with pytest.raises(ConfigError, match=r"--from: 2016-01-01 .* use --from 2017-11-09"):
+        load_prices(["ETH", "USDT"], date(2016, 1, 1), None)
+    with pytest.raises(ConfigError, match=r"TARGETS: no daily prices for DOGE"):
+        load_prices(["ETH", "DOGE"], None, None)
+    with pytest.raises(ConfigError, match=r"--to: 2030-01-01"):
+        load_prices(["ETH"], None, date(2030, 1, 1))
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None: ...
+
+    backtest_cmd.register(app)
+    return app
+
+
+def test_backtest_json_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    report = tmp_path / "bt.html"
+    result = CliRunner().invoke(_app(), ["backtest", "--json", "--targets", "ETH:60,USDC:40", "--strategy",
+                                         "threshold,calendar", "--from", "2022-01-01", "--to", "2022-06-30",
+                                         "--report", str(report)], env={"BAND_PP": "4"})
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert (doc["from"], doc["to"], doc["days"]) == ("2022-01-01", "2022-06-30", 181)
+    assert [r["strategy"] for r in doc["runs"]] == ["threshold", "calendar"]
+    threshold = doc["runs"][0]
+    assert threshold["max_drift_pp"] <= 4.0  # BAND_PP from the environment
+    assert all(e["reasons"] for e in threshold["events"]) and threshold["rebalances"] > 0
+    assert doc["buy_and_hold"]["trades"] == 0
+    text = report.read_text()
+    assert "<svg" in text and "buy and hold" in text and threshold["events"][0]["date"] in text
+
+
+def test_a_bad_strategy_is_one_clear_error() -> None:
+    cli = [sys.executable, "-c", "from agent.cli import main; main()"]
+    out = subprocess.run([*cli, "backtest", "--targets", "ETH:50,USDC:50", "--strategy", "momentum"],
+                         capture_output=True, text=True, cwd="/tmp")
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().count("\n") == 0 and "unknown strategy 'momentum'" in out.stderr
