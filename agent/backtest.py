@@ -2,13 +2,14 @@
 
 Each day of the range (UTC closes of ``data/prices_daily_2014-2025.csv``) the portfolio is valued at the day's
 closes, the strategy (the same modules the agent loads by ``STRATEGY``) sees the allocation, the clock and the
-past 90 days of prices, and decides. A rebalance trades every asset back to its target through the hub stable
-(the first stable in the targets, as the agent does; without one, sells fund buys pro rata): one swap per asset
-leg, each paying the LP fee + slippage (``fee_bps``) on its notional and the gas of a swap and an exact
-approval at that day's Ethereum average gas price (``data/eth_gas_price_daily_2015-2025.csv``, before August
-2015 the first recorded day) times that day's ETH close. As in the planner, a leg below ``MIN_TRADE_USD`` or
-whose cost exceeds the value of the drift it removes is skipped, with the reason. The baseline is the same
-starting portfolio never rebalanced (buy and hold).
+past 90 days of prices — only what is known at that close — and decides. A rebalance is traded at the next
+day's close (never on the bar that decided it; one decided on the last day is reported, not traded), with the
+trades planned at that close: every asset back to its target through the hub stable (the first stable in the
+targets, as the agent does; without one, sells fund buys pro rata), one swap per asset leg, each paying the LP
+fee + slippage (``fee_bps``) on its notional and the gas of a swap and an exact approval at that day's Ethereum
+average gas price (``data/eth_gas_price_daily_2015-2025.csv``; before August 2015 its first day) times that
+day's ETH close. As in the planner, a leg below ``MIN_TRADE_USD`` or whose cost exceeds the value of the drift
+it removes is skipped, with the reason. The baseline is the same starting portfolio never rebalanced (buy and hold).
 """
 
 from __future__ import annotations
@@ -118,13 +119,17 @@ class Leg:
 
 @dataclass
 class Event:
+    """A rebalance: decided on one day's close, traded at the next day's."""
+
     day: date
     reasons: tuple[str, ...]
     legs: list[Leg] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    decided: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"date": self.day.isoformat(), "reasons": list(self.reasons),
+        return {"date": self.day.isoformat(), "decided": (self.decided or self.day).isoformat(),
+                "reasons": list(self.reasons),
                 "trades": [{"asset": g.asset, "side": g.side, "usd": round(g.usd, 2), "cost_usd": round(g.cost_usd, 2),
                             "gas_usd": round(g.gas_usd, 2)} for g in self.legs],
                 "skipped": self.skipped}
@@ -140,6 +145,8 @@ class Run:
     max_drift_pp: list[float] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     decisions: int = 0
+    #: a rebalance decided on the last day (no next close to trade at)
+    unexecuted: Event | None = None
 
     def metrics(self) -> dict[str, Any]:
         v = self.values
@@ -236,10 +243,24 @@ def run_backtest(strategy: Strategy, table: PriceTable, targets: Mapping[str, De
     run, hold = Run(strategy.name), Run("buy and hold")
     # the portfolio is built at its targets on the first day: that is its last rebalance
     last: datetime | None = datetime.combine(table.dates[0], time(), tzinfo=UTC)
+    pending: tuple[date, tuple[str, ...], Mapping[str, Decimal]] | None = None
     for i, day in enumerate(table.dates):
         prices = {s: table.closes[sym[s]][i] for s in targets}
         now = datetime.combine(day, time(), tzinfo=UTC)
         alloc = _allocation(units, prices, targets)
+        if pending is not None:  # yesterday's decision trades at today's close: no trade on the bar that decided it
+            decided, reasons, goal = pending
+            k = max(0, bisect.bisect_right(gas_days, day) - 1)
+            gwei = model.gas_gwei if model.gas_gwei is not None else gas_gwei[k]
+            costs = ChainCosts(chain="ethereum", gas_price_wei=int(gwei * 1e9), native_usd=Decimal(repr(eth[i])),
+                               swap_gas=model.swap_gas, approve_gas=model.approve_gas,
+                               lp_fee_bps=Decimal(repr(model.fee_bps)))
+            event = Event(day, reasons, decided=decided)
+            _rebalance(units, prices, goal, alloc, costs, model, event)
+            run.events.append(event)
+            if event.legs:
+                last = now
+            alloc, pending = _allocation(units, prices, targets), None
         start = max(0, i - HISTORY_DAYS)
         history = {s: tuple((datetime.combine(table.dates[j], time(), tzinfo=UTC),
                              Decimal(repr(table.closes[sym[s]][j]))) for j in range(start, i + 1)) for s in targets}
@@ -247,22 +268,14 @@ def run_backtest(strategy: Strategy, table: PriceTable, targets: Mapping[str, De
                                                    last_rebalance_at=last, price_history=history))
         run.decisions += 1
         if decision.rebalance:
-            k = max(0, bisect.bisect_right(gas_days, day) - 1)
-            gwei = model.gas_gwei if model.gas_gwei is not None else gas_gwei[k]
-            costs = ChainCosts(chain="ethereum", gas_price_wei=int(gwei * 1e9), native_usd=Decimal(repr(eth[i])),
-                               swap_gas=model.swap_gas, approve_gas=model.approve_gas,
-                               lp_fee_bps=Decimal(repr(model.fee_bps)))
-            event = Event(day, decision.reasons)
-            _rebalance(units, prices, decision.targets or targets, alloc, costs, model, event)
-            run.events.append(event)
-            if event.legs:
-                last = now
-            alloc = _allocation(units, prices, targets)
+            pending = (day, decision.reasons, decision.targets or targets)
         for r, a in ((run, alloc), (hold, _allocation(hold_units, prices, targets))):
             r.values.append(float(a.total_usd))
             r.max_drift_pp.append(float(a.max_drift_pp))
             for asset in a.assets:
                 r.weights.setdefault(asset.symbol, []).append(float(asset.weight_pct))
+    if pending is not None:
+        run.unexecuted = Event(pending[0], pending[1], decided=pending[0])
     return run, hold
 
 
@@ -298,7 +311,8 @@ def backtest_document(runs: Sequence[Run], hold: Run, table: PriceTable, targets
                   "min_trade_usd": model.min_trade_usd,
                   "gas_gwei": model.gas_gwei if model.gas_gwei is not None
                   else f"daily average ({DAILY_GAS_CSV.name})"},
-        "runs": [r.metrics() | {"decisions": r.decisions, "events": [e.as_dict() for e in r.events]} for r in runs],
+        "runs": [r.metrics() | {"decisions": r.decisions, "events": [e.as_dict() for e in r.events],
+                                "unexecuted_at_end": r.unexecuted.as_dict() if r.unexecuted else None} for r in runs],
         "buy_and_hold": hold.metrics(),
     }
     if len(runs) == 1:

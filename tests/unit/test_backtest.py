@@ -31,23 +31,25 @@ def table(**closes: list[float]) -> PriceTable:
 
 
 def test_a_doubling_asset_is_sold_back_to_target_through_the_hub_paying_the_fee() -> None:
-    prices = table(ETH=[1000, 2000, 2000], USDC=[1, 1, 1])
+    prices = table(ETH=[1000, 2000, 2000, 2000], USDC=[1, 1, 1, 1])
     run, hold = run_backtest(THRESHOLD, prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
                              model=CostModel(fee_bps=30, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
-    # day 1: 5 ETH worth 10,000 + 5,000 USDC → 66.7% ETH; sell 2,500 USD of ETH, 0.3% fee taken from the proceeds
-    assert [e.day for e in run.events] == [date(2024, 1, 2)]
+    # day 2: 5 ETH worth 10,000 + 5,000 USDC → 66.7% ETH, decided at that close and traded at day 3's:
+    # sell 2,500 USD of ETH, the 0.3% fee taken from the proceeds
+    assert [(e.decided, e.day) for e in run.events] == [(date(2024, 1, 2), date(2024, 1, 3))]
     (leg,) = run.events[0].legs
     assert (leg.asset, leg.side) == ("ETH", "sell") and leg.usd == pytest.approx(2500)
     assert leg.cost_usd == pytest.approx(7.5)
-    assert run.values[1] == pytest.approx(15_000 - 7.5) and run.values[2] == run.values[1]
-    assert run.weights["ETH"][1] == pytest.approx(100 * 7500 / 14_992.5)
-    assert hold.values == [10_000, 15_000, 15_000] and hold.events == []
+    assert run.values[1] == 15_000  # nothing traded on the bar that decided it
+    assert run.values[2] == pytest.approx(15_000 - 7.5) and run.values[3] == run.values[2]
+    assert run.weights["ETH"][2] == pytest.approx(100 * 7500 / 14_992.5)
+    assert hold.values == [10_000, 15_000, 15_000, 15_000] and hold.events == []
     m = run.metrics()
     assert m["rebalances"] == 1 and m["costs_usd"] == 7.5 and m["turnover_usd"] == 2500
 
 
 def test_gas_is_paid_at_the_days_gas_price_in_eth() -> None:
-    prices = table(ETH=[1000, 2000], USDC=[1, 1])
+    prices = table(ETH=[1000, 2000, 2000], USDC=[1, 1, 1])
     gas = ([date(2024, 1, 1)], [10.0])  # 10 gwei
     run, _ = run_backtest(THRESHOLD, prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
                           model=CostModel(fee_bps=0, min_trade_usd=0), gas=gas)
@@ -57,7 +59,7 @@ def test_gas_is_paid_at_the_days_gas_price_in_eth() -> None:
 
 
 def test_a_leg_costing_more_than_the_drift_it_removes_is_skipped_with_the_reason() -> None:
-    prices = table(ETH=[1000, 1250], USDC=[1, 1])  # 55.6% ETH: 5.6 pp out of a 5 pp band
+    prices = table(ETH=[1000, 1250, 1250], USDC=[1, 1, 1])  # 55.6% ETH: 5.6 pp out of a 5 pp band
     run, _ = run_backtest(THRESHOLD, prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
                           model=CostModel(fee_bps=1000, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
     (event,) = run.events
@@ -69,7 +71,7 @@ def test_a_leg_costing_more_than_the_drift_it_removes_is_skipped_with_the_reason
 
 
 def test_without_a_stable_target_sells_fund_the_buys() -> None:
-    prices = table(ETH=[1000, 2000], BTC=[100, 100])
+    prices = table(ETH=[1000, 2000, 2000], BTC=[100, 100, 100])
     run, _ = run_backtest(THRESHOLD, prices, {"ETH": D(50), "BTC": D(50)}, initial_usd=10_000,
                           model=CostModel(fee_bps=0, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
     sides = {(g.asset, g.side): g.usd for g in run.events[0].legs}
@@ -77,11 +79,20 @@ def test_without_a_stable_target_sells_fund_the_buys() -> None:
     assert run.weights["ETH"][-1] == pytest.approx(50) and run.values[-1] == pytest.approx(15_000)
 
 
+def test_a_decision_on_the_last_day_is_reported_not_traded() -> None:
+    prices = table(ETH=[1000, 1000, 2000], USDC=[1, 1, 1])
+    run, _ = run_backtest(THRESHOLD, prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
+                          model=CostModel(fee_bps=0, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
+    assert run.events == [] and run.unexecuted is not None and run.unexecuted.decided == date(2024, 1, 3)
+    assert run.values[-1] == 15_000
+
+
 def test_the_calendar_rebalances_on_its_period_counted_from_the_start() -> None:
     prices = table(ETH=[1000 * (1 + 0.05 * i) for i in range(10)], USDC=[1] * 10)
     run, _ = run_backtest(CalendarStrategy(interval=timedelta(days=3)), prices, {"ETH": D(50), "USDC": D(50)},
                           initial_usd=10_000, model=CostModel(fee_bps=0, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
-    assert [e.day.day for e in run.events if e.legs] == [4, 7, 10]
+    # due 3 days after the start (day 4), traded on day 5; due again 3 days after that trade, traded on day 9
+    assert [e.day.day for e in run.events if e.legs] == [5, 9]
 
 
 def test_real_prices_threshold_keeps_drift_inside_the_band_and_cuts_volatility() -> None:
@@ -89,7 +100,12 @@ def test_real_prices_threshold_keeps_drift_inside_the_band_and_cuts_volatility()
     run, hold = run_backtest(ThresholdStrategy(band_pp=D(5), band_rel_pct=D(25), emergency_band_pp=D(15)), prices,
                              {"WETH": D(40), "WBTC": D(30), "USDC": D(30)}, initial_usd=100_000)
     m, h = run.metrics(), hold.metrics()
-    assert m["rebalances"] > 5 and m["max_drift_pp"] <= 5.0 and h["max_drift_pp"] > 15
+    assert m["rebalances"] > 5 and h["max_drift_pp"] > 15
+    # traded back to target the day after the band is left: drift beyond the band is one day's move at most
+    assert m["mean_max_drift_pp"] < 5 < h["mean_max_drift_pp"] and m["max_drift_pp"] < 12
+    executed = [prices.dates.index(e.day) for e in run.events if e.legs]
+    assert all(run.max_drift_pp[i] < 5 for i in executed)  # back inside the band (legs not worth their cost skipped)
+    assert sum(run.max_drift_pp[i] < 0.5 for i in executed) > len(executed) / 2
     assert m["volatility_pct"] < h["volatility_pct"] and m["costs_usd"] > 0 and m["gas_usd"] > 0
 
 
@@ -123,8 +139,9 @@ def test_backtest_json_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert (doc["from"], doc["to"], doc["days"]) == ("2022-01-01", "2022-06-30", 181)
     assert [r["strategy"] for r in doc["runs"]] == ["threshold", "calendar"]
     threshold = doc["runs"][0]
-    assert threshold["max_drift_pp"] <= 4.0  # BAND_PP from the environment
-    assert all(e["reasons"] for e in threshold["events"]) and threshold["rebalances"] > 0
+    assert threshold["rebalances"] > 0 and threshold["events"]
+    assert all("±4.00 pp band" in " ".join(e["reasons"]) for e in threshold["events"])  # BAND_PP from the environment
+    assert all(e["decided"] < e["date"] for e in threshold["events"])
     assert doc["buy_and_hold"]["trades"] == 0
     text = report.read_text()
     assert "<svg" in text and "buy and hold" in text and threshold["events"][0]["date"] in text
