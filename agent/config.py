@@ -191,6 +191,8 @@ class ChainSettings(BaseModel):
     gas_wait_deadline_s: float = Field(default=3600.0, gt=0)  # wait this long for the base fee, then retry later
     gas_timing: Literal["limit", "optimal"] = "limit"  # optimal: also wait, within the deadline, for a cheap block
     gas_history_blocks: int | None = Field(default=None, ge=16)  # optimal timing's history (default 8 x deadline)
+    #: blocks on top of a receipt before it counts (reorg safety; 0: at once)
+    confirmations: int = Field(default=0, ge=0, le=64)
 
 
 class AppConfig(BaseModel):
@@ -248,7 +250,8 @@ def _chain_settings(chain: ChainConfig, env: Mapping[str, str]) -> ChainSettings
     values: dict[str, Any] = {"rpc_urls": tuple(SecretStr(u) for u in urls)}
     for key, field in (("TX_RPC_URL", "tx_rpc_url"), ("MAX_BASE_FEE_GWEI", "max_base_fee_gwei"),
                        ("HARD_CAP_GWEI", "hard_cap_gwei"), ("GAS_WAIT_DEADLINE_S", "gas_wait_deadline_s"),
-                       ("GAS_TIMING", "gas_timing"), ("GAS_HISTORY_BLOCKS", "gas_history_blocks")):
+                       ("GAS_TIMING", "gas_timing"), ("GAS_HISTORY_BLOCKS", "gas_history_blocks"),
+                       ("CONFIRMATIONS", "confirmations")):
         if env.get(f"{prefix}_{key}"):
             values[field] = env[f"{prefix}_{key}"]
     try:

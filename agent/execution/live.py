@@ -223,10 +223,19 @@ class LiveSender:
             chain_latest, _ = fetch_nonces(self.rpc, self.address)
             at_nonce = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=nonce)
             live = [a for a in at_nonce if a["status"] == "pending" and a["broadcast"] in IN_FLIGHT]
+            reorged = False
             for attempt in reversed(live):
                 receipt = fetch_receipt(self.rpc, attempt["tx_hash"])
                 if receipt is not None:
-                    return self._settle(attempt, receipt, at_nonce)
+                    confirmed = self._confirmed(attempt, receipt)
+                    if confirmed is not None:
+                        return self._settle(attempt, confirmed, at_nonce)
+                    reorged = True  # a reorg removed it and the same bytes went out again: wait for them afresh
+                    break
+            if reorged:
+                last_sent = fetch_block_number(self.rpc)
+                self.sleep(self.policy.poll_s)
+                continue
             if chain_latest > nonce or not live:
                 for a in live:
                     self.journal.mark_attempt(a["id"], "dropped", error="nonce used by another transaction")
@@ -240,6 +249,43 @@ class LiveSender:
             if block - first >= self.policy.receipt_timeout_blocks:
                 raise TemporaryError(f"chain {self.chain_id}: nonce {nonce} not mined after {block - first} blocks; "
                                      "it stays journaled as in flight and is reconciled later")
+            self.sleep(self.policy.poll_s)
+
+    def _confirmed(self, attempt: dict[str, Any], receipt: dict[str, Any]) -> dict[str, Any] | None:
+        """The receipt once ``policy.confirmations`` blocks are on top of its block and the node still has it;
+        None when a reorg removed it — the journaled signed bytes are then rebroadcast (same nonce, so the trade
+        can land once at most). A receipt that moved to another block restarts the count."""
+        need = self.policy.confirmations
+        if need <= 0:
+            return receipt
+        started, announced = self.clock(), False
+        where = {"chain_id": self.chain_id, "tx_hash": attempt["tx_hash"], "nonce": attempt["nonce"]}
+        while True:
+            current = fetch_receipt(self.rpc, attempt["tx_hash"])
+            if current is None:
+                log.warning("chain %s: reorg: tx %s (nonce %s) was in block %s and is no longer on the chain; "
+                            "rebroadcasting the same signed transaction", self.chain_id, attempt["tx_hash"],
+                            attempt["nonce"], receipt["blockNumber"])
+                self.journal.record_event("reorg", {**where, "was_in_block": int(receipt["blockNumber"]),
+                                                    "action": "rebroadcast"}, action_id=attempt["action_id"])
+                self.rebroadcast(attempt)
+                return None
+            if current["blockHash"] != receipt["blockHash"]:
+                self.journal.record_event("reorg", {**where, "was_in_block": int(receipt["blockNumber"]),
+                                                    "now_in_block": int(current["blockNumber"]), "action": "recount"},
+                                          action_id=attempt["action_id"])
+                receipt = current
+            depth = fetch_block_number(self.rpc) - int(receipt["blockNumber"])
+            if depth >= need:
+                return receipt
+            if not announced:
+                self.journal.record_event("confirming", {**where, "block": int(receipt["blockNumber"]),
+                                                         "confirmations": need}, action_id=attempt["action_id"])
+                announced = True
+            if self.clock() - started > self.policy.confirm_timeout_s:
+                raise TemporaryError(f"chain {self.chain_id}: tx {attempt['tx_hash']} is {depth} of {need} blocks "
+                                     f"deep after {self.policy.confirm_timeout_s:.0f} s (is the chain producing "
+                                     "blocks?); it stays journaled and is reconciled later")
             self.sleep(self.policy.poll_s)
 
     def _replace(self, attempt: dict[str, Any], *, cancel: bool, plan_id: str) -> None:

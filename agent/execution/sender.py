@@ -50,6 +50,11 @@ class SendPolicy(BaseModel):
     receipt_timeout_blocks: int = Field(default=200, ge=1)
     poll_s: float = Field(default=1.0, gt=0)
     gas_margin: float = Field(default=1.25, ge=1.0)
+    #: a receipt counts once this many blocks are on top of its block and it is still canonical (0: at once);
+    #: a receipt a reorg removed puts the same signed bytes back on the wire
+    confirmations: int = Field(default=0, ge=0)
+    #: give up waiting for those blocks after this long (the attempt stays journaled and is reconciled later)
+    confirm_timeout_s: float = Field(default=900.0, gt=0)
 
     @classmethod
     def from_config(cls, settings: Settings, chain_settings: ChainSettings, chain: ChainConfig) -> SendPolicy:
@@ -58,7 +63,9 @@ class SendPolicy(BaseModel):
                    gas_wait_deadline_s=chain_settings.gas_wait_deadline_s,
                    priority_fee_percentile=settings.priority_fee_percentile,
                    replace_after_blocks=settings.replace_after_blocks,
-                   poll_s=min(max(chain.block_time_s / 4, 0.25), 3.0))
+                   poll_s=min(max(chain.block_time_s / 4, 0.25), 3.0),
+                   confirmations=chain_settings.confirmations,
+                   confirm_timeout_s=max(900.0, 20 * chain_settings.confirmations * chain.block_time_s))
 
 
 class TxSender(Protocol):

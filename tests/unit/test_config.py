@@ -70,6 +70,7 @@ def test_fallback_urls_are_split_in_order() -> None:
         ({"CHAINS": "ethereum,ethereum"}, "CHAINS", "listed twice"),
         ({"TARGETS": None, "CHAINS": "ethereum"}, "TARGETS", "is required"),
         ({"TWAP_HORIZON_S": "-60"}, "TWAP_HORIZON_S", "greater than or equal to 0"),
+        ({"ETHEREUM_CONFIRMATIONS": "-1"}, "ETHEREUM_CONFIRMATIONS", "greater than or equal to 0"),
     ],
 )
 def test_bad_values_name_the_variable(changes: dict[str, str], names: str, hint: str) -> None:

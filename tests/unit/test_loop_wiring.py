@@ -29,6 +29,15 @@ def test_gas_timing_setting_reaches_the_live_sender() -> None:
     assert sender.gas_timing.mode == "optimal" and sender.gas_timing.history_blocks == 500
 
 
+def test_confirmations_setting_reaches_the_send_policy() -> None:
+    cfg = _config(SANDBOX_A_CONFIRMATIONS="2")
+    rpc = ChainRpc(*cfg.enabled()[0])
+    sender = _sender(cfg, rpc, None, LocalKeySigner.from_key(dev_account_key(0)), False, WALLET, {})  # type: ignore[arg-type]
+    assert isinstance(sender, LiveSender) and sender.policy.confirmations == 2
+    default = _sender(_config(), rpc, None, LocalKeySigner.from_key(dev_account_key(0)), False, WALLET, {})  # type: ignore[arg-type]
+    assert isinstance(default, LiveSender) and default.policy.confirmations == 0
+
+
 def test_dry_run_or_no_signer_gives_the_dry_run_sender() -> None:
     cfg = _config()
     rpc = ChainRpc(*cfg.enabled()[0])
