@@ -186,10 +186,12 @@ def _allocation(units: Mapping[str, float], prices: Mapping[str, float], targets
     return Allocation(total_usd=Decimal(repr(total)), assets=tuple(assets), untargeted_usd=Decimal(0))
 
 
-def _rebalance(units: dict[str, float], prices: Mapping[str, float], targets: Mapping[str, Decimal],
-               alloc: Allocation, costs: ChainCosts, model: CostModel, event: Event) -> None:
-    """Trade ``units`` toward the targets in place, recording legs and skips in ``event``."""
-    total = sum(units[s] * prices[s] for s in targets)
+def _rebalance(units: dict[str, float], prices: Mapping[str, float], goal: Mapping[str, Decimal],
+               costs: ChainCosts, model: CostModel, event: Event) -> None:
+    """Trade ``units`` toward the decision's targets ``goal`` in place, recording legs and skips in ``event``."""
+    targets = {s: goal.get(s, Decimal(0)) for s in units}
+    alloc = _allocation(units, prices, targets)
+    total = float(alloc.total_usd)
     hub = next((s for s in targets if price_symbol(s) in STABLES), None)
     cash = 0.0  # USD from sells (net of their costs) waiting to fund buys, when there is no hub
     buys: list[tuple[str, float, float, float]] = []
@@ -256,7 +258,7 @@ def run_backtest(strategy: Strategy, table: PriceTable, targets: Mapping[str, De
                                swap_gas=model.swap_gas, approve_gas=model.approve_gas,
                                lp_fee_bps=Decimal(repr(model.fee_bps)))
             event = Event(day, reasons, decided=decided)
-            _rebalance(units, prices, goal, alloc, costs, model, event)
+            _rebalance(units, prices, goal, costs, model, event)
             run.events.append(event)
             if event.legs:
                 last = now
@@ -306,7 +308,7 @@ def backtest_document(runs: Sequence[Run], hold: Run, table: PriceTable, targets
     doc: dict[str, Any] = {
         "from": table.dates[0].isoformat(), "to": table.dates[-1].isoformat(), "days": len(table.dates),
         "targets": {s: float(p) for s, p in targets.items()},
-        "prices": {s: price_symbol(s) for s in targets} | {"source": DAILY_PRICES_CSV.name},
+        "prices": {"source": DAILY_PRICES_CSV.name, "symbols": {s: price_symbol(s) for s in targets}},
         "costs": {"fee_bps": model.fee_bps, "swap_gas": model.swap_gas, "approve_gas": model.approve_gas,
                   "min_trade_usd": model.min_trade_usd,
                   "gas_gwei": model.gas_gwei if model.gas_gwei is not None

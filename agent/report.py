@@ -132,10 +132,10 @@ def write_report(rec: DemoRecord, path: Path) -> Path:
     return path
 
 
-def render_backtest_html(doc: dict, runs: list, hold: object, dates: list) -> str:  # type: ignore[type-arg]
+def render_backtest_html(doc: dict, runs: list, hold: object) -> str:  # type: ignore[type-arg]
     """The backtest's report: value of each strategy and buy and hold, the first strategy's weights vs targets,
     the metrics table and every rebalance with its reasons."""
-    step = max(1, len(dates) // 1500)  # at most ~1,500 points per line
+    step = max(1, doc["days"] // 1500)  # at most ~1,500 points per line
     values = {r.name: r.values[::step] for r in [*runs, hold]}  # type: ignore[attr-defined]
     charts = [svg_lines(values, title="Portfolio value (USD)"),
               svg_lines({k: v[::step] for k, v in runs[0].weights.items()},
@@ -164,6 +164,6 @@ legs under {doc['costs']['min_trade_usd']} USD or costing more than the drift th
 """
 
 
-def write_backtest_report(doc: dict, runs: list, hold: object, dates: list, path: Path) -> Path:  # type: ignore[type-arg]
-    path.write_text(render_backtest_html(doc, runs, hold, dates))
+def write_backtest_report(doc: dict, runs: list, hold: object, path: Path) -> Path:  # type: ignore[type-arg]
+    path.write_text(render_backtest_html(doc, runs, hold))
     return path

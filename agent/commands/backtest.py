@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
         if report is not None:
             from agent.report import write_backtest_report
 
-            write_backtest_report(doc, runs, hold, table.dates, report)
+            write_backtest_report(doc, runs, hold, report)
         if json_out:
             print_json(doc)
             return

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from agent.backtest import CostModel, PriceTable, load_prices, run_backtest
 from agent.commands import backtest as backtest_cmd
 from agent.errors import ConfigError
+from strategies import Decision, StrategyContext
 from strategies.calendar import CalendarStrategy
 from strategies.threshold import ThresholdStrategy
 
@@ -77,6 +78,24 @@ def test_without_a_stable_target_sells_fund_the_buys() -> None:
     sides = {(g.asset, g.side): g.usd for g in run.events[0].legs}
     assert sides == {("ETH", "sell"): pytest.approx(2500), ("BTC", "buy"): pytest.approx(2500)}
     assert run.weights["ETH"][-1] == pytest.approx(50) and run.values[-1] == pytest.approx(15_000)
+
+
+class ShiftTargets:
+    """A strategy that always rebalances, to targets of its own (as volatility-aware strategies may)."""
+
+    name = "shift"
+
+    def decide(self, ctx: StrategyContext) -> Decision:
+        return Decision(rebalance=True, reasons=("shift",), targets={"ETH": D(25), "USDC": D(75)})
+
+
+def test_trades_go_to_the_targets_the_decision_names() -> None:
+    prices = table(ETH=[1000, 1000, 1000], USDC=[1, 1, 1])
+    run, _ = run_backtest(ShiftTargets(), prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
+                          model=CostModel(fee_bps=0, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
+    (leg,) = run.events[0].legs
+    assert (leg.asset, leg.side, leg.usd) == ("ETH", "sell", pytest.approx(2500))
+    assert run.weights["ETH"][1] == pytest.approx(25)
 
 
 def test_a_decision_on_the_last_day_is_reported_not_traded() -> None:

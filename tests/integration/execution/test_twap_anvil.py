@@ -74,6 +74,15 @@ def events(journal: JournalStore) -> list[str]:
     return [e["kind"] for e in reversed(journal.summary(limit=1000)["events"])]
 
 
+def interrupt_after(n: int, done: list[ChunkRecord]) -> Callable[[ChunkRecord], None]:
+    """An ``on_chunk`` hook that records each chunk and interrupts the order (as Ctrl-C would) after ``n``."""
+    def hook(record: ChunkRecord) -> None:
+        done.append(record)
+        if len(done) == n:
+            raise KeyboardInterrupt
+    return hook
+
+
 def test_split_swap_with_the_keeper_ends_with_the_expected_balances_and_a_complete_journal(
         world: Any, sim: MarketSimulator, tmp_path: Path) -> None:
     usdc0, weth0 = balances(world)
@@ -104,12 +113,7 @@ def test_resume_after_an_interruption_between_chunks_executes_only_the_rest(
         world: Any, sim: MarketSimulator, tmp_path: Path) -> None:
     usdc0, _ = balances(world)
     done: list[ChunkRecord] = []
-
-    def stop_after_two(record: ChunkRecord) -> None:
-        done.append(record)
-        if len(done) == 2:
-            raise KeyboardInterrupt
-
+    stop_after_two = interrupt_after(2, done)
     with pytest.raises(KeyboardInterrupt):
         run(world, sim, context(world, sim, tmp_path / "j.sqlite"), on_chunk=stop_after_two)
     assert usdc0 - balances(world)[0] == sum(c.sell_raw for c in done)
@@ -177,12 +181,7 @@ def test_a_horizon_spreads_the_chunks_over_it_and_a_resume_keeps_to_the_schedule
     params = PARAMS.model_copy(update={"split": PARAMS.split.model_copy(update={"horizon_blocks": horizon})})
     usdc0, _ = balances(world)
     done: list[ChunkRecord] = []
-
-    def stop_after_two(record: ChunkRecord) -> None:
-        done.append(record)
-        if len(done) == 2:
-            raise KeyboardInterrupt
-
+    stop_after_two = interrupt_after(2, done)
     with pytest.raises(KeyboardInterrupt):
         run(world, sim, context(world, sim, tmp_path / "j.sqlite"), params, on_chunk=stop_after_two)
     sim.wait_blocks(10)  # the agent was down for a while: behind schedule when it comes back
