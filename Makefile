@@ -26,6 +26,7 @@ lint: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python contracts/compile.py --check
 	$(BIN)/pytest -n 2 --dist loadgroup
 

@@ -10,12 +10,16 @@ import importlib
 import logging
 import os
 import sys
+from importlib.metadata import entry_points
 
 import typer
 
 from agent.errors import AgentError, ConfigError, SafetyHalt
 
-COMMAND_MODULES = ("status", "sandbox", "bench", "quote", "journal", "plan", "run", "simulate", "demo", "backtest")
+COMMAND_MODULES = ("status", "quote", "journal", "plan", "run", "backtest")
+#: Commands that live outside the production layers (the sandbox, demo, benches, fork simulation) plug in
+#: through this entry-point group, so the CLI never imports the devtools wing by name.
+PLUGIN_GROUP = "rebalancer.commands"
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="Keeps an on-chain portfolio at its target allocation across EVM chains.")
@@ -35,6 +39,8 @@ def _register_commands() -> None:
                 continue  # not built yet
             raise
         module.register(app)
+    for entry in entry_points(group=PLUGIN_GROUP):
+        entry.load()(app)
 
 
 def setup_logging() -> None:

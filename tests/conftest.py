@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent.sandbox.anvil import AnvilProcess, start_anvil
-from agent.sandbox.spec import chain_spec
+from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
+from agent.devtools.sandbox.spec import chain_spec
 
 
 @pytest.fixture(scope="session")
 def sandbox_session() -> Iterator[tuple[AnvilProcess, object]]:
-    from agent.sandbox.world import deploy_world
+    from agent.devtools.sandbox.world import deploy_world
 
     spec = chain_spec("sandbox_a")
     anvil = start_anvil(chain_id=spec.chain_id)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from agent.commands.render import console, err_console, print_json
-from agent.config import Settings, _settings_error, read_environment
+from agent.config.settings import Settings, _settings_error, read_environment
 from agent.errors import ConfigError
 from strategies import KNOWN, load_strategy
 
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
         report: Path = typer.Option(None, "--report", help="Also write an HTML report to this file."),
     ) -> None:
         """Replay strategies on real daily prices (with real gas and fees) and compare them with buy and hold."""
-        from agent.backtest import CostModel, backtest_document, load_prices, run_all
+        from agent.research.backtest import CostModel, backtest_document, load_prices, run_all
 
         settings = backtest_settings({"targets": targets, "band_pp": band_pp, "emergency_band_pp": emergency_band_pp,
                                       "calendar_hours": calendar_hours, "min_trade_usd": min_trade_usd})
@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
         runs, hold = run_all(strategies, table, settings.targets, initial_usd=initial_usd, model=model)
         doc = backtest_document(runs, hold, table, settings.targets, model)
         if report is not None:
-            from agent.report import write_backtest_report
+            from agent.research.report import write_backtest_report
 
             write_backtest_report(doc, runs, hold, report)
         if json_out:

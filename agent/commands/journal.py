@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from agent.commands.render import console, print_json
-from agent.config import Settings, read_environment
+from agent.config.settings import Settings, read_environment
 from agent.errors import ConfigError
 from agent.journal.store import JournalStore
 

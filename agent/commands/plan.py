@@ -8,11 +8,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from agent.app import build_rpcs, wallet_address
 from agent.commands.render import console, fmt_usd, print_json
-from agent.config import load_config
+from agent.config.settings import load_config
+from agent.cycle.compose import build_rpcs, wallet_address
+from agent.cycle.loop import decide, make_plan, plan_action_json
 from agent.journal.store import JournalStore
-from agent.loop import decide, make_plan, plan_action_json
 from agent.planning.models import Plan
 from agent.portfolio.reader import fetch_snapshot
 from strategies import Decision

@@ -9,9 +9,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from agent.app import wallet_address
 from agent.commands.render import console, fmt_num, print_json
-from agent.config import load_config
+from agent.config.settings import load_config
+from agent.cycle.compose import wallet_address
 from agent.quotes.models import BestQuote, QuoteResult
 from agent.quotes.service import quote_best
 

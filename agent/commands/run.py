@@ -17,11 +17,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from agent.app import build_rpcs
 from agent.commands.render import console, err_console, fmt_usd, print_json
-from agent.config import AppConfig, load_config, read_environment
+from agent.config.settings import AppConfig, load_config, read_environment
+from agent.cycle.compose import build_rpcs
+from agent.cycle.loop import CycleReport, run_cycle
 from agent.journal.store import JournalStore
-from agent.loop import CycleReport, run_cycle
 from agent.planning.allocation import compute_allocation
 from agent.ports import Signer
 

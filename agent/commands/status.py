@@ -7,9 +7,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from agent.app import build_rpcs, wallet_address
 from agent.commands.render import console, fmt_num, fmt_usd, print_json
-from agent.config import AppConfig, load_config
+from agent.config.settings import AppConfig, load_config
+from agent.cycle.compose import build_rpcs, wallet_address
 from agent.planning.allocation import Allocation, compute_allocation
 from agent.portfolio.models import Snapshot
 from agent.portfolio.reader import fetch_snapshot

@@ -8,10 +8,10 @@ and tokens flagged ``approve_requires_zero`` get a reset to 0 first when their a
 
 from __future__ import annotations
 
-from agent.chains import ChainConfig
+from agent.chain.reads import approve_calldata
+from agent.config.chains import ChainConfig
 from agent.errors import ExecutionError
 from agent.execution.intent import Approval
-from agent.execution.onchain import approve_calldata
 
 
 def allowed_spenders(chain: ChainConfig) -> frozenset[str]:

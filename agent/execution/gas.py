@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from agent.chain.reads import FeeInputs
 from agent.errors import TemporaryError
 
 GWEI = 10**9
@@ -125,15 +126,6 @@ def next_base_fee(base_fee_wei: int, gas_used: int, gas_limit: int) -> int:
     if gas_used > target:
         return base_fee_wei + max(base_fee_wei * (gas_used - target) // target // 8, 1)
     return base_fee_wei - base_fee_wei * (target - gas_used) // target // 8
-
-
-@dataclass(frozen=True)
-class FeeInputs:
-    """What the chain says now: the latest block, its base fee and a fee-history tip."""
-
-    block_number: int
-    base_fee_wei: int
-    priority_fee_wei: int
 
 
 @dataclass(frozen=True)

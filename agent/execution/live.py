@@ -17,6 +17,15 @@ from typing import Any
 from eth_account import Account
 from web3.exceptions import Web3RPCError
 
+from agent.chain.reads import (
+    decode_raw,
+    fetch_block_number,
+    fetch_fee_inputs,
+    fetch_nonces,
+    fetch_receipt,
+    tx_hash_of,
+)
+from agent.chain.rpc import TRANSIENT, ChainRpc
 from agent.errors import ExecutionError, SafetyHalt, TemporaryError
 from agent.execution.gas import (
     FeeDecision,
@@ -29,19 +38,10 @@ from agent.execution.gas import (
 )
 from agent.execution.intent import TxOutcome, TxRequest
 from agent.execution.nonces import NONCE_LOCKS, plan_nonce
-from agent.execution.onchain import (
-    decode_raw,
-    fetch_block_number,
-    fetch_fee_inputs,
-    fetch_nonces,
-    fetch_receipt,
-    tx_hash_of,
-)
 from agent.execution.sender import SendPolicy, TerminalProgress, crash_point
 from agent.journal.store import IN_FLIGHT, JournalStore
 from agent.models import UnsignedTx
 from agent.ports import Signer
-from agent.rpc import TRANSIENT, ChainRpc
 
 log = logging.getLogger(__name__)
 KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")

@@ -18,11 +18,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from agent.chains import ChainConfig
-from agent.errors import ExecutionError, SimulationFailed
-from agent.execution.approvals import plan_approval
-from agent.execution.intent import ActionResult, TxIntent, TxOutcome, TxRequest
-from agent.execution.onchain import (
+from agent.chain.reads import (
     NATIVE,
     Call,
     estimate_gas,
@@ -32,9 +28,13 @@ from agent.execution.onchain import (
     simulate,
     simulate_bundle,
 )
+from agent.chain.rpc import ChainRpc
+from agent.config.chains import ChainConfig
+from agent.errors import ExecutionError, SimulationFailed
+from agent.execution.approvals import plan_approval
+from agent.execution.intent import ActionResult, TxIntent, TxOutcome, TxRequest
 from agent.execution.sender import TxSender
 from agent.journal.store import ACTION_TERMINAL, IN_FLIGHT, JournalStore
-from agent.rpc import ChainRpc
 
 log = logging.getLogger(__name__)
 MAIN = "main"

@@ -15,12 +15,12 @@ from typing import Protocol, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.chains import ChainConfig
-from agent.config import ChainSettings, Settings
+from agent.chain.reads import fetch_fee_inputs, fetch_nonces
+from agent.chain.rpc import ChainRpc
+from agent.config.chains import ChainConfig
+from agent.config.settings import ChainSettings, Settings
 from agent.execution.gas import GasWaitProgress, gwei_to_wei, plan_fees
 from agent.execution.intent import TxOutcome, TxRequest
-from agent.execution.onchain import fetch_fee_inputs, fetch_nonces
-from agent.rpc import ChainRpc
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,10 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.chain.reads import fetch_block_number, fetch_fee_inputs
+from agent.chain.rpc import ChainRpc
 from agent.errors import ExecutionError, QuoteError, TemporaryError
 from agent.execution.intent import NATIVE, Approval, BalanceDelta, TxIntent
-from agent.execution.onchain import fetch_block_number, fetch_fee_inputs
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.splitter import (
     ImpactCurve,
@@ -45,7 +46,6 @@ from agent.execution.splitter import (
 from agent.quotes.best import ReferenceFn, fetch_best_quote
 from agent.quotes.models import Quote, QuoteRequest, QuoteSource, is_native
 from agent.quotes.validate import Limits
-from agent.rpc import ChainRpc
 
 log = logging.getLogger(__name__)
 FROZEN = ConfigDict(frozen=True, extra="forbid")

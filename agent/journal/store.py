@@ -5,7 +5,7 @@ Crash safety rests on three rules kept here and in the sender:
 * an action is claimed by its idempotency key before anything is signed (``begin_action``);
 * every signed transaction is stored with its raw bytes *before* it is broadcast
   (``record_attempt`` → ``mark_broadcast("maybe")`` → send → ``mark_broadcast("definitely")``);
-* on start, attempts that may be in flight are looked up or rebroadcast (``agent.journal.reconcile``)
+* on start, attempts that may be in flight are looked up or rebroadcast (``agent.execution.reconcile``)
   and an action that may be pending is never planned again (``open_actions`` / ``is_blocked``).
 
 Broadcast states: ``never`` (signed, not handed to any node), ``maybe`` (the send was started; the

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from agent.chains import ChainConfig
+from agent.config.chains import ChainConfig
 from agent.portfolio.models import Holding, Snapshot
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
-from agent.chains import ChainConfig
+from agent.config.chains import ChainConfig
 from agent.planning.allocation import Allocation, compute_allocation
 from agent.planning.costs import ChainCosts, swap_cost_usd
 from agent.planning.inventory import KIND_PREFERENCE, Source, build_sources

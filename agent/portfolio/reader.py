@@ -15,7 +15,7 @@ from typing import Any
 
 from web3 import Web3
 
-from agent.abicall import (
+from agent.chain.abi import (
     AGGREGATE3,
     BALANCE_OF,
     CONVERT_TO_ASSETS,
@@ -24,8 +24,9 @@ from agent.abicall import (
     GET_ETH_BALANCE,
     Fn,
 )
-from agent.chains import ChainConfig
-from agent.config import safe_error
+from agent.chain.rpc import ChainRpc
+from agent.config.chains import ChainConfig
+from agent.config.settings import safe_error
 from agent.errors import AgentError, SafetyHalt
 from agent.portfolio.models import ChainSnapshot, Holding, Snapshot
 from agent.portfolio.valuation import (
@@ -37,7 +38,6 @@ from agent.portfolio.valuation import (
     plan_price_calls,
     price_subcalls,
 )
-from agent.rpc import ChainRpc
 
 log = logging.getLogger(__name__)
 

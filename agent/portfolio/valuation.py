@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from agent.abicall import GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
-from agent.chains import ChainConfig, Token
+from agent.chain.abi import GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
+from agent.config.chains import ChainConfig, Token
 from agent.portfolio.models import Price
 
 V2_FEE = Decimal("0.997")

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-from agent.chains import ChainConfig
-from agent.config import safe_error
+from agent.config.chains import ChainConfig
+from agent.config.settings import safe_error
 from agent.errors import QuoteError, QuoteRejected
 from agent.quotes.models import BestQuote, Quote, QuoteRequest, QuoteResult, QuoteSource, ReferencePrice
 from agent.quotes.validate import Limits, check_quote, deviation_bps

@@ -22,7 +22,7 @@ from typing import Any
 
 from eth_abi import decode
 
-from agent.abicall import Fn
+from agent.chain.abi import Fn
 from agent.models import checksum
 
 AGG_SWAP = Fn("swap(address,address,uint256,uint256,address,(uint256,address[])[])", ("uint256",))

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
-from agent.config import safe_error
+from agent.config.settings import safe_error
 from agent.errors import QuoteError
 
 log = logging.getLogger(__name__)

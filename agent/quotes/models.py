@@ -13,7 +13,7 @@ from typing import Annotated, Protocol, runtime_checkable
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from agent.chains import NATIVE_PLACEHOLDER
+from agent.config.chains import NATIVE_PLACEHOLDER
 from agent.models import checksum
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")

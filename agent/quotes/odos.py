@@ -29,7 +29,7 @@ def to_odos(address: str) -> str:
 
 
 def from_odos(address: Any, what: str) -> str:
-    from agent.chains import NATIVE_PLACEHOLDER
+    from agent.config.chains import NATIVE_PLACEHOLDER
 
     if isinstance(address, str) and address.lower() == ODOS_NATIVE:
         return NATIVE_PLACEHOLDER

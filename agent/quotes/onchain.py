@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.abicall import AGGREGATE3, GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
-from agent.chains import ChainConfig, Token
+from agent.chain.abi import AGGREGATE3, GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
+from agent.chain.rpc import ChainRpc
+from agent.config.chains import ChainConfig, Token
 from agent.errors import QuoteError
 from agent.portfolio.valuation import decode_prices, plan_price_calls, price_subcalls
 from agent.quotes.base import min_out_for
@@ -31,7 +32,6 @@ from agent.quotes.calldata import (
     V3_EXACT_INPUT_SINGLE,
 )
 from agent.quotes.models import Quote, QuoteRequest, QuoteTx, ReferencePrice, is_native
-from agent.rpc import ChainRpc
 
 log = logging.getLogger(__name__)
 NAME = "onchain"

@@ -8,8 +8,9 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import SecretStr
 
-from agent.chains import NATIVE_PLACEHOLDER, ChainConfig
-from agent.config import AppConfig, Settings
+from agent.chain.rpc import ChainRpc
+from agent.config.chains import NATIVE_PLACEHOLDER, ChainConfig
+from agent.config.settings import AppConfig, Settings
 from agent.errors import ConfigError
 from agent.quotes.base import ClientOptions, HttpSource
 from agent.quotes.best import fetch_best_quote
@@ -21,7 +22,6 @@ from agent.quotes.oneinch import OneInchClient
 from agent.quotes.paraswap import ParaSwapClient
 from agent.quotes.validate import Limits
 from agent.quotes.zerox import ZeroExClient
-from agent.rpc import ChainRpc
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.chains import ChainConfig
+from agent.config.chains import ChainConfig
 from agent.errors import QuoteRejected
 from agent.quotes.calldata import CalldataError, DecodedSwap, decode_swap
 from agent.quotes.models import Quote, QuoteRequest, ReferencePrice, is_native

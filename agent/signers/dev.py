@@ -12,8 +12,10 @@ from eth_account import Account
 
 from agent.errors import ConfigError
 from agent.ports import Signer
-from agent.sandbox.anvil import DEV_MNEMONIC
-from agent.signers.factory import SignerSpec
+from agent.signers.spec import SignerSpec
+
+#: anvil's (and hardhat's) public test mnemonic: every developer machine knows it; never a real wallet.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def parse_dev_spec(argument: str) -> SignerSpec:

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from eth_account import Account
 
-from agent.config import redact_url
+from agent.config.settings import redact_url
 from agent.errors import SignerError, TemporaryError
 from agent.models import UnsignedTx, checksum
 
@@ -77,7 +77,7 @@ class ExternalSigner:
 
     # ---------------------------------------------------------------------------------- internals
     def _verify(self, tx: UnsignedTx, raw: bytes) -> None:
-        from agent.execution.onchain import decode_raw
+        from agent.chain.reads import decode_raw
 
         try:
             signed = decode_raw(raw)

@@ -2,7 +2,7 @@
 
 Selection follows ledgerblue: when ``LEDGER_PROXY_ADDRESS`` and ``LEDGER_PROXY_PORT`` are set,
 APDUs go over TCP to that proxy (Speculos, ledgerblue's proxy, or the simulator in
-``agent.signers.simulators.ledger_sim``); otherwise over USB HID.
+``agent.devtools.simulators.ledger_sim``); otherwise over USB HID.
 
 TCP framing: ``>I len ‖ APDU`` out; ``>I len(data) ‖ data ‖ >H sw`` back.
 """

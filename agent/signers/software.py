@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from agent.chains import load_chain
-from agent.config import redact_url
+from agent.config.chains import load_chain
+from agent.config.settings import redact_url
 from agent.errors import ConfigError
 from agent.ports import Signer
-from agent.signers.factory import SignerSpec
+from agent.signers.spec import SignerSpec
 
 RAW_KEY_SPEC = "env:SANDBOX_PRIVATE_KEY"
 

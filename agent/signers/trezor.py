@@ -2,7 +2,7 @@
 
 The transport is any trezorlib ``Transport``: by default trezorlib finds the device (USB, or the
 path in ``TREZOR_PATH`` such as ``udp:127.0.0.1:21324`` for an emulator or the simulator in
-``agent.signers.simulators.trezor_sim``). The device's standard wallet (no passphrase) is used.
+``agent.devtools.simulators.trezor_sim``). The device's standard wallet (no passphrase) is used.
 Each signature is rebuilt into the raw type-2 transaction and checked to recover to the device
 address before it is returned.
 """

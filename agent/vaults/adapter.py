@@ -21,11 +21,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from web3 import Web3
 
-from agent.abicall import AGGREGATE3, BALANCE_OF, CONVERT_TO_ASSETS, GET_BLOCK_NUMBER, Fn
-from agent.chains import ChainConfig, Vault
+from agent.chain.abi import AGGREGATE3, BALANCE_OF, CONVERT_TO_ASSETS, GET_BLOCK_NUMBER, Fn
+from agent.chain.rpc import ChainRpc
+from agent.config.chains import ChainConfig, Vault
 from agent.errors import ExecutionError, TemporaryError
 from agent.execution.intent import Approval, BalanceDelta, TxIntent
-from agent.rpc import ChainRpc
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 BPS = 10_000

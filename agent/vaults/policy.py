@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.chains import ChainConfig, Vault
+from agent.config.chains import ChainConfig, Vault
 from agent.planning.costs import ChainCosts
 from agent.planning.models import Action
 from agent.portfolio.models import ChainSnapshot, Snapshot

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from agent.chains import ChainConfig
+from agent.config.chains import ChainConfig
 from agent.planning.models import KIND_ORDER, Action, Plan, Skipped
 from agent.vaults.adapter import VaultState
 from agent.vaults.policy import VaultNote

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from agent.config import AppConfig, Settings
+from agent.config.settings import AppConfig, Settings
 from agent.errors import ExecutionError, TemporaryError
 from agent.execution.intent import ActionResult, TxIntent
 from agent.execution.pipeline import ExecutionContext, execute_intent

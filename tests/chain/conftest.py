@@ -18,7 +18,7 @@ from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 
-from agent.contracts import add_liquidity, contract_at, deploy, deploy_token, deploy_uniswap_v2
+from agent.devtools.contracts import add_liquidity, contract_at, deploy, deploy_token, deploy_uniswap_v2
 
 NATIVE = Web3.to_checksum_address("0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE")
 VAULT_RATE_BPS_PER_YEAR = 500

@@ -6,8 +6,8 @@ import pytest
 from eth_abi import decode, encode
 from web3 import Web3
 
-from agent.abis import load_abi
-from agent.contracts import load_artifact
+from agent.chain.abis import load_abi
+from agent.devtools.contracts import load_artifact
 
 pytestmark = pytest.mark.chain
 

@@ -7,7 +7,7 @@ from math import isqrt
 import pytest
 from eth_utils import function_abi_to_4byte_selector
 
-from agent.abis import load_abi
+from agent.chain.abis import load_abi
 
 pytestmark = pytest.mark.chain
 

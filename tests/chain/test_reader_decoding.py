@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from agent.abicall import AGGREGATE3
-from agent.chains import ChainConfig
+from agent.chain.abi import AGGREGATE3
+from agent.config.chains import ChainConfig
 from agent.portfolio.reader import _decode, build_snapshot, plan_calls
 
 from .conftest import World

@@ -6,8 +6,8 @@ import pytest
 from eth_utils import function_abi_to_4byte_selector
 from web3.contract import Contract
 
-from agent.abis import load_abi
-from agent.contracts import deploy, load_artifact
+from agent.chain.abis import load_abi
+from agent.devtools.contracts import deploy, load_artifact
 from tests.unit.test_artifacts import _compat_problems
 
 from .conftest import World

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from web3.logs import DISCARD
 
-from agent.contracts import contract_at, deploy_token
+from agent.devtools.contracts import contract_at, deploy_token
 
 pytestmark = pytest.mark.chain
 

@@ -7,7 +7,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.logs import DISCARD
 
-from agent.contracts import contract_at
+from agent.devtools.contracts import contract_at
 
 pytestmark = pytest.mark.chain
 

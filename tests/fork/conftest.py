@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent.sandbox.anvil import AnvilProcess, start_anvil
-from agent.sandbox.replica import REPLICA_CHAIN_ID, Replica, build_replica
+from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
+from agent.devtools.sandbox.replica import REPLICA_CHAIN_ID, Replica, build_replica
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from agent.chains import load_chain
-from agent.errors import SafetyHalt
-from agent.fork import (
+from agent.chain.rpc import make_web3
+from agent.config.chains import load_chain
+from agent.devtools.sandbox.fork import (
     MAX_PROBE_SLOT,
     BalanceSlot,
     balance_of,
@@ -16,9 +16,9 @@ from agent.fork import (
     mapping_slot,
     set_token_balance,
 )
-from agent.rpc import make_web3
-from agent.sandbox.replica import Replica
-from agent.sandbox.spec import DEPLOYER, WALLET
+from agent.devtools.sandbox.replica import Replica
+from agent.devtools.sandbox.spec import DEPLOYER, WALLET
+from agent.errors import SafetyHalt
 from tests.fork.helpers import solidity_balance_token
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from agent import REPO_ROOT
-from agent.commands.simulate import load_fork_base_config, prepare_fork
+from agent.chain.rpc import make_web3
 from agent.commands.status import read_status
+from agent.devtools.commands.simulate import load_fork_base_config, prepare_fork
+from agent.devtools.sandbox.anvil import free_port, start_anvil
+from agent.devtools.sandbox.fork import balance_of
+from agent.devtools.sandbox.replica import Replica
+from agent.devtools.sandbox.spec import WALLET
 from agent.errors import ChainUnavailable, ConfigError, SafetyHalt
-from agent.fork import balance_of
-from agent.rpc import make_web3
-from agent.sandbox.anvil import free_port, start_anvil
-from agent.sandbox.replica import Replica
-from agent.sandbox.spec import WALLET
 from tests.fork.helpers import NO_ENV_FILE, child_anvils, fork_env
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]

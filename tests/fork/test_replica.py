@@ -7,14 +7,14 @@ from decimal import Decimal
 import pytest
 from web3 import Web3
 
-from agent.app import build_rpcs
-from agent.chains import load_chain
-from agent.config import load_config
-from agent.contracts import contract_at
+from agent.chain.rpc import make_web3
+from agent.config.chains import load_chain
+from agent.config.settings import load_config
+from agent.cycle.compose import build_rpcs
+from agent.devtools.contracts import contract_at
+from agent.devtools.sandbox.replica import Replica
+from agent.devtools.sandbox.spec import DEPLOYER
 from agent.portfolio.reader import fetch_snapshot
-from agent.rpc import make_web3
-from agent.sandbox.replica import Replica
-from agent.sandbox.spec import DEPLOYER
 from tests.fork.helpers import NO_ENV_FILE, fork_env
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]

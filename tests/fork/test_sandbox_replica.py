@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from agent.chains import load_chain
-from agent.rpc import make_web3
-from agent.sandbox.anvil import pid_alive
-from agent.sandbox.manager import read_env, read_state, sandbox_down, sandbox_up
-from agent.sandbox.spec import chain_spec
+from agent.chain.rpc import make_web3
+from agent.config.chains import load_chain
+from agent.devtools.sandbox.anvil import pid_alive
+from agent.devtools.sandbox.manager import read_env, read_state, sandbox_down, sandbox_up
+from agent.devtools.sandbox.spec import chain_spec
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

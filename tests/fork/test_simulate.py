@@ -8,11 +8,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from agent.commands import simulate as simulate_command
-from agent.fork import balance_of
-from agent.rpc import make_web3
-from agent.sandbox.replica import Replica
-from agent.sandbox.spec import WALLET
+from agent.chain.rpc import make_web3
+from agent.devtools.commands import simulate as simulate_command
+from agent.devtools.sandbox.fork import balance_of
+from agent.devtools.sandbox.replica import Replica
+from agent.devtools.sandbox.spec import WALLET
 from tests.fork.helpers import child_anvils, fork_env
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
@@ -30,7 +30,7 @@ def _app() -> typer.Typer:
 
 
 def test_simulate_fork_ethereum_rebalances_on_the_fork(replica: Replica) -> None:
-    pytest.importorskip("agent.loop")
+    pytest.importorskip("agent.cycle.loop")
     before = set(child_anvils())
     env = fork_env(replica.rpc_url)
     env.pop("CHAINS")  # simulate narrows CHAINS to the forked chain itself
@@ -55,7 +55,7 @@ def test_simulate_fork_ethereum_rebalances_on_the_fork(replica: Replica) -> None
 
 
 def test_simulate_human_output_shows_trades_and_allocation(replica: Replica) -> None:
-    pytest.importorskip("agent.loop")
+    pytest.importorskip("agent.cycle.loop")
     env = fork_env(replica.rpc_url)
     result = CliRunner().invoke(_app(), ["simulate", "--fork", "ethereum", "--fund", "ETH:1,USDC:9000"], env=env)
     assert result.exit_code == 0, (result.output, result.exception)

@@ -14,9 +14,9 @@ import pytest
 from web3 import Web3
 
 from agent import REPO_ROOT
+from agent.devtools.sandbox.manager import sandbox_down, sandbox_up
+from agent.devtools.sandbox.spec import WALLET
 from agent.journal.store import JournalStore
-from agent.sandbox.manager import sandbox_down, sandbox_up
-from agent.sandbox.spec import WALLET
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

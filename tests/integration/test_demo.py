@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from agent.demo import run_demo
-from agent.sandbox.anvil import pid_alive
+from agent.devtools.demo import run_demo
+from agent.devtools.sandbox.anvil import pid_alive
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
 
 def test_short_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[int] = []
-    import agent.demo as demo_module
+    import agent.devtools.demo as demo_module
 
     real_start = demo_module.start_anvil
 

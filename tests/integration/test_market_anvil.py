@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from agent.contracts import contract_at
-from agent.sandbox.market import BaseFeeTrace, KeeperConfig, MarketSimulator, ReferencePath
+from agent.devtools.contracts import contract_at
+from agent.devtools.sandbox.market import BaseFeeTrace, KeeperConfig, MarketSimulator, ReferencePath
 
 pytestmark = pytest.mark.anvil
 

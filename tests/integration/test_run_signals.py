@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from agent import REPO_ROOT
+from agent.devtools.sandbox.manager import sandbox_down, sandbox_up
 from agent.journal.store import JournalStore
-from agent.sandbox.manager import sandbox_down, sandbox_up
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from agent import REPO_ROOT
-from agent.config import load_config
+from agent.chain.rpc import ChainRpc
+from agent.config.settings import load_config
+from agent.devtools.sandbox.anvil import pid_alive, start_anvil
+from agent.devtools.sandbox.manager import read_state, sandbox_down, sandbox_up
+from agent.devtools.sandbox.spec import CHAINS, WALLET, chain_spec
+from agent.devtools.sandbox.world import deploy_world
 from agent.errors import SafetyHalt
 from agent.planning.allocation import compute_allocation
 from agent.portfolio.reader import fetch_snapshot
-from agent.rpc import ChainRpc
-from agent.sandbox.anvil import pid_alive, start_anvil
-from agent.sandbox.manager import read_state, sandbox_down, sandbox_up
-from agent.sandbox.spec import CHAINS, WALLET, chain_spec
-from agent.sandbox.world import deploy_world
 
 pytestmark = pytest.mark.anvil
 
@@ -38,7 +38,7 @@ def test_committed_sandbox_chain_files_match_a_fresh_deployment(world, tmp_path:
             anvil.stop()
         committed = (REPO_ROOT / "chains" / f"{spec.name}.toml").read_text()
         assert (tmp_path / f"{spec.name}.toml").read_text() == committed, (
-            f"chains/{spec.name}.toml is stale: run `python -m agent.sandbox.world --write-chain-files`")
+            f"chains/{spec.name}.toml is stale: run `python -m agent.devtools.sandbox.world --write-chain-files`")
 
 
 def test_status_reads_the_world_in_one_multicall(world) -> None:

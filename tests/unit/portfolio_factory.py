@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from agent.chains import ChainConfig, load_chain
+from agent.config.chains import ChainConfig, load_chain
 from agent.portfolio.models import ChainSnapshot, Holding, Price, Snapshot
 
 WALLET = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"

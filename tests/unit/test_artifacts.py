@@ -14,8 +14,8 @@ import pytest
 from eth_utils import collapse_if_tuple
 
 from agent import REPO_ROOT
-from agent.abis import available_abis, load_abi
-from agent.contracts import load_artifact
+from agent.chain.abis import available_abis, load_abi
+from agent.devtools.contracts import load_artifact
 from agent.errors import ConfigError
 
 #: sandbox contract -> real-protocol ABIs (abis/*.json) whose every function and event it must have

@@ -13,9 +13,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from agent.backtest import CostModel, PriceTable, load_prices, run_backtest
 from agent.commands import backtest as backtest_cmd
 from agent.errors import ConfigError
+from agent.research.backtest import CostModel, PriceTable, load_prices, run_backtest
 from strategies import Decision, StrategyContext
 from strategies.calendar import CalendarStrategy
 from strategies.threshold import ThresholdStrategy

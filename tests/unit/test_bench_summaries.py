@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bench.execution import summarize
-from bench.gas import process_optimum, ratio_standard_error, window_oracle
+from agent.devtools.bench.execution import summarize
+from agent.devtools.bench.gas import process_optimum, ratio_standard_error, window_oracle
 
 
 def row(start: str, side: str, single: float, agg: float, ours: float, grid: dict[str, float]) -> dict[str, Any]:

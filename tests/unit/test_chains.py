@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.chains import available_chains, load_chain, load_chain_file
+from agent.config.chains import available_chains, load_chain, load_chain_file
 from agent.errors import ConfigError
 
 MAINNETS = ["arbitrum", "base", "ethereum", "optimism", "polygon"]

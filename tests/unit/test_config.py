@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent import REPO_ROOT
-from agent.config import ChainSettings, Settings, load_config, redact_url, safe_error
+from agent.config.settings import ChainSettings, Settings, load_config, redact_url, safe_error
 from agent.errors import ConfigError
 
 BASE = {

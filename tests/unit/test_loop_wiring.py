@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.config import load_config
+from agent.chain.rpc import ChainRpc
+from agent.config.settings import load_config
+from agent.cycle.loop import _sender
 from agent.execution.live import LiveSender
 from agent.execution.sender import DryRunSender
-from agent.loop import _sender
-from agent.rpc import ChainRpc
 from agent.signers.dev import dev_account_key
 from agent.signers.local import LocalKeySigner
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.sandbox.market import BaseFeeTrace, ReferencePath
+from agent.devtools.sandbox.market import BaseFeeTrace, ReferencePath
 
 
 def test_hourly_path_is_scaled_to_the_spec_prices_and_keeps_real_moves() -> None:

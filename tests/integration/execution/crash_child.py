@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from agent.execution.pipeline import execute_intent
-from agent.journal.reconcile import reconcile
+from agent.execution.reconcile import reconcile
 from tests.integration.execution.helpers import live_context
 
 

@@ -11,9 +11,11 @@ from eth_account import Account
 from pydantic import SecretStr
 from web3 import Web3
 
-from agent.chains import ChainConfig
-from agent.config import ChainSettings
-from agent.contracts import load_artifact
+from agent.chain.rpc import ChainRpc
+from agent.config.chains import ChainConfig
+from agent.config.settings import ChainSettings
+from agent.devtools.contracts import load_artifact
+from agent.devtools.sandbox.anvil import DEV_MNEMONIC
 from agent.execution.gas import GasWaitProgress
 from agent.execution.intent import Approval, BalanceDelta, TxIntent
 from agent.execution.live import LiveSender
@@ -21,8 +23,6 @@ from agent.execution.pipeline import ExecutionContext
 from agent.execution.sender import SendPolicy
 from agent.journal.store import JournalStore
 from agent.ports import Signer
-from agent.rpc import ChainRpc
-from agent.sandbox.anvil import DEV_MNEMONIC
 from agent.signers.local import LocalKeySigner
 
 

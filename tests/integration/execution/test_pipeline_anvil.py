@@ -8,11 +8,11 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
+from agent.devtools.sandbox.spec import DEPLOYER
 from agent.errors import ExecutionError, SimulationFailed
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.sender import DryRunSender
 from agent.journal.store import JournalStore
-from agent.sandbox.spec import DEPLOYER
 from agent.signers.external import ExternalSigner
 from tests.integration.execution.helpers import (
     FAST,

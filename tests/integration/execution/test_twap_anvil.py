@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from web3 import Web3
 
+from agent.devtools.sandbox.market import BaseFeeTrace, KeeperConfig, MarketSimulator, ReferencePath
+from agent.devtools.sandbox.spec import DEPLOYER
 from agent.execution.live import LiveSender
 from agent.execution.pipeline import ExecutionContext
 from agent.execution.sender import SendPolicy
@@ -19,8 +21,6 @@ from agent.journal.store import JournalStore
 from agent.quotes.onchain import OnchainQuoter
 from agent.quotes.service import build_request
 from agent.quotes.validate import Limits
-from agent.sandbox.market import BaseFeeTrace, KeeperConfig, MarketSimulator, ReferencePath
-from agent.sandbox.spec import DEPLOYER
 from tests.integration.execution.helpers import chain_rpc, erc20, wallet_signer
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from agent.chains import ChainConfig, load_chain
+from agent.config.chains import ChainConfig, load_chain
 from agent.quotes.models import ReferencePrice
 from agent.quotes.validate import Limits
 

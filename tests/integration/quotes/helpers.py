@@ -8,8 +8,8 @@ from typing import Any
 
 from web3 import Web3
 
-from agent.abicall import BALANCE_OF, Fn
-from agent.chains import NATIVE_PLACEHOLDER, ChainConfig
+from agent.chain.abi import BALANCE_OF, Fn
+from agent.config.chains import NATIVE_PLACEHOLDER, ChainConfig
 from agent.quotes.base import ClientOptions, HttpSource
 from agent.quotes.best import fetch_best_quote
 from agent.quotes.http import RetryPolicy

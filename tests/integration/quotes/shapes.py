@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from agent.chains import ChainConfig
+from agent.config.chains import ChainConfig
 from agent.quotes.calldata import encode_sandbox_swap
 
 from .conftest import WALLET

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.chains import NATIVE_PLACEHOLDER
+from agent.config.chains import NATIVE_PLACEHOLDER
 
 from . import shapes
 from .canned import Canned, CannedServer

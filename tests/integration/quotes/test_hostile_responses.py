@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.chains import ChainConfig
+from agent.config.chains import ChainConfig
 
 from . import shapes
 from .canned import Canned, CannedServer

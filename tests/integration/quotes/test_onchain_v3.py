@@ -10,9 +10,10 @@ import pytest
 from eth_abi import decode
 from pydantic import SecretStr
 
-from agent.abicall import Fn
-from agent.chains import ChainConfig
-from agent.config import ChainSettings
+from agent.chain.abi import Fn
+from agent.chain.rpc import ChainRpc, make_web3
+from agent.config.chains import ChainConfig
+from agent.config.settings import ChainSettings
 from agent.errors import QuoteRejected
 from agent.quotes.best import fetch_best_quote
 from agent.quotes.calldata import V3_EXACT_INPUT_SINGLE
@@ -20,7 +21,6 @@ from agent.quotes.models import Quote, QuoteRequest, QuoteTx
 from agent.quotes.onchain import OnchainQuoter
 from agent.quotes.service import build_request
 from agent.quotes.validate import Limits, check_quote
-from agent.rpc import ChainRpc, make_web3
 
 from .conftest import ATTACKER
 from .helpers import balance, execute

@@ -13,15 +13,15 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from agent.config import ChainSettings
+from agent.chain.rpc import ChainRpc, make_web3
+from agent.config.settings import ChainSettings
+from agent.devtools.aggregator import AggregatorServer, SandboxChain
+from agent.devtools.sandbox.anvil import free_port
 from agent.quotes.best import fetch_best_quote
 from agent.quotes.models import QuoteRequest
 from agent.quotes.onchain import OnchainQuoter
 from agent.quotes.service import build_request
 from agent.quotes.validate import Limits
-from agent.rpc import ChainRpc, make_web3
-from agent.sandbox.aggregator import AggregatorServer, SandboxChain
-from agent.sandbox.anvil import free_port
 
 from .helpers import balance, client, execute
 
@@ -146,7 +146,7 @@ def test_kyber_build_refuses_an_altered_route(server, world) -> None:
 
 def test_process_entry_serves_and_stops(world) -> None:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "agent.sandbox.aggregator", "--port", str(port), "--chain",
+    proc = subprocess.Popen([sys.executable, "-m", "agent.devtools.aggregator", "--port", str(port), "--chain",
                              f"sandbox_a={world.rpc_url}", "--log-level", "WARNING"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

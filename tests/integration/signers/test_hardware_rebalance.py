@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_config
+from agent.config.settings import load_config
+from agent.cycle.loop import run_cycle
+from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
+from agent.devtools.sandbox.spec import WALLET, chain_spec
+from agent.devtools.sandbox.world import deploy_world
+from agent.devtools.simulators.ledger_sim import LedgerSimulator
+from agent.devtools.simulators.trezor_sim import TrezorSimulator
 from agent.journal.store import JournalStore
-from agent.loop import run_cycle
 from agent.planning.allocation import compute_allocation
-from agent.sandbox.anvil import AnvilProcess, start_anvil
-from agent.sandbox.spec import WALLET, chain_spec
-from agent.sandbox.world import deploy_world
 from agent.signers.factory import open_signer
-from agent.signers.simulators.ledger_sim import LedgerSimulator
-from agent.signers.simulators.trezor_sim import TrezorSimulator
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

@@ -15,8 +15,9 @@ import pytest
 from web3 import Web3
 
 from agent.commands.status import status_document
-from agent.config import AppConfig, load_config
-from agent.contracts import contract_at
+from agent.config.settings import AppConfig, load_config
+from agent.devtools.contracts import contract_at
+from agent.devtools.sandbox.spec import DEPLOYER
 from agent.execution.intent import Approval, BalanceDelta, TxIntent
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.planning.allocation import compute_allocation
@@ -24,7 +25,6 @@ from agent.planning.costs import ChainCosts
 from agent.planning.planner import PlanParams, plan_rebalance
 from agent.portfolio.models import Snapshot
 from agent.portfolio.reader import fetch_snapshot
-from agent.sandbox.spec import DEPLOYER
 from agent.vaults.report import vault_rows
 from agent.vaults.service import adapt_plan_to_vault_limits, execute_vault_action, park_idle_stables
 from tests.integration.execution.helpers import erc20, live_context, router

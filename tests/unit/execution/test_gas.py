@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent import REPO_ROOT
+from agent.chain.reads import FeeInputs
 from agent.execution.gas import (
     GWEI,
-    FeeInputs,
     GasWaitProgress,
     GasWaitTimeout,
     bump,

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 import pytest
 
+from agent.chain.reads import FeeInputs
 from agent.execution.gas import (
     GWEI,
     QUADRATURE_POINTS,
-    FeeInputs,
     FeeModel,
     GasTimingConfig,
     GasWaitTimeout,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_abi import decode
 
-from agent.chains import load_chain
+from agent.config.chains import load_chain
 from agent.errors import ExecutionError
 from agent.execution.approvals import allowed_spenders, plan_approval
 from agent.execution.intent import Approval, BalanceDelta

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from eth_utils import keccak
 
-from agent.chains import NATIVE_PLACEHOLDER, ChainConfig, load_chain
+from agent.config.chains import NATIVE_PLACEHOLDER, ChainConfig, load_chain
 from agent.errors import ExecutionError, QuoteRejected
 from agent.execution.approvals import allowed_spenders, check_approval
 from agent.execution.intent import Approval

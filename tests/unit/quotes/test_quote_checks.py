@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from agent.chains import NATIVE_PLACEHOLDER, load_chain
+from agent.config.chains import NATIVE_PLACEHOLDER, load_chain
 from agent.errors import QuoteRejected
 from agent.quotes.calldata import ONEINCH_SWAP, SETTLER_EXECUTE, ZEROX_EXEC, decode_swap, encode_sandbox_swap
 from agent.quotes.models import Quote, QuoteRequest, QuoteTx, ReferencePrice

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from agent.chains import NATIVE_PLACEHOLDER, load_chain
+from agent.config.chains import NATIVE_PLACEHOLDER, load_chain
 from agent.errors import ConfigError, QuoteError
 from agent.quotes.base import slippage_percent
 from agent.quotes.http import as_int, field, parse_retry_after

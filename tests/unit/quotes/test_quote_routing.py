@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.sandbox.aggregator.routing import Pool, amount_out, best_route, find_paths
+from agent.devtools.aggregator.routing import Pool, amount_out, best_route, find_paths
 
 A, B, C = "0xA", "0xB", "0xC"
 

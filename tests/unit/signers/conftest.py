@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from agent.devtools.simulators import TEST_MNEMONIC
+from agent.devtools.simulators.testkit import RecordingTransport, anvil_account_0
 from agent.signers.ledger_transport import TcpApduTransport
-from agent.signers.simulators import TEST_MNEMONIC
-from agent.signers.simulators.testkit import RecordingTransport, anvil_account_0
 
 
 @pytest.fixture(scope="session")

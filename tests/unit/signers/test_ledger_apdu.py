@@ -7,9 +7,9 @@ from eth_account.typed_transactions import TypedTransaction
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agent.devtools.simulators.testkit import DEFAULT_PATH, HARDENED, make_tx
 from agent.errors import SignerError
 from agent.signers import ledger_apdu as apdu
-from agent.signers.simulators.testkit import DEFAULT_PATH, HARDENED, make_tx
 
 PATH_BYTES = 1 + 4 * len(DEFAULT_PATH)  # 21
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from agent.devtools.simulators.ledger_hid import FakeHidModule, frame_hid
+from agent.devtools.simulators.ledger_sim import LedgerSimulator
+from agent.devtools.simulators.testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 from agent.errors import SignerError
 from agent.signers.ledger import LedgerSigner
 from agent.signers.ledger_transport import HidApduTransport, open_ledger_transport
-from agent.signers.simulators.ledger_hid import FakeHidModule, frame_hid
-from agent.signers.simulators.ledger_sim import LedgerSimulator
-from agent.signers.simulators.testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 
 hid_device = pytest.importorskip("ledgercomm.interfaces.hid_device")
 

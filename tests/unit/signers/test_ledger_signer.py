@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import pytest
 from eth_account import Account
 
+from agent.devtools.simulators.ledger_sim import LedgerSimulator
+from agent.devtools.simulators.testkit import ANVIL_0, DEFAULT_PATH, RecordingTransport, eth_account_raw, make_tx
 from agent.errors import SignerError
 from agent.signers.ledger import LedgerSigner
 from agent.signers.ledger_transport import TcpApduTransport
-from agent.signers.simulators.ledger_sim import LedgerSimulator
-from agent.signers.simulators.testkit import ANVIL_0, DEFAULT_PATH, RecordingTransport, eth_account_raw, make_tx
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from agent.devtools.simulators.ledger_sim import LedgerSimulator, LedgerTcpServer
+from agent.devtools.simulators.testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 from agent.errors import ConfigError, SignerError
 from agent.signers.ledger import LedgerSigner
 from agent.signers.ledger_transport import (
@@ -17,8 +19,6 @@ from agent.signers.ledger_transport import (
     open_ledger_transport,
     proxy_from_env,
 )
-from agent.signers.simulators.ledger_sim import LedgerSimulator, LedgerTcpServer
-from agent.signers.simulators.testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from agent.devtools.simulators.ledger_sim import LedgerSimulator, LedgerTcpServer
+from agent.devtools.simulators.testkit import ANVIL_0, DEFAULT_PATH, HARDENED, RECIPIENT
 from agent.errors import ConfigError, SafetyHalt
 from agent.ports import Signer
 from agent.signers import factory
@@ -18,8 +20,6 @@ from agent.signers.factory import (
     parse_bip32_path,
     parse_signer_spec,
 )
-from agent.signers.simulators.ledger_sim import LedgerSimulator, LedgerTcpServer
-from agent.signers.simulators.testkit import ANVIL_0, DEFAULT_PATH, HARDENED, RECIPIENT
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_missing_expected_address_warns(ledger_server: LedgerTcpServer, caplog: 
 
 def test_trezor_through_the_factory() -> None:
     pytest.importorskip("trezorlib")
-    from agent.signers.simulators.trezor_sim import TrezorSimulator
+    from agent.devtools.simulators.trezor_sim import TrezorSimulator
 
     with TrezorSimulator().serve_udp() as server:
         env = {"TREZOR_PATH": server.path, "SIGNER_EXPECTED_ADDRESS": ANVIL_0}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from web3 import EthereumTesterProvider, Web3
 
+from agent.devtools.simulators.ledger_sim import LedgerSimulator
+from agent.devtools.simulators.testkit import ANVIL_0, DEFAULT_PATH, RECIPIENT, calldata
 from agent.models import UnsignedTx
 from agent.ports import Signer
 from agent.signers.ledger import LedgerSigner
-from agent.signers.simulators.ledger_sim import LedgerSimulator
-from agent.signers.simulators.testkit import ANVIL_0, DEFAULT_PATH, RECIPIENT, calldata
 
 pytestmark = pytest.mark.chain
 
@@ -20,7 +20,7 @@ def _ledger() -> Signer:
 
 def _trezor() -> Signer:
     pytest.importorskip("trezorlib")
-    from agent.signers.simulators.trezor_sim import SimulatorTransport, TrezorSimulator
+    from agent.devtools.simulators.trezor_sim import SimulatorTransport, TrezorSimulator
     from agent.signers.trezor import TrezorSigner
 
     return TrezorSigner.connect(DEFAULT_PATH, transport=SimulatorTransport(TrezorSimulator()))

@@ -6,11 +6,11 @@ import pytest
 import rlp
 from eth_account import Account
 
+from agent.devtools.simulators import TEST_MNEMONIC
+from agent.devtools.simulators._hd import HDWallet
+from agent.devtools.simulators.ledger_sim import LedgerSimulator
+from agent.devtools.simulators.testkit import DEFAULT_PATH, make_tx
 from agent.signers import ledger_apdu as apdu
-from agent.signers.simulators import TEST_MNEMONIC
-from agent.signers.simulators._hd import HDWallet
-from agent.signers.simulators.ledger_sim import LedgerSimulator
-from agent.signers.simulators.testkit import DEFAULT_PATH, make_tx
 
 
 @pytest.mark.parametrize("index", [0, 1, 7])

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 import pytest
 from eth_account import Account
 
+from agent.devtools.simulators.testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 from agent.errors import SignerError
-from agent.signers.simulators.testkit import ANVIL_0, DEFAULT_PATH, eth_account_raw, make_tx
 
 trezorlib = pytest.importorskip("trezorlib")
 from trezorlib import ethereum, messages, protocol_v1  # noqa: E402
 from trezorlib.client import get_default_client  # noqa: E402
 
-from agent.signers.simulators.trezor_sim import (  # noqa: E402
+from agent.devtools.simulators.trezor_sim import (  # noqa: E402
     FrameReassembler,
     SimulatorTransport,
     TrezorSimulator,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from agent.chains import ChainConfig, load_chain
+from agent.config.chains import ChainConfig, load_chain
 from agent.portfolio.models import ChainSnapshot, Holding, Price, Snapshot
 from agent.vaults.adapter import PROBE_EXP, VaultState
 from agent.vaults.policy import ParkingParams, VaultStats

@@ -1,0 +1,213 @@
+"""Chain reads the pipeline needs: fee inputs, simulation (eth_call / eth_simulateV1), gas estimates,
+ERC-20 allowance and balances, receipts. Library errors are translated here, once.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode, encode
+from eth_account.typed_transactions import TypedTransaction
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+
+from agent.chain.rpc import ChainRpc
+from agent.errors import SimulationFailed
+from agent.models import UnsignedTx
+
+SEL_APPROVE = bytes.fromhex("095ea7b3")
+SEL_ALLOWANCE = bytes.fromhex("dd62ed3e")
+SEL_BALANCE_OF = bytes.fromhex("70a08231")
+SEL_ERROR = bytes.fromhex("08c379a0")
+SEL_PANIC = bytes.fromhex("4e487b71")
+NATIVE = "native"
+FEE_HISTORY_BLOCKS = 10
+REFUND_BOUND = 1.25
+#: Added to every gas limit: execution can cost more than the estimate when it lands in a later block
+#: (e.g. a V2 pair's first price-accumulator write of a new timestamp: two cold SSTOREs). Unused gas is not paid.
+GAS_HEADROOM = 50_000
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call to simulate: from ``sender`` to ``to`` with ``data`` and ``value_wei``."""
+
+    sender: str
+    to: str
+    data: bytes
+    value_wei: int = 0
+
+    def as_rpc(self) -> dict[str, Any]:
+        return {"from": self.sender, "to": self.to, "data": "0x" + self.data.hex(), "value": hex(self.value_wei)}
+
+
+
+@dataclass(frozen=True)
+class FeeInputs:
+    """What the chain says now: the latest block, its base fee and a fee-history tip."""
+
+    block_number: int
+    base_fee_wei: int
+    priority_fee_wei: int
+
+
+def approve_calldata(spender: str, amount_raw: int) -> bytes:
+    return SEL_APPROVE + encode(["address", "uint256"], [Web3.to_checksum_address(spender), amount_raw])
+
+
+def decode_revert(data: bytes | str | None) -> str:
+    """``Error(string)`` → its text, ``Panic(uint256)`` → ``panic 0x11``, anything else → hex."""
+    if isinstance(data, str):
+        data = bytes.fromhex(data.removeprefix("0x")) if data.startswith("0x") else data.encode()
+    if not data:
+        return "reverted without a reason"
+    if data[:4] == SEL_ERROR:
+        try:
+            return str(decode(["string"], data[4:])[0])
+        except Exception:
+            pass
+    if data[:4] == SEL_PANIC and len(data) >= 36:
+        return f"panic 0x{int.from_bytes(data[4:36], 'big'):02x}"
+    return "custom error 0x" + data.hex()[:80]
+
+
+def fetch_fee_inputs(rpc: ChainRpc, *, percentile: float) -> FeeInputs:
+    """Base fee of the latest block (or of the next one when higher) and the median ``percentile`` tip."""
+    def read(w3: Web3) -> FeeInputs:
+        block = w3.eth.get_block("latest")
+        history = w3.eth.fee_history(FEE_HISTORY_BLOCKS, "latest", [percentile])
+        rewards = [int(r[0]) for r in history.get("reward") or [] if r]
+        # The next block's base fee (last fee-history entry) when the node already knows it is higher.
+        upcoming = [int(b) for b in history.get("baseFeePerGas") or []][-1:]
+        base = max([int(block.get("baseFeePerGas") or 0), *upcoming])
+        return FeeInputs(block_number=int(block["number"]), base_fee_wei=base,
+                         priority_fee_wei=int(statistics.median(rewards)) if rewards else 0)
+    return rpc.read(read, what="eth_feeHistory")
+
+
+def simulate(rpc: ChainRpc, call: Call, *, what: str) -> None:
+    """eth_call at ``latest``; a revert raises ``SimulationFailed`` with the decoded reason."""
+    def read(w3: Web3) -> None:
+        try:
+            w3.eth.call(call.as_rpc(), "latest")  # type: ignore[arg-type]
+        except ContractLogicError as exc:
+            raise SimulationFailed(f"{what}: simulation reverted: {_logic_reason(exc)}; nothing was sent") from None
+        except Web3RPCError as exc:
+            if "revert" in str(exc).lower():
+                raise SimulationFailed(f"{what}: simulation reverted: {_rpc_message(exc)}; nothing was sent") from None
+            raise
+    rpc.read(read, what="eth_call")
+
+
+def replay_reason(rpc: ChainRpc, call: Call, block: int) -> str:
+    """Why a mined transaction reverted: the same call replayed on the state before its block."""
+    try:
+        simulate(rpc, call, what="replay")
+    except SimulationFailed as exc:
+        return str(exc).removeprefix("replay: simulation reverted: ").removesuffix("; nothing was sent")
+    except Exception as exc:  # the replay is best effort; the revert itself is already known
+        return f"unknown ({type(exc).__name__})"
+    return "unknown (it does not revert when replayed now)"
+
+
+def estimate_gas(rpc: ChainRpc, call: Call, *, what: str, margin: float) -> int:
+    def read(w3: Web3) -> int:
+        try:
+            return int(w3.eth.estimate_gas(call.as_rpc()))  # type: ignore[arg-type]
+        except ContractLogicError as exc:
+            raise SimulationFailed(f"{what}: gas estimation reverted: {_logic_reason(exc)}; nothing was sent") from None
+    return int(rpc.read(read, what="eth_estimateGas") * margin) + GAS_HEADROOM
+
+
+def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: float) -> list[int] | None:
+    """Simulate ``calls`` in order on one state (eth_simulateV1); gas per call with ``margin``.
+
+    Returns ``None`` when the node does not support eth_simulateV1. A failing call raises
+    ``SimulationFailed`` naming it.
+    """
+    params = [{"blockStateCalls": [{"calls": [c.as_rpc() for _, c in calls]}], "validation": False}, "latest"]
+
+    def read(w3: Web3) -> dict[str, Any]:
+        return dict(w3.provider.make_request("eth_simulateV1", params))  # type: ignore[arg-type]
+    response = rpc.read(read, what="eth_simulateV1")
+    if "error" in response:
+        message = str(response["error"].get("message", "")).lower()
+        if response["error"].get("code") == -32601 or "not found" in message or "not supported" in message:
+            return None
+        raise SimulationFailed(f"simulation failed: {response['error'].get('message')}; nothing was sent")
+    results = response["result"][0]["calls"]
+    gas: list[int] = []
+    for (what, _), result in zip(calls, results, strict=True):
+        if int(result.get("status", "0x0"), 16) != 1:
+            error = result.get("error") or {}
+            reason = decode_revert(error.get("data") or result.get("returnData")) if (
+                error.get("data") or result.get("returnData") not in (None, "0x")) else error.get("message", "")
+            raise SimulationFailed(f"{what}: simulation reverted: {reason or 'no reason'}; nothing was sent")
+        # gasUsed is net of refunds (at most a fifth of the gas spent, EIP-3529): undo that bound first.
+        gas.append(int(int(result["gasUsed"], 16) * REFUND_BOUND * margin) + GAS_HEADROOM)
+    return gas
+
+
+def fetch_allowance(rpc: ChainRpc, token: str, owner: str, spender: str) -> int:
+    data = SEL_ALLOWANCE + encode(["address", "address"], [owner, spender])
+    raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, "latest"), what="allowance")  # type: ignore[arg-type]
+    return int(decode(["uint256"], bytes(raw))[0])
+
+
+def fetch_balance(rpc: ChainRpc, token: str, owner: str, block: int | str = "latest") -> int:
+    """``token`` is an ERC-20 address or ``"native"``."""
+    if token == NATIVE:
+        return int(rpc.read(lambda w3: w3.eth.get_balance(owner, block), what="balance"))  # type: ignore[arg-type]
+    data = SEL_BALANCE_OF + encode(["address"], [owner])
+    raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, block), what="balanceOf")  # type: ignore[arg-type]
+    return int(decode(["uint256"], bytes(raw))[0])
+
+
+def fetch_receipt(rpc: ChainRpc, tx_hash: str) -> dict[str, Any] | None:
+    def read(w3: Web3) -> dict[str, Any] | None:
+        try:
+            return dict(w3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return None
+    return rpc.read(read, what="receipt")
+
+
+def fetch_nonces(rpc: ChainRpc, address: str) -> tuple[int, int]:
+    """(``latest``, ``pending``) transaction counts."""
+    return rpc.read(lambda w3: (int(w3.eth.get_transaction_count(address, "latest")),  # type: ignore[arg-type]
+                                int(w3.eth.get_transaction_count(address, "pending"))), what="nonce")  # type: ignore[arg-type]
+
+
+def fetch_block_number(rpc: ChainRpc) -> int:
+    return int(rpc.read(lambda w3: w3.eth.block_number, what="blockNumber"))
+
+
+def tx_hash_of(raw: bytes) -> str:
+    return "0x" + Web3.keccak(raw).hex().removeprefix("0x")
+
+
+def decode_raw(raw: bytes) -> UnsignedTx:
+    """The unsigned fields of a signed type-2 transaction (to re-sign it with other fees)."""
+    fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+    return UnsignedTx(chain_id=fields["chainId"], nonce=fields["nonce"], to=Web3.to_checksum_address(fields["to"]),
+                      value_wei=fields["value"], data=bytes(fields["data"]), gas=fields["gas"],
+                      max_fee_per_gas_wei=fields["maxFeePerGas"],
+                      max_priority_fee_per_gas_wei=fields["maxPriorityFeePerGas"])
+
+
+def _logic_reason(exc: ContractLogicError) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return str(message).removeprefix("execution reverted: ").removeprefix("execution reverted") or decode_revert(
+        getattr(exc, "data", None))
+
+
+def _rpc_message(exc: Web3RPCError) -> str:
+    rpc = getattr(exc, "rpc_response", None) or {}
+    error = rpc.get("error", {}) if isinstance(rpc, dict) else {}
+    data = error.get("data") if isinstance(error, dict) else None
+    if isinstance(data, str) and data.startswith("0x") and len(data) > 2:
+        return decode_revert(data)
+    return str(error.get("message") if isinstance(error, dict) and error.get("message") else exc)[:200]

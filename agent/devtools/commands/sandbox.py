@@ -1,0 +1,42 @@
+"""``rebalancer sandbox up|down|env``: the local world on anvil."""
+
+from __future__ import annotations
+
+import shlex
+
+import typer
+
+from agent.commands.render import console, err_console
+from agent.devtools.sandbox.manager import read_env, sandbox_dir, sandbox_down, sandbox_up
+
+
+def register(app: typer.Typer) -> None:
+    sandbox = typer.Typer(help="The local sandbox world: two anvil chains, pools, a vault, an aggregator server.",
+                          no_args_is_help=True)
+    app.add_typer(sandbox, name="sandbox")
+
+    @sandbox.command("up")
+    def up(no_aggregator: bool = typer.Option(False, help="Do not start the local aggregator server."),
+           mainnet_replica: bool = typer.Option(False, help="Also start a mainnet replica (chain id 1, sandbox "
+                                                "contracts at the real addresses) as ETHEREUM_RPC_URL, for "
+                                                "`simulate --fork ethereum`.")) -> None:
+        """Start the sandbox chains, deploy the world and fund the wallet off-target."""
+        env = sandbox_up(with_aggregator=not no_aggregator, mainnet_replica=mainnet_replica)
+        d = sandbox_dir()
+        err_console.print(f"sandbox up: chains {env['CHAINS']}; wallet {env['WALLET_ADDRESS']}")
+        if mainnet_replica:
+            err_console.print("mainnet replica up as ETHEREUM_RPC_URL; try `rebalancer simulate --fork ethereum`")
+        err_console.print(f"use it with:  export ENV_FILE={d / 'sandbox.env'}")
+        err_console.print('         or:  eval "$(rebalancer sandbox env)"')
+
+    @sandbox.command("down")
+    def down() -> None:
+        """Stop exactly the processes `sandbox up` started."""
+        stopped = sandbox_down()
+        err_console.print(f"sandbox down: stopped {len(stopped)} process(es)")
+
+    @sandbox.command("env")
+    def env() -> None:
+        """Print the environment variables that point every command at the sandbox."""
+        for k, v in read_env().items():
+            console.print(f"export {k}={shlex.quote(v)}", highlight=False, soft_wrap=True)
