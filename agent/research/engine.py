@@ -100,6 +100,11 @@ def _matrix(specs: Sequence[Spec], market: Market, get: Any) -> np.ndarray:
 
 def simulate(specs: Sequence[Spec], market: Market, costs: Costs, *, detail: bool = False) -> Result:
     """Run every spec over its window of ``market``; ``detail`` also keeps weights, drift and events."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # runs not started yet hold nothing
+        return _simulate(specs, market, costs, detail)
+
+
+def _simulate(specs: Sequence[Spec], market: Market, costs: Costs, detail: bool) -> Result:
     R, A, T = len(specs), len(market.assets), market.bars
     tgt = _matrix(specs, market, lambda s, a: s.targets.get(a, 0.0))
     kind = np.array([KINDS.index(s.kind) for s in specs])
