@@ -125,6 +125,7 @@ class Run:
     counters: dict[str, float] = field(default_factory=dict)
     bars_per_year: float = DAYS_PER_YEAR
     rf_pct: float = 0.0
+    dates: tuple[date, ...] = ()
 
     def metrics(self) -> dict[str, Any]:
         legs = [g for e in self.events for g in e.legs]
@@ -230,7 +231,7 @@ def to_run(res: Result, r: int, spec: Spec, table: PriceTable, market: Market, r
               max_drift_pp=res.max_drift[r, lo:hi + 1].tolist(), decisions=int(res.decisions[r]),
               counters={k: float(getattr(res, k)[r]) for k in ("rebalances", "trades", "skipped", "turnover",
                                                                 "costs", "gas")},
-              bars_per_year=market.bars_per_year, rf_pct=rf_pct)
+              bars_per_year=market.bars_per_year, rf_pct=rf_pct, dates=table.dates[lo:hi + 1])
     last = lo
     for e in res.events[r]:
         reasons = _explain(spec, res, r, e["decided"], last, market)

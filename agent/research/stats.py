@@ -58,9 +58,11 @@ def dsr_of_best(returns: np.ndarray) -> dict[str, float]:
             "deflated_sharpe": deflated_sharpe(sr, returns.shape[0], skew, kurt, sr0)}
 
 
-def _perf(block: np.ndarray) -> np.ndarray:
-    sd = block.std(axis=0)
-    return np.where(sd > 0, block.mean(axis=0) / np.where(sd > 0, sd, 1), 0.0)
+def _perf(k: int, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """Per-bar Sharpe of each variant from its count, sum and sum of squares (population deviation)."""
+    mean = s1 / k
+    sd = np.sqrt(np.maximum(s2 / k - mean * mean, 0.0))
+    return np.where(sd > 0, mean / np.where(sd > 0, sd, 1), 0.0)
 
 
 def pbo(returns: np.ndarray, blocks: int = 16) -> dict[str, float]:
@@ -69,13 +71,15 @@ def pbo(returns: np.ndarray, blocks: int = 16) -> dict[str, float]:
     if blocks % 2 or blocks < 2 or n < 2:
         raise ValueError("PBO needs an even number of blocks and at least two variants")
     size = n_bars // blocks
-    parts = [returns[i * size:(i + 1) * size] for i in range(blocks)]
+    parts = returns[:size * blocks].reshape(blocks, size, n)
+    s1, s2 = parts.sum(axis=1), (parts ** 2).sum(axis=1)  # (blocks, variants)
+    t1, t2 = s1.sum(axis=0), s2.sum(axis=0)
+    k = size * blocks // 2
     lambdas = []
     for ins in itertools.combinations(range(blocks), blocks // 2):
-        is_rows = np.vstack([parts[i] for i in ins])
-        oos_rows = np.vstack([parts[i] for i in range(blocks) if i not in ins])
-        star = int(np.argmax(_perf(is_rows)))
-        oos = _perf(oos_rows)
+        i1, i2 = s1[list(ins)].sum(axis=0), s2[list(ins)].sum(axis=0)
+        star = int(np.argmax(_perf(k, i1, i2)))
+        oos = _perf(k, t1 - i1, t2 - i2)
         rank = int(np.sum(oos <= oos[star]))  # 1 = worst … n = best
         omega = rank / (n + 1)
         lambdas.append(math.log(omega / (1 - omega)))
