@@ -47,7 +47,7 @@ def _date(value: str | None, name: str) -> date | None:
         raise ConfigError(f"{name}: {value!r} is not a date; write YYYY-MM-DD") from None
 
 
-def register(app: typer.Typer) -> None:  # noqa: PLR0915 - one option per line
+def register(app: typer.Typer) -> None:
     @app.command()
     def backtest(
         strategy: str = typer.Option(None, "--strategy", help=f"{' | '.join(KNOWN)}, a comma list, or 'all' "
@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:  # noqa: PLR0915 - one option per line
         if csv_dir is not None:
             from agent.research.export import write_csv
 
-            write_csv(csv_dir, doc, [*runs, *bench])
+            write_csv(csv_dir, doc, [*runs, hold, *bench])
         if json_out:
             print_json(doc)
             return

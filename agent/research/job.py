@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError
-from agent.research.backtest import (CostModel, Run, backtest_document, build_market, engine_costs, run_all,
-                                     spec_for)
+from agent.research.backtest import CostModel, Run, backtest_document, build_market, engine_costs, run_all, spec_for
 from agent.research.data import load_prices, price_symbol
 from agent.research.paths import benchmarks
 from agent.research.study import StudyOptions, study
@@ -28,7 +27,7 @@ class Job:
     interval: str = "1d"
     stable_price: str = "peg"
     rf_pct: float = 0.0
-    study: StudyOptions = StudyOptions()
+    study: StudyOptions = field(default_factory=StudyOptions)
 
 
 def parse_depths(text: str | None) -> dict[str, float]:

@@ -81,8 +81,8 @@ def walk_forward(specs: Sequence[Spec], bench: Sequence[Spec], market: Market, c
         for name, row in zip(oos, scored.values, strict=True):
             oos[name].append(row[1:] / row[:-1] - 1)
         t = market.times
-        windows.append({"train": [_d(t, a), _d(t, a + train - 1)], "test": [_d(t, a + train), _d(t, a + train + test - 1)],
-                        "chosen": specs[best].name})
+        windows.append({"train": [_d(t, a), _d(t, a + train - 1)],
+                        "test": [_d(t, a + train), _d(t, a + train + test - 1)], "chosen": specs[best].name})
     out: dict[str, Any] = {"train_bars": train, "test_bars": test, "windows": windows, "out_of_sample": {}}
     for name, parts in oos.items():
         r = np.concatenate(parts)
@@ -117,7 +117,7 @@ def study(base: Sequence[Spec], targets: Mapping[str, float], btc_column: str, m
         "block_bars": opts.block_bars if opts.bootstrap else None, "seed": opts.seed if opts.bootstrap else None,
         "variants": len(specs), "benchmarks": [b.name for b in bench],
         "distribution": {v.name: {b.name: compare(by[v.name], by[b.name]) for b in bench} for v in specs},
-        "luck": luck(specs, real, costs),
+        "luck": luck(specs, real, costs, bench[0]),
         "path_finals": {x.name: [round(f["final"], 2) for f in by[x.name]] for x in [*specs[:12], *bench]},
     }
     if opts.walk_forward:
@@ -132,28 +132,31 @@ def study(base: Sequence[Spec], targets: Mapping[str, float], btc_column: str, m
     return doc
 
 
-def luck(specs: Sequence[Spec], market: Market, costs: Costs) -> dict[str, Any]:
-    """Deflated Sharpe of the best variant on the real prices (every variant a trial), PBO, and what they mean."""
-    res = simulate([s.with_(start=0, end=-1, path=0) for s in specs], replace(market, closes=market.closes[:1]), costs)
+def luck(specs: Sequence[Spec], market: Market, costs: Costs, hold: Spec) -> dict[str, Any]:
+    """On the real prices: the deflated Sharpe of the best variant's returns in excess of buy and hold (every
+    variant a trial), the PBO of choosing it (CSCV), the best's own Sharpe deflated likewise, and what they mean."""
+    one = replace(market, closes=market.closes[:1])
+    res = simulate([s.with_(start=0, end=-1, path=0) for s in [*specs, hold]], one, costs)
     rets = (res.values[:, 1:] / res.values[:, :-1] - 1).T
-    d = dsr_of_best(rets)
-    out: dict[str, Any] = {"trials": d["trials"], "best": specs[d["best"]].name,
-                           "sharpe": round(d["sharpe_per_bar"] * np.sqrt(market.bars_per_year), 3),
-                           "expected_max_sharpe_by_luck": round(d["expected_max_sharpe_per_bar"]
-                                                                * np.sqrt(market.bars_per_year), 3),
-                           "deflated_sharpe": round(d["deflated_sharpe"], 4), "pbo": None}
-    if len(specs) >= 2 and rets.shape[0] >= 64:
-        out["pbo"] = round(pbo(rets, blocks=16)["pbo"], 4)
-    if len(specs) < 2:
-        out["verdict"] = ("one variant tried: its deflated Sharpe is the probability its Sharpe beats zero; "
-                          "sweep a setting to count what was tried")
-    elif out["deflated_sharpe"] < SIGNIFICANT:
-        out["verdict"] = (f"Nothing is significant: the best of {d['trials']} variants ({out['best']}) has a "
-                          f"deflated Sharpe of {out['deflated_sharpe']:.2f} < {SIGNIFICANT}; its edge is within "
-                          "what luck gives the best of that many tries.")
+    excess = rets[:, :-1] - rets[:, -1:]
+    d, own = dsr_of_best(excess), dsr_of_best(rets[:, :-1])
+    year = np.sqrt(market.bars_per_year)
+    out: dict[str, Any] = {
+        "trials": d["trials"], "best": specs[d["best"]].name,
+        "excess_sharpe_vs_buy_and_hold": round(d["sharpe_per_bar"] * year, 3),
+        "expected_max_excess_sharpe_by_luck": round(d["expected_max_sharpe_per_bar"] * year, 3),
+        "deflated_sharpe": round(d["deflated_sharpe"], 4),
+        "best_sharpe": {"variant": specs[own["best"]].name, "sharpe": round(own["sharpe_per_bar"] * year, 3),
+                        "deflated_sharpe": round(own["deflated_sharpe"], 4)},
+        "pbo": round(pbo(excess, blocks=16)["pbo"], 4) if len(specs) >= 2 and rets.shape[0] >= 64 else None}
+    if out["deflated_sharpe"] < SIGNIFICANT:
+        out["verdict"] = (f"Nothing is significant: the best of {d['trials']} variant(s) ({out['best']}) beats buy "
+                          f"and hold by an excess Sharpe of {out['excess_sharpe_vs_buy_and_hold']:.2f}, a deflated "
+                          f"Sharpe of {out['deflated_sharpe']:.2f} < {SIGNIFICANT}: within what luck gives the best "
+                          "of that many tries.")
     else:
-        out["verdict"] = (f"The best of {d['trials']} variants ({out['best']}) keeps a deflated Sharpe of "
-                          f"{out['deflated_sharpe']:.2f} ≥ {SIGNIFICANT} after counting every variant tried.")
+        out["verdict"] = (f"The best of {d['trials']} variant(s) ({out['best']}) beats buy and hold with a deflated "
+                          f"Sharpe of {out['deflated_sharpe']:.2f} ≥ {SIGNIFICANT} after counting every variant tried.")
     if out["pbo"] is not None:
         out["verdict"] += f" Probability of backtest overfitting (CSCV, 16 blocks): {out['pbo']:.2f}."
     return out

@@ -117,8 +117,9 @@ def render(doc: dict[str, Any], runs: Sequence[Any], hold: Any, benchmarks: Sequ
 table{{border-collapse:collapse;font-size:12px;margin:8px 0}}td,th{{border:1px solid #ccc;padding:3px 6px}}
 th{{background:#f3f3f3}}.w{{color:#a40}}</style></head><body>
 <h1>{html.escape(title)}</h1>{warn}
-<p>{doc['bars']} bars ({doc['interval']}) of {html.escape(doc['prices']['source'])}; stables: {doc['prices']['stable_price']};
-fees: {html.escape(str(doc['costs']['fee_bps']))}; gas: {html.escape(str(doc['costs']['gas_gwei']))}.</p>
+<p>{doc['bars']} bars ({doc['interval']}) of {html.escape(doc['prices']['source'])};
+stables: {doc['prices']['stable_price']}; fees: {html.escape(str(doc['costs']['fee_bps']))};
+gas: {html.escape(str(doc['costs']['gas_gwei']))}.</p>
 <p>{html.escape(luck)}</p>
 {_table(KEYS, metrics)}
 {"".join(f"<div>{c}</div>" for c in charts)}
