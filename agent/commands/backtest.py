@@ -112,6 +112,8 @@ def register(app: typer.Typer) -> None:
             from agent.research.export import write_csv
 
             write_csv(csv_dir, doc, [*runs, hold, *bench])
+        for w in doc["warnings"]:
+            err_console.print(f"warning: {w}", highlight=False)
         if json_out:
             print_json(doc)
             return
@@ -150,8 +152,6 @@ def _print(doc: dict[str, Any], report: Path | None) -> None:
                   f"{m['volatility_pct']:.1f}", f"{m['max_drawdown_pct']:.1f}", str(m["sharpe"]), str(m["sortino"]),
                   str(m["rebalances"]), str(m["trades"]), f"{m['costs_usd']:,.0f}", f"{m['mean_max_drift_pp']:.2f}")
     console.print(t)
-    for w in doc["warnings"]:
-        err_console.print(f"warning: {w}", highlight=False)
     for r in doc["runs"]:
         if r["events"]:
             e = r["events"][-1]
