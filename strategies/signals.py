@@ -156,3 +156,23 @@ def fastest_drop(history: Sequence[tuple[datetime, float]], *, within: timedelta
         peak = max(peak, price)
         worst = max(worst, 1 - price / peak)
     return worst
+
+
+def periods_per_year_of(times: Sequence[datetime]) -> int:
+    """Bars per year from the median spacing of the timestamps (daily history -> 365, hourly -> 8760)."""
+    if len(times) < 2:
+        return DAILY
+    gaps = sorted((b - a).total_seconds() for a, b in itertools.pairwise(times))
+    median = gaps[len(gaps) // 2]
+    return max(1, round(365 * 86400 / median)) if median > 0 else DAILY
+
+
+def closes(history: Sequence[tuple[datetime, object]]) -> tuple[list[datetime], list[float]]:
+    """Split a ``[(time, price)]`` history into times and float prices, dropping non-positive prices."""
+    times, prices = [], []
+    for t, p in history:
+        value = float(p)  # type: ignore[arg-type]
+        if value > 0:
+            times.append(t)
+            prices.append(value)
+    return times, prices
