@@ -29,7 +29,7 @@ from agent.errors import ConfigError
 from agent.planning.costs import ChainCosts
 from agent.research.data import DAILY_GAS, STABLES, PriceTable, gas_on, load_gas_gwei, load_prices, price_symbol
 from agent.research.engine import Costs, Market, Result, Spec, simulate
-from agent.research.live import decide_on_bar
+from agent.research.live import HISTORY_BARS, decide_on_bar
 from agent.research.metrics import run_metrics
 from strategies import Strategy
 from strategies.calendar import CalendarStrategy
@@ -254,7 +254,8 @@ def _explain(spec: Spec, res: Result, r: int, t: int, last: int, market: Market)
     usd = np.nan_to_num(res.weights[r, t]) / 100 * res.values[r, t]
     tgt = np.array([spec.targets.get(a, 0.0) for a in market.assets])
     cash = res.values[r, t] - usd.sum()
-    d = decide_on_bar(spec.strategy, market, t, usd / p, p, tgt, last, spec.targets, cash=max(float(cash), 0.0))
+    d = decide_on_bar(spec.strategy, market, t, usd / p, p, tgt, last, spec.targets, cash=max(float(cash), 0.0),
+                      history_bars=HISTORY_BARS if spec.kind == "custom" else 0)
     if not d.rebalance and spec.kind != "custom":
         raise AssertionError(f"{spec.name}: the rule fired on bar {t} but decide() says {d.reasons}")
     return d.reasons

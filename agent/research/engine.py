@@ -198,9 +198,10 @@ class _Rules:
 def _custom(spec: Spec, market: Market, t: int, st: _State, r: int, tgt: np.ndarray, p: np.ndarray,
             value: float, drift: np.ndarray) -> bool:
     """A strategy without a rule function: its ``decide`` on the bar's allocation (the targets it names kept)."""
-    from agent.research.live import decide_on_bar
+    from agent.research.live import HISTORY_BARS, decide_on_bar
 
-    decision = decide_on_bar(spec.strategy, market, t, st.units[r], p, tgt, st.last[r], spec.targets)
+    decision = decide_on_bar(spec.strategy, market, t, st.units[r], p, tgt, st.last[r], spec.targets,
+                             cash=float(st.cash[r]), history_bars=HISTORY_BARS)
     if decision.rebalance:
         st.goal[r] = [float(decision.targets.get(a, 0)) for a in market.assets]
     return bool(decision.rebalance)
