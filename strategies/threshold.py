@@ -39,9 +39,10 @@ class ThresholdStrategy:
     asset_bands_pp: Mapping[str, Decimal] = field(default_factory=dict)
     name: str = "threshold"
 
-    def band_for(self, symbol: str, target_pct: Decimal) -> float:
+    def band_for(self, symbol: str, target_pct: Decimal) -> Decimal:
         """The effective absolute band (pp) of an asset: the tighter of its absolute and relative bands."""
-        return float(effective_bands(self.asset_bands_pp.get(symbol, self.band_pp), self.band_rel_pct, target_pct))
+        band = effective_bands(self.asset_bands_pp.get(symbol, self.band_pp), self.band_rel_pct, target_pct)
+        return Decimal(repr(float(band)))
 
     def out_of_band(self, ctx: StrategyContext) -> list[str]:
         assets = ctx.allocation.assets
