@@ -50,9 +50,9 @@ def run(workers: int | None = None) -> dict[str, Any]:
     workers = workers or min(2, os.cpu_count() or 1)
     specs, market, costs, table = job()
     days = int(sum(market.bars - s.start for s in specs))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     serial = simulate(specs, market, costs)
-    t_serial = time.perf_counter() - t0
+    t_serial, c_serial = time.perf_counter() - t0, time.process_time() - c0
     rng = np.random.default_rng(16)
     sample = sorted(rng.choice(len(specs), size=ALONE_SAMPLE, replace=False).tolist())
     alone = all(_same(serial, simulate([specs[i]], market, costs), [i]) for i in sample)
@@ -73,7 +73,9 @@ def run(workers: int | None = None) -> dict[str, Any]:
         "job": {"targets": {s: float(p) for s, p in TARGETS.items()}, "from": table.dates[0].isoformat(),
                 "to": table.dates[-1].isoformat(), "bands_pp": [BANDS[0], BANDS[-1], 0.5], "starts": 25,
                 "runs": len(specs), "backtest_days": days},
-        "serial": {"wall_s": round(t_serial, 3), "backtest_days_per_s": round(days / t_serial)},
+        "serial": {"wall_s": round(t_serial, 3), "cpu_s": round(c_serial, 3),
+                   "backtest_days_per_s": round(days / t_serial)},
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "process_pool": {"workers": workers, "wall_s": round(t_pool, 3), "backtest_days_per_s": round(days / t_pool),
                          "identical_to_serial": _same(serial, pooled)},
         "dask_local_cluster": {"workers": workers, "wall_s": round(t_dask, 3),
