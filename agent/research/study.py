@@ -43,12 +43,19 @@ class StudyOptions:
         return bool(self.starts or self.sweeps or self.bootstrap or self.walk_forward)
 
 
+#: the settings each rule reads (a sweep of another setting leaves that rule's runs as they are: no false trials)
+READS = {"threshold": {"band_pp", "band_rel_pct", "min_trade_usd"},
+         "calendar": {"interval_hours", "min_drift_pp", "min_trade_usd"},
+         "hybrid": {"interval_hours", "min_drift_pp", "emergency_band_pp", "min_trade_usd"}}
+
+
 def variants(base: Sequence[Spec], sweeps: Sequence[str]) -> list[Spec]:
-    """Each base spec with every combination of the swept values (their names carry the values)."""
+    """Each base spec with every combination of the swept values it reads (their names carry the values)."""
     out = list(base)
     for text in sweeps:
         key, values = parse_sweep(text)
-        out = [s.with_(name=f"{s.name} {key}={v:g}", **{key: v}) for s in out for v in values]
+        out = [v for s in out for v in ([s.with_(name=f"{s.name} {key}={x:g}", **{key: x}) for x in values]
+                                        if key in READS.get(s.kind, set()) else [s])]
     return out
 
 

@@ -162,3 +162,13 @@ def test_multi_path_json_report_and_csv(tmp_path: Path) -> None:
     header = (csv_dir / "equity.csv").read_text().splitlines()[0]
     assert header.startswith("date,threshold,buy and hold")
     assert (csv_dir / "trades.csv").read_text().count("\n") > 5 and "sharpe" in (csv_dir / "metrics.csv").read_text()
+
+
+def test_a_sweep_varies_only_the_rules_that_read_the_setting() -> None:
+    from agent.research.study import variants
+
+    base = [Spec("threshold", "threshold", T), Spec("calendar", "calendar", T)]
+    out = variants(base, ["band_pp=2:6:2", "calendar_hours=24:48:24"])
+    assert [s.name for s in out] == ["threshold band_pp=2", "threshold band_pp=4", "threshold band_pp=6",
+                                     "calendar interval_hours=24", "calendar interval_hours=48"]
+    assert [s.interval_hours for s in out[3:]] == [24, 48] and out[1].band_pp == 4
