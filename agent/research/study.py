@@ -157,8 +157,8 @@ def luck(specs: Sequence[Spec], market: Market, costs: Costs, hold: Spec) -> dic
                         "deflated_sharpe": round(own["deflated_sharpe"], 4)},
         "pbo": round(pbo(excess, blocks=16)["pbo"], 4) if len(specs) >= 2 and rets.shape[0] >= 64 else None}
     if out["deflated_sharpe"] < SIGNIFICANT:
-        out["verdict"] = (f"Nothing is significant: the best of {d['trials']} variant(s) ({out['best']}) beats buy "
-                          f"and hold by an excess Sharpe of {out['excess_sharpe_vs_buy_and_hold']:.2f}, a deflated "
+        out["verdict"] = (f"Nothing is significant: the best of {d['trials']} variant(s) ({out['best']}) has an "
+                          f"excess Sharpe over buy and hold of {out['excess_sharpe_vs_buy_and_hold']:.2f}, a deflated "
                           f"Sharpe of {out['deflated_sharpe']:.2f} < {SIGNIFICANT}: within what luck gives the best "
                           "of that many tries.")
     else:
