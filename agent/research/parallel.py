@@ -72,8 +72,8 @@ def run_on_dask(specs: Sequence[Spec], market: Market, costs: Costs, address: ob
         raise ConfigError("--cluster: Dask is not installed; pip install 'rebalancer[cluster]'") from None
     own = not isinstance(address, Client)
     try:
-        client = Client(address) if own else address
-    except OSError as exc:
+        client = Client(address, timeout=10) if own else address
+    except (OSError, TimeoutError) as exc:
         raise ConfigError(f"--cluster: no Dask scheduler at {address!r} ({exc}); start one with dask-scheduler "
                           "or drop --cluster") from None
     try:
