@@ -56,23 +56,32 @@ class DynamicTargetsStrategy:
     max_stable_pct: float = 80.0
     name: str = "dynamic"
 
+    def vol_of(self, times: list[Any], prices: list[float]) -> float | None:
+        """One risky asset's EWMA volatility, or None with too little history."""
+        if len(prices) <= MIN_HISTORY_RETURNS:
+            return None
+        per_year = periods_per_year_of(times)
+        return ewma_volatility(log_returns(prices), halflife=self.halflife_days * per_year / 365,
+                               periods_per_year=per_year)
+
     def vols(self, ctx: StrategyContext) -> dict[str, float]:
         out = {}
         for symbol in ctx.targets:
-            if symbol in self.stables:
-                continue
-            times, prices = closes(ctx.price_history.get(symbol, ()))
-            if len(prices) > MIN_HISTORY_RETURNS:
-                per_year = periods_per_year_of(times)
-                out[symbol] = ewma_volatility(log_returns(prices), halflife=self.halflife_days * per_year / 365,
-                                              periods_per_year=per_year)
+            if symbol not in self.stables:
+                vol = self.vol_of(*closes(ctx.price_history.get(symbol, ())))
+                if vol is not None:
+                    out[symbol] = vol
         return out
 
     def targets(self, ctx: StrategyContext, vols: Mapping[str, float]) -> dict[str, Decimal]:
-        risky = [s for s in ctx.targets if s not in self.stables]
+        return self.targets_for(ctx.targets, vols)
+
+    def targets_for(self, configured: Mapping[str, Decimal], vols: Mapping[str, float]) -> dict[str, Decimal]:
+        """The targets of this bar from the configured ones and the risky assets' volatilities (pure)."""
+        risky = [s for s in configured if s not in self.stables]
         if not vols or any(s not in vols for s in risky):
-            return dict(ctx.targets)
-        stable_pct = sum((v for s, v in ctx.targets.items() if s in self.stables), Decimal(0))
+            return dict(configured)
+        stable_pct = sum((v for s, v in configured.items() if s in self.stables), Decimal(0))
         if self.method == "inverse_vol":
             room = float(HUNDRED - stable_pct) / 100
             bounds = {s: (lo / 100 / room, hi / 100 / room) for s, (lo, hi) in self.bounds_pct.items() if s in vols}
@@ -80,21 +89,21 @@ class DynamicTargetsStrategy:
             out = {s: Decimal(str(round(w * room * 100, 4))) for s, w in weights.items()}
         else:
             risky_total = float(HUNDRED - stable_pct)
-            mix_vol = math.sqrt(sum((float(ctx.targets[s]) / risky_total * vols[s]) ** 2 for s in risky)) \
+            mix_vol = math.sqrt(sum((float(configured[s]) / risky_total * vols[s]) ** 2 for s in risky)) \
                 if risky_total > 0 else 0.0  # correlation ignored: an upper bound is not needed, a scale is
             share = volatility_target_stable_share(mix_vol, target_vol=self.vol_target_pct / 100,
                                                    min_share=float(stable_pct) / 100,
                                                    max_share=max(self.max_stable_pct, float(stable_pct)) / 100)
             scale = (1 - share) * 100 / risky_total if risky_total > 0 else 0.0
-            out = {s: Decimal(str(round(float(ctx.targets[s]) * scale, 4))) for s in risky}
+            out = {s: Decimal(str(round(float(configured[s]) * scale, 4))) for s in risky}
             stable_total = HUNDRED - sum(out.values(), Decimal(0))
-            for s in ctx.targets:
+            for s in configured:
                 if s in self.stables:
-                    out[s] = (ctx.targets[s] / stable_pct * stable_total) if stable_pct > 0 else Decimal(0)
+                    out[s] = (configured[s] / stable_pct * stable_total) if stable_pct > 0 else Decimal(0)
             return out
-        for s in ctx.targets:
+        for s in configured:
             if s in self.stables:
-                out[s] = ctx.targets[s]
+                out[s] = configured[s]
         return out
 
     def decide(self, ctx: StrategyContext) -> Decision:

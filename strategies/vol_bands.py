@@ -23,6 +23,21 @@ from strategies.threshold import from_settings as threshold_from_settings
 MIN_HISTORY_RETURNS = 20
 
 
+def vol_pair(returns: list[float], per_year: int, halflife_days: float, reference_days: float) -> tuple[float, float]:
+    """(EWMA volatility, realised reference volatility) of the returns, annualised."""
+    per_day = per_year / 365
+    reference = realised_volatility(returns[-max(2, round(reference_days * per_day)):], periods_per_year=per_year)
+    current = ewma_volatility(returns, halflife=halflife_days * per_day, periods_per_year=per_year)
+    return current, reference
+
+
+def band_scale(current: float, reference: float, exponent: float, lo: float, hi: float) -> float | None:
+    """(current / reference) ** exponent clipped into [lo, hi]; None for a pegged stable (no volatility)."""
+    if reference <= 0 or current <= 0:
+        return None
+    return min(max((current / reference) ** exponent, lo), hi)
+
+
 @dataclass(frozen=True)
 class VolScale:
     symbol: str
@@ -41,27 +56,30 @@ class VolBandsStrategy:
     max_scale: float = 3.0
     name: str = "vol_bands"
 
+    def scale_of(self, times: list[Any], prices: list[float]) -> tuple[float, float, float] | None:
+        """(current vol, reference vol, band scale) of one asset's closes, or None (too short, or pegged)."""
+        if len(prices) <= MIN_HISTORY_RETURNS:
+            return None
+        per_year = periods_per_year_of(times)
+        current, reference = vol_pair(log_returns(prices), per_year, self.halflife_days, self.reference_days)
+        scale = band_scale(current, reference, self.exponent, self.min_scale, self.max_scale)
+        return None if scale is None else (current, reference, scale)
+
     def scales(self, ctx: StrategyContext) -> dict[str, VolScale]:
         out = {}
         for a in ctx.allocation.assets:
-            times, prices = closes(ctx.price_history.get(a.symbol, ()))
-            if len(prices) <= MIN_HISTORY_RETURNS:
-                continue
-            per_year = periods_per_year_of(times)
-            per_day = per_year / 365
-            returns = log_returns(prices)
-            reference = realised_volatility(returns[-max(2, round(self.reference_days * per_day)):],
-                                            periods_per_year=per_year)
-            current = ewma_volatility(returns, halflife=self.halflife_days * per_day, periods_per_year=per_year)
-            if reference <= 0 or current <= 0:
-                continue  # a pegged stable: its band stays as set
-            scale = min(max((current / reference) ** self.exponent, self.min_scale), self.max_scale)
-            out[a.symbol] = VolScale(a.symbol, current, reference, scale)
+            got = self.scale_of(*closes(ctx.price_history.get(a.symbol, ())))
+            if got is not None:
+                out[a.symbol] = VolScale(a.symbol, *got)
         return out
+
+    def scaled_band(self, symbol: str, target_pct: Decimal, scale: float) -> Decimal:
+        """The asset's band this bar: its effective base band × the (rounded) scale."""
+        return self.base.band_for(symbol, target_pct) * Decimal(str(round(scale, 4)))
 
     def decide(self, ctx: StrategyContext) -> Decision:
         scales = self.scales(ctx)
-        bands = {a.symbol: self.base.band_for(a.symbol, a.target_pct) * Decimal(str(round(scales[a.symbol].scale, 4)))
+        bands = {a.symbol: self.scaled_band(a.symbol, a.target_pct, scales[a.symbol].scale)
                  for a in ctx.allocation.assets if a.symbol in scales}
         scaled = ThresholdStrategy(band_pp=self.base.band_pp, band_rel_pct=Decimal(0),
                                    emergency_band_pp=self.base.emergency_band_pp,

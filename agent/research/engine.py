@@ -23,7 +23,7 @@ from strategies.calendar import due, worth_trading
 from strategies.hybrid import emergency
 from strategies.threshold import breaches, effective_bands
 
-KINDS = ("hold", "threshold", "calendar", "hybrid", "custom")
+KINDS = ("hold", "threshold", "calendar", "hybrid", "custom", "signal")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,10 @@ class Spec:
     path: int = 0
     #: a Strategy object deciding bar by bar through ``decide`` (kind "custom": slow, for anything else)
     strategy: Any = None
+    #: kind "signal": each bar's effective bands and targets (paths, bars, assets), computed from the closes known
+    #: at that bar by the live strategy's own functions (``agent.research.fastpath``)
+    bands_by_bar: Any = None
+    targets_by_bar: Any = None
 
     def with_(self, **changes: Any) -> Spec:
         return Spec(**{**self.__dict__, **changes})
@@ -124,7 +128,7 @@ def _simulate(specs: Sequence[Spec], market: Market, costs: Costs, detail: bool)
             hub[r, cols[0]] = True
     has_hub = hub.any(axis=1)
     st = _State(units=np.zeros((R, A)), cash=np.zeros(R), last=start.copy(), pending=np.zeros(R, dtype=bool),
-                decided=np.full(R, -1), goal=tgt.copy())
+                decided=np.full(R, -1), goal=tgt.copy(), basis=np.zeros((R, A)))
     out = Result(values=np.full((R, T), np.nan), rebalances=np.zeros(R, dtype=int), trades=np.zeros(R, dtype=int),
                  skipped=np.zeros(R, dtype=int), turnover=np.zeros(R), costs=np.zeros(R), gas=np.zeros(R),
                  decisions=np.zeros(R, dtype=int), unexecuted=np.full(R, -1))
@@ -134,12 +138,18 @@ def _simulate(specs: Sequence[Spec], market: Market, costs: Costs, detail: bool)
     one_path = market.closes.shape[0] == 1
     growth = (1 + costs.stable_apy_pct / 100) ** (1 / market.bars_per_year)
     custom = [r for r in range(R) if kind[r] == 4]
+    sig = np.flatnonzero(kind == 5)
+    if len(sig):
+        sig_bands = np.stack([specs[r].bands_by_bar for r in sig])  # (runs, paths, bars, assets)
+        sig_tgt = np.stack([specs[r].targets_by_bar for r in sig])
+        sig_path = np.minimum(path[sig], sig_bands.shape[1] - 1)
     rules = _Rules(kind, bands, emerg, interval, min_drift, market.hours_per_bar)
     for t in range(int(start.min()), T):
         p = market.closes[0, t] if one_path else market.closes[path, t]
         begin = start == t
         if begin.any():
             st.units[begin] = costs.initial_usd * tgt[begin] / 100 / (p if one_path else p[begin])
+            st.basis[begin] = costs.initial_usd * tgt[begin] / 100
         active = (start <= t) & (t <= end)
         if growth != 1:
             st.units[:, market.stables] *= np.where((start < t)[:, None], growth, 1.0)
@@ -149,9 +159,16 @@ def _simulate(specs: Sequence[Spec], market: Market, costs: Costs, detail: bool)
             st.pending[:] = False
         usd = st.units * p
         value = usd.sum(axis=1) + st.cash
-        drift = 100 * usd / value[:, None] - tgt
+        now_tgt = tgt
+        if len(sig):
+            now_tgt = tgt.copy()
+            now_tgt[sig] = sig_tgt[np.arange(len(sig)), sig_path, t]
+        drift = 100 * usd / value[:, None] - now_tgt
         out.values[:, t] = np.where(active, value, np.nan)
         fire = rules.fire(drift, t, st.last) & active
+        if len(sig):
+            fire[sig] = breaches(drift[sig], sig_bands[np.arange(len(sig)), sig_path, t]).any(axis=1) & active[sig]
+            st.goal[sig] = now_tgt[sig]
         for r in custom:
             if active[r]:
                 fire[r] = _custom(specs[r], market, t, st, r, tgt[r], p if one_path else p[r], value[r], drift[r])
@@ -175,6 +192,7 @@ class _State:
     pending: np.ndarray
     decided: np.ndarray
     goal: np.ndarray
+    basis: np.ndarray  # USD paid for the units held (average cost: a sell removes its share)
 
 
 @dataclass
@@ -200,8 +218,10 @@ def _custom(spec: Spec, market: Market, t: int, st: _State, r: int, tgt: np.ndar
     """A strategy without a rule function: its ``decide`` on the bar's allocation (the targets it names kept)."""
     from agent.research.live import HISTORY_BARS, decide_on_bar
 
+    basis = {a: st.basis[r, j] / st.units[r, j] for j, a in enumerate(market.assets)
+             if a in spec.targets and not market.stables[j] and st.units[r, j] > 0}
     decision = decide_on_bar(spec.strategy, market, t, st.units[r], p, tgt, st.last[r], spec.targets,
-                             cash=float(st.cash[r]), history_bars=HISTORY_BARS)
+                             cash=float(st.cash[r]), history_bars=HISTORY_BARS, cost_basis=basis)
     if decision.rebalance:
         st.goal[r] = [float(decision.targets.get(a, 0)) for a in market.assets]
     return bool(decision.rebalance)
@@ -225,6 +245,7 @@ def _rebalance(idx: np.ndarray, t: int, p_all: np.ndarray, one_path: bool, st: _
     skipped = ~hb & ((~big & (size >= 0.01)) | (big & ~worth))
     sells, buys = do & (delta < 0), do & (delta > 0)
     proceeds = np.where(sells, size - cost, 0.0).sum(axis=1)
+    basis = st.basis[idx] * np.where(sells & (units > 0), 1 - size / p / np.where(units > 0, units, 1), 1.0)
     units = units - np.where(sells, size / p, 0.0)
     # with a hub: sells pay into it and buys are paid from it
     need = np.where(buys, size, 0.0).sum(axis=1)
@@ -236,6 +257,7 @@ def _rebalance(idx: np.ndarray, t: int, p_all: np.ndarray, one_path: bool, st: _
     bsize = size * scale[:, None]
     bcost = np.where(withhub[:, None], cost, leg_cost_usd(bsize, gas_usd, costs.lp_fee_bps, costs.depth_usd))
     units = units + np.where(buys, np.maximum(bsize - bcost, 0.0) / p, 0.0)
+    st.basis[idx] = basis + np.where(buys, bsize, 0.0)
     spent = np.where(buys, bsize, 0.0).sum(axis=1)
     st.cash[idx] = np.where(withhub, cash, pot - spent)
     st.units[idx] = units

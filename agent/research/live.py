@@ -54,9 +54,10 @@ def history(market: Any, t: int, cols: list[str], bars: int) -> dict[str, tuple[
 
 
 def decide_on_bar(strategy: Any, market: Any, t: int, units: np.ndarray, prices: np.ndarray, tgt: np.ndarray,
-                  last: int, targets: Mapping[str, float], *, cash: float = 0.0, history_bars: int = 0) -> Decision:
+                  last: int, targets: Mapping[str, float], *, cash: float = 0.0, history_bars: int = 0,
+                  cost_basis: Mapping[str, float] | None = None) -> Decision:
     """``strategy.decide`` on bar ``t``: the allocation of ``units`` at ``prices``, the last rebalance's bar and,
-    with ``history_bars``, that many bars of past closes."""
+    with ``history_bars``, that many bars of past closes, and the average cost per unit held (``cost_basis``)."""
     times = getattr(market, "times", None)
     cols = [a for a in market.assets if a in targets]
     index = {a: j for j, a in enumerate(market.assets)}
@@ -65,4 +66,5 @@ def decide_on_bar(strategy: Any, market: Any, t: int, units: np.ndarray, prices:
     return strategy.decide(StrategyContext(
         allocation=alloc, targets={a: Decimal(repr(float(targets[a]))) for a in cols},
         now=bar_time(times, t, market.hours_per_bar), last_rebalance_at=bar_time(times, last, market.hours_per_bar),
-        price_history=history(market, t, cols, history_bars) if history_bars else {}))
+        price_history=history(market, t, cols, history_bars) if history_bars else {},
+        cost_basis={a: Decimal(repr(float(v))) for a, v in (cost_basis or {}).items()}))
