@@ -87,6 +87,10 @@ def register(app: typer.Typer) -> None:
                                          "each trailing window, score it on the next."),
         workers: int = typer.Option(1, "--workers", min=1, help="Local processes for the multi-path runs."),
         cluster: str = typer.Option(None, "--cluster", help="Dask scheduler address for the multi-path runs."),
+        evaluate: bool = typer.Option(False, "--evaluate", help="Run every strategy family's evaluation (several "
+                                      "mixes, yearly starts, walk-forward, deflated Sharpe) and print the cards."),
+        write: Path = typer.Option(None, "--write", help="With --evaluate: write the cards (Markdown) to this file, "
+                                   "e.g. docs/strategies.md."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
         report: Path = typer.Option(None, "--report", help="Also write an HTML tear sheet to this file."),
         csv_dir: Path = typer.Option(None, "--csv", help="Also export equity curves, trades and metrics here."),
@@ -95,6 +99,9 @@ def register(app: typer.Typer) -> None:
         from agent.research.job import Job, check_outputs, parse_depths, run_job
         from agent.research.study import StudyOptions
 
+        if evaluate or write is not None:
+            _evaluate(write, json_out, fee_bps, gas_gwei, chain, _date(end, "--to"))
+            return
         check_outputs(report, csv_dir)
         settings = backtest_settings({"targets": targets, "band_pp": band_pp, "emergency_band_pp": emergency_band_pp,
                                       "calendar_hours": calendar_hours, "min_trade_usd": min_trade_usd})
@@ -118,6 +125,26 @@ def register(app: typer.Typer) -> None:
             print_json(doc)
             return
         _print(doc, report)
+
+
+def _evaluate(write: Path | None, json_out: bool, fee_bps: float | None, gas_gwei: float | None, chain: str,
+              to: date | None) -> None:
+    from agent.research.backtest import CostModel
+    from agent.research.cards import render
+    from agent.research.evaluate import evaluate
+
+    if write is not None and not write.parent.resolve().is_dir():
+        raise ConfigError(f"--write: directory {write.parent} does not exist; create it or choose another path")
+    doc = evaluate(CostModel(fee_bps=fee_bps, gas_gwei=gas_gwei, chain=chain), to,
+                   progress=lambda m: err_console.print(f"evaluate: {m}", highlight=False))
+    if json_out:
+        print_json(doc)
+    text = render(doc)
+    if write is not None:
+        write.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {write}", highlight=False)
+    elif not json_out:
+        console.print(text, highlight=False, markup=False)
 
 
 def _model(fee_bps: float | None, settings: Settings, gas_gwei: float | None, chain: str,

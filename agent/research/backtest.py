@@ -214,7 +214,9 @@ def run_all(strategies: Sequence[Strategy], table: PriceTable, targets: Mapping[
     extra = sorted({c for b in benchmarks for c in b.targets if c not in columns})
     columns += extra
     market = build_market(table, columns, model, gas)
-    specs = [spec_for(s, targets, model.min_trade_usd) for s in strategies]
+    from agent.research.fastpath import prepare
+
+    specs = [prepare(spec_for(s, targets, model.min_trade_usd), market) for s in strategies]
     specs += [Spec("buy and hold", "hold", {s: float(p) for s, p in targets.items()}), *benchmarks]
     res = simulate(specs, market, engine_costs(columns, model, initial_usd), detail=True)
     out = [to_run(res, r, s, table, market, rf_pct) for r, s in enumerate(specs)]
@@ -255,7 +257,7 @@ def _explain(spec: Spec, res: Result, r: int, t: int, last: int, market: Market)
     tgt = np.array([spec.targets.get(a, 0.0) for a in market.assets])
     cash = res.values[r, t] - usd.sum()
     d = decide_on_bar(spec.strategy, market, t, usd / p, p, tgt, last, spec.targets, cash=max(float(cash), 0.0),
-                      history_bars=HISTORY_BARS if spec.kind == "custom" else 0)
+                      history_bars=HISTORY_BARS if spec.kind in ("custom", "signal") else 0)
     if not d.rebalance and spec.kind != "custom":
         raise AssertionError(f"{spec.name}: the rule fired on bar {t} but decide() says {d.reasons}")
     return d.reasons

@@ -75,11 +75,15 @@ def run_job(job: Job) -> tuple[dict[str, Any], list[Run], Run, list[Run]]:
     if job.study.multi:
         cols = [*job.targets, *([btc] if btc not in job.targets else [])]
         market = build_market(table, cols, job.model)
-        base = [spec_for(s, job.targets, job.model.min_trade_usd).with_(strategy=None) for s in job.strategies]
+        from agent.research.fastpath import prepare
+
+        base = [prepare(spec_for(s, job.targets, job.model.min_trade_usd), market).with_(strategy=None)
+                for s in job.strategies]
         slow = [b.name for b in base if b.kind == "custom"]
         if slow:
             raise ConfigError(f"--starts/--sweep/--bootstrap/--walk-forward: {', '.join(slow)} has no rule function "
-                              "for the engine yet; run many paths with threshold, calendar or hybrid")
+                              "for the engine (the HMM regime and the overlays decide bar by bar); run many paths "
+                              "with threshold, calendar, hybrid, vol_bands, regime (rule) or dynamic")
         doc["study"] = study(base, t, btc, market, engine_costs(cols, job.model, job.initial_usd), job.study)
     return doc, runs, hold, bench_runs
 

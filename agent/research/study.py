@@ -18,6 +18,7 @@ import numpy as np
 
 from agent.errors import ConfigError
 from agent.research.engine import Costs, Market, Spec, simulate
+from agent.research.fastpath import window
 from agent.research.parallel import run_many
 from agent.research.paths import benchmarks, block_bootstrap, compare, parse_sweep, path_figures, start_indices
 from agent.research.stats import dsr_of_best, pbo
@@ -80,11 +81,11 @@ def walk_forward(specs: Sequence[Spec], bench: Sequence[Spec], market: Market, c
     windows, oos = [], {name: [] for name in ["walk-forward", *(b.name for b in bench)]}
     for a in range(0, market.bars - train - test + 1, test):
         seen = slice_market(market, a, a + train)
-        res = simulate([s.with_(start=0, end=-1) for s in specs], seen, costs)
+        res = simulate([window(s, a, a + train).with_(start=0, end=-1) for s in specs], seen, costs)
         best = int(np.argmax(_sharpes(res.values)))
         ahead = slice_market(market, a + train, a + train + test)
-        scored = simulate([specs[best].with_(start=0, end=-1), *(b.with_(start=0, end=-1) for b in bench)], ahead,
-                          costs)
+        scored = simulate([window(specs[best], a + train, a + train + test).with_(start=0, end=-1),
+                           *(b.with_(start=0, end=-1) for b in bench)], ahead, costs)
         for name, row in zip(oos, scored.values, strict=True):
             oos[name].append(row[1:] / row[:-1] - 1)
         t = market.times
@@ -111,6 +112,10 @@ def study(base: Sequence[Spec], targets: Mapping[str, float], btc_column: str, m
     bench = benchmarks(targets, btc_column)
     real = market
     if opts.bootstrap:
+        signal = [s.name for s in specs if s.kind == "signal"]
+        if signal:
+            raise ConfigError(f"--bootstrap: {', '.join(signal)} reads its signals from the real prices; run it with "
+                              "--starts/--walk-forward (bootstrap paths take threshold, calendar or hybrid)")
         market = replace(market, closes=block_bootstrap(market.closes[0], opts.bootstrap, opts.block_bars, opts.seed))
     starts = start_indices(market.times or range(market.bars), opts.starts, opts.min_bars) if opts.starts else [0]
     grid = [(p, s) for p in range(market.closes.shape[0]) for s in starts]
