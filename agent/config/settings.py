@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     emergency_band_pp: Decimal = Field(default=Decimal(15), ge=0)
     calendar_interval_hours: Decimal = Field(default=Decimal(168), gt=0)
     min_trade_usd: Decimal = Field(default=Decimal(50), ge=0)
+    #: tax lots (``rebalancer tax``, the tax-aware planner): fifo | lifo | hifo | min-tax
+    tax_lot_method: Literal["fifo", "lifo", "hifo", "min-tax"] = "fifo"
+    #: skip a sell whose estimated tax exceeds its drift benefit (needs the journal's lots)
+    tax_aware: bool = False
     stable_buffer_usd: Decimal = Field(default=Decimal(1000), ge=0)
     stable_buffer_pct: Decimal = Field(default=Decimal(0), ge=0, le=100)
     vault_parking: bool = True  # park hub stables above the buffer in allow-listed ERC-4626 vaults

@@ -18,7 +18,9 @@ from agent.config.chains import ChainConfig
 from agent.planning.allocation import Allocation, compute_allocation
 from agent.planning.costs import ChainCosts, swap_cost_usd
 from agent.planning.inventory import KIND_PREFERENCE, Source, build_sources
+from agent.planning.lots import LotBook
 from agent.planning.models import KIND_ORDER, Action, Plan, Skipped
+from agent.planning.tax import tax_aware_skip
 from agent.portfolio.models import Snapshot
 
 HUNDRED = Decimal(100)
@@ -35,6 +37,9 @@ class PlanParams:
     #: Direct pools and their USD depth: (chain, token a, token b) -> depth, either order. A sell and a buy
     #: on one chain are merged into one swap through the direct pool when that is estimated cheaper.
     direct_pairs: Mapping[tuple[str, str, str], Decimal] = field(default_factory=dict)
+    #: TAX_AWARE: the open tax lots (``agent.planning.tax``); a sell whose estimated tax exceeds its drift benefit
+    #: (net of its cost) is skipped with the reason. None: taxes are not considered.
+    tax_lots: LotBook | None = None
 
 
 @dataclass
@@ -46,6 +51,7 @@ class _Work:
     #: (chain, token) -> USD depth of its pricing pool; a constant-product pool holds equal value on both
     #: sides, so the same figure serves a buy entering from the stable side.
     depths: dict[tuple[str, str], Decimal | None] = field(default_factory=dict)
+    now: datetime | None = None
 
 
 def _cheapest_first(chains: list[str], costs: Mapping[str, ChainCosts]) -> list[str]:
@@ -63,7 +69,7 @@ def plan_rebalance(*, snapshot: Snapshot, chains: Mapping[str, ChainConfig], tar
     hubs = {c: chains[c].usd_stable for c in costs}
     hub_assets = {chains[c].token(hubs[c]).asset_symbol for c in costs}
     sources = build_sources(snapshot, dict(chains), params.gas_reserve_native)
-    work = _Work(depths={(c.chain, sym): p.depth_usd for c in snapshot.chains for sym, p in c.prices.items()})
+    work = _Work(depths={(c.chain, sym): p.depth_usd for c in snapshot.chains for sym, p in c.prices.items()}, now=now)
     for src in sources:
         if src.token == hubs.get(src.chain) and src.chain in costs:
             if src.kind == "token":
@@ -124,6 +130,12 @@ def _plan_sell(asset: str, need: Decimal, alloc: Allocation, sources: list[Sourc
                 work.skipped.append(Skipped(what=f"sell {usd:.2f} USD of {src.token} on {chain}",
                                             why=f"estimated cost {cost:.2f} USD exceeds the drift benefit"))
                 continue
+            if params.tax_lots is not None and work.now is not None and src.price_usd > 0:
+                why = tax_aware_skip(params.tax_lots, asset=asset, at=work.now, quantity=usd / src.price_usd, usd=usd,
+                                     drift_benefit_usd=drift_benefit_usd(usd, drift, params.drift_value_factor) - cost)
+                if why is not None:
+                    work.skipped.append(Skipped(what=f"sell {usd:.2f} USD of {src.token} on {chain}", why=why))
+                    continue
             raw = _raw(usd, src)
             usd = Decimal(raw).scaleb(-src.decimals) * src.price_usd  # what the rounded-down amount is worth
             if src.kind == "native":

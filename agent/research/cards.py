@@ -75,6 +75,8 @@ def render(doc: Mapping[str, Any]) -> str:
         d = c["deflated"]
         out.append(f"| {c['title']} | {d['best']} | {d['excess_sharpe']:+.3f} | {d['luck_sharpe']:+.3f} | "
                    f"{d['deflated_sharpe']:.2f} | {c['verdict']} |")
+    for title, why in doc.get("not_run", {}).items():
+        out.append(f"| {title} | — | — | — | — | {why} |")
     for c in cards.values():
         d = c["deflated"]
         out += ["", f"## {c['title']}", ""]

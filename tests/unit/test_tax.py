@@ -102,3 +102,26 @@ def test_tax_aware_skips_a_sell_whose_tax_exceeds_its_drift_benefit() -> None:
                           drift_benefit_usd=Decimal(80)) is None
     assert tax_aware_skip(book, asset="ETH", at=at, quantity=Decimal("0.1"), usd=Decimal(90),
                           drift_benefit_usd=Decimal(1)) is None  # a loss costs no tax
+
+
+def test_the_tax_aware_planner_skips_the_taxable_sell_and_keeps_the_loss_making_one() -> None:
+    from agent.planning.planner import PlanParams, plan_rebalance
+
+    from .portfolio_factory import chains, snapshot
+    from .test_planner import NOW, TARGETS, costs
+
+    snap = snapshot({"WETH": Decimal(10), "WBTC": Decimal("0.3"), "USDC": Decimal(12_000)})  # ETH 50 % vs 40 %
+
+    def sells(book: LotBook | None) -> tuple[list[str], list[str]]:
+        p = plan_rebalance(snapshot=snap, chains=chains(), targets=TARGETS, costs=costs(),
+                           params=PlanParams(tax_lots=book), now=NOW)
+        return [a.sell for a in p.actions if a.kind == "swap" and a.sell != "USDC"], [s.why for s in p.skipped]
+
+    assert sells(None)[0] == ["WETH"]
+    cheap = LotBook(method=LotMethod.FIFO)
+    cheap.buy(asset="ETH", at=NOW - timedelta(days=20), quantity=Decimal(10), usd=Decimal(1000))
+    sold, why = sells(cheap)
+    assert sold == [] and any("TAX_AWARE" in w and "exceeds its drift benefit" in w for w in why)
+    dear = LotBook(method=LotMethod.FIFO)
+    dear.buy(asset="ETH", at=NOW - timedelta(days=20), quantity=Decimal(10), usd=Decimal(31_000))
+    assert sells(dear)[0] == ["WETH"]  # a sale at a loss costs no tax: the rebalance goes ahead
