@@ -115,8 +115,8 @@ def test_sandbox_router_calldata_must_decode_and_match() -> None:
     good = encode_sandbox_swap(token_in=weth, token_out=usdc, amount_in=10**18, min_out=2_980_000_000,
                                recipient=WALLET, legs=[(10**18, [OTHER])])
     check_quote(SANDBOX, req, sandbox_quote(good), limits=LIMITS, reference=REF)
-    assert rejected(sandbox_quote(b"\x12\x34\x56\x78" + good[4:]), req, SANDBOX) == "calldata"
-    assert rejected(sandbox_quote(good[:40]), req, SANDBOX) == "calldata"
+    assert rejected(sandbox_quote(b"\x12\x34\x56\x78" + good[4:]), req, SANDBOX) == "calldata_unknown"
+    assert rejected(sandbox_quote(good[:40]), req, SANDBOX) == "calldata_unknown"
     assert rejected(sandbox_quote(good, value=1), req, SANDBOX) == "value"
 
 
