@@ -85,9 +85,12 @@ def _pools(words: tuple[int, ...]) -> tuple[str | None, tuple[str, ...]]:
     return (NATIVE_PLACEHOLDER if words[-1] & UNOSWAP_WETH_UNWRAP else None), described
 
 
+def _unoswap_name(hops: int, *, to: bool, eth: bool) -> str:
+    return ("ethUnoswap" if eth else "unoswap") + ("To" if to else "") + ("" if hops == 1 else str(hops))
+
+
 def _unoswap(hops: int, *, to: bool, eth: bool) -> Callable[[bytes], DecodedSwap]:
-    suffix = "" if hops == 1 else str(hops)
-    fn = abi_fn("AggregationRouterV6", ("ethUnoswap" if eth else "unoswap") + ("To" if to else "") + suffix)
+    fn = abi_fn("AggregationRouterV6", _unoswap_name(hops, to=to, eth=eth))
 
     def decoder(data: bytes) -> DecodedSwap:
         args = list(strict_args(fn, data, trailing_ok=ONEINCH_TAG_BYTES))
@@ -124,7 +127,7 @@ DECODERS: dict[bytes, Callable[[bytes], DecodedSwap]] = {
 for _hops in (1, 2, 3):
     for _to in (False, True):
         for _eth in (False, True):
-            _fn_name = ("ethUnoswap" if _eth else "unoswap") + ("To" if _to else "") + ("" if _hops == 1 else str(_hops))
-            DECODERS[abi_fn("AggregationRouterV6", _fn_name).selector] = _unoswap(_hops, to=_to, eth=_eth)
+            _name = _unoswap_name(_hops, to=_to, eth=_eth)
+            DECODERS[abi_fn("AggregationRouterV6", _name).selector] = _unoswap(_hops, to=_to, eth=_eth)
 for _to in (False, True):
     DECODERS[abi_fn("AggregationRouterV6", "clipperSwapTo" if _to else "clipperSwap").selector] = _clipper(_to)
