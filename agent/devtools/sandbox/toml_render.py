@@ -47,8 +47,10 @@ def render_chain_toml(spec: ChainSpec, tokens: list[TokenSpec], out: DeployedAdd
     lines += ["", "[[vaults]]", 'name = "sUSDC"', f'address = "{out.vault}"', 'asset = "USDC"', "decimals = 6"]
     for source in AGGREGATOR_SHAPES:
         key = f'"{source}"' if not source.isidentifier() or source[0].isdigit() else source
-        lines += ["", f"[aggregators.{key}]   # served by the local aggregator server; routes via AggregatorRouter",
-                  f'routers = ["{out.aggregator_router}"]', f'spenders = ["{out.aggregator_router}"]']
+        router = out.shape_routers.get(source, out.aggregator_router)
+        via = "AggregatorRouter" if router == out.aggregator_router else "its Shape adapter"
+        lines += ["", f"[aggregators.{key}]   # served by the local aggregator server; routes via {via}",
+                  f'routers = ["{router}"]', f'spenders = ["{router}"]']
         if source == "kyberswap":
             lines.append(f'slug = "{spec.name}"')
     return "\n".join(lines) + "\n"
