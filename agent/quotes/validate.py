@@ -17,6 +17,12 @@ CHECKS = ("chain", "token", "amount", "executable", "router", "spender", "value"
           "recipient", "min_out", "gas", "price_deviation")
 
 
+#: The calldata shapes (``DecodedSwap.shape`` prefixes) each source's router really has; another router's shape
+#: sent to it is refused (a selector decoded as the wrong contract's function would mean something else).
+SOURCE_SHAPES = {"0x": ("0x_",), "1inch": ("1inch_",), "paraswap": ("velora_",), "odos": ("odos_",),
+                 "kyberswap": ("kyberswap_",), "sandbox": ("sandbox_router",), "onchain": ("uniswap_v2", "uniswap_v3")}
+
+
 @dataclass(frozen=True)
 class Limits:
     max_slippage_bps: int
@@ -94,6 +100,9 @@ def _decode(quote: Quote) -> DecodedSwap:
         raise _reject(quote, "calldata_unknown", f"selector 0x{quote.tx.data[:4].hex()} is not a swap entry point "
                                                  f"this agent can decode (router {quote.tx.to}); its recipient "
                                                  "and min-out cannot be checked")
+    if not decoded.shape.startswith(SOURCE_SHAPES.get(quote.source, ("?",))):
+        raise _reject(quote, "calldata_unknown", f"calldata is a {decoded.shape} call, not one of the "
+                                                 f"{quote.source} router's entry points")
     return decoded
 
 
