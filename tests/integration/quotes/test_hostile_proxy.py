@@ -142,10 +142,10 @@ class MutatingProxy:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._go("GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._go("POST")
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
