@@ -44,9 +44,13 @@ def _register_commands() -> None:
 
 
 def setup_logging() -> None:
+    """stderr logging at LOG_LEVEL, with every configured secret scrubbed from every logger's records."""
+    from agent.config.scrub import environment_with_dotenv, install
+
     level = os.environ.get("LOG_LEVEL", "WARNING").upper()
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install(environment_with_dotenv())
 
 
 def exit_code_for(exc: AgentError) -> int:

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from agent import REPO_ROOT
 from agent.config.chains import ChainConfig, load_chain
+from agent.config.scrub import key_like_label
 from agent.errors import ConfigError
 from agent.models import checksum
 
@@ -212,8 +213,13 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "<unparseable url>"
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
+    labels = (parts.hostname or "?").split(".")
+    # a key in a subdomain (https://k3y...@ or https://<key>.rpc.example) is a credential, not a name
+    host = ".".join("…" if key_like_label(label) else label for label in labels)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparseable url>"
     tail = "/…" if (parts.path not in ("", "/") or parts.query or parts.username) else ""
     return f"{parts.scheme}://{host}{port}{tail}"
 
