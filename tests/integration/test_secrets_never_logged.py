@@ -45,7 +45,7 @@ class Forwarder:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
                 r = httpx.post(upstream, content=raw, headers={"content-type": "application/json"}, timeout=60)
                 self.send_response(r.status_code)
