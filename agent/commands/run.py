@@ -62,6 +62,7 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
         "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
         "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
+        "partial": report.snapshot_before.partial, "unread": report.snapshot_before.unread,
         "actions": [{"kind": a.action.kind, "chain": a.action.chain, "sell": a.action.sell, "buy": a.action.buy,
                      "amount_raw": str(a.action.amount_raw), "state": a.state, "source": a.quote_source,
                      "error": a.error, "gas_paid_wei": str(a.gas_paid_wei),
@@ -114,6 +115,10 @@ def register(app: typer.Typer) -> None:
                                    rpcs=rpcs, should_stop=stop)
                 doc = cycle_document(report, config)
                 print_json(doc) if json_out else render_cycle(doc)
+                if report.snapshot_before.partial:
+                    typer.echo(f"error: {report.snapshot_before.partial_reason()}", err=True)
+                    if once or report.snapshot_before.nothing_read:
+                        raise SystemExit(1)
                 if once or stop():
                     break
                 deadline = time.monotonic() + config.settings.run_interval_s

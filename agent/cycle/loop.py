@@ -275,7 +275,10 @@ def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStor
     contexts = {name: ExecutionContext(chain=rpc.chain, rpc=rpc, journal=journal, cycle_id=cycle_id,
                                        sender=_sender(config, rpc, journal, signer, dry_run, wallet, sender_options))
                 for name, rpc in rpcs.items() if name not in unavailable}
-    if decision.rebalance:
+    if snapshot.partial:  # never trade blind: an unread chain or balance makes every total wrong (#14)
+        report.dropped_because = snapshot.partial_reason()
+        journal.record_decision(cycle_id, rebalance=False, reasons=[report.dropped_because])
+    elif decision.rebalance:
         _rebalance(config, report, journal, contexts, blocked | dict.fromkeys(unavailable, "unavailable"),
                    dry_run, wallet, should_stop, block_clock)
     else:
