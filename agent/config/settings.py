@@ -260,13 +260,19 @@ def _chain_settings(chain: ChainConfig, env: Mapping[str, str]) -> ChainSettings
                        ("CONFIRMATIONS", "confirmations")):
         if env.get(f"{prefix}_{key}"):
             values[field] = env[f"{prefix}_{key}"]
+    values.setdefault("hard_cap_gwei", chain.default_hard_cap_gwei)  # fees are always capped (#14)
     try:
-        return ChainSettings.model_validate(values)
+        out = ChainSettings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = f"{prefix}_{str(first['loc'][0]).upper()}"
         shown = "" if first["loc"][0] in ("rpc_urls", "tx_rpc_url") else f" (got {first.get('input')!r})"
         raise ConfigError(f"{name}: {first['msg']}{shown}") from exc
+    cap, limit = out.hard_cap_gwei, out.max_base_fee_gwei
+    if cap is not None and limit is not None and cap < limit:
+        raise ConfigError(f"{prefix}_HARD_CAP_GWEI={cap} is below {prefix}_MAX_BASE_FEE_GWEI={limit}: a transaction "
+                          f"could never be sent at the limit; raise the cap or lower the limit")
+    return out
 
 
 def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> AppConfig:

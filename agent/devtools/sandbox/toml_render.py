@@ -19,6 +19,7 @@ def render_chain_toml(spec: ChainSpec, tokens: list[TokenSpec], out: DeployedAdd
         'native_symbol = "ETH"',
         'wrapped_native = "WETH"',
         'usd_stable = "USDC"',
+        f"default_hard_cap_gwei = 150   # maxFeePerGas ceiling when {spec.name.upper()}_HARD_CAP_GWEI is unset",
         f'multicall3 = "{out.multicall3}"',
         f"block_time_s = {spec.block_time_s}",
         "# a direct pool the planner may use instead of two legs through USDC when that is cheaper",
