@@ -8,9 +8,8 @@ listed here can never receive a call or an approval from the agent.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import tomllib
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
