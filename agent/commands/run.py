@@ -19,8 +19,9 @@ from rich.table import Table
 
 from agent.commands.render import console, err_console, fmt_usd, print_json
 from agent.config.settings import AppConfig, load_config, read_environment
-from agent.cycle.compose import build_rpcs
+from agent.cycle.compose import build_rpcs, wallet_address
 from agent.cycle.loop import CycleReport, run_cycle
+from agent.journal.lock import AgentLock
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.ports import Signer
@@ -105,24 +106,26 @@ def register(app: typer.Typer) -> None:
             json_out: bool = typer.Option(False, "--json", help="Print each cycle as one JSON document.")) -> None:
         """The agent loop: read, decide, plan, quote, wait for gas, execute, journal."""
         config = load_config()
-        signer = None if dry_run else open_configured_signer(config)
-        stop = StopFlag()
-        stop.install()
-        rpcs = build_rpcs(config)
-        with JournalStore.open(config.settings.journal_path) as journal:
-            while True:
-                report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run, signer=signer,
-                                   rpcs=rpcs, should_stop=stop)
-                doc = cycle_document(report, config)
-                print_json(doc) if json_out else render_cycle(doc)
-                if report.snapshot_before.partial:
-                    typer.echo(f"error: {report.snapshot_before.partial_reason()}", err=True)
-                    if once or report.snapshot_before.nothing_read:
-                        raise SystemExit(1)
-                if once or stop():
-                    break
-                deadline = time.monotonic() + config.settings.run_interval_s
-                while time.monotonic() < deadline and not stop():
-                    time.sleep(0.5)
-                if stop():
-                    break
+        # one agent per wallet and journal, for the life of the process (a second run exits naming the PID)
+        with AgentLock(config.settings.journal_path, wallet_address(config)):
+            signer = None if dry_run else open_configured_signer(config)
+            stop = StopFlag()
+            stop.install()
+            rpcs = build_rpcs(config)
+            with JournalStore.open(config.settings.journal_path) as journal:
+                while True:
+                    report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run, signer=signer,
+                                       rpcs=rpcs, should_stop=stop)
+                    doc = cycle_document(report, config)
+                    print_json(doc) if json_out else render_cycle(doc)
+                    if report.snapshot_before.partial:
+                        typer.echo(f"error: {report.snapshot_before.partial_reason()}", err=True)
+                        if once or report.snapshot_before.nothing_read:
+                            raise SystemExit(1)
+                    if once or stop():
+                        break
+                    deadline = time.monotonic() + config.settings.run_interval_s
+                    while time.monotonic() < deadline and not stop():
+                        time.sleep(0.5)
+                    if stop():
+                        break
