@@ -16,18 +16,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from agent.chain.abi import GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
+from agent.chain.abi import Function, abi
+from agent.chain.multicall import Call
 from agent.config.chains import ChainConfig, Token
 from agent.portfolio.models import Price
 
 V2_FEE = Decimal("0.997")
+GET_AMOUNTS_OUT = abi("UniswapV2Router02").fn("getAmountsOut")
+QUOTE_EXACT_INPUT_SINGLE = abi("QuoterV2").fn("quoteExactInputSingle")
+#: A Multicall3 sub-call and the key its result is filed under.
+KeyedCall = tuple[Call, tuple[str, str]]
 
 
 @dataclass(frozen=True)
 class PriceCall:
     symbol: str
     target: str
-    fn: Fn
+    fn: Function
     args: tuple[Any, ...]
     probe_raw: int
     depth_args: tuple[Any, ...]
@@ -100,11 +105,11 @@ def plan_pair_calls(chain: ChainConfig) -> list[PairCall]:
     return out
 
 
-def pair_subcalls(calls: list[PairCall]) -> list[tuple[str, Fn, tuple[Any, ...], tuple[str, str]]]:
+def pair_subcalls(calls: list[PairCall]) -> list[KeyedCall]:
     out = []
     for c in calls:
-        out.append((c.target, GET_AMOUNTS_OUT, c.small, ("pair", c.key)))
-        out.append((c.target, GET_AMOUNTS_OUT, c.big, ("pair_depth", c.key)))
+        out.append((Call(c.target, GET_AMOUNTS_OUT, c.small), ("pair", c.key)))
+        out.append((Call(c.target, GET_AMOUNTS_OUT, c.big), ("pair_depth", c.key)))
     return out
 
 
@@ -124,19 +129,19 @@ def decode_pair_depths(chain: ChainConfig, calls: list[PairCall], prices: dict[s
     return out
 
 
-def price_subcalls(calls: list[PriceCall]) -> list[tuple[str, Fn, tuple[Any, ...], tuple[str, str]]]:
-    """The Multicall3 sub-calls behind ``calls`` — (target, fn, args, result key) — for ``decode_prices``."""
+def price_subcalls(calls: list[PriceCall]) -> list[KeyedCall]:
+    """The Multicall3 sub-calls behind ``calls`` — (call, result key) — for ``decode_prices``."""
     out = []
     for c in calls:
-        out.append((c.target, c.fn, c.args, ("price", c.symbol)))
-        out.append((c.target, c.fn, c.depth_args, ("depth", c.symbol)))
+        out.append((Call(c.target, c.fn, c.args), ("price", c.symbol)))
+        out.append((Call(c.target, c.fn, c.depth_args), ("depth", c.symbol)))
     return out
 
 
 def _out(call: PriceCall, value: tuple[Any, ...] | None) -> int:
     if not value:
         return 0
-    return int(value[0][-1] if call.fn is GET_AMOUNTS_OUT else value[0])
+    return int(value[0][-1] if call.fn == GET_AMOUNTS_OUT else value[0])
 
 
 def fit_curve(*, small_in: int, small_out: int, big_in: int, big_out: int,

@@ -19,7 +19,7 @@ from typing import Literal
 from eth_utils import keccak
 from web3 import Web3
 
-from agent.chain.abi import BALANCE_OF
+from agent.chain.abi import abi
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig
 from agent.config.settings import AppConfig, ChainSettings, redact_url, safe_error
@@ -64,8 +64,8 @@ def get_storage(w3: Web3, address: str, slot: int) -> int:
 
 
 def balance_of(w3: Web3, token: str, holder: str) -> int:
-    data = w3.eth.call({"to": Web3.to_checksum_address(token), "data": BALANCE_OF.encode(holder)})
-    return int(BALANCE_OF.decode(bytes(data))[0])
+    data = w3.eth.call({"to": Web3.to_checksum_address(token), "data": abi("ERC20").encode("balanceOf", holder)})
+    return int(abi("ERC20").decode_output("balanceOf", bytes(data))[0])
 
 
 @dataclass(frozen=True)
