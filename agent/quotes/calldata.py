@@ -31,9 +31,9 @@ V3_EXACT_INPUT_SINGLE = abi("SwapRouter02").fn("exactInputSingle")
 V3_EXACT_INPUT = abi("SwapRouter02").fn("exactInput")
 #: SwapRouter02's recipient placeholder for "the caller".
 V3_MSG_SENDER = 1
-ZEROX_EXEC = abi("ZeroXAllowanceHolder").fn("exec")
-SETTLER_EXECUTE = abi("ZeroXSettler").fn("execute")
-ONEINCH_SWAP = abi("OneInchAggregationRouterV6").fn("swap")
+ZEROX_EXEC = abi("AllowanceHolder").fn("exec")
+SETTLER_EXECUTE = abi("Settler").fn("execute")
+ONEINCH_SWAP = abi("AggregationRouterV6").fn("swap")
 
 
 class CalldataError(ValueError):

@@ -28,9 +28,9 @@ KNOWN_SELECTORS = {
     ("SwapRouter02", "exactInputSingle"): "04e45aaf",
     ("SwapRouter02", "exactInput"): "b858183f",
     ("WETH9", "deposit"): "d0e30db0",
-    ("ZeroXAllowanceHolder", "exec"): "2213bc0b",
-    ("ZeroXSettler", "execute"): "1fff991f",
-    ("OneInchAggregationRouterV6", "swap"): "07ed2379",
+    ("AllowanceHolder", "exec"): "2213bc0b",
+    ("Settler", "execute"): "1fff991f",
+    ("AggregationRouterV6", "swap"): "07ed2379",
 }
 
 
