@@ -27,6 +27,7 @@ from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig, Vault
 from agent.errors import ExecutionError, TemporaryError
 from agent.execution.intent import Approval, BalanceDelta, TxIntent
+from agent.units import to_units
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 BPS = 10_000
@@ -77,8 +78,8 @@ class VaultState(BaseModel):
         """Underlying units per whole share (e.g. 1.0437 USDC per sUSDC)."""
         if self.assets_per_probe_raw is None:
             return None
-        shares = Decimal(self.probe_shares_raw).scaleb(-self.share_decimals)
-        return Decimal(self.assets_per_probe_raw).scaleb(-self.asset_decimals) / shares
+        shares = to_units(self.probe_shares_raw, self.share_decimals)
+        return to_units(self.assets_per_probe_raw, self.asset_decimals) / shares
 
     @property
     def asset_matches(self) -> bool:

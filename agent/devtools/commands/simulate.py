@@ -39,6 +39,7 @@ from agent.errors import SafetyHalt
 from agent.planning.allocation import Allocation, compute_allocation
 from agent.portfolio.models import Snapshot
 from agent.portfolio.reader import fetch_snapshot
+from agent.units import wei_to_native
 
 log = logging.getLogger(__name__)
 DEFAULT_FUND_USD = Decimal(100_000)
@@ -129,7 +130,7 @@ def trade_rows(report: Any, native_usd: Decimal) -> list[dict[str, Any]]:
                      "gas_used": o.gas_used, "fee_paid_wei": str(o.fee_paid_wei)}
                     for o in (result.outcomes if result else ())],
             "gas_paid_wei": str(a.gas_paid_wei),
-            "gas_paid_usd": Decimal(a.gas_paid_wei).scaleb(-18) * native_usd,
+            "gas_paid_usd": wei_to_native(a.gas_paid_wei) * native_usd,
         })
     return rows
 

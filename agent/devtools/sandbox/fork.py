@@ -25,6 +25,7 @@ from agent.config.chains import ChainConfig
 from agent.config.settings import AppConfig, ChainSettings, redact_url, safe_error
 from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
 from agent.errors import ChainUnavailable, ConfigError, SafetyHalt
+from agent.units import to_raw
 
 log = logging.getLogger(__name__)
 
@@ -260,11 +261,11 @@ def fund_wallet(w3: Web3, chain: ChainConfig, wallet: str, amounts: Mapping[str,
     out = []
     for t in chain.tokens:
         amount = amounts.get(t.symbol, Decimal(0))
-        raw = int(amount.scaleb(t.decimals))
+        raw = to_raw(amount, t.decimals)
         found = set_token_balance(w3, t.address, wallet, raw)
         out.append(Funded(t.symbol, amount, raw, f"{found.layout} slot {found.slot}"))
     native = amounts.get(chain.native_symbol, Decimal(0))
-    native_raw = int(native.scaleb(chain.native_decimals))
+    native_raw = to_raw(native, chain.native_decimals)
     w3.provider.make_request("anvil_setBalance", [Web3.to_checksum_address(wallet), hex(native_raw)])
     out.insert(0, Funded(chain.native_symbol, native, native_raw, "anvil_setBalance"))
     log.info("fork of %s: funded %s", chain.name, ", ".join(f"{f.symbol} {f.amount}" for f in out if f.amount_raw))

@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from web3 import Web3
 
 from agent import REPO_ROOT
+from agent.amm import amount_in_to_price
 from agent.chain.abi import abi
 from agent.chain.multicall import Call, aggregate
 from agent.chain.rpc import ChainRpc, make_web3
@@ -336,11 +337,10 @@ class MarketSimulator:
             return None
         goal = math.copysign(band + (1 - self.keeper.efficiency) * (abs(dev) - band), dev)
         price = target * (1 + goal)
-        k = r0 * r1
         if dev < 0:  # token0 cheap in the pool: buy token0 with token1
-            amount, sell, buy = int(math.sqrt(k * price)) - r1, pool.token1, pool.token0
+            amount, sell, buy = amount_in_to_price(r1, r0, target_out_per_in=1 / price), pool.token1, pool.token0
         else:
-            amount, sell, buy = int(math.sqrt(k / price)) - r0, pool.token0, pool.token1
+            amount, sell, buy = amount_in_to_price(r0, r1, target_out_per_in=price), pool.token0, pool.token1
         if amount <= 0:
             return None
         router = contract_at(c.w3, "UniswapV2Router02", pool.router)

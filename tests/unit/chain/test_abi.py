@@ -76,7 +76,7 @@ def test_wrong_selector_for_a_function_is_refused() -> None:
 
 
 def test_unknown_function_names_what_the_abi_has() -> None:
-    with pytest.raises(KeyError, match="has no function 'nope'.*balanceOf"):
+    with pytest.raises(KeyError, match=r"has no function 'nope'.*balanceOf"):
         abi("ERC20").fn("nope")
 
 
