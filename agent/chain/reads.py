@@ -149,7 +149,7 @@ def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: flo
 def fetch_allowance(rpc: ChainRpc, token: str, owner: str, spender: str) -> int:
     erc20 = abi("ERC20")
     data = erc20.encode("allowance", owner, spender)
-    raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, "latest"), what="allowance")  # type: ignore[arg-type]
+    raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, "latest"), what="allowance")
     return int(erc20.decode_output("allowance", bytes(raw))[0])
 
 

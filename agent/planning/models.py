@@ -38,7 +38,7 @@ class Action(BaseModel):
     def as_json(self) -> dict[str, Any]:
         """The one serialisation of an action (CLI documents, journal details, plan ids): every field,
         ``amount_raw`` as a string, USD and bps as numbers (``agent.jsonable``)."""
-        return jsonable(self)  # type: ignore[no-any-return]
+        return jsonable(self)
 
 
 class Skipped(BaseModel):
@@ -48,7 +48,7 @@ class Skipped(BaseModel):
     why: str
 
     def as_json(self) -> dict[str, Any]:
-        return jsonable(self)  # type: ignore[no-any-return]
+        return jsonable(self)
 
 
 class Plan(BaseModel):

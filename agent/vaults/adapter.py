@@ -173,7 +173,7 @@ def fetch_preview(rpc: ChainRpc, vault: str, kind: str, amount_raw: int) -> int:
     v = listed_vault(rpc.chain, vault)
     fn = PREVIEWS[kind]
     data = fn.encode(amount_raw)
-    raw = rpc.read(lambda w3: w3.eth.call({"to": v.address, "data": data}, "latest"),  # type: ignore[arg-type]
+    raw = rpc.read(lambda w3: w3.eth.call({"to": v.address, "data": data}, "latest"),
                    what=f"preview{kind.capitalize()}")
     return int(fn.decode_output(bytes(raw))[0])
 
