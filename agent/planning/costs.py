@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,6 +29,12 @@ class ChainCosts(BaseModel):
 
     def gas_usd(self, gas: int) -> Decimal:
         return gas_cost_native(gas, self.gas_price_wei) * self.native_usd
+
+
+def leg_cost_usd(trade_usd: Any, gas_usd: Any, lp_fee_bps: Any, depth_usd: Any) -> Any:
+    """``swap_cost_usd``'s formula on plain numbers or arrays (the backtest prices many legs at once): gas + LP fee +
+    constant-product impact Δ/(x+Δ) on the notional; an infinite depth has no impact."""
+    return gas_usd + trade_usd * (lp_fee_bps / 10_000 + trade_usd / (depth_usd + trade_usd))
 
 
 def swap_cost_usd(costs: ChainCosts, trade_usd: Decimal, depth_usd: Decimal | None,
