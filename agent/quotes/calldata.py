@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agent.chain.abi import Fn
+from agent.chain.abi import abi
 from agent.models import checksum
 from agent.quotes import calldata_0x_1inch, calldata_velora_odos_kyber
 from agent.quotes.calldata_0x_1inch import ONEINCH_SWAP, SETTLER_EXECUTE, ZEROX_EXEC
@@ -27,13 +27,12 @@ from agent.quotes.calldata_base import CalldataError, DecodedSwap, strict_args
 __all__ = ["ONEINCH_SWAP", "SETTLER_EXECUTE", "ZEROX_EXEC", "CalldataError", "DecodedSwap", "decode_swap",
            "encode_sandbox_swap"]
 
-AGG_SWAP = Fn("swap(address,address,uint256,uint256,address,(uint256,address[])[])", ("uint256",))
-V2_SWAP_EXACT_TOKENS = Fn("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)", ("uint256[]",))
-V2_SWAP_EXACT_ETH = Fn("swapExactETHForTokens(uint256,address[],address,uint256)", ("uint256[]",))
-V2_SWAP_EXACT_TOKENS_FOR_ETH = Fn("swapExactTokensForETH(uint256,uint256,address[],address,uint256)", ("uint256[]",))
-V3_EXACT_INPUT_SINGLE = Fn("exactInputSingle((address,address,uint24,address,uint256,uint256,uint160))",
-                           ("uint256",))
-V3_EXACT_INPUT = Fn("exactInput((bytes,address,uint256,uint256))", ("uint256",))
+AGG_SWAP = abi("AggregatorRouter").fn("swap")
+V2_SWAP_EXACT_TOKENS = abi("UniswapV2Router02").fn("swapExactTokensForTokens")
+V2_SWAP_EXACT_ETH = abi("UniswapV2Router02").fn("swapExactETHForTokens")
+V2_SWAP_EXACT_TOKENS_FOR_ETH = abi("UniswapV2Router02").fn("swapExactTokensForETH")
+V3_EXACT_INPUT_SINGLE = abi("SwapRouter02").fn("exactInputSingle")
+V3_EXACT_INPUT = abi("SwapRouter02").fn("exactInput")
 #: SwapRouter02's recipient placeholder for "the caller".
 V3_MSG_SENDER = 1
 

@@ -14,8 +14,7 @@ from typing import Any
 
 from eth_abi import decode, encode
 
-from agent.chain.abi import Fn
-from agent.chain.abis import load_abi
+from agent.chain.abi import Function, abi
 from agent.config.chains import NATIVE_PLACEHOLDER
 from agent.models import checksum
 
@@ -44,34 +43,22 @@ class DecodedSwap:
     problems: tuple[str, ...] = ()
 
 
-def _abi_type(param: dict[str, Any]) -> str:
-    kind = str(param["type"])
-    if kind.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + kind[len("tuple"):]
-    return kind
-
-
 @cache
-def abi_fn(contract: str, name: str) -> Fn:
-    """The function ``name`` of abis/<contract>.json as an ``Fn`` (signature from the ABI's input types)."""
-    for item in load_abi(contract):
-        if item.get("type") == "function" and item.get("name") == name:
-            args = ",".join(_abi_type(p) for p in item["inputs"])
-            returns = tuple(_abi_type(p) for p in item.get("outputs", []))
-            return Fn(f"{name}({args})", returns)
-    raise KeyError(f"abis/{contract}.json has no function {name}")
+def abi_fn(contract: str, name: str) -> Function:
+    """The function ``name`` of abis/<contract>.json."""
+    return abi(contract).fn(name)
 
 
-def strict_args(fn: Fn, data: bytes, *, trailing_ok: int = 0) -> tuple[Any, ...]:
+def strict_args(fn: Function, data: bytes, *, trailing_ok: int = 0) -> tuple[Any, ...]:
     """Decode ``data`` (selector included) as ``fn``'s arguments; refuse anything but the canonical encoding,
     followed by at most ``trailing_ok`` bytes the contract never reads (1inch appends a 4-byte source tag)."""
     name = fn.signature.split("(")[0]
     body = bytes(data[4:])
     try:
-        values = tuple(decode(fn.arg_types, body))
+        values = tuple(decode(list(fn.inputs), body))
     except Exception as exc:  # eth_abi raises several types for short/garbled input
         raise CalldataError(f"{name} calldata does not decode ({type(exc).__name__})") from None
-    canonical = encode(fn.arg_types, list(values))
+    canonical = encode(list(fn.inputs), list(values))
     if not body.startswith(canonical) or len(body) - len(canonical) > trailing_ok:
         raise CalldataError(f"{name} calldata is not the canonical ABI encoding of its arguments "
                             f"({len(body)} bytes for {len(canonical)}; extra, overlapping or reordered data)")

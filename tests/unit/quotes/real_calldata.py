@@ -12,7 +12,7 @@ from typing import Any
 
 from eth_abi import encode
 
-from agent.chain.abi import Fn
+from agent.chain.abi import Function as Fn
 from agent.quotes.calldata_0x_1inch import ONEINCH_SWAP, SETTLER_EXECUTE, ZEROX_EXEC
 from agent.quotes.calldata_velora_odos_kyber import AUGUSTUS_SWAP, KYBER_SWAP, ODOS_SWAP
 
@@ -40,8 +40,8 @@ def reencode(fn: Fn, data: bytes, changes: dict[tuple[int, ...], Any]) -> bytes:
     """``data`` with the arguments at ``changes``' paths replaced (a value or a function of the old one);
     trailing bytes after the canonical encoding (1inch's tag) are kept."""
     from eth_abi import decode
-    args = _lists(decode(fn.arg_types, data[4:]))
-    tail = data[4 + len(encode(fn.arg_types, decode(fn.arg_types, data[4:]))):]
+    args = _lists(decode(list(fn.inputs), data[4:]))
+    tail = data[4 + len(encode(list(fn.inputs), decode(list(fn.inputs), data[4:]))):]
     for path, value in changes.items():
         _set(args, path, value)
     return fn.encode(*args) + tail
@@ -49,7 +49,7 @@ def reencode(fn: Fn, data: bytes, changes: dict[tuple[int, ...], Any]) -> bytes:
 
 def zerox_inner(data: bytes, changes: dict[tuple[int, ...], Any]) -> bytes:
     from eth_abi import decode
-    outer = _lists(decode(ZEROX_EXEC.arg_types, data[4:]))
+    outer = _lists(decode(list(ZEROX_EXEC.inputs), data[4:]))
     outer[4] = reencode(SETTLER_EXECUTE, bytes(outer[4]), changes)
     return ZEROX_EXEC.encode(*outer)
 
