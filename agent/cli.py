@@ -16,7 +16,7 @@ import typer
 
 from agent.errors import AgentError, ConfigError, SafetyHalt
 
-COMMAND_MODULES = ("status", "quote", "journal", "plan", "run", "backtest")
+COMMAND_MODULES = ("status", "quote", "journal", "plan", "run", "backtest", "approve", "serve")
 #: Commands that live outside the production layers (the sandbox, demo, benches, fork simulation) plug in
 #: through this entry-point group, so the CLI never imports the devtools wing by name.
 PLUGIN_GROUP = "rebalancer.commands"
