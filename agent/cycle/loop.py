@@ -283,7 +283,8 @@ def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStor
                    dry_run, wallet, should_stop, block_clock)
     else:
         journal.record_decision(cycle_id, rebalance=False, reasons=list(decision.reasons))
-    if config.settings.vault_parking and not report.dropped_because and not should_stop():
+    waiting = report.approval is not None and not report.approval.proceed  # its funds stay where they are
+    if config.settings.vault_parking and not report.dropped_because and not waiting and not should_stop():
         usable = {n: c for n, c in contexts.items() if n not in blocked}
         report.parking = park_idle_stables(config, snapshot, journal, usable, now, cycle_id=cycle_id,
                                            costs=build_costs(snapshot, config.chains))
