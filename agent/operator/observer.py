@@ -58,26 +58,33 @@ class Operator:
         self.journal, self.notifier, self.metrics, self.summary_every = journal, notifier, metrics, summary_every
 
     def on_cycle(self, doc: dict[str, Any], *, now: datetime | None = None) -> None:
-        try:
-            self._on_cycle(doc, now or datetime.now(UTC))
-        except Exception as exc:  # the operator's view must never stop the agent
-            log.warning("operator observer failed on cycle %s: %s", doc.get("cycle_id"), type(exc).__name__)
+        """Journal, metrics, notifications: each on its own, none may raise into the loop."""
+        now = now or datetime.now(UTC)
+        for step in (self._journal_allocation, self._metrics, self._notify):
+            try:
+                step(doc, now)
+            except Exception as exc:  # the operator's view must never stop the agent
+                log.warning("operator %s failed on cycle %s: %s", step.__name__.strip("_"), doc.get("cycle_id"),
+                            type(exc).__name__)
 
-    def _on_cycle(self, doc: dict[str, Any], now: datetime) -> None:
+    def _journal_allocation(self, doc: dict[str, Any], _: datetime) -> None:
         self.journal.record_event(ALLOCATION_EVENT, {
             "at": doc["at"], "cycle_id": doc["cycle_id"], "total_usd": str(doc["total_usd_after"]),
             "assets": [{k: str(v) for k, v in a.items()} for a in doc["allocation_after"]]}, cycle_id=doc["cycle_id"])
+
+    def _metrics(self, doc: dict[str, Any], _: datetime) -> None:
         if self.metrics is not None:
             self.metrics.on_cycle(doc, in_flight=len(self.journal.unresolved_attempts()),
                                   pending_approvals=len(self.journal.approvals(status="pending")))
+
+    def _notify(self, doc: dict[str, Any], now: datetime) -> None:
         if self.notifier is None:
             return
         for msg in cycle_messages(doc):
             self.notifier.send(msg)
         last = self.journal.last_event(SUMMARY_EVENT)
         if last is None or datetime.fromisoformat(last["detail"]["at"]) + self.summary_every <= now:
-            since = now - self.summary_every
-            self.notifier.send(summary_message(self.journal, doc, since))
+            self.notifier.send(summary_message(self.journal, doc, now - self.summary_every))
             self.journal.record_event(SUMMARY_EVENT, {"at": now.isoformat()})
 
     def on_halt(self, why: str) -> None:
