@@ -51,7 +51,7 @@ def test_json_formatter_line_is_json() -> None:
 @pytest.mark.parametrize(("name", "value"), [("approval", "sometimes"), ("approval", "above:lots"),
                                              ("metrics_addr", "9108"), ("dashboard_addr", "localhost:99999")])
 def test_bad_operator_settings_are_refused(name: str, value: str) -> None:
-    with pytest.raises(ValidationError, match="write e.g."):
+    with pytest.raises(ValidationError, match=r"write e\.g\."):
         Settings(**BASE, **{name: value})
 
 
