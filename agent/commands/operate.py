@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from agent.config.settings import AppConfig
 from agent.journal.store import JournalStore
@@ -34,3 +35,12 @@ def operator_for(config: AppConfig, journal: JournalStore) -> Iterator[Operator]
         if server is not None:
             server.shutdown()
             LISTENERS.remove(metrics.on_quotes)  # type: ignore[union-attr]
+
+
+def progress_for(config: AppConfig, journal: JournalStore) -> AbstractContextManager[object]:
+    """Split-swap chunks and gas waits on stderr while a cycle runs (not with LOG_FORMAT=json: stderr stays JSON)."""
+    if config.settings.log_format == "json":
+        return nullcontext()
+    from agent.operator.progress import Progress
+
+    return Progress(journal, sys.stderr)

@@ -17,7 +17,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from agent.commands.operate import operator_for
+from agent.commands.operate import operator_for, progress_for
 from agent.commands.render import console, err_console, fmt_usd, print_json
 from agent.config.settings import AppConfig, load_config, read_environment, safe_error
 from agent.cycle.compose import build_rpcs
@@ -120,8 +120,9 @@ def register(app: typer.Typer) -> None:
         with JournalStore.open(config.settings.journal_path) as journal, operator_for(config, journal) as operator:
             while True:
                 try:
-                    report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run,
-                                       signer=signer, rpcs=rpcs, should_stop=stop)
+                    with progress_for(config, journal):
+                        report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run,
+                                           signer=signer, rpcs=rpcs, should_stop=stop)
                 except SafetyHalt as exc:
                     operator.on_halt(safe_error(exc))
                     raise

@@ -257,6 +257,14 @@ class JournalStore:
                                       (kind, limit)).fetchall()
         return [_decoded(r, "detail") for r in reversed(rows)]
 
+    def events_after(self, event_id: int, kinds: tuple[str, ...], *, limit: int = 500) -> list[dict[str, Any]]:
+        """Events of ``kinds`` with an id above ``event_id``, oldest first (a tail of the journal)."""
+        marks = ",".join("?" * len(kinds))
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM events WHERE id > ? AND kind IN ({marks}) ORDER BY id LIMIT ?",
+                                      (event_id, *kinds, limit)).fetchall()
+        return [_decoded(r, "detail") for r in rows]
+
     # ---------------------------------------------------------------------------------- approvals
     def create_approval(self, *, approval_id: str, cycle_id: int | None, plan_id: str, fingerprint: str,
                         total_usd: str, detail: dict[str, Any], expires_at: str) -> dict[str, Any]:
