@@ -43,6 +43,10 @@ V3_FEES = (500, 3000, 100, 10_000)
 #: Added to QuoterV2's gasEstimate (the pool swap alone) for an executable quote: the transaction's base cost,
 #: SwapRouter02's own work and the input token transfer.
 V3_ROUTER_GAS = 60_000
+#: QuoterV2's price limits when called with sqrtPriceLimitX96 = 0 (TickMath MIN_SQRT_RATIO + 1, MAX - 1). A quote
+#: whose sqrtPriceX96After sits on one ran out of liquidity: it is a partial fill of the amount asked for, and
+#: SwapRouter02 would execute just as partially (spending less than asked).
+V3_PRICE_LIMITS = frozenset({4295128740, 1461446703485210103287273052203988822378723970341})
 
 
 def aggregate(rpc: ChainRpc, calls: Sequence[tuple[str, Fn, tuple[Any, ...]]]) -> list[tuple[Any, ...] | None]:
@@ -134,9 +138,18 @@ class OnchainQuoter:
         calls += [(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, request.sell_amount_raw, f, 0),))
                   for f in fees]
         block, *outs = aggregate(self.rpc, calls)
-        found = [(v[0], v[3], f) for v, f in zip(outs, fees, strict=True) if v and v[0] > 0]
+        quoted = [(v, f) for v, f in zip(outs, fees, strict=True) if v and v[0] > 0]
+        found = [(v[0], v[3], f) for v, f in quoted if v[1] not in V3_PRICE_LIMITS]
+        partial = [f for v, f in quoted if v[1] in V3_PRICE_LIMITS]
+        if not found and partial:
+            raise QuoteError(NAME, f"partial_fill: QuoterV2 fills only part of {request.sell_amount_raw} raw "
+                                   f"{a.symbol} → {b.symbol} at fee(s) {partial} (the pool runs out of liquidity "
+                                   "before the whole amount); refusing this size: trade less or split it")
         if not found:
             raise QuoteError(NAME, f"no_liquidity: QuoterV2 has no pool for {a.symbol}/{b.symbol} at fees {fees}")
+        if partial:
+            log.info("QuoterV2 %s>%s: fee tier(s) %s fill only part of the amount; not used", a.symbol, b.symbol,
+                     partial)
         out, gas, fee = max(found, key=lambda f: f[0])
         return (block[0] if block else None), out, gas, fee
 
