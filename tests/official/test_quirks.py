@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.devtools.contracts import official_at
+from agent.config.chains import Token, UniswapV2
+from agent.devtools.contracts import deploy_official, official_at
 from agent.devtools.protocols import create_v3_pool, mint_position, transact
+from agent.devtools.sandbox.fork import set_token_balance
 from agent.errors import QuoteError, SimulationFailed
 from agent.execution.intent import Approval, BalanceDelta, TxIntent
 from agent.execution.pipeline import execute_intent
@@ -84,3 +86,40 @@ def test_a_blacklisted_sender_is_refused_by_simulation_with_the_reason(chain: Of
     with pytest.raises(SimulationFailed, match=r"blacklisted.*nothing was sent"):
         execute_intent(intent, live_context(chain_config(chain), chain.anvil.url, tmp_path / "j.sqlite"))
     assert chain.w3.eth.get_transaction_count(USER) == nonce
+
+
+def test_a_fee_on_transfer_sell_token_is_refused_by_simulation_naming_the_fee(chain: Official,
+                                                                             tmp_path: Path) -> None:
+    w3 = chain.w3
+    fot = deploy_official(w3, "DeflatingERC20", 10**30, sender=OWNER)  # burns 1% of every transfer
+    mint(w3, chain.usdc, "FiatTokenV2_2", OWNER, 1_000_000 * 10**6)
+    router = official_at(w3, "UniswapV2Router02", chain.router_v2)
+    for token, name in ((fot, "DeflatingERC20"), (chain.usdc, "FiatTokenV2_2")):
+        transact(w3, official_at(w3, name, token).functions.approve(chain.router_v2, MAX), OWNER)
+    transact(w3, router.functions.addLiquidity(fot, chain.usdc, 10**24, 1_000_000 * 10**6, 0, 0, OWNER, 2**63),
+             OWNER)
+    transact(w3, official_at(w3, "DeflatingERC20", fot).functions.transfer(USER, 10**21), OWNER)
+    config = chain_config(chain)
+    config = config.model_copy(update={"tokens": (*config.tokens, Token(symbol="FOT", address=fot, decimals=18)),
+                                       "uniswap_v2": UniswapV2(router=chain.router_v2, factory=chain.factory_v2)})
+    amount = 10**20
+    quoted = router.functions.getAmountsOut(amount, [fot, chain.usdc]).call()[-1]
+    data = router.encode_abi("swapExactTokensForTokens", args=[amount, quoted * 99 // 100, [fot, chain.usdc], USER,
+                                                               2**63])
+    intent = TxIntent(chain="official", plan_id="plan-fot", idempotency_key="fot", to=chain.router_v2,
+                      data=bytes.fromhex(data[2:]),
+                      approval=Approval(token=fot, spender=chain.router_v2, amount_raw=amount),
+                      expected_deltas=(BalanceDelta(token=fot, min_raw=-amount, max_raw=-amount),), max_gas=1_500_000)
+    with pytest.raises(SimulationFailed, match=r"UniswapV2: K.*fee on transfer.*nothing was sent"):
+        execute_intent(intent, live_context(config, chain.anvil.url, tmp_path / "j.sqlite"))
+
+
+def test_fork_funding_writes_usdc_balances_through_its_proxy_and_keeps_the_blacklist(chain: Official) -> None:
+    usdc = official_at(chain.w3, "FiatTokenV2_2", chain.usdc)
+    found = set_token_balance(chain.w3, chain.usdc, USER, 1234 * 10**6)
+    assert (found.layout, found.slot) == ("solidity", 9)  # FiatTokenV2_2's balanceAndBlacklistStates, on the proxy
+    assert usdc.functions.balanceOf(USER).call() == 1234 * 10**6
+    transact(chain.w3, usdc.functions.blacklist(USER), OWNER)
+    set_token_balance(chain.w3, chain.usdc, USER, 99 * 10**6)  # funding must not lift the blacklist (the top bit)
+    assert usdc.functions.isBlacklisted(USER).call() is True
+    assert usdc.functions.balanceOf(USER).call() == 99 * 10**6
