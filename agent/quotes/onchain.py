@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from agent.chain.abi import AGGREGATE3, GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
@@ -174,6 +175,36 @@ class OnchainQuoter:
                      buy_token=request.buy_token, sell_amount_raw=request.sell_amount_raw, buy_amount_raw=out,
                      min_buy_amount_raw=min_out, gas_estimate=gas, tx=tx, spender=spender, block_number=block,
                      quoted_at=datetime.now(UTC), route=f"uniswap_v3 {how} {a.symbol}>{b.symbol} fee {fee}")
+
+    def v3_impact_bps(self, request: QuoteRequest) -> Decimal | None:
+        """Price impact of this trade at its own size on the best V3 tier, in bps (fee excluded): QuoterV2 at
+        the full amount against a 1/10,000 probe, in one batch. A partial fill is 10,000 (the pool cannot take
+        it). None where there is no V3 quoter or no pool.
+
+        Concentrated liquidity makes a two-size curve fit meaningless (a narrow range looks infinitely deep
+        until it runs out), so on V3 this is what ``est_impact_bps`` should be.
+        """
+        if self.chain.uniswap_v3 is None:
+            return None
+        a, b = path_token(self.chain, request.sell_token), path_token(self.chain, request.buy_token)
+        quoter = self.chain.uniswap_v3.quoter_v2
+        fees = list(dict.fromkeys((a.v3_fee, b.v3_fee, *V3_FEES)))
+        probe = max(1, request.sell_amount_raw // 10_000)
+        calls = [(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, amount, f, 0),))
+                 for f in fees for amount in (probe, request.sell_amount_raw)]
+        values = aggregate(self.rpc, calls)
+        best: Decimal | None = None
+        for i, _fee in enumerate(fees):
+            small, big = values[2 * i], values[2 * i + 1]
+            if not small or small[0] <= 0:
+                continue
+            if not big or big[0] <= 0 or big[1] in V3_PRICE_LIMITS:
+                impact = Decimal(10_000)
+            else:
+                marginal = Decimal(small[0]) / probe
+                impact = max(Decimal(0), (1 - Decimal(big[0]) / request.sell_amount_raw / marginal) * 10_000)
+            best = impact if best is None else min(best, impact)
+        return best
 
     def fetch_reference(self, request: QuoteRequest) -> ReferencePrice:
         """Marginal prices of the sell token, the buy token and the native coin in USD → buy per sell."""

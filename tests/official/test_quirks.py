@@ -14,6 +14,8 @@ from agent.devtools.sandbox.fork import set_token_balance
 from agent.errors import QuoteError, SimulationFailed
 from agent.execution.intent import Approval, BalanceDelta, TxIntent
 from agent.execution.pipeline import execute_intent
+from agent.planning.costs import impact_bps
+from agent.portfolio.valuation import fit_curve
 from agent.quotes.calldata import V3_EXACT_INPUT_SINGLE
 from agent.quotes.models import QuoteRequest
 from agent.quotes.onchain import OnchainQuoter
@@ -123,3 +125,84 @@ def test_fork_funding_writes_usdc_balances_through_its_proxy_and_keeps_the_black
     set_token_balance(chain.w3, chain.usdc, USER, 99 * 10**6)  # funding must not lift the blacklist (the top bit)
     assert usdc.functions.isBlacklisted(USER).call() is True
     assert usdc.functions.balanceOf(USER).call() == 99 * 10**6
+
+
+def _realised_impact_bps(chain: Official, amount: int, fee: int) -> Decimal:
+    """Execute USDC → DAI through SwapRouter02 (then revert) and compare with the marginal price."""
+    w3, v3 = chain.w3, chain.v3
+    quoter = official_at(w3, "QuoterV2", v3.quoter)
+    probe = 10**6
+    marginal = Decimal(quoter.functions.quoteExactInputSingle((chain.usdc, chain.dai, probe, fee, 0)).call()[0]) / probe
+    snap = chain.anvil.rpc("evm_snapshot")
+    try:
+        mint(w3, chain.usdc, "FiatTokenV2_2", OWNER, amount)
+        transact(w3, official_at(w3, "FiatTokenV2_2", chain.usdc).functions.approve(v3.swap_router02, MAX), OWNER)
+        dai = official_at(w3, "SandboxToken", chain.dai)
+        before = dai.functions.balanceOf(OWNER).call()
+        router = official_at(w3, "SwapRouter02", v3.swap_router02)
+        transact(w3, router.functions.exactInputSingle((chain.usdc, chain.dai, fee, OWNER, amount, 0, 0)), OWNER)
+        out = dai.functions.balanceOf(OWNER).call() - before
+    finally:
+        chain.anvil.rpc("evm_revert", [snap])
+    return (1 - Decimal(out) / amount / marginal) * 10_000
+
+
+def _impact_setup(chain: Official, share: str) -> tuple[OnchainQuoter, int]:
+    v3_pool(chain, 500)  # 2M USDC-equivalent in a ±1% and a ±10% position
+    config = chain_config(chain)
+    return OnchainQuoter(config, chain_rpc(chain, config)), int(Decimal(share) * 2_000_000 * 10**6)
+
+
+@pytest.mark.parametrize("share", ["0.001", "0.01", "0.1", "0.75"])
+def test_v3_impact_from_a_quote_at_the_trades_size_is_within_a_quarter_of_the_realised(chain: Official,
+                                                                                        share: str) -> None:
+    quoter, amount = _impact_setup(chain, share)
+    estimate = quoter.v3_impact_bps(_request(chain, chain.usdc, chain.dai, amount, (6, 18)))
+    realised = _realised_impact_bps(chain, amount, 500)
+    assert estimate is not None and realised > 0
+    assert abs(estimate - realised) <= realised * Decimal("0.25"), (estimate, realised)
+
+
+def test_the_two_size_curve_fit_misses_a_trade_that_leaves_the_tight_range(chain: Official) -> None:
+    """What the planner's depth (quotes of 1 and 100 units) makes of concentrated liquidity: fine inside the tight
+    position, too optimistic once a trade runs past it — hence the quote at the trade's own size."""
+    quoter, amount = _impact_setup(chain, "0.75")
+    q = official_at(chain.w3, "QuoterV2", chain.v3.quoter)
+    small, big = 10**6, 100 * 10**6
+    outs = [q.functions.quoteExactInputSingle((chain.usdc, chain.dai, n, 500, 0)).call()[0] for n in (small, big)]
+    _price, depth_raw = fit_curve(small_in=small, small_out=outs[0], big_in=big, big_out=outs[1],
+                                  fee_factor=Decimal("0.9995"))
+    assert depth_raw is not None
+    fitted = impact_bps(Decimal(amount) / 10**6, depth_raw / 10**6)
+    realised = _realised_impact_bps(chain, amount, 500)
+    assert fitted < realised * Decimal("0.75"), (fitted, realised)  # outside the ±25% the estimate must meet
+    estimate = quoter.v3_impact_bps(_request(chain, chain.usdc, chain.dai, amount, (6, 18)))
+    assert estimate is not None and abs(estimate - realised) <= realised * Decimal("0.25")
+
+
+def test_a_trade_larger_than_the_pool_has_full_impact(chain: Official) -> None:
+    v3_pool(chain, 500)
+    config = chain_config(chain)
+    quoter = OnchainQuoter(config, chain_rpc(chain, config))
+    impact = quoter.v3_impact_bps(_request(chain, chain.usdc, chain.dai, 50_000_000 * 10**6, (6, 18)))
+    assert impact == 10_000
+
+
+def test_the_loop_uses_the_trade_size_v3_impact_when_the_plan_underestimates(chain: Official) -> None:
+    from types import SimpleNamespace
+
+    from agent.cycle.intents import IntentContext
+    from agent.cycle.loop import _trade_impact_bps
+    from agent.planning.models import Action
+
+    quoter, amount = _impact_setup(chain, "0.75")
+    config = quoter.chain
+    ictx = IntentContext(chain=config, rpc=quoter.rpc, settings=SimpleNamespace(max_slippage_bps=50),  # type: ignore[arg-type]
+                         wallet=USER, plan_id="p")
+    action = Action(kind="swap", chain="official", sell="USDC", buy="DAI", amount_raw=amount,
+                    amount_usd=Decimal(amount) / 10**6, reason="test", est_cost_usd=Decimal(0), est_gas=0,
+                    est_impact_bps=Decimal(5))
+    realised = _realised_impact_bps(chain, amount, 500)
+    assert abs(_trade_impact_bps(action, ictx, amount) - realised) <= realised * Decimal("0.25")
+    pessimistic = action.model_copy(update={"est_impact_bps": Decimal(5000)})
+    assert _trade_impact_bps(pessimistic, ictx, amount) == 5000  # never lowers the plan's estimate
