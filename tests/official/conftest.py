@@ -1,4 +1,4 @@
-"""A chain of the official builds only (contracts/build/official), deployed once per module on anvil.
+"""A chain of the official builds only (contracts/build/official), deployed once per session on anvil.
 
 Tokens: WETH9, USDC (Circle's FiatToken behind its proxy), DAI (OpenZeppelin), USDT (USDT's quirks); Uniswap V2
 and V3 (0.01% tier enabled), Multicall3 at its canonical address. ``chain`` reverts every change after a test.
@@ -57,7 +57,7 @@ def mint(w3: Web3, token: str, name: str, to: str, amount: int) -> None:
     transact(w3, official_at(w3, name, token).functions.mint(to, amount), OWNER)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def official() -> Iterator[Official]:
     anvil = start_anvil(chain_id=31337)
     try:

@@ -10,7 +10,7 @@ from agent.devtools.protocols import FEE_TIERS, MULTICALL3_ADDRESS, transact
 
 from .conftest import ADMIN, MAX, OWNER, USER, Official, mint, v3_pool
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("official")]  # one worker deploys the chain once
 
 
 def test_multicall3_lands_at_its_canonical_address_with_the_published_code(chain: Official) -> None:

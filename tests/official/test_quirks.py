@@ -23,7 +23,7 @@ from tests.integration.execution.helpers import live_context
 
 from .conftest import MAX, OWNER, USER, Official, chain_config, chain_rpc, mint, v3_pool
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.anvil, pytest.mark.xdist_group("official")]  # one worker deploys the chain once
 
 
 def _request(chain: Official, sell: str, buy: str, amount_raw: int, decimals: tuple[int, int]) -> QuoteRequest:
