@@ -47,18 +47,23 @@ def transact(w3: Web3, call: Any, sender: str, value: int = 0) -> Any:
     return receipt
 
 
-def deploy_multicall3(w3: Web3, *, funder: str) -> ChecksumAddress:
-    """Send Multicall3's canonical pre-signed transaction (after funding its one-time deployer).
+def deploy_multicall3(w3: Web3, *, funder: str | None = None) -> ChecksumAddress:
+    """Send Multicall3's canonical pre-signed transaction after funding its one-time deployer with 0.1 ETH.
 
-    It lands at 0xcA11…CA11 with the mainnet code, as on every chain it was deployed to this way.
+    It lands at 0xcA11…CA11 with the mainnet code, as on every chain it was deployed to this way. With no
+    `funder` the deployer is funded with ``anvil_setBalance``, so no other account's nonce moves (the sandbox's
+    addresses stay what they are). Where the code is already there (a fork of mainnet), nothing is sent.
     """
     if len(w3.eth.get_code(MULTICALL3_ADDRESS)) > 0:
         return Web3.to_checksum_address(MULTICALL3_ADDRESS)
     raw_tx = load_official("Multicall3").raw_transaction
     assert raw_tx is not None
-    fund = w3.eth.send_transaction({"from": Web3.to_checksum_address(funder), "to": MULTICALL3_DEPLOYER,
-                                    "value": 10**17})
-    w3.eth.wait_for_transaction_receipt(fund, timeout=RECEIPT_TIMEOUT_S)
+    if funder is None:
+        w3.provider.make_request("anvil_setBalance", [MULTICALL3_DEPLOYER, hex(10**17)])  # type: ignore[arg-type]
+    else:
+        fund = w3.eth.send_transaction({"from": Web3.to_checksum_address(funder), "to": MULTICALL3_DEPLOYER,
+                                        "value": 10**17})
+        w3.eth.wait_for_transaction_receipt(fund, timeout=RECEIPT_TIMEOUT_S)
     tx_hash = w3.eth.send_raw_transaction(raw_tx)
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_S)
     if receipt["status"] != 1 or receipt.get("contractAddress") != MULTICALL3_ADDRESS:
