@@ -16,7 +16,7 @@ Built on a fresh anvil with chain id 1, so the real ``ethereum`` chain config �
   (steakUSDC: 18 over USDC's 6) the ``decimals`` immutable is rewritten in the copied code (its offset comes
   from the artifact's code layout). A seed deposit then gets its share count set so that one share is worth
   a realistic amount of the asset (sDAI ≈ 1.15 DAI …).
-* Multicall3 has no immutables: its runtime code goes straight to the canonical address (as in the sandbox).
+* Multicall3 is the official one, deployed by its canonical pre-signed transaction (as in the sandbox).
 
 Balances and pools are created afterwards by calling the placed contracts, so they live at the real addresses.
 """
@@ -34,6 +34,7 @@ from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain
 from agent.config.settings import redact_url
 from agent.devtools.contracts import contract_at, deploy, deploy_blueprint, load_artifact
+from agent.devtools.protocols import deploy_multicall3
 from agent.devtools.sandbox.fork import set_storage, vyper_mapping_slot
 from agent.devtools.sandbox.spec import (
     DEPLOYER,
@@ -44,6 +45,7 @@ from agent.devtools.sandbox.spec import (
     TokenSpec,
 )
 from agent.devtools.sandbox.world import fund_token, raw, seed_pool, send_tx
+from agent.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +176,8 @@ def _place_routers(w3: Web3, chain: ChainConfig, out: DeployedAddresses) -> None
         name, deployed = shapes.get(source, ("AggregatorRouter", aggregator))
         for router in allow.routers:
             place(w3, name, deployed, router)
-    runtime = load_artifact("Multicall3").deployed_bytecode
-    w3.provider.make_request("anvil_setCode", [chain.multicall3, "0x" + runtime.hex()])
+    if deploy_multicall3(w3) != chain.multicall3:  # the official one, by its canonical pre-signed transaction
+        raise ConfigError(f"chains/{chain.name}.toml: multicall3 {chain.multicall3} is not the canonical Multicall3")
 
 
 def check_replica(w3: Web3, chain: ChainConfig) -> dict[str, str]:

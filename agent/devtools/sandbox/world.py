@@ -18,7 +18,8 @@ from web3 import Web3
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain_file
 from agent.devtools.contracts import contract_at as contract
-from agent.devtools.contracts import deploy, deploy_blueprint, load_artifact
+from agent.devtools.contracts import deploy, deploy_blueprint
+from agent.devtools.protocols import deploy_multicall3
 from agent.devtools.sandbox.spec import (
     DEPLOYER,
     POOLS,
@@ -160,8 +161,7 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
     out.vault = deploy(w3, "Vault4626", out.tokens["USDC"], "Sandbox Savings USDC", "sUSDC",
                        spec.vault_rate_bps_per_year, DEPLOYER, sender=DEPLOYER)
     send_tx(contract(w3, "ERC20", out.tokens["USDC"]).functions.set_minter(out.vault, True))
-    runtime = load_artifact("Multicall3").deployed_bytecode
-    w3.provider.make_request("anvil_setCode", [out.multicall3, "0x" + runtime.hex()])
+    out.multicall3 = deploy_multicall3(w3)  # the official one, by its canonical pre-signed transaction
     pools = list(POOLS) + [PoolSpec(t.symbol, "USDC", Decimal(1_000_000)) for t in extra_token_specs(spec.extra_tokens)]
     for pool in pools:
         seed_pool(w3, pool, by_symbol, out, spec.pool_scale)
