@@ -12,18 +12,16 @@ import signal
 import time
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from agent.commands.render import console, err_console, fmt_usd, print_json
-from agent.config.settings import AppConfig, load_config, read_environment
-from agent.cycle.compose import build_rpcs
-from agent.cycle.loop import CycleReport, run_cycle
-from agent.journal.store import JournalStore
-from agent.planning.allocation import compute_allocation
-from agent.ports import Signer
+from agent.commands.render import Table, console, err_console, fmt_usd, print_json
+
+if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
+    from agent.config.settings import AppConfig
+    from agent.cycle.loop import CycleReport
+    from agent.ports import Signer
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +45,7 @@ class StopFlag:
 
 
 def open_configured_signer(config: AppConfig) -> Signer:
+    from agent.config.settings import read_environment
     from agent.signers.factory import open_signer
     from agent.signers.software import default_signer_spec
 
@@ -55,6 +54,8 @@ def open_configured_signer(config: AppConfig) -> Signer:
 
 
 def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
+    from agent.planning.allocation import compute_allocation
+
     targets = config.settings.targets
     before = compute_allocation(report.snapshot_before, targets)
     after = compute_allocation(report.snapshot_after or report.snapshot_before, targets)
@@ -103,6 +104,11 @@ def register(app: typer.Typer) -> None:
             dry_run: bool = typer.Option(False, "--dry-run", help="Simulate everything; sign and send nothing."),
             json_out: bool = typer.Option(False, "--json", help="Print each cycle as one JSON document.")) -> None:
         """The agent loop: read, decide, plan, quote, wait for gas, execute, journal."""
+        from agent.config.settings import load_config
+        from agent.cycle.compose import build_rpcs
+        from agent.cycle.loop import run_cycle
+        from agent.journal.store import JournalStore
+
         config = load_config()
         signer = None if dry_run else open_configured_signer(config)
         stop = StopFlag()

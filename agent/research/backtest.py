@@ -30,11 +30,11 @@ from agent.errors import ConfigError
 from agent.planning.allocation import Allocation, AssetAllocation
 from agent.planning.costs import ChainCosts, swap_cost_usd
 from agent.planning.planner import drift_benefit_usd
+from agent.resources import data_file
 from strategies import Strategy, StrategyContext
 
-DATA = Path(__file__).resolve().parents[2] / "data"
-DAILY_PRICES_CSV = DATA / "prices_daily_2014-2025.csv"
-DAILY_GAS_CSV = DATA / "eth_gas_price_daily_2015-2025.csv"
+DAILY_PRICES_CSV = data_file("prices_daily_2014-2025.csv")
+DAILY_GAS_CSV = data_file("eth_gas_price_daily_2015-2025.csv")
 #: token symbols of the chain configs whose price is the data set's asset
 ALIASES = {"WETH": "ETH", "WBTC": "BTC", "CBBTC": "BTC", "USDC.E": "USDC", "USDBC": "USDC", "POL": "MATIC",
            "WMATIC": "MATIC", "WAVAX": "AVAX"}
