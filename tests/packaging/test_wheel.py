@@ -27,7 +27,8 @@ import pytest
 from agent.devtools.sandbox.anvil import anvil_path
 from tests.paths import REPO_ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.anvil]
+# one worker builds the wheel once for the whole module (make test runs -n 2 --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.anvil, pytest.mark.xdist_group("wheel")]
 
 _SKIP = shutil.ignore_patterns(".git", ".venv", ".tools", "*.egg-info", "__pycache__", ".sandbox", ".rebalancer",
                                ".pytest_cache", ".ruff_cache", ".mypy_cache", ".env", "*.sqlite*", "report.html")
