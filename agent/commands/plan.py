@@ -15,15 +15,13 @@ if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is import
 
 
 def plan_document(decision: Decision, plan: Plan | None, pending: list[str]) -> dict[str, Any]:
-    from agent.cycle.loop import plan_action_json
-
     return {
         "rebalance": bool(plan and plan.rebalance),
         "reasons": [*decision.reasons, *(f"action {k} may still be in flight" for k in pending)],
         "urgent": decision.urgent,
         "targets": {k: float(v) for k, v in decision.targets.items()},
-        "actions": [plan_action_json(a) for a in plan.actions] if plan else [],
-        "skipped": [s.model_dump() for s in plan.skipped] if plan else [],
+        "actions": [a.as_json() for a in plan.actions] if plan else [],
+        "skipped": [s.as_json() for s in plan.skipped] if plan else [],
         "est_cost_usd": float(plan.est_cost_usd) if plan else 0.0,
         "total_usd": float(plan.total_usd) if plan else None,
     }

@@ -3,12 +3,12 @@ verdict, and the winner (output net of gas). Nothing is signed or sent."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from agent.commands.render import Table, console, fmt_num, print_json
+from agent.units import to_units
 
 if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
     from agent.quotes.models import BestQuote, QuoteResult
@@ -47,7 +47,7 @@ def quote_document(chain: str, best: BestQuote) -> dict[str, Any]:
 
 
 def _units(raw: int | None, decimals: int) -> str:
-    return "—" if raw is None else fmt_num(Decimal(raw).scaleb(-decimals), 8)
+    return "—" if raw is None else fmt_num(to_units(raw, decimals), 8)
 
 
 def _render(chain: str, best: BestQuote) -> None:

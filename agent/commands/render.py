@@ -6,7 +6,6 @@ rich is imported on first use, not at start-up (``rebalancer --help`` stays fast
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -34,22 +33,17 @@ console: Console = _LazyConsole()  # type: ignore[assignment]
 err_console: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 
-def Table(*args: Any, **kwargs: Any) -> RichTable:
+def Table(*args: Any, **kwargs: Any) -> RichTable:  # stands in for the rich class, imported on first use
     from rich.table import Table as RichTable
 
     return RichTable(*args, **kwargs)
 
 
-def _default(o: Any) -> Any:
-    if isinstance(o, Decimal):
-        return float(o)
-    if isinstance(o, bytes):
-        return "0x" + o.hex()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
 def print_json(doc: Any) -> None:
-    print(json.dumps(doc, default=_default, indent=2, ensure_ascii=False))
+    """One JSON document on stdout, by the one encoder (raw amounts as strings, USD as numbers)."""
+    from agent.jsonable import dumps  # pydantic: imported when a command prints, not at start-up
+
+    print(dumps(doc))
 
 
 def fmt_usd(v: Decimal | None) -> str:
