@@ -17,7 +17,8 @@ import pytest
 from agent.devtools.bench.startup import HEAVY
 
 CLI = [str(Path(sys.executable).parent / "rebalancer")]
-COMMANDS = ("status", "quote", "journal", "plan", "run", "backtest", "bench", "demo", "simulate", "sandbox")
+COMMANDS = ("status", "quote", "journal", "plan", "run", "backtest", "approve", "reject", "serve", "bench", "demo",
+            "simulate", "sandbox")
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:
