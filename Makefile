@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 ANVIL := .tools/node_modules/.bin/anvil
 STAMP := $(VENV)/.installed
 
-.PHONY: install tools browser test lint demo contracts clean
+.PHONY: install tools browser test lint demo contracts wheel clean
 
 install: $(STAMP) tools
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
@@ -47,6 +47,11 @@ contracts: install
 	$(BIN)/python contracts/compile.py
 	$(BIN)/python contracts/official.py
 
+# The installable wheel (chains/, abis/, data/, contracts/build/ inside as package data) in dist/.
+# tests/packaging/test_wheel.py (in `make test`) builds one, installs it in a fresh venv and runs the sandbox with it.
+wheel: install
+	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
+
 clean:
 	-$(BIN)/rebalancer sandbox down
-	rm -rf $(VENV) .tools/node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) .tools/node_modules .pytest_cache .ruff_cache build dist *.egg-info

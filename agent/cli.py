@@ -2,6 +2,10 @@
 
 Errors from the agent (``AgentError``) end the process with one clear line on stderr and a non-zero code;
 ``--json`` output is one JSON document on stdout; logs go to stderr.
+
+Start-up stays light (``--help`` well under half a second): this module, the command modules and the plugins'
+``register`` functions import only typer, rich and the standard library; each command imports web3 and the rest
+of the agent when it runs (tests/unit/test_cli_startup.py checks that building the app imports no web3).
 """
 
 from __future__ import annotations
@@ -22,11 +26,23 @@ COMMAND_MODULES = ("status", "quote", "journal", "plan", "run", "backtest", "app
 PLUGIN_GROUP = "rebalancer.commands"
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
+                  # plain click help: typer's rich help imports ~0.25 s of rich, markdown-it and pygments
+                  rich_markup_mode=None,
                   help="Keeps an on-chain portfolio at its target allocation across EVM chains.")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import agent
+
+        typer.echo(f"rebalancer {agent.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print the installed version and exit.")) -> None:
     """Keeps an on-chain portfolio at its target allocation across EVM chains."""
 
 

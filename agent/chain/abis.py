@@ -16,10 +16,10 @@ import json
 from functools import cache
 from typing import Any
 
-from agent import REPO_ROOT
 from agent.errors import ConfigError
+from agent.resources import abis_dir
 
-ABI_DIR = REPO_ROOT / "abis"
+ABI_DIR = abis_dir()
 
 
 @cache

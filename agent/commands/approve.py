@@ -7,18 +7,21 @@ re-planning it on fresh prices (within ``APPROVAL_TOLERANCE_BPS`` of what was ap
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from agent.commands.journal import journal_path
-from agent.commands.render import console, print_json
+from agent.commands.render import Table, console, print_json
 from agent.errors import ConfigError
-from agent.journal.store import JournalStore
-from agent.operator.approvals import decide, expire_due
+
+if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
+    from agent.journal.store import JournalStore
 
 
 def _open(path: Path | None) -> JournalStore:
+    from agent.journal.store import JournalStore
+
     file = journal_path(path)
     if not file.exists():
         raise ConfigError(f"JOURNAL_PATH: no journal at {file}; run the agent first or point JOURNAL_PATH at it")
@@ -27,6 +30,8 @@ def _open(path: Path | None) -> JournalStore:
 
 def _list(store: JournalStore, as_json: bool) -> None:
     from datetime import UTC, datetime
+
+    from agent.operator.approvals import expire_due
 
     expire_due(store, datetime.now(UTC))
     rows = store.approvals(limit=50)
@@ -43,6 +48,8 @@ def _list(store: JournalStore, as_json: bool) -> None:
 
 
 def _decide(approval_id: str, approve: bool, path: Path | None, as_json: bool) -> None:
+    from agent.operator.approvals import decide
+
     with _open(path) as store:
         row = decide(store, approval_id, approve=approve, by="cli")
     if as_json:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
-from rich.table import Table
 
-from agent.commands.render import console, err_console, print_json
-from agent.config.settings import Settings, _settings_error, read_environment
+from agent.commands.render import Table, console, err_console, print_json
 from agent.errors import ConfigError
-from strategies import KNOWN, load_strategy
+
+if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
+    from agent.config.settings import Settings
+
+#: the names in strategies.KNOWN, spelled out so --help needs no import of the strategies (a test checks them)
+STRATEGY_NAMES = ("threshold", "calendar", "hybrid", "vol_bands", "regime", "dynamic")
 
 #: option → the Settings field (and env name) it overrides
 OVERRIDES = {"targets": "targets", "band_pp": "band_pp", "emergency_band_pp": "emergency_band_pp",
@@ -27,6 +29,10 @@ OVERRIDES = {"targets": "targets", "band_pp": "band_pp", "emergency_band_pp": "e
 
 def backtest_settings(options: dict[str, Any]) -> Settings:
     """The strategy settings: env / .env, then the options given; ``ConfigError`` naming the field."""
+    from pydantic import ValidationError
+
+    from agent.config.settings import Settings, _settings_error, read_environment
+
     env = read_environment()
     fields = Settings.model_fields
     values: dict[str, Any] = {k.lower(): v for k, v in env.items() if k.lower() in fields and v != ""}
@@ -50,7 +56,7 @@ def _date(value: str | None, name: str) -> date | None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def backtest(
-        strategy: str = typer.Option(None, "--strategy", help=f"{' | '.join(KNOWN)}, a comma list, or 'all' "
+        strategy: str = typer.Option(None, "--strategy", help=f"{' | '.join(STRATEGY_NAMES)}, a comma list, or 'all' "
                                      "(default: STRATEGY)."),
         targets: str = typer.Option(None, "--targets", help="e.g. ETH:40,WBTC:30,USDC:30 (default: TARGETS)."),
         start: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD (default: first day with prices "
@@ -129,6 +135,8 @@ def _model(fee_bps: float | None, settings: Settings, gas_gwei: float | None, ch
 
 
 def _strategies(strategy: str | None, settings: Settings) -> list[Any]:
+    from strategies import KNOWN, load_strategy
+
     names = [s.strip() for s in (strategy or settings.strategy).split(",") if s.strip()]
     names = list(KNOWN) if names == ["all"] else names
     out = []

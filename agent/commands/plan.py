@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.table import Table
 
-from agent.commands.render import console, fmt_usd, print_json
-from agent.config.settings import load_config
-from agent.cycle.compose import build_rpcs, wallet_address
-from agent.cycle.loop import decide, make_plan
-from agent.journal.store import JournalStore
-from agent.planning.models import Plan
-from agent.portfolio.models import Snapshot
-from agent.portfolio.reader import fetch_snapshot
-from strategies import Decision
+from agent.commands.render import Table, console, fmt_usd, print_json
+
+if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
+    from agent.planning.models import Plan
+    from agent.portfolio.models import Snapshot
+    from strategies import Decision
 
 
 def plan_document(decision: Decision, plan: Plan | None, pending: list[str]) -> dict[str, Any]:
@@ -63,6 +59,12 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def plan(json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
         """What the agent would do now and why; sends nothing."""
+        from agent.config.settings import load_config
+        from agent.cycle.compose import build_rpcs, wallet_address
+        from agent.cycle.loop import decide, make_plan
+        from agent.journal.store import JournalStore
+        from agent.portfolio.reader import fetch_snapshot
+
         config = load_config()
         now = datetime.now(UTC)
         snapshot = fetch_snapshot(build_rpcs(config), wallet_address(config))

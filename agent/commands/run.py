@@ -12,21 +12,17 @@ import signal
 import time
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from agent.commands.operate import operator_for, progress_for
-from agent.commands.render import console, err_console, fmt_usd, print_json
-from agent.config.settings import AppConfig, load_config, read_environment, safe_error
-from agent.cycle.compose import build_rpcs, wallet_address
-from agent.cycle.loop import CycleReport, run_cycle
+from agent.commands.render import Table, console, err_console, fmt_usd, print_json
 from agent.errors import SafetyHalt
-from agent.journal.lock import AgentLock
-from agent.journal.store import JournalStore
-from agent.planning.allocation import compute_allocation
-from agent.ports import Signer
+
+if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
+    from agent.config.settings import AppConfig
+    from agent.cycle.loop import CycleReport
+    from agent.ports import Signer
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +46,7 @@ class StopFlag:
 
 
 def open_configured_signer(config: AppConfig) -> Signer:
+    from agent.config.settings import read_environment
     from agent.signers.factory import open_signer
     from agent.signers.software import default_signer_spec
 
@@ -58,6 +55,8 @@ def open_configured_signer(config: AppConfig) -> Signer:
 
 
 def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
+    from agent.planning.allocation import compute_allocation
+
     targets = config.settings.targets
     before = compute_allocation(report.snapshot_before, targets)
     after = compute_allocation(report.snapshot_after or report.snapshot_before, targets)
@@ -109,6 +108,12 @@ def render_cycle(doc: dict[str, Any]) -> None:
 
 
 def _run_loop(config: AppConfig, *, once: bool, dry_run: bool, json_out: bool) -> None:
+    from agent.commands.operate import operator_for, progress_for
+    from agent.config.settings import safe_error
+    from agent.cycle.compose import build_rpcs
+    from agent.cycle.loop import run_cycle
+    from agent.journal.store import JournalStore
+
     signer = None if dry_run else open_configured_signer(config)
     stop = StopFlag()
     stop.install()
@@ -144,6 +149,10 @@ def register(app: typer.Typer) -> None:
             dry_run: bool = typer.Option(False, "--dry-run", help="Simulate everything; sign and send nothing."),
             json_out: bool = typer.Option(False, "--json", help="Print each cycle as one JSON document.")) -> None:
         """The agent loop: read, decide, plan, quote, wait for gas, execute, journal."""
+        from agent.config.settings import load_config
+        from agent.cycle.compose import wallet_address
+        from agent.journal.lock import AgentLock
+
         config = load_config()
         # one agent per wallet and journal, for the life of the process (a second run exits naming the PID)
         with AgentLock(config.settings.journal_path, wallet_address(config)):

@@ -13,9 +13,7 @@ from pathlib import Path
 import typer
 
 from agent.commands.journal import journal_path
-from agent.config.settings import read_environment
 from agent.errors import ConfigError
-from agent.journal.store import JournalStore
 
 DEFAULT_ADDR = "127.0.0.1:8787"
 
@@ -35,6 +33,8 @@ def register(app: typer.Typer) -> None:
         """The web dashboard: allocation, drift, approvals, trades, gas waits and TWAP, the journal."""
         import uvicorn
 
+        from agent.config.settings import read_environment
+        from agent.journal.store import JournalStore
         from agent.operator.dashboard import build_app
 
         env = read_environment()

@@ -16,9 +16,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agent import REPO_ROOT
 from agent.errors import ConfigError
 from agent.models import checksum
+from agent.resources import chains_dir as packaged_chains_dir
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 NATIVE_PLACEHOLDER = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"
@@ -179,7 +179,8 @@ class ChainConfig(BaseModel):
 
 
 def default_chains_dir() -> Path:
-    return REPO_ROOT / "chains"
+    """The chain files shipped with the package (CHAINS_DIR points elsewhere)."""
+    return packaged_chains_dir()
 
 
 def _format_validation(err: ValidationError) -> str:

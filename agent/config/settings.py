@@ -18,8 +18,7 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from agent import REPO_ROOT
-from agent.config.chains import ChainConfig, load_chain
+from agent.config.chains import ChainConfig, default_chains_dir, load_chain
 from agent.config.scrub import key_like_label
 from agent.errors import ConfigError
 from agent.models import checksum
@@ -93,7 +92,7 @@ class Settings(BaseSettings):
     rpc_attempts: int = Field(default=3, ge=1, le=10)
     run_interval_s: float = Field(default=300.0, gt=0)
     journal_path: Path = Path(".rebalancer/journal.sqlite")
-    chains_dir: Path = REPO_ROOT / "chains"
+    chains_dir: Path = Field(default_factory=default_chains_dir)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 

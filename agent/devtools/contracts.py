@@ -23,12 +23,12 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxParams, TxReceipt
 
-from agent import REPO_ROOT
 from agent.errors import ConfigError, ExecutionError
+from agent.resources import contracts_dir
 
 logger = logging.getLogger(__name__)
 
-BUILD_DIR = REPO_ROOT / "contracts" / "build"
+BUILD_DIR = contracts_dir()
 #: The official builds (npm packages, solc-js, Multicall3's pre-signed tx) written by contracts/official.py.
 OFFICIAL_DIR = BUILD_DIR / "official"
 #: Seconds to wait for a deployment receipt (anvil with automine answers at once).

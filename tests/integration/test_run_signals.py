@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import REPO_ROOT
 from agent.devtools.sandbox.manager import sandbox_down, sandbox_up
 from agent.journal.store import JournalStore
+from tests.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from agent import REPO_ROOT
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import load_config
 from agent.devtools.sandbox.anvil import pid_alive, start_anvil
@@ -21,6 +20,7 @@ from agent.devtools.sandbox.world import deploy_world
 from agent.errors import SafetyHalt
 from agent.planning.allocation import compute_allocation
 from agent.portfolio.reader import fetch_snapshot
+from tests.paths import REPO_ROOT
 
 pytestmark = pytest.mark.anvil
 

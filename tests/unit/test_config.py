@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import REPO_ROOT
 from agent.config.settings import ChainSettings, Settings, load_config, redact_url, safe_error
 from agent.errors import ConfigError
+from tests.paths import REPO_ROOT
 
 BASE = {
     "CHAINS": "ethereum,base",

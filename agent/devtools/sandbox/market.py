@@ -46,7 +46,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from web3 import Web3
 
-from agent import REPO_ROOT
 from agent.amm import amount_in_to_price
 from agent.chain.abi import abi
 from agent.chain.multicall import Call, aggregate
@@ -55,12 +54,12 @@ from agent.config.settings import ChainSettings
 from agent.devtools.contracts import contract_at
 from agent.devtools.sandbox.spec import DEPLOYER, KEEPER, TOKENS
 from agent.devtools.sandbox.world import World
+from agent.resources import data_file
 
 log = logging.getLogger(__name__)
-DATA_DIR = REPO_ROOT / "data"
-HOURLY_CSV = DATA_DIR / "prices_hourly_btc_eth_2021-05.csv"
-PER_BLOCK_CSV = DATA_DIR / "eth_basefee_perblock_15533942-15535581.csv"
-DAILY_CSV = DATA_DIR / "eth_gas_price_daily_2015-2025.csv"
+HOURLY_CSV = data_file("prices_hourly_btc_eth_2021-05.csv")
+PER_BLOCK_CSV = data_file("eth_basefee_perblock_15533942-15535581.csv")
+DAILY_CSV = data_file("eth_gas_price_daily_2015-2025.csv")
 SPEC_USD = {t.symbol: float(t.usd_price) for t in TOKENS}
 ASSET_OF = {"WETH": "ETH", "WBTC": "BTC"}
 GET_RESERVES = abi("UniswapV2Pair").fn("getReserves")

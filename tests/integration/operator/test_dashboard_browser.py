@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent import REPO_ROOT
 from agent.devtools.sandbox.manager import sandbox_down, sandbox_up
 from agent.journal.store import JournalStore
+from tests.paths import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts" / "dashboard"

@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from agent import REPO_ROOT
 from agent.devtools.sandbox.manager import sandbox_down, sandbox_up
 from tests.integration.operator.test_dashboard_browser import free_port
+from tests.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

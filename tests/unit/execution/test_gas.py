@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent import REPO_ROOT
 from agent.chain.reads import FeeInputs
 from agent.execution.gas import (
     GWEI,
@@ -22,6 +21,7 @@ from agent.execution.gas import (
     plan_replacement,
     wait_for_fees,
 )
+from tests.paths import REPO_ROOT
 
 TRACE = REPO_ROOT / "data" / "eth_basefee_15534142-15534341.csv"
 

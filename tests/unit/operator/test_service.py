@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from agent import REPO_ROOT
 from agent.config.settings import Settings
+from tests.paths import REPO_ROOT
 
 BASE = {"chains": "sandbox_a", "targets": "ETH:50,USDC:50"}
 
