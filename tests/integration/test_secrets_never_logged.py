@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from agent import REPO_ROOT
 from agent.config.scrub import SecretScrubber, secrets_in, url_fragments
 from agent.config.settings import redact_url
 from agent.devtools.sandbox.manager import sandbox_down, sandbox_up
+from tests.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from eth_utils import collapse_if_tuple, keccak
 
-from agent import REPO_ROOT
 from agent.chain.abis import load_abi
 from agent.devtools.contracts import load_official
 from agent.errors import ConfigError
+from tests.paths import REPO_ROOT
 
 #: abis/<name>.json -> the official artifact it must agree with exactly (names, types, outputs, mutability)
 ABI_OF = {
