@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from eth_account import Account
-from web3.exceptions import Web3RPCError
 
 from agent.chain.reads import (
     decode_raw,
@@ -25,8 +24,8 @@ from agent.chain.reads import (
     fetch_receipt,
     tx_hash_of,
 )
-from agent.chain.rpc import TRANSIENT, ChainRpc
-from agent.errors import ExecutionError, SafetyHalt, TemporaryError
+from agent.chain.rpc import ChainRpc
+from agent.errors import ExecutionError, SafetyHalt, TemporaryError, TxRejected
 from agent.execution.gas import (
     FeeDecision,
     GasTimingConfig,
@@ -44,7 +43,6 @@ from agent.models import UnsignedTx
 from agent.ports import Signer
 
 log = logging.getLogger(__name__)
-KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
 
 
 class LiveSender:
@@ -111,11 +109,11 @@ class LiveSender:
     def rebroadcast(self, attempt: dict[str, Any]) -> None:
         """Send the journaled raw bytes again (harmless if the node already has or mined them)."""
         try:
-            self.rpc.tx_w3().eth.send_raw_transaction(attempt["raw_tx"])
-        except Web3RPCError as exc:
-            log.info("chain %s: rebroadcast of %s: %s", self.chain_id, attempt["tx_hash"], _message(exc)[:120])
+            self.rpc.send_raw_transaction(attempt["raw_tx"], what=f"rebroadcast of {attempt['tx_hash']}")
+        except TxRejected as exc:
+            log.info("chain %s: rebroadcast of %s: %s", self.chain_id, attempt["tx_hash"], exc.reason)
             return
-        except TRANSIENT as exc:
+        except TemporaryError as exc:
             log.warning("chain %s: rebroadcast of %s failed (%s)", self.chain_id, attempt["tx_hash"],
                         type(exc).__name__)
             return
@@ -197,16 +195,14 @@ class LiveSender:
         self.journal.mark_broadcast(attempt_id, "maybe")
         crash_point("before_broadcast", purpose)
         try:
-            self.rpc.tx_w3().eth.send_raw_transaction(raw)
-        except Web3RPCError as exc:
-            message = _message(exc)
-            if not any(k in message.lower() for k in (*KNOWN, "nonce too low")):
+            self.rpc.send_raw_transaction(raw, what=f"{purpose} transaction of plan {plan_id or '-'} "
+                                                    f"(nonce {tx.nonce})")
+        except TxRejected as exc:
+            if exc.reason not in ("already_known", "nonce_too_low"):
                 self.journal.mark_broadcast(attempt_id, "never")
-                self.journal.mark_attempt(attempt_id, "rejected", error=message[:300])
-                kind = ExecutionError if "insufficient funds" in message.lower() else TemporaryError
-                raise kind(f"chain {self.chain_id}: the node refused the {purpose} transaction of plan "
-                           f"{plan_id or '-'} (nonce {tx.nonce}): {message[:200]}") from None
-        except TRANSIENT as exc:
+                self.journal.mark_attempt(attempt_id, "rejected", error=str(exc)[:300])
+                raise
+        except TemporaryError as exc:
             log.warning("chain %s: broadcast of %s outcome unknown (%s); it stays journaled and is looked up",
                         self.chain_id, tx_hash, type(exc).__name__)
             return attempt_id
@@ -344,10 +340,3 @@ def _progress_detail(p: GasWaitProgress, req: TxRequest) -> dict[str, Any]:
     return {"state": p.state, "chain_id": req.chain_id, "plan_id": req.plan_id, "purpose": req.purpose,
             "block": p.block_number, "base_fee_wei": p.base_fee_wei, "limit_wei": p.limit_wei,
             "threshold_wei": p.threshold_wei, "waited_s": round(p.waited_s, 3), "blocks_waited": p.blocks_waited}
-
-
-def _message(exc: Web3RPCError) -> str:
-    rpc = getattr(exc, "rpc_response", None)
-    if isinstance(rpc, dict) and isinstance(rpc.get("error"), dict):
-        return str(rpc["error"].get("message", exc))
-    return str(exc)

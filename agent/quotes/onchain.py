@@ -22,7 +22,7 @@ from typing import Any
 from agent.chain.abi import AGGREGATE3, GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig, Token
-from agent.errors import QuoteError
+from agent.errors import NoLiquidity, QuoteError
 from agent.portfolio.valuation import decode_prices, plan_price_calls, price_subcalls
 from agent.quotes.base import min_out_for
 from agent.quotes.calldata import (
@@ -64,7 +64,7 @@ def path_token(chain: ChainConfig, address: str) -> Token:
     """The configured token at ``address`` (the wrapped native for the native placeholder)."""
     token = chain.token(chain.wrapped_native) if is_native(address) else chain.token_by_address(address)
     if token is None:
-        raise QuoteError(NAME, f"token: {address} is not a token of chains/{chain.name}.toml")
+        raise QuoteError.of(NAME, "token", f"{address} is not a token of chains/{chain.name}.toml")
     return token
 
 
@@ -103,7 +103,7 @@ class OnchainQuoter:
         block, stamp, *outs = aggregate(self.rpc, calls)
         found = [(v[0][-1], p) for v, p in zip(outs, paths, strict=True) if v and v[0][-1] > 0]
         if not found:
-            raise QuoteError(NAME, "no_liquidity: no Uniswap V2 path (direct, via "
+            raise NoLiquidity(NAME, "no_liquidity: no Uniswap V2 path (direct, via "
                                    f"{self.chain.wrapped_native} or {self.chain.usd_stable}) quotes this pair")
         out, path = max(found, key=lambda f: f[0])
         min_out = min_out_for(out, request.slippage_bps)
@@ -136,7 +136,7 @@ class OnchainQuoter:
         block, *outs = aggregate(self.rpc, calls)
         found = [(v[0], v[3], f) for v, f in zip(outs, fees, strict=True) if v and v[0] > 0]
         if not found:
-            raise QuoteError(NAME, f"no_liquidity: QuoterV2 has no pool for {a.symbol}/{b.symbol} at fees {fees}")
+            raise NoLiquidity(NAME, f"no_liquidity: QuoterV2 has no pool for {a.symbol}/{b.symbol} at fees {fees}")
         out, gas, fee = max(found, key=lambda f: f[0])
         return (block[0] if block else None), out, gas, fee
 
@@ -175,7 +175,7 @@ class OnchainQuoter:
         sell = prices.get(path_token(self.chain, request.sell_token).symbol)
         buy = prices.get(path_token(self.chain, request.buy_token).symbol)
         if sell is None or buy is None:
-            raise QuoteError(NAME, "no_reference: the on-chain quoter could not price "
+            raise QuoteError.of(NAME, "no_reference", "the on-chain quoter could not price "
                                    f"{request.sell_symbol or request.sell_token} and "
                                    f"{request.buy_symbol or request.buy_token}")
         native = prices.get(self.chain.wrapped_native)

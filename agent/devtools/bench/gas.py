@@ -40,6 +40,7 @@ from agent.devtools.sandbox.anvil import start_anvil
 from agent.devtools.sandbox.market import BaseFeeTrace, MarketSimulator, ReferencePath
 from agent.devtools.sandbox.spec import WALLET
 from agent.devtools.sandbox.world import World, deploy_world
+from agent.errors import ConfigError
 from agent.execution.gas import (
     HISTORY_FACTOR,
     GasTimingConfig,
@@ -105,7 +106,7 @@ def process_optimum(values_wei: Sequence[int], deadline: int, *, windows: int = 
     saving is returned beside it, so one can see whether the process reproduces the trace's."""
     model = fit_fee_model(values_wei, first_block=0, block_time_s=float("inf"), kind="ar")
     if model is None:
-        raise ValueError(f"a trace of {len(values_wei)} entries is too short to fit a process")
+        raise ConfigError(f"a trace of {len(values_wei)} entries is too short to fit a process; use a longer trace")
     boundary = stopping_boundary(model, deadline_block=deadline, horizon=deadline)
     rng, phi, shocks = random.Random(seed), model.phi, model.shocks
     z = 0.0
