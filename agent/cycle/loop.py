@@ -121,7 +121,7 @@ def _sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore, signer: Sig
     policy = SendPolicy.from_config(config.settings, config.chain_settings[chain.name], chain)
     if dry_run or signer is None:
         return DryRunSender(rpc, policy, wallet)
-    from agent.execution.gas import GasTimingConfig
+    from agent.execution.fee_model import GasTimingConfig
     from agent.execution.live import LiveSender
 
     timing = GasTimingConfig.from_settings(config.chain_settings[chain.name], chain.block_time_s)

@@ -26,15 +26,9 @@ from agent.chain.reads import (
 )
 from agent.chain.rpc import ChainRpc
 from agent.errors import ExecutionError, SafetyHalt, TemporaryError, TxRejected
-from agent.execution.gas import (
-    FeeDecision,
-    GasTimingConfig,
-    GasWaitProgress,
-    base_fee_history,
-    plan_fees,
-    plan_replacement,
-    wait_for_fees,
-)
+from agent.execution.fee_model import GasTimingConfig
+from agent.execution.fees import FeeDecision, plan_fees, plan_replacement
+from agent.execution.gas_wait import GasWaitProgress, base_fee_history, wait_for_fees
 from agent.execution.intent import TxOutcome, TxRequest
 from agent.execution.nonces import NONCE_LOCKS, plan_nonce
 from agent.execution.sender import SendPolicy, TerminalProgress, crash_point
@@ -54,7 +48,7 @@ class LiveSender:
                  sleep: Callable[[float], None] = time.sleep,
                  should_stop: Callable[[], bool] | None = None, gas_timing: GasTimingConfig | None = None) -> None:
         self.rpc = rpc
-        #: ``<CHAIN>_GAS_TIMING``: ``limit`` (None) or ``optimal`` (see ``agent.execution.gas``)
+        #: ``<CHAIN>_GAS_TIMING``: ``limit`` (None) or ``optimal`` (see ``agent.execution.gas_wait``)
         self.gas_timing = gas_timing
         #: checked while waiting for gas: a stop then abandons the action before anything is signed
         self.should_stop = should_stop

@@ -19,7 +19,8 @@ from agent.chain.reads import fetch_fee_inputs, fetch_nonces
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import ChainSettings, Settings
-from agent.execution.gas import GasWaitProgress, gwei_to_wei, plan_fees
+from agent.execution.fees import gwei_to_wei, plan_fees
+from agent.execution.gas_wait import GasWaitProgress
 from agent.execution.intent import TxOutcome, TxRequest
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ reads by default (``GasTimingConfig.history_for(deadline)`` = ``HISTORY_FACTOR``
 history the agent reads is trace, never the sandbox's deployment blocks), each with a deadline of ``deadline``
 blocks (days). Each rebalance is a real swap (0.5 ETH → USDC through the sandbox router) sent through the
 pipeline (``execute_intent``) by the agent's own ``LiveSender`` with ``gas_timing=GasTimingConfig(mode="optimal")``
-and ``gas_wait_deadline_s`` = the deadline: the wait is the agent's ``wait_for_fees`` (``agent.execution.gas``)
+and ``gas_wait_deadline_s`` = the deadline: the wait is the agent's ``wait_for_fees`` (``agent.execution.gas_wait``)
 reading ``eth_feeHistory`` on the chain — at the first block of each rebalance it backtests its two fee models
 (AR at the deadline's lags, random walk) on that history and fits the one it keeps — with the simulator's clock
 (one trace entry per block; a daily trace's clock runs a day per block so the weekly season is seen) and sleep
@@ -41,7 +41,7 @@ from agent.devtools.sandbox.market import BaseFeeTrace, MarketSimulator, Referen
 from agent.devtools.sandbox.spec import WALLET
 from agent.devtools.sandbox.world import World, deploy_world
 from agent.errors import ConfigError
-from agent.execution.gas import (
+from agent.execution.fee_model import (
     HISTORY_FACTOR,
     GasTimingConfig,
     fit_fee_model,

@@ -60,7 +60,7 @@ def jsonrpc_server(*answers: Answer) -> Iterator[tuple[str, Script]]:
     script = Script(list(answers))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             request = json.loads(self.rfile.read(length) or b"{}")
             status, body, delay = script.next(request if isinstance(request, dict) else {"batch": request})

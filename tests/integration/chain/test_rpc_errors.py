@@ -92,8 +92,8 @@ def test_http_401_alone_says_endpoint_refused_and_names_no_key() -> None:
 
 
 def test_a_timeout_is_transient() -> None:
-    with jsonrpc_server(slow(result("0x1"), 1.0)) as (slow_url, slow_script), \
-            jsonrpc_server(result("0x5")) as (good_url, _):
+    with jsonrpc_server(slow(result("0x1"), 1.0)) as (slow_url, slow_script), jsonrpc_server(result("0x5")) as (
+            good_url, _):
         assert block_number(rpc_for(slow_url, good_url, attempts=2, timeout_s=0.2)) == 5
         assert len(slow_script.requests) == 2
 
@@ -127,9 +127,8 @@ def test_a_price_guard_custom_error_selector_is_price_moved() -> None:
     from eth_utils import keccak
 
     data = "0x" + (keccak(text="V3TooLittleReceived()")[:4]).hex()
-    with jsonrpc_server(error(3, "execution reverted", data)) as (url, _):
-        with pytest.raises(PriceMoved):
-            simulate(rpc_for(url), CALL, what="swap")
+    with jsonrpc_server(error(3, "execution reverted", data)) as (url, _), pytest.raises(PriceMoved):
+        simulate(rpc_for(url), CALL, what="swap")
 
 
 @pytest.mark.parametrize("code", [-32601, -32004])
