@@ -11,7 +11,8 @@ from rich.table import Table
 from agent.commands.render import console, fmt_usd, print_json
 from agent.config.settings import load_config
 from agent.cycle.compose import build_rpcs, wallet_address
-from agent.cycle.loop import decide, make_plan, plan_action_json
+from agent.cycle.report import plan_action_json
+from agent.cycle.steps import decide, make_plan
 from agent.journal.store import JournalStore
 from agent.planning.models import Plan
 from agent.portfolio.reader import fetch_snapshot

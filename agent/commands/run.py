@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
@@ -19,7 +20,7 @@ from rich.table import Table
 
 from agent.commands.render import console, err_console, fmt_usd, print_json
 from agent.config.settings import AppConfig, load_config, read_environment
-from agent.cycle.compose import build_rpcs
+from agent.cycle.compose import build_rpcs, signer_scope
 from agent.cycle.loop import CycleReport, run_cycle
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
@@ -62,6 +63,7 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
         "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
         "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
+        "disposition": str(report.disposition) if report.disposition else None,
         "actions": [{"kind": a.action.kind, "chain": a.action.chain, "sell": a.action.sell, "buy": a.action.buy,
                      "amount_raw": str(a.action.amount_raw), "state": a.state, "source": a.quote_source,
                      "error": a.error, "gas_paid_wei": str(a.gas_paid_wei),
@@ -104,11 +106,13 @@ def register(app: typer.Typer) -> None:
             json_out: bool = typer.Option(False, "--json", help="Print each cycle as one JSON document.")) -> None:
         """The agent loop: read, decide, plan, quote, wait for gas, execute, journal."""
         config = load_config()
-        signer = None if dry_run else open_configured_signer(config)
         stop = StopFlag()
         stop.install()
         rpcs = build_rpcs(config)
-        with JournalStore.open(config.settings.journal_path) as journal:
+        with ExitStack() as owned:
+            # the signer (a device, an external signer's HTTP client…) lives as long as the process runs cycles
+            signer = None if dry_run else owned.enter_context(signer_scope(open_configured_signer(config)))
+            journal = owned.enter_context(JournalStore.open(config.settings.journal_path))
             while True:
                 report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run, signer=signer,
                                    rpcs=rpcs, should_stop=stop)

@@ -5,6 +5,8 @@ pipeline signs, sends and checks."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,11 +14,11 @@ from agent.chain.abi import Fn
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import Settings
-from agent.errors import ExecutionError
+from agent.errors import ExecutionError, NoLiquidity
 from agent.execution.intent import NATIVE, Approval, BalanceDelta, TxIntent
 from agent.planning.models import Action
-from agent.quotes.models import BestQuote, QuoteRequest
-from agent.quotes.service import build_sources, limits_from
+from agent.quotes.models import BestQuote, QuoteRequest, QuoteSource
+from agent.quotes.service import limits_from, open_sources
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ class IntentContext:
     urgent: bool = False
     #: how the TWAP executor waits for blocks (None: poll the chain; the demo passes its market simulator)
     block_clock: Any = None
+    #: the chain's quote sources, owned (opened and closed) by the cycle; None: opened and closed per quote
+    sources: Sequence[QuoteSource] | None = None
 
 
 def action_key(plan_id: str, index: int, action: Action) -> str:
@@ -63,22 +67,18 @@ def fetch_swap_quote(action: Action, ctx: IntentContext, amount_raw: int) -> Bes
     from agent.quotes.onchain import OnchainQuoter
 
     request = swap_request(action, ctx, amount_raw)
-    sources = build_sources(ctx.settings, ctx.chain, ctx.rpc)
-    try:
+    with ExitStack() as stack:
+        sources = ctx.sources if ctx.sources is not None else stack.enter_context(
+            open_sources(ctx.settings, ctx.chain, ctx.rpc))
         return fetch_best_quote(request, chain=ctx.chain, sources=sources,
                                 reference=OnchainQuoter(ctx.chain, ctx.rpc).fetch_reference,
                                 limits=limits_from(ctx.settings), timeout_s=ctx.settings.quote_timeout_s)
-    finally:
-        for src in sources:
-            close = getattr(src, "close", None)
-            if close is not None:
-                close()
 
 
 def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
                spender: str | None = None) -> tuple[TxIntent, BestQuote, str]:
     """The best valid quote for selling ``amount_raw`` becomes the intent (returned with all quotes and the
-    winning source); no valid quote → ExecutionError.
+    winning source); no valid quote → ``ExecutionError`` (``NoLiquidity`` when every source said so).
 
     With ``spender`` (a retry after an approval was already granted), only quotes using that spender qualify,
     so a retry never leaves a second approval behind."""
@@ -89,7 +89,10 @@ def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
         why = "; ".join(f"{r.source}: {r.rejected_because}" for r in best.results) or "no sources enabled"
         if spender is not None:
             why = f"none using the already-approved spender {spender}; {why}"
-        raise ExecutionError(f"no valid quote for {action.sell}>{action.buy} on {ctx.chain.name}: {why}")
+        message = f"no valid quote for {action.sell}>{action.buy} on {ctx.chain.name}: {why}"
+        if best.results and all(r.check == "no_liquidity" for r in best.results):
+            raise NoLiquidity("quotes", message)
+        raise ExecutionError(message)
     chosen = usable[0]  # results are ranked best first
     q = chosen.quote
     assert q is not None

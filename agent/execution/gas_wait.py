@@ -182,3 +182,48 @@ def _timed(decision: FeeDecision, model: FeeModel, *, upcoming: int, threshold: 
             "send": False, "reason": f"waiting: next base fee {_g(upcoming)} gwei above the stopping threshold "
                                      f"{_g(threshold)} gwei ({why})"})
     return decision.model_copy(update={"reason": reason})
+
+
+class GasGate:
+    """Waiting for gas on one chain, as a step the cycle takes before each action (``wait``), and the fee check
+    the sender makes for each transaction (``fees``).
+
+    ``wait`` runs the configured timing (``limit`` or ``optimal``) until a block is worth sending in and clears
+    the gate; ``fees`` then only re-checks the limit for the transactions of that action (an approval and the
+    swap), waiting again only if the base fee rose above it meanwhile. Without a cleared gate (a sender used on
+    its own), ``fees`` runs the whole wait. ``clear`` ends the action's pass."""
+
+    def __init__(self, fetch: Callable[[], FeeInputs], *, limit_wei: int | None, hard_cap_wei: int | None,
+                 deadline_s: float, poll_s: float = 1.0, timing: GasTimingConfig | None = None,
+                 history: Callable[[int], Sequence[int]] | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        self._fetch, self._history = fetch, history
+        self.limit_wei, self.hard_cap_wei = limit_wei, hard_cap_wei
+        self.deadline_s, self.poll_s, self.timing = deadline_s, poll_s, timing
+        self.clock, self.sleep, self.should_stop = clock, sleep, should_stop
+        self._cleared = False
+
+    def wait(self, *, urgent: bool = False,
+             on_progress: Callable[[GasWaitProgress], None] | None = None) -> FeeDecision:
+        """Wait with the configured timing; the gate stays cleared for the action that follows."""
+        decision = self._run(urgent=urgent, timing=self.timing, on_progress=on_progress)
+        self._cleared = True
+        return decision
+
+    def fees(self, *, urgent: bool = False,
+             on_progress: Callable[[GasWaitProgress], None] | None = None) -> FeeDecision:
+        """Fees for one transaction now (see the class doc)."""
+        if self._cleared:
+            return self._run(urgent=urgent, timing=None, on_progress=on_progress)
+        return self._run(urgent=urgent, timing=self.timing, on_progress=on_progress)
+
+    def clear(self) -> None:
+        self._cleared = False
+
+    def _run(self, *, urgent: bool, timing: GasTimingConfig | None,
+             on_progress: Callable[[GasWaitProgress], None] | None) -> FeeDecision:
+        return wait_for_fees(self._fetch, limit_wei=self.limit_wei, hard_cap_wei=self.hard_cap_wei, urgent=urgent,
+                             deadline_s=self.deadline_s, poll_s=self.poll_s, clock=self.clock, sleep=self.sleep,
+                             on_progress=on_progress, should_stop=self.should_stop, timing=timing,
+                             history=self._history if timing is not None else None)

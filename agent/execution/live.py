@@ -1,4 +1,5 @@
-"""``LiveSender``: waits for gas, assigns the nonce, signs, journals, broadcasts, waits, replaces.
+"""``LiveSender``: prices each transaction through the chain's ``GasGate`` (the cycle has already waited on it),
+assigns the nonce, signs, journals, broadcasts, waits, replaces.
 
 Order per transaction, under the (chain, address) nonce lock: sign → store the raw bytes (``never``) →
 mark ``maybe`` → ``eth_sendRawTransaction`` (through ``<CHAIN>_TX_RPC_URL`` when set) → mark
@@ -28,7 +29,7 @@ from agent.chain.rpc import ChainRpc
 from agent.errors import ExecutionError, SafetyHalt, TemporaryError, TxRejected
 from agent.execution.fee_model import GasTimingConfig
 from agent.execution.fees import FeeDecision, plan_fees, plan_replacement
-from agent.execution.gas_wait import GasWaitProgress, base_fee_history, wait_for_fees
+from agent.execution.gas_wait import GasGate, GasWaitProgress, base_fee_history
 from agent.execution.intent import TxOutcome, TxRequest
 from agent.execution.nonces import NONCE_LOCKS, plan_nonce
 from agent.execution.sender import SendPolicy, TerminalProgress, crash_point
@@ -46,7 +47,8 @@ class LiveSender:
                  progress: Callable[[GasWaitProgress], None] | None = None,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
-                 should_stop: Callable[[], bool] | None = None, gas_timing: GasTimingConfig | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None, gas_timing: GasTimingConfig | None = None,
+                 gas_gate: GasGate | None = None) -> None:
         self.rpc = rpc
         #: ``<CHAIN>_GAS_TIMING``: ``limit`` (None) or ``optimal`` (see ``agent.execution.gas_wait``)
         self.gas_timing = gas_timing
@@ -58,6 +60,9 @@ class LiveSender:
         self.chain_id = rpc.chain.chain_id
         self.progress = progress or TerminalProgress()
         self.clock, self.wall_clock, self.sleep = clock, wall_clock, sleep
+        #: the chain's gas gate; the cycle waits on it before each action, ``send`` asks it for fees
+        self.gas_gate = gas_gate or gas_gate_for(rpc, policy, timing=gas_timing, clock=clock, sleep=sleep,
+                                                 should_stop=should_stop)
 
     @property
     def address(self) -> str:
@@ -125,13 +130,7 @@ class LiveSender:
                 self.journal.record_event("gas_wait", _progress_detail(p, req), action_id=req.action_id)
             waiting.append(p)
 
-        return wait_for_fees(
-            lambda: fetch_fee_inputs(self.rpc, percentile=self.policy.priority_fee_percentile),
-            limit_wei=self.policy.max_base_fee_wei, hard_cap_wei=self.policy.hard_cap_wei, urgent=req.urgent,
-            deadline_s=self.policy.gas_wait_deadline_s, poll_s=self.policy.poll_s, clock=self.clock,
-            should_stop=self.should_stop,
-            sleep=self.sleep, on_progress=on_progress, timing=self.gas_timing,
-            history=lambda n: self.rpc.read(lambda w3: base_fee_history(w3.eth.fee_history, n), what="eth_feeHistory"))
+        return self.gas_gate.fees(urgent=req.urgent, on_progress=on_progress)
 
     def _claim_nonce(self, plan_id: str) -> int:
         latest, pending = fetch_nonces(self.rpc, self.address)
@@ -318,6 +317,18 @@ class LiveSender:
         return _outcome({**attempt, "status": status, "block_number": int(receipt["blockNumber"]),
                          "gas_used": int(receipt["gasUsed"]),
                          "effective_gas_price_wei": int(receipt.get("effectiveGasPrice") or 0)})
+
+
+def gas_gate_for(rpc: ChainRpc, policy: SendPolicy, *, timing: GasTimingConfig | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 should_stop: Callable[[], bool] | None = None) -> GasGate:
+    """The gas gate of one chain from its send policy (limit, hard cap, deadline, poll) and timing."""
+    return GasGate(lambda: fetch_fee_inputs(rpc, percentile=policy.priority_fee_percentile),
+                   limit_wei=policy.max_base_fee_wei, hard_cap_wei=policy.hard_cap_wei,
+                   deadline_s=policy.gas_wait_deadline_s, poll_s=policy.poll_s, timing=timing, clock=clock, sleep=sleep,
+                   should_stop=should_stop,
+                   history=lambda n: rpc.read(lambda w3: base_fee_history(w3.eth.fee_history, n),
+                                              what="eth_feeHistory"))
 
 
 def _outcome(row: dict[str, Any]) -> TxOutcome:

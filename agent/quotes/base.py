@@ -37,6 +37,12 @@ class HttpSource:
     def close(self) -> None:
         self.api.close()
 
+    def __enter__(self) -> HttpSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def fetch_quote(self, request: QuoteRequest) -> Quote:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -89,6 +89,15 @@ class OnchainQuoter:
         self.rpc = rpc
         self.deadline_s = deadline_s
 
+    def close(self) -> None:
+        """Nothing to release: the quoter reads through the chain's ``ChainRpc``, which its owner keeps."""
+
+    def __enter__(self) -> OnchainQuoter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def fetch_quote(self, request: QuoteRequest) -> Quote:
         if self.chain.uniswap_v2 is not None:
             return self._v2_quote(request)

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal, InvalidOperation
 
 from pydantic import SecretStr
@@ -61,6 +62,18 @@ def build_sources(settings: Settings, chain: ChainConfig, rpc: ChainRpc,
     return out
 
 
+@contextmanager
+def open_sources(settings: Settings, chain: ChainConfig, rpc: ChainRpc,
+                 names: Sequence[str] | None = None) -> Iterator[list[QuoteSource]]:
+    """``build_sources`` with one owner: every source (and its one ``httpx.Client``) is closed on leaving."""
+    with ExitStack() as stack:
+        sources = build_sources(settings, chain, rpc, names)
+        for source in sources:
+            if isinstance(source, (HttpSource, OnchainQuoter)):
+                stack.enter_context(source)
+        yield sources
+
+
 def resolve_token(chain: ChainConfig, name: str) -> tuple[str, int, str]:
     """(address, decimals, symbol) for a symbol or address of ``chain``; the native symbol means 0xEeee…."""
     if name.upper() == chain.native_symbol.upper() or name.lower() == NATIVE_PLACEHOLDER.lower():
@@ -107,12 +120,7 @@ def quote_best(config: AppConfig, *, chain_name: str, sell: str, buy: str, amoun
     chain = config.chains[chain_name]
     rpc = ChainRpc(chain, config.chain_settings[chain_name], timeout_s=s.rpc_timeout_s, attempts=s.rpc_attempts)
     request = build_request(chain, sell=sell, buy=buy, amount=amount, taker=taker, slippage_bps=s.max_slippage_bps)
-    sources = build_sources(s, chain, rpc)
-    try:
+    with open_sources(s, chain, rpc) as sources:
         reference = OnchainQuoter(chain, rpc).fetch_reference
         return fetch_best_quote(request, chain=chain, sources=sources, reference=reference, limits=limits_from(s),
                                 timeout_s=s.quote_timeout_s)
-    finally:
-        for src in sources:
-            if isinstance(src, HttpSource):
-                src.close()
