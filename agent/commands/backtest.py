@@ -28,7 +28,7 @@ OVERRIDES = {"targets": "targets", "band_pp": "band_pp", "emergency_band_pp": "e
 def backtest_settings(options: dict[str, Any]) -> Settings:
     """The strategy settings: env / .env, then the options given; ``ConfigError`` naming the field."""
     env = read_environment()
-    fields = Settings.model_fields
+    fields = Settings.env_names()
     values: dict[str, Any] = {k.lower(): v for k, v in env.items() if k.lower() in fields and v != ""}
     values["chains"] = ("backtest",)  # no chain is read
     values.update({OVERRIDES[k]: v for k, v in options.items() if v is not None})
@@ -75,16 +75,16 @@ def register(app: typer.Typer) -> None:
 
         settings = backtest_settings({"targets": targets, "band_pp": band_pp, "emergency_band_pp": emergency_band_pp,
                                       "calendar_hours": calendar_hours, "min_trade_usd": min_trade_usd})
-        names = [s.strip() for s in (strategy or settings.strategy).split(",") if s.strip()]
+        names = [s.strip() for s in (strategy or settings.strategy.name).split(",") if s.strip()]
         names = list(KNOWN) if names == ["all"] else names
         strategies = []
         for name in names:
             try:
-                strategies.append(load_strategy(name, settings))
+                strategies.append(load_strategy(name, settings.strategy))
             except ConfigError as exc:
                 raise ConfigError(str(exc).replace("STRATEGY:", "--strategy/STRATEGY:", 1)) from None
         table = load_prices(list(settings.targets), _date(start, "--from"), _date(end, "--to"))
-        model = CostModel(fee_bps=fee_bps, min_trade_usd=float(settings.min_trade_usd), gas_gwei=gas_gwei)
+        model = CostModel(fee_bps=fee_bps, min_trade_usd=float(settings.strategy.min_trade_usd), gas_gwei=gas_gwei)
         runs, hold = run_all(strategies, table, settings.targets, initial_usd=initial_usd, model=model)
         doc = backtest_document(runs, hold, table, settings.targets, model)
         if report is not None:

@@ -20,7 +20,8 @@ S = TypeVar("S", bound=Signer)
 
 def build_rpcs(config: AppConfig) -> list[ChainRpc]:
     s = config.settings
-    return [ChainRpc(chain, cs, timeout_s=s.rpc_timeout_s, attempts=s.rpc_attempts) for chain, cs in config.enabled()]
+    return [ChainRpc(chain, cs, timeout_s=s.rpc.rpc_timeout_s, attempts=s.rpc.rpc_attempts)
+            for chain, cs in config.enabled()]
 
 
 def wallet_address(config: AppConfig) -> str:
@@ -40,7 +41,7 @@ def build_sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore | None,
     """The chain's sender: dry-run (signs nothing) without a signer or with ``dry_run``; else the live sender,
     with the chain's gas gate (``sender.gas_gate``) that the cycle waits on before each action."""
     chain = rpc.chain
-    policy = SendPolicy.from_config(config.settings, config.chain_settings[chain.name], chain)
+    policy = SendPolicy.from_config(config.settings.execution, config.chain_settings[chain.name], chain)
     if dry_run or signer is None:
         return DryRunSender(rpc, policy, wallet)
     from agent.execution.fee_model import GasTimingConfig

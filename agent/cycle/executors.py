@@ -10,7 +10,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from agent.chain.reads import fetch_balance
-from agent.config.settings import safe_error
+from agent.config.settings import VaultSettings, safe_error
 from agent.cycle.intents import IntentContext, build_swap, build_wrap, swap_request
 from agent.cycle.report import ActionReport
 from agent.errors import ExecutionError, PriceMoved
@@ -34,6 +34,7 @@ class ActionJob:
     intents: IntentContext
     execution: ExecutionContext
     dry_run: bool
+    vaults: VaultSettings
 
 
 Executor = Callable[[ActionJob], ActionReport]
@@ -46,7 +47,7 @@ def execute_wrap(job: ActionJob) -> ActionReport:
 
 def execute_vault(job: ActionJob) -> ActionReport:
     result = execute_vault_action(job.action, job.execution, plan_id=job.intents.plan_id, key=job.key,
-                                  tolerance_bps=job.intents.settings.vault_preview_tolerance_bps)
+                                  tolerance_bps=job.vaults.vault_preview_tolerance_bps)
     return ActionReport(action=job.action, key=job.key, state=result.state, result=result)
 
 
@@ -62,7 +63,7 @@ def execute_swap(job: ActionJob) -> ActionReport:
     amount = min(action.amount_raw, held)
     if amount <= 0:
         return ActionReport(action=action, key=job.key, state="skipped", error=f"no {action.sell} left to sell")
-    if action.est_impact_bps > ictx.settings.max_impact_bps:
+    if action.est_impact_bps > ictx.execution.max_impact_bps:
         return _execute_twap(job, amount)
     return _swap_with_requotes(job, amount)
 
@@ -97,17 +98,19 @@ def _execute_twap(job: ActionJob, amount: int) -> ActionReport:
     from agent.quotes.service import limits_from, open_sources
 
     action, ictx, key = job.action, job.intents, job.key
-    s = ictx.settings
     sell = ictx.chain.token(action.sell)
     order = TwapOrder(chain=ictx.chain.name, plan_id=ictx.plan_id, key=key, sell_token=sell.address,
                       buy_token=ictx.chain.token(action.buy).address, total_sell_raw=amount, urgent=ictx.urgent)
     clock = ictx.block_clock or PollingBlockClock(ictx.rpc)
-    with open_sources(s, ictx.chain, ictx.rpc) if ictx.sources is None else nullcontext(ictx.sources) as sources:
+    owned = open_sources(ictx.aggregators, ictx.chain, ictx.rpc) if ictx.sources is None else None
+    with owned or nullcontext(ictx.sources) as sources:
         quoter = BestQuoteChunkQuoter(swap_request(action, ictx, amount), chain=ictx.chain, sources=sources,
                                       reference=OnchainQuoter(ictx.chain, ictx.rpc).fetch_reference,
-                                      limits=limits_from(s), timeout_s=s.quote_timeout_s)
+                                      limits=limits_from(ictx.execution, ictx.aggregators),
+                                      timeout_s=ictx.aggregators.quote_timeout_s)
         result = execute_twap(order, job.execution, quoter, clock,
-                              twap_params(s, block_time_s=ictx.chain.block_time_s), sell_decimals=sell.decimals)
+                              twap_params(ictx.execution, block_time_s=ictx.chain.block_time_s),
+                              sell_decimals=sell.decimals)
     if result.status not in TWAP_STATE:
         raise ExecutionError(f"split swap {key} {result.status}: {result.reason}")
     note = f"{len(result.chunks)}/{result.planned_chunks} chunk(s): {result.reason}"

@@ -13,7 +13,7 @@ from typing import Any
 from agent.chain.abi import Fn
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
-from agent.config.settings import Settings
+from agent.config.settings import AggregatorSettings, ExecutionSettings
 from agent.errors import ExecutionError, NoLiquidity
 from agent.execution.intent import NATIVE, Approval, BalanceDelta, TxIntent
 from agent.planning.models import Action
@@ -29,7 +29,9 @@ WETH_DEPOSIT = Fn("deposit()", ())
 class IntentContext:
     chain: ChainConfig
     rpc: ChainRpc
-    settings: Settings
+    #: the slices a swap needs: slippage, gas bound (execution); sources, deadline, deviation (aggregators)
+    execution: ExecutionSettings
+    aggregators: AggregatorSettings
     wallet: str
     plan_id: str
     urgent: bool = False
@@ -58,7 +60,7 @@ def swap_request(action: Action, ctx: IntentContext, amount_raw: int) -> QuoteRe
     sell, buy = ctx.chain.token(action.sell), ctx.chain.token(action.buy)
     return QuoteRequest(chain_id=ctx.chain.chain_id, sell_token=sell.address, buy_token=buy.address,
                         sell_decimals=sell.decimals, buy_decimals=buy.decimals, sell_amount_raw=amount_raw,
-                        taker=ctx.wallet, slippage_bps=ctx.settings.max_slippage_bps, sell_symbol=sell.symbol,
+                        taker=ctx.wallet, slippage_bps=ctx.execution.max_slippage_bps, sell_symbol=sell.symbol,
                         buy_symbol=buy.symbol)
 
 
@@ -69,10 +71,11 @@ def fetch_swap_quote(action: Action, ctx: IntentContext, amount_raw: int) -> Bes
     request = swap_request(action, ctx, amount_raw)
     with ExitStack() as stack:
         sources = ctx.sources if ctx.sources is not None else stack.enter_context(
-            open_sources(ctx.settings, ctx.chain, ctx.rpc))
+            open_sources(ctx.aggregators, ctx.chain, ctx.rpc))
         return fetch_best_quote(request, chain=ctx.chain, sources=sources,
                                 reference=OnchainQuoter(ctx.chain, ctx.rpc).fetch_reference,
-                                limits=limits_from(ctx.settings), timeout_s=ctx.settings.quote_timeout_s)
+                                limits=limits_from(ctx.execution, ctx.aggregators),
+                                timeout_s=ctx.aggregators.quote_timeout_s)
 
 
 def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
@@ -101,7 +104,7 @@ def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
     approval = Approval(token=sell.address, spender=q.spender, amount_raw=amount_raw) if q.spender else None
     intent = TxIntent(
         chain=ctx.chain.name, plan_id=ctx.plan_id, idempotency_key=key, kind="swap", to=q.tx.to, data=q.tx.data,
-        value_wei=q.tx.value_wei, approval=approval, urgent=ctx.urgent, max_gas=ctx.settings.max_swap_gas,
+        value_wei=q.tx.value_wei, approval=approval, urgent=ctx.urgent, max_gas=ctx.execution.max_swap_gas,
         description=f"{action.reason} via {q.source}",
         expected_deltas=(BalanceDelta(token=sell.address, min_raw=-amount_raw, max_raw=-amount_raw),
                          BalanceDelta(token=buy.address, min_raw=q.min_buy_amount_raw)))

@@ -79,7 +79,7 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
     events = EventBus(observers)
     events.emit(CycleEventKind.CYCLE_START, cycle_id, at=now.isoformat(), mode="dry_run" if dry_run else "live")
     try:
-        with CycleResources(config.settings) as resources:
+        with CycleResources(config.settings.aggregators) as resources:
             run = CycleRun(config=config, cycle_id=cycle_id, now=now, journal=journal, dry_run=dry_run,
                            wallet=wallet, rpcs={r.chain.name: r for r in rpcs}, events=events, resources=resources,
                            should_stop=should_stop, block_clock=block_clock)
@@ -120,7 +120,7 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
         execute_plan(run, report, plan, plan_id_for(run.cycle_id, run.now, plan))       # gas → execute
     else:
         run.journal.record_decision(run.cycle_id, rebalance=False, reasons=list(decision.reasons))
-    if run.config.settings.vault_parking and not report.dropped_because and not run.should_stop():
+    if run.config.settings.vaults.vault_parking and not report.dropped_because and not run.should_stop():
         usable = {n: c for n, c in run.contexts.items() if n not in blocked}             # park
         report.parking = park_idle_stables(run.config, snapshot, run.journal, usable, run.now,
                                            cycle_id=run.cycle_id, costs=build_costs(snapshot, run.config.chains))
@@ -179,11 +179,13 @@ def _job(run: CycleRun, report: CycleReport, plan_id: str, index: int) -> Action
     assert report.plan is not None
     action = report.plan.actions[index]
     ectx = run.contexts[action.chain]
-    ictx = IntentContext(chain=ectx.chain, rpc=ectx.rpc, settings=run.config.settings, wallet=run.wallet,
+    s = run.config.settings
+    ictx = IntentContext(chain=ectx.chain, rpc=ectx.rpc, execution=s.execution, aggregators=s.aggregators,
+                         wallet=run.wallet,
                          plan_id=plan_id, urgent=report.decision.urgent, block_clock=run.block_clock,
                          sources=run.resources.sources(ectx.rpc) if action.kind == "swap" else None)
     return ActionJob(index=index, action=action, key=action_key(plan_id, index, action), intents=ictx,
-                     execution=ectx, dry_run=run.dry_run)
+                     execution=ectx, dry_run=run.dry_run, vaults=s.vaults)
 
 
 def _gas_gate(job: ActionJob) -> GasGate | None:

@@ -9,13 +9,13 @@ from contextlib import ExitStack
 from types import TracebackType
 
 from agent.chain.rpc import ChainRpc
-from agent.config.settings import Settings
+from agent.config.settings import AggregatorSettings
 from agent.quotes.models import QuoteSource
 from agent.quotes.service import open_sources
 
 
 class CycleResources:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: AggregatorSettings) -> None:
         self._settings = settings
         self._stack = ExitStack()
         self._sources: dict[str, list[QuoteSource]] = {}

@@ -60,7 +60,7 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
     alloc = compute_allocation(snapshot, s.targets)
     last = journal.last_event("rebalanced")
     last_at = datetime.fromisoformat(last["detail"]["at"]) if last else None
-    strategy = strategy or load_strategy(s.strategy, s)
+    strategy = strategy or load_strategy(s.strategy.name, s.strategy)
     return strategy.decide(StrategyContext(allocation=alloc, targets=dict(s.targets), now=now,
                                            last_rebalance_at=last_at))
 
@@ -69,9 +69,9 @@ def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: da
               exclude_chains: frozenset[str] | set[str] = frozenset()) -> Plan:
     s = config.settings
     costs = {c: v for c, v in build_costs(snapshot, config.chains).items() if c not in exclude_chains}
-    buffer = effective_buffer_usd(buffer_usd=s.stable_buffer_usd, buffer_pct=s.stable_buffer_pct,
+    buffer = effective_buffer_usd(buffer_usd=s.strategy.stable_buffer_usd, buffer_pct=s.strategy.stable_buffer_pct,
                                   total_usd=compute_allocation(snapshot, s.targets).total_usd)
     direct = {(cs.chain, *key.split("/")): depth for cs in snapshot.chains for key, depth in cs.pair_depths_usd.items()}
-    params = PlanParams(min_trade_usd=s.min_trade_usd, stable_buffer_usd=buffer, direct_pairs=direct)
+    params = PlanParams(min_trade_usd=s.strategy.min_trade_usd, stable_buffer_usd=buffer, direct_pairs=direct)
     return plan_rebalance(snapshot=snapshot, chains=config.chains, targets=decision.targets, costs=costs,
                           params=params, now=now, reasons=decision.reasons)

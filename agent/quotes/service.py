@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import NATIVE_PLACEHOLDER, ChainConfig
-from agent.config.settings import AppConfig, Settings
+from agent.config.settings import AggregatorSettings, AppConfig, ExecutionSettings
 from agent.errors import ConfigError
 from agent.quotes.base import ClientOptions, HttpSource
 from agent.quotes.best import fetch_best_quote
@@ -29,12 +29,12 @@ def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def limits_from(settings: Settings) -> Limits:
-    return Limits(max_slippage_bps=settings.max_slippage_bps,
-                  max_quote_deviation_bps=settings.max_quote_deviation_bps, max_swap_gas=settings.max_swap_gas)
+def limits_from(execution: ExecutionSettings, aggregators: AggregatorSettings) -> Limits:
+    return Limits(max_slippage_bps=execution.max_slippage_bps,
+                  max_quote_deviation_bps=aggregators.max_quote_deviation_bps, max_swap_gas=execution.max_swap_gas)
 
 
-def build_http_source(name: str, settings: Settings, chain: ChainConfig) -> HttpSource:
+def build_http_source(name: str, settings: AggregatorSettings, chain: ChainConfig) -> HttpSource:
     """One aggregator client configured from its ``*_API_URL`` / key settings."""
     t = settings.quote_timeout_s
     if name == "0x":
@@ -53,7 +53,7 @@ def build_http_source(name: str, settings: Settings, chain: ChainConfig) -> Http
     raise ConfigError(f"QUOTE_SOURCES: unknown source {name!r}")
 
 
-def build_sources(settings: Settings, chain: ChainConfig, rpc: ChainRpc,
+def build_sources(settings: AggregatorSettings, chain: ChainConfig, rpc: ChainRpc,
                   names: Sequence[str] | None = None) -> list[QuoteSource]:
     """The sources named in QUOTE_SOURCES (or ``names``), in that order."""
     out: list[QuoteSource] = []
@@ -63,7 +63,7 @@ def build_sources(settings: Settings, chain: ChainConfig, rpc: ChainRpc,
 
 
 @contextmanager
-def open_sources(settings: Settings, chain: ChainConfig, rpc: ChainRpc,
+def open_sources(settings: AggregatorSettings, chain: ChainConfig, rpc: ChainRpc,
                  names: Sequence[str] | None = None) -> Iterator[list[QuoteSource]]:
     """``build_sources`` with one owner: every source (and its one ``httpx.Client``) is closed on leaving."""
     with ExitStack() as stack:
@@ -118,9 +118,11 @@ def quote_best(config: AppConfig, *, chain_name: str, sell: str, buy: str, amoun
                           "add it to CHAINS or pick one of those")
     s = config.settings
     chain = config.chains[chain_name]
-    rpc = ChainRpc(chain, config.chain_settings[chain_name], timeout_s=s.rpc_timeout_s, attempts=s.rpc_attempts)
-    request = build_request(chain, sell=sell, buy=buy, amount=amount, taker=taker, slippage_bps=s.max_slippage_bps)
-    with open_sources(s, chain, rpc) as sources:
+    rpc = ChainRpc(chain, config.chain_settings[chain_name], timeout_s=s.rpc.rpc_timeout_s,
+                   attempts=s.rpc.rpc_attempts)
+    request = build_request(chain, sell=sell, buy=buy, amount=amount, taker=taker,
+                            slippage_bps=s.execution.max_slippage_bps)
+    with open_sources(s.aggregators, chain, rpc) as sources:
         reference = OnchainQuoter(chain, rpc).fetch_reference
-        return fetch_best_quote(request, chain=chain, sources=sources, reference=reference, limits=limits_from(s),
-                                timeout_s=s.quote_timeout_s)
+        return fetch_best_quote(request, chain=chain, sources=sources, reference=reference,
+                                limits=limits_from(s.execution, s.aggregators), timeout_s=s.aggregators.quote_timeout_s)
