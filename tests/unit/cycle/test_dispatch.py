@@ -84,7 +84,8 @@ def _run(journal: JournalStore, recorder: Recorder, executors: dict[str, Any], g
         return stop_after is not None and calls["n"] > stop_after
 
     run = CycleRun(config=config, cycle_id=cycle_id, now=NOW, journal=journal, dry_run=False, wallet=WALLET,
-                   rpcs={"sandbox_a": rpc}, events=EventBus([recorder]), resources=CycleResources(config.settings.aggregators),
+                   rpcs={"sandbox_a": rpc}, events=EventBus([recorder]),
+                   resources=CycleResources(config.settings.aggregators),
                    should_stop=should_stop, executors=executors)
     run.contexts = {"sandbox_a": ExecutionContext(chain=rpc.chain, rpc=rpc, sender=FakeSender(gate),  # type: ignore[arg-type]
                                                   journal=journal, cycle_id=cycle_id)}
