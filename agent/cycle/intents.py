@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from agent.chain.abi import Fn
+from agent.chain.abi import abi
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import AggregatorSettings, ExecutionSettings
@@ -22,7 +22,7 @@ from agent.quotes.service import limits_from, open_sources
 
 log = logging.getLogger(__name__)
 
-WETH_DEPOSIT = Fn("deposit()", ())
+WETH_DEPOSIT = abi("WETH9").fn("deposit")
 
 
 @dataclass(frozen=True)

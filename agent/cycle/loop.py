@@ -24,7 +24,7 @@ from agent.cycle.compose import build_rpcs, build_sender, wallet_address
 from agent.cycle.events import CycleEventKind, CycleObserver, EventBus
 from agent.cycle.executors import ActionJob, Executor, executor_for
 from agent.cycle.intents import IntentContext, action_key
-from agent.cycle.report import ActionReport, CycleReport, plan_action_json, plan_detail
+from agent.cycle.report import ActionReport, CycleReport, plan_detail
 from agent.cycle.resources import CycleResources
 from agent.cycle.steps import blocked_chains, build_costs, decide, make_plan, plan_id_for
 from agent.errors import AgentError, Disposition, disposition_of
@@ -142,7 +142,7 @@ def _plan(run: CycleRun, report: CycleReport, excluded: dict[str, str]) -> Plan:
                                 reasons=[*decision.reasons, *(f"chain {c}: {why}" for c, why in excluded.items())],
                                 detail=plan_detail(plan))
     run.events.emit(CycleEventKind.PLAN, run.cycle_id, plan_id=plan_id,
-                    actions=[plan_action_json(a) for a in plan.actions])
+                    actions=[a.as_json() for a in plan.actions])
     return plan
 
 
@@ -245,4 +245,4 @@ def _end_plan(run: CycleRun, report: CycleReport, plan_id: str, disposition: Dis
 
 
 __all__ = ["ActionReport", "CycleReport", "CycleRun", "build_costs", "decide", "execute_plan", "make_plan",
-           "plan_action_json", "run_cycle"]
+           "run_cycle"]

@@ -51,11 +51,5 @@ class CycleReport:
 
 
 def plan_detail(plan: Plan) -> dict[str, Any]:
-    return {"actions": [plan_action_json(a) for a in plan.actions],
-            "skipped": [s.model_dump() for s in plan.skipped], "total_usd": str(plan.total_usd)}
-
-
-def plan_action_json(a: Action) -> dict[str, Any]:
-    return {"kind": a.kind, "chain": a.chain, "sell": a.sell, "buy": a.buy, "amount_raw": str(a.amount_raw),
-            "amount_usd": float(a.amount_usd), "reason": a.reason, "est_cost_usd": float(a.est_cost_usd),
-            "est_gas": a.est_gas, "est_impact_bps": float(a.est_impact_bps)}
+    return {"actions": [a.as_json() for a in plan.actions],
+            "skipped": [s.as_json() for s in plan.skipped], "total_usd": str(plan.total_usd)}

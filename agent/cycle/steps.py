@@ -36,7 +36,7 @@ def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = DEFAU
 
 
 def plan_id_for(cycle_id: int, now: datetime, plan: Plan) -> str:
-    digest = hashlib.sha256(f"{now.isoformat()}|{[a.model_dump_json() for a in plan.actions]}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{now.isoformat()}|{[a.as_json() for a in plan.actions]}".encode()).hexdigest()
     return f"c{cycle_id}-{digest[:10]}"
 
 
