@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from agent.chain.reads import fetch_balance
@@ -102,8 +102,9 @@ def _execute_twap(job: ActionJob, amount: int) -> ActionReport:
     order = TwapOrder(chain=ictx.chain.name, plan_id=ictx.plan_id, key=key, sell_token=sell.address,
                       buy_token=ictx.chain.token(action.buy).address, total_sell_raw=amount, urgent=ictx.urgent)
     clock = ictx.block_clock or PollingBlockClock(ictx.rpc)
-    owned = open_sources(ictx.aggregators, ictx.chain, ictx.rpc) if ictx.sources is None else None
-    with owned or nullcontext(ictx.sources) as sources:
+    with ExitStack() as stack:  # the cycle's sources when it lends them, else opened (and closed) here
+        sources = ictx.sources if ictx.sources is not None else stack.enter_context(
+            open_sources(ictx.aggregators, ictx.chain, ictx.rpc))
         quoter = BestQuoteChunkQuoter(swap_request(action, ictx, amount), chain=ictx.chain, sources=sources,
                                       reference=OnchainQuoter(ictx.chain, ictx.rpc).fetch_reference,
                                       limits=limits_from(ictx.execution, ictx.aggregators),
