@@ -31,6 +31,7 @@ from agent.errors import AgentError, Disposition, disposition_of
 from agent.execution.gas_wait import GasGate, GasWaitProgress
 from agent.execution.pipeline import ExecutionContext
 from agent.journal.store import JournalStore
+from agent.operator.approvals import ApprovalPolicy, gate_plan
 from agent.planning.models import Plan
 from agent.portfolio.reader import fetch_snapshot
 from agent.ports import Signer
@@ -117,10 +118,14 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
     if decision.rebalance:
         excluded = blocked | dict.fromkeys(unavailable, "unavailable")
         plan = _plan(run, report, excluded)                                              # plan
-        execute_plan(run, report, plan, plan_id_for(run.cycle_id, run.now, plan))       # gas → execute
+        plan_id = plan_id_for(run.cycle_id, run.now, plan)
+        if _approved(run, report, plan, plan_id):                                        # approve
+            execute_plan(run, report, plan, plan_id)                                     # gas → execute
     else:
         run.journal.record_decision(run.cycle_id, rebalance=False, reasons=list(decision.reasons))
-    if run.config.settings.vaults.vault_parking and not report.dropped_because and not run.should_stop():
+    waiting = report.approval is not None and not report.approval.proceed  # its funds stay where they are
+    if run.config.settings.vaults.vault_parking and not report.dropped_because and not waiting \
+            and not run.should_stop():
         usable = {n: c for n, c in run.contexts.items() if n not in blocked}             # park
         report.parking = park_idle_stables(run.config, snapshot, run.journal, usable, run.now,
                                            cycle_id=run.cycle_id, costs=build_costs(snapshot, run.config.chains))
@@ -144,6 +149,15 @@ def _plan(run: CycleRun, report: CycleReport, excluded: dict[str, str]) -> Plan:
     run.events.emit(CycleEventKind.PLAN, run.cycle_id, plan_id=plan_id,
                     actions=[a.as_json() for a in plan.actions])
     return plan
+
+
+def _approved(run: CycleRun, report: CycleReport, plan: Plan, plan_id: str) -> bool:
+    """A live plan that needs a person's approval (``APPROVAL``) waits for it (``agent/operator/approvals.py``)."""
+    if run.dry_run:
+        return True
+    report.approval = gate_plan(ApprovalPolicy.from_settings(run.config.settings), run.journal, plan,
+                                plan_id=plan_id, cycle_id=run.cycle_id, now=run.now)
+    return report.approval.proceed
 
 
 def execute_plan(run: CycleRun, report: CycleReport, plan: Plan, plan_id: str) -> None:

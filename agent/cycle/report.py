@@ -9,6 +9,7 @@ from typing import Any
 from agent.errors import Disposition
 from agent.execution.intent import ActionResult
 from agent.execution.twap import TwapResult
+from agent.operator.approvals import Gate
 from agent.planning.models import Action, Plan
 from agent.portfolio.models import Snapshot
 from strategies import Decision
@@ -48,6 +49,8 @@ class CycleReport:
     disposition: Disposition | None = None
     #: vault parking after the trades (deposits of idle stables, exits of flagged vaults)
     parking: list[ActionResult] = field(default_factory=list)
+    #: the approval step's word on the plan (APPROVAL=manual|above:USD); None when it was not asked
+    approval: Gate | None = None
 
 
 def plan_detail(plan: Plan) -> dict[str, Any]:
