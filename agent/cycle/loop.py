@@ -115,7 +115,10 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
                                sender=build_sender(run.config, rpc, run.journal, signer, run.dry_run, run.wallet,
                                                    sender_options))
         for name, rpc in run.rpcs.items() if name not in unavailable}
-    if decision.rebalance:
+    if snapshot.partial:  # never trade blind: an unread chain or balance makes every total wrong (#14)
+        report.dropped_because, report.disposition = snapshot.partial_reason(), Disposition.RETRY
+        run.journal.record_decision(run.cycle_id, rebalance=False, reasons=[report.dropped_because])
+    elif decision.rebalance:
         excluded = blocked | dict.fromkeys(unavailable, "unavailable")
         plan = _plan(run, report, excluded)                                              # plan
         plan_id = plan_id_for(run.cycle_id, run.now, plan)

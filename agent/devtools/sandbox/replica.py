@@ -35,7 +35,14 @@ from agent.config.chains import ChainConfig, load_chain
 from agent.config.settings import redact_url
 from agent.devtools.contracts import contract_at, deploy, deploy_blueprint, load_artifact
 from agent.devtools.sandbox.fork import set_storage, vyper_mapping_slot
-from agent.devtools.sandbox.spec import DEPLOYER, TOKENS, DeployedAddresses, PoolSpec, TokenSpec
+from agent.devtools.sandbox.spec import (
+    DEPLOYER,
+    SHAPE_CONTRACTS,
+    TOKENS,
+    DeployedAddresses,
+    PoolSpec,
+    TokenSpec,
+)
 from agent.devtools.sandbox.world import fund_token, raw, seed_pool, send_tx
 from agent.errors import ConfigError, SandboxError
 
@@ -163,9 +170,11 @@ def _place_routers(w3: Web3, chain: ChainConfig, out: DeployedAddresses) -> None
             place(w3, "SwapRouter02", deploy(w3, "SwapRouter02", out.factory, weth, sender=DEPLOYER),
                   chain.uniswap_v3.swap_router02)
     aggregator = deploy(w3, "AggregatorRouter", weth, sender=DEPLOYER)
-    for allow in chain.aggregators.values():
+    shapes = {source: (name, deploy(w3, name, aggregator, sender=DEPLOYER)) for source, name in SHAPE_CONTRACTS.items()}
+    for source, allow in chain.aggregators.items():
+        name, deployed = shapes.get(source, ("AggregatorRouter", aggregator))
         for router in allow.routers:
-            place(w3, "AggregatorRouter", aggregator, router)
+            place(w3, name, deployed, router)
     runtime = load_artifact("Multicall3").deployed_bytecode
     w3.provider.make_request("anvil_setCode", [chain.multicall3, "0x" + runtime.hex()])
 

@@ -22,6 +22,7 @@ from agent.devtools.contracts import deploy, deploy_blueprint, load_artifact
 from agent.devtools.sandbox.spec import (
     DEPLOYER,
     POOLS,
+    SHAPE_CONTRACTS,
     TOKENS,
     WALLET,
     ChainSpec,
@@ -138,6 +139,7 @@ def _fund_wallet(w3: Web3, spec: ChainSpec, specs: dict[str, TokenSpec], out: De
     w3.provider.make_request("anvil_setBalance", [WALLET, hex(raw(spec.wallet.get("ETH", Decimal(0)), 18))])
 
 
+
 def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec | None = None,
                  fund_wallet: bool = True, chains_dir: Path | None = None) -> World:
     """Deploy everything onto a fresh anvil at ``rpc_url`` and return the world with its chain config."""
@@ -168,6 +170,9 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
         _fund_wallet(w3, spec, by_symbol, out)
     # deployed last so that every address deployed before it stays what it was before SwapRouter02 existed
     swap_router02 = deploy(w3, "SwapRouter02", out.factory, out.tokens["WETH"], sender=DEPLOYER)
+    # then the real-shape adapters, for the same reason
+    for source, name in SHAPE_CONTRACTS.items():
+        out.shape_routers[source] = deploy(w3, name, out.aggregator_router, sender=DEPLOYER)
     text = render_chain_toml(spec, token_specs, out, swap_router02=swap_router02)
     path = (chains_dir / f"{spec.name}.toml") if chains_dir else None
     if path is not None:
