@@ -1,6 +1,7 @@
 """The ``rebalancer`` command line. Commands live in ``agent/commands/<name>.py``.
 
-Errors from the agent (``AgentError``) end the process with one clear line on stderr and a non-zero code;
+Errors from the agent (``AgentError``) end the process with one clear line on stderr and the exit code of their
+disposition (bad input 2, halt 3, other 1); anything else is reported as a bug in one redacted line;
 ``--json`` output is one JSON document on stdout; logs go to stderr.
 
 Start-up stays light (``--help`` well under half a second): this module, the command modules and the plugins'
@@ -18,7 +19,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from agent.errors import AgentError, ConfigError, SafetyHalt
+from agent.errors import AgentError, exit_code
 
 COMMAND_MODULES = ("status", "quote", "journal", "plan", "run", "backtest", "approve", "serve")
 #: Commands that live outside the production layers (the sandbox, demo, benches, fork simulation) plug in
@@ -78,11 +79,8 @@ def setup_logging() -> None:
 
 
 def exit_code_for(exc: AgentError) -> int:
-    if isinstance(exc, ConfigError):
-        return 2
-    if isinstance(exc, SafetyHalt):
-        return 3
-    return 1
+    """The exit code of an error's disposition: bad input 2, halt 3, anything else 1."""
+    return exit_code(exc)
 
 
 def main() -> None:
@@ -96,6 +94,13 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise SystemExit(130) from None
+    except Exception as exc:  # a bug, not an error of the tree: one redacted line (the traceback at DEBUG)
+        from agent.config.settings import safe_error
+
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        typer.echo(f"error: unexpected {safe_error(exc)} (a bug: run with LOG_LEVEL=DEBUG for the traceback)",
+                   err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

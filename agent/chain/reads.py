@@ -14,8 +14,9 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
 from agent.chain.abi import SOLIDITY_ERRORS, AbiDecodeError, abi
-from agent.chain.rpc import ChainRpc
-from agent.errors import SimulationFailed
+from agent.chain.reverts import is_price_guard
+from agent.chain.rpc import METHOD_MISSING_CODES, REVERT_CODE, ChainRpc, rpc_error, rpc_error_code
+from agent.errors import PriceMoved, SimulationFailed
 from agent.models import UnsignedTx
 
 NATIVE = "native"
@@ -83,31 +84,49 @@ def fetch_fee_inputs(rpc: ChainRpc, *, percentile: float) -> FeeInputs:
     return rpc.read(read, what="eth_feeHistory")
 
 
+def revert_error(what: str, stage: str, *, data: bytes | str | None, reason: str) -> SimulationFailed | PriceMoved:
+    """A revert as the tree has it: ``PriceMoved`` when the swap's own price guard fired (``agent.chain.reverts``,
+    read from the revert data), else ``SimulationFailed``. Nothing was sent in either case."""
+    raw = _revert_bytes(data)
+    decoded = decode_revert(raw) if raw else reason
+    cls = PriceMoved if is_price_guard(selector=raw[:4] if len(raw) >= 4 else None, reason=decoded) else \
+        SimulationFailed
+    return cls(f"{what}: {stage}: {reason}; nothing was sent")
+
+
 def simulate(rpc: ChainRpc, call: Call, *, what: str) -> None:
-    """eth_call at ``latest``; a revert raises ``SimulationFailed`` with the decoded reason."""
+    """eth_call at ``latest``; a revert raises ``SimulationFailed`` (or ``PriceMoved``) with the decoded reason."""
     def read(w3: Web3) -> None:
         try:
             w3.eth.call(call.as_rpc(), "latest")  # type: ignore[arg-type]
         except ContractLogicError as exc:
-            reason = explain(_logic_reason(exc))
-            raise SimulationFailed(f"{what}: simulation reverted: {reason}; nothing was sent") from None
+            raise revert_error(what, "simulation reverted", data=getattr(exc, "data", None),
+                               reason=explain(_logic_reason(exc))) from None
         except Web3RPCError as exc:
-            if "revert" in str(exc).lower():
-                reason = explain(_rpc_message(exc))
-                raise SimulationFailed(f"{what}: simulation reverted: {reason}; nothing was sent") from None
+            error = rpc_error(exc) or {}
+            if rpc_error_code(exc) == REVERT_CODE or _revert_bytes(error.get("data")):
+                raise revert_error(what, "simulation reverted", data=error.get("data"),
+                                   reason=explain(_rpc_message(exc))) from None
             raise
     rpc.read(read, what="eth_call")
 
 
-def replay_reason(rpc: ChainRpc, call: Call, block: int) -> str:
-    """Why a mined transaction reverted: the same call replayed on the state before its block."""
+def replay_revert(rpc: ChainRpc, call: Call, block: int) -> tuple[str, bool]:
+    """Why a mined transaction reverted — the same call replayed on the state before its block — and whether it was
+    its price guard (``PriceMoved``)."""
     try:
         simulate(rpc, call, what="replay")
-    except SimulationFailed as exc:
-        return str(exc).removeprefix("replay: simulation reverted: ").removesuffix("; nothing was sent")
+    except (SimulationFailed, PriceMoved) as exc:
+        reason = str(exc).removeprefix("replay: simulation reverted: ").removesuffix("; nothing was sent")
+        return reason, isinstance(exc, PriceMoved)
     except Exception as exc:  # the replay is best effort; the revert itself is already known
-        return f"unknown ({type(exc).__name__})"
-    return "unknown (it does not revert when replayed now)"
+        return f"unknown ({type(exc).__name__})", False
+    return "unknown (it does not revert when replayed now)", False
+
+
+def replay_reason(rpc: ChainRpc, call: Call, block: int) -> str:
+    """Why a mined transaction reverted (``replay_revert`` without the classification)."""
+    return replay_revert(rpc, call, block)[0]
 
 
 def estimate_gas(rpc: ChainRpc, call: Call, *, what: str, margin: float) -> int:
@@ -115,7 +134,8 @@ def estimate_gas(rpc: ChainRpc, call: Call, *, what: str, margin: float) -> int:
         try:
             return int(w3.eth.estimate_gas(call.as_rpc()))  # type: ignore[arg-type]
         except ContractLogicError as exc:
-            raise SimulationFailed(f"{what}: gas estimation reverted: {_logic_reason(exc)}; nothing was sent") from None
+            raise revert_error(what, "gas estimation reverted", data=getattr(exc, "data", None),
+                               reason=_logic_reason(exc)) from None
     return int(rpc.read(read, what="eth_estimateGas") * margin) + GAS_HEADROOM
 
 
@@ -131,8 +151,7 @@ def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: flo
         return dict(w3.provider.make_request("eth_simulateV1", params))  # type: ignore[arg-type]
     response = rpc.read(read, what="eth_simulateV1")
     if "error" in response:
-        message = str(response["error"].get("message", "")).lower()
-        if response["error"].get("code") == -32601 or "not found" in message or "not supported" in message:
+        if response["error"].get("code") in METHOD_MISSING_CODES:
             return None
         raise SimulationFailed(f"simulation failed: {response['error'].get('message')}; nothing was sent")
     results = response["result"][0]["calls"]
@@ -142,7 +161,8 @@ def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: flo
             error = result.get("error") or {}
             reason = decode_revert(error.get("data") or result.get("returnData")) if (
                 error.get("data") or result.get("returnData") not in (None, "0x")) else error.get("message", "")
-            raise SimulationFailed(f"{what}: simulation reverted: {explain(reason or 'no reason')}; nothing was sent")
+            raise revert_error(what, "simulation reverted", data=error.get("data") or result.get("returnData"),
+                               reason=explain(reason or "no reason"))
         # gasUsed is net of refunds (at most a fifth of the gas spent, EIP-3529): undo that bound first.
         gas.append(int(int(result["gasUsed"], 16) * REFUND_BOUND * margin) + GAS_HEADROOM)
     return gas
@@ -210,6 +230,18 @@ def explain(reason: str) -> str:
     """The revert reason, followed by what it means when it is one of REVERT_HINTS."""
     hint = next((h for known, h in REVERT_HINTS.items() if known in reason), None)
     return f"{reason} ({hint})" if hint else reason
+
+
+def _revert_bytes(data: object) -> bytes:
+    """Revert data as bytes (hex strings decoded); empty when there is none or it is not hex."""
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return b""
+    return b""
 
 
 def _logic_reason(exc: ContractLogicError) -> str:

@@ -34,7 +34,7 @@ def backtest_settings(options: dict[str, Any]) -> Settings:
     from agent.config.settings import Settings, _settings_error, read_environment
 
     env = read_environment()
-    fields = Settings.model_fields
+    fields = Settings.env_names()
     values: dict[str, Any] = {k.lower(): v for k, v in env.items() if k.lower() in fields and v != ""}
     values["chains"] = ("backtest",)  # no chain is read
     values.update({OVERRIDES[k]: v for k, v in options.items() if v is not None})
@@ -130,19 +130,19 @@ def _model(fee_bps: float | None, settings: Settings, gas_gwei: float | None, ch
            depths: dict[str, float], apy: float) -> Any:
     from agent.research.backtest import CostModel
 
-    return CostModel(fee_bps=fee_bps, min_trade_usd=float(settings.min_trade_usd), gas_gwei=gas_gwei, chain=chain,
-                     depth_usd=depths, stable_apy_pct=apy)
+    return CostModel(fee_bps=fee_bps, min_trade_usd=float(settings.strategy.min_trade_usd), gas_gwei=gas_gwei,
+                     chain=chain, depth_usd=depths, stable_apy_pct=apy)
 
 
 def _strategies(strategy: str | None, settings: Settings) -> list[Any]:
     from strategies import KNOWN, load_strategy
 
-    names = [s.strip() for s in (strategy or settings.strategy).split(",") if s.strip()]
+    names = [s.strip() for s in (strategy or settings.strategy.name).split(",") if s.strip()]
     names = list(KNOWN) if names == ["all"] else names
     out = []
     for name in names:
         try:
-            out.append(load_strategy(name, settings))
+            out.append(load_strategy(name, settings.strategy))
         except ConfigError as exc:
             raise ConfigError(str(exc).replace("STRATEGY:", "--strategy/STRATEGY:", 1)) from None
     return out

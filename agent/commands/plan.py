@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         """What the agent would do now and why; sends nothing."""
         from agent.config.settings import load_config
         from agent.cycle.compose import build_rpcs, wallet_address
-        from agent.cycle.loop import decide, make_plan
+        from agent.cycle.steps import decide, make_plan
         from agent.journal.store import JournalStore
         from agent.portfolio.reader import fetch_snapshot
 

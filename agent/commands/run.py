@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,7 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
         "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
         "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
+        "disposition": str(report.disposition) if report.disposition else None,
         "partial": report.snapshot_before.partial, "unread": report.snapshot_before.unread,
         "approval": None if report.approval is None else {
             "status": report.approval.status, "approval_id": report.approval.approval_id,
@@ -110,15 +112,18 @@ def render_cycle(doc: dict[str, Any]) -> None:
 def _run_loop(config: AppConfig, *, once: bool, dry_run: bool, json_out: bool) -> None:
     from agent.commands.operate import operator_for, progress_for
     from agent.config.settings import safe_error
-    from agent.cycle.compose import build_rpcs
+    from agent.cycle.compose import build_rpcs, signer_scope
     from agent.cycle.loop import run_cycle
     from agent.journal.store import JournalStore
 
-    signer = None if dry_run else open_configured_signer(config)
     stop = StopFlag()
     stop.install()
     rpcs = build_rpcs(config)
-    with JournalStore.open(config.settings.journal_path) as journal, operator_for(config, journal) as operator:
+    with ExitStack() as owned:
+        # the signer (a device, an external signer's HTTP client…) lives as long as the process runs cycles
+        signer = None if dry_run else owned.enter_context(signer_scope(open_configured_signer(config)))
+        journal = owned.enter_context(JournalStore.open(config.settings.journal_path))
+        operator = owned.enter_context(operator_for(config, journal))
         while True:
             try:
                 with progress_for(config, journal):

@@ -77,9 +77,9 @@ def _vault_rows(config: AppConfig, snapshot: Snapshot) -> list[dict[str, Any]]:
 
     path = config.settings.journal_path
     if not path.exists():
-        return vault_rows(snapshot, None, window=yield_window(config.settings))
+        return vault_rows(snapshot, None, window=yield_window(config.settings.vaults))
     with JournalStore.open(path) as journal:
-        return vault_rows(snapshot, journal, window=yield_window(config.settings))
+        return vault_rows(snapshot, journal, window=yield_window(config.settings.vaults))
 
 
 def _render_vaults(rows: list[dict[str, Any]]) -> None:

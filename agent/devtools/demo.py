@@ -94,9 +94,9 @@ class Demo:
         rec.notes += [f"reference path: {path.label}; prices scaled so the first bar equals the sandbox's "
                       "starting prices (ETH 3000, BTC 60000)",
                       f"base fee: {fees.label}, one entry per block",
-                      f"agent: strategy {config.settings.strategy}, band {config.settings.band_pp} pp, "
+                      f"agent: strategy {config.settings.strategy.name}, band {config.settings.strategy.band_pp} pp, "
                       f"cycle every {self.cycle_every} h ({TICKS_PER_HOUR} blocks per hour); "
-                      f"quotes from {', '.join(config.settings.quote_sources)}"]
+                      f"quotes from {', '.join(config.settings.aggregators.quote_sources)}"]
         t0 = datetime.fromisoformat(self.start.replace("Z", "+00:00"))
         first = fetch_snapshot(rpcs, WALLET)
         rec.before = {a.symbol: float(a.weight_pct) for a in compute_allocation(first, config.settings.targets).assets}

@@ -22,11 +22,6 @@ log = logging.getLogger(__name__)
 ReferenceFn = Callable[[QuoteRequest], ReferencePrice]
 
 
-def _kind(reason: str) -> str:
-    head, sep, _ = reason.partition(":")
-    return head.strip() if sep and " " not in head.strip() else "error"
-
-
 def _timed(fn: Callable[[QuoteRequest], Quote], request: QuoteRequest) -> tuple[Quote, float]:
     start = time.monotonic()
     return fn(request), time.monotonic() - start
@@ -42,7 +37,7 @@ def _outcome(name: str, future: Future[tuple[Quote, float]], timeout_s: float) -
                              timeout_s)
     exc = future.exception()
     if isinstance(exc, QuoteError):
-        return None, _failed(name, _kind(exc.reason), exc.reason)
+        return None, _failed(name, exc.kind, exc.reason)
     if exc is not None:
         return None, _failed(name, "error", f"error: {safe_error(exc)}")
     quote, elapsed = future.result()

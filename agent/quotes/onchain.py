@@ -22,7 +22,7 @@ from agent.chain.abi import abi
 from agent.chain.multicall import Call, aggregate
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig, Token
-from agent.errors import QuoteError
+from agent.errors import NoLiquidity, QuoteError
 from agent.portfolio.valuation import decode_prices, plan_price_calls, price_subcalls
 from agent.quotes.base import min_out_for
 from agent.quotes.calldata import (
@@ -55,7 +55,7 @@ def path_token(chain: ChainConfig, address: str) -> Token:
     """The configured token at ``address`` (the wrapped native for the native placeholder)."""
     token = chain.token(chain.wrapped_native) if is_native(address) else chain.token_by_address(address)
     if token is None:
-        raise QuoteError(NAME, f"token: {address} is not a token of chains/{chain.name}.toml")
+        raise QuoteError.of(NAME, "token", f"{address} is not a token of chains/{chain.name}.toml")
     return token
 
 
@@ -80,6 +80,15 @@ class OnchainQuoter:
         self.rpc = rpc
         self.deadline_s = deadline_s
 
+    def close(self) -> None:
+        """Nothing to release: the quoter reads through the chain's ``ChainRpc``, which its owner keeps."""
+
+    def __enter__(self) -> OnchainQuoter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def fetch_quote(self, request: QuoteRequest) -> Quote:
         if self.chain.uniswap_v2 is not None:
             return self._v2_quote(request)
@@ -94,7 +103,7 @@ class OnchainQuoter:
         block, stamp, *outs = aggregate(self.rpc, calls)
         found = [(v[0][-1], p) for v, p in zip(outs, paths, strict=True) if v and v[0][-1] > 0]
         if not found:
-            raise QuoteError(NAME, "no_liquidity: no Uniswap V2 path (direct, via "
+            raise NoLiquidity(NAME, "no_liquidity: no Uniswap V2 path (direct, via "
                                    f"{self.chain.wrapped_native} or {self.chain.usd_stable}) quotes this pair")
         out, path = max(found, key=lambda f: f[0])
         min_out = min_out_for(out, request.slippage_bps)
@@ -133,7 +142,7 @@ class OnchainQuoter:
                                    f"{a.symbol} → {b.symbol} at fee(s) {partial} (the pool runs out of liquidity "
                                    "before the whole amount); refusing this size: trade less or split it")
         if not found:
-            raise QuoteError(NAME, f"no_liquidity: QuoterV2 has no pool for {a.symbol}/{b.symbol} at fees {fees}")
+            raise NoLiquidity(NAME, f"no_liquidity: QuoterV2 has no pool for {a.symbol}/{b.symbol} at fees {fees}")
         if partial:
             log.info("QuoterV2 %s>%s: fee tier(s) %s fill only part of the amount; not used", a.symbol, b.symbol,
                      partial)
@@ -205,7 +214,7 @@ class OnchainQuoter:
         sell = prices.get(path_token(self.chain, request.sell_token).symbol)
         buy = prices.get(path_token(self.chain, request.buy_token).symbol)
         if sell is None or buy is None:
-            raise QuoteError(NAME, "no_reference: the on-chain quoter could not price "
+            raise QuoteError.of(NAME, "no_reference", "the on-chain quoter could not price "
                                    f"{request.sell_symbol or request.sell_token} and "
                                    f"{request.buy_symbol or request.buy_token}")
         native = prices.get(self.chain.wrapped_native)

@@ -11,7 +11,7 @@ import pytest
 from agent.config.chains import load_chain
 from agent.config.settings import load_config
 from agent.errors import ConfigError
-from agent.execution.gas import GWEI, plan_fees, plan_replacement
+from agent.execution.fees import GWEI, plan_fees, plan_replacement
 from agent.execution.sender import SendPolicy
 
 CHAINS = ("ethereum", "arbitrum", "base", "optimism", "polygon", "sandbox_a", "sandbox_b")
@@ -27,7 +27,7 @@ def test_unset_cap_falls_back_to_the_chain_default() -> None:
     cfg = load_config(BASE, env_file=Path("/nonexistent"))
     (chain, settings), = cfg.enabled()
     assert settings.hard_cap_gwei == chain.default_hard_cap_gwei == Decimal(150)
-    assert SendPolicy.from_config(cfg.settings, settings, chain).hard_cap_wei == 150 * GWEI
+    assert SendPolicy.from_config(cfg.settings.execution, settings, chain).hard_cap_wei == 150 * GWEI
 
 
 def test_cap_below_the_base_fee_limit_is_refused_at_start_up() -> None:

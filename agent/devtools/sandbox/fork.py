@@ -192,7 +192,9 @@ def verify_fork(w3: Web3, chain: ChainConfig) -> None:
 def fork_config(base: AppConfig, chain_name: str, fork_url: str, *, wallet: str, journal_path: str) -> AppConfig:
     """``base`` narrowed to one chain read from the fork: on-chain quotes only, no private tx endpoint."""
     settings = base.settings.model_copy(update={
-        "chains": (chain_name,), "quote_sources": ("onchain",), "wallet_address": wallet, "signer": None,
+        "chains": (chain_name,),
+        "aggregators": base.settings.aggregators.model_copy(update={"quote_sources": ("onchain",)}),
+        "wallet_address": wallet, "signer": None,
         "signer_expected_address": None, "sandbox_private_key": None, "journal_path": journal_path})
     old = base.chain_settings[chain_name]
     chain_settings = ChainSettings.model_validate({

@@ -54,6 +54,7 @@ from agent.config.settings import ChainSettings
 from agent.devtools.contracts import contract_at
 from agent.devtools.sandbox.spec import DEPLOYER, KEEPER, TOKENS
 from agent.devtools.sandbox.world import World
+from agent.errors import ConfigError, SandboxError
 from agent.resources import data_file
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class ReferencePath:
     def __init__(self, prices: Mapping[str, Sequence[float]], *, label: str = "") -> None:
         lengths = {len(v) for v in prices.values()}
         if len(lengths) != 1 or 0 in lengths:
-            raise ValueError("ReferencePath needs one non-empty series per asset, all the same length")
+            raise ConfigError("ReferencePath needs one non-empty series per asset, all the same length")
         self.prices = {k: tuple(float(x) for x in v) for k, v in prices.items()}
         self.ticks = lengths.pop()
         self.label = label
@@ -98,7 +99,7 @@ class ReferencePath:
         for asset, rows in by_asset.items():
             rows = rows[:bars] if bars else rows
             if not rows:
-                raise ValueError(f"{csv_path.name}: no {asset} bars from {start}")
+                raise ConfigError(f"{csv_path.name}: no {asset} bars from {start}")
             series = [p for r in rows for p in _intrabar(r[1:], ticks_per_bar)]
             scale = SPEC_USD["W" + asset] / series[0] if normalize and "W" + asset in SPEC_USD else 1.0
             prices[asset] = [p * scale for p in series]
@@ -357,7 +358,7 @@ class MarketSimulator:
 def _rpc(w3: Web3, method: str, params: list[Any] | None = None) -> Any:
     body = w3.provider.make_request(method, params or [])  # type: ignore[arg-type]
     if "error" in body:
-        raise RuntimeError(f"{method}: {body['error']}")
+        raise SandboxError(f"{method}: {body['error']}")
     return body.get("result")
 
 

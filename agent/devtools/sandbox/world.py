@@ -34,6 +34,7 @@ from agent.devtools.sandbox.spec import (
     extra_token_specs,
 )
 from agent.devtools.sandbox.toml_render import render_chain_toml
+from agent.errors import SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def send_tx(fn: Any, sender: str = DEPLOYER, value: int = 0) -> None:
     h = fn.transact({"from": sender, "value": value})
     receipt = fn.w3.eth.wait_for_transaction_receipt(h)
     if receipt["status"] != 1:
-        raise RuntimeError(f"sandbox deploy step reverted: {fn.fn_name}")
+        raise SandboxError(f"sandbox deploy step reverted: {fn.fn_name}")
 
 
 def raw(amount: Decimal, decimals: int) -> int:
@@ -146,7 +147,7 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
     spec = spec or chain_spec(chain_name)
     w3 = make_web3(rpc_url, timeout_s=60)
     if w3.eth.get_transaction_count(DEPLOYER) != 0:
-        raise RuntimeError("deploy_world needs a fresh chain (the deployer has already sent transactions)")
+        raise SandboxError("deploy_world needs a fresh chain (the deployer has already sent transactions)")
     token_specs = list(TOKENS) + extra_token_specs(spec.extra_tokens)
     by_symbol = {t.symbol: t for t in token_specs}
     out = DeployedAddresses()

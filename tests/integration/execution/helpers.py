@@ -17,7 +17,7 @@ from agent.config.chains import ChainConfig
 from agent.config.settings import ChainSettings
 from agent.devtools.contracts import load_artifact
 from agent.devtools.sandbox.anvil import DEV_MNEMONIC
-from agent.execution.gas import GasWaitProgress
+from agent.execution.gas_wait import GasWaitProgress
 from agent.execution.intent import Approval, BalanceDelta, TxIntent
 from agent.execution.live import LiveSender
 from agent.execution.pipeline import ExecutionContext
