@@ -160,5 +160,7 @@ def register(app: typer.Typer) -> None:
 
         config = load_config()
         # one agent per wallet and journal, for the life of the process (a second run exits naming the PID)
-        with AgentLock(config.settings.journal_path, wallet_address(config)):
+        endpoints = [f"{name}={url.get_secret_value()}" for name, cs in config.chain_settings.items()
+                     for url in cs.rpc_urls]
+        with AgentLock(config.settings.journal_path, wallet_address(config), endpoints):
             _run_loop(config, once=once, dry_run=dry_run, json_out=json_out)

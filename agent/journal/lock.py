@@ -9,8 +9,10 @@ when the process dies, so a crash never leaves a stale lock.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -28,8 +30,12 @@ def _runtime_dir() -> Path:
 
 
 class AgentLock:
-    def __init__(self, journal_path: Path, wallet: str) -> None:
-        self.paths = (Path(f"{journal_path}.lock"), _runtime_dir() / f"wallet-{wallet.lower()}.lock")
+    def __init__(self, journal_path: Path, wallet: str, endpoints: Sequence[str] = ()) -> None:
+        """``endpoints``: the chains and nodes the agent trades through (``name=url``); the wallet lock is per
+        wallet on those nodes, so two sandboxes on their own anvils (same dev wallet) never block each other,
+        while two agents on the same wallet and the same nodes do. Only a hash of them names the file."""
+        scope = hashlib.sha256("\n".join(sorted(endpoints)).encode()).hexdigest()[:12] if endpoints else "any"
+        self.paths = (Path(f"{journal_path}.lock"), _runtime_dir() / f"wallet-{wallet.lower()}-{scope}.lock")
         self._fds: list[int] = []
 
     def acquire(self) -> AgentLock:

@@ -30,6 +30,7 @@ def _chain(world: World, *, v3_only: bool = False) -> ChainConfig:
         "wrapped_native": "WETH",
         "usd_stable": "USDC",
         "multicall3": world.multicall.address,
+        "default_hard_cap_gwei": 150,
         "tokens": tokens,
         "vaults": [{"name": "svUSDC", "address": world.vault.address, "asset": "USDC", "decimals": 6}],
         "uniswap_v3": {"quoter_v2": world.quoter.address},

@@ -49,3 +49,13 @@ def test_release_frees_the_lock_in_process(tmp_path: Path, monkeypatch) -> None:
         AgentLock(tmp_path / "j.sqlite", WALLET).acquire()
     first.release()
     AgentLock(tmp_path / "j.sqlite", WALLET).acquire().release()
+
+
+def test_the_wallet_lock_is_per_wallet_on_the_same_nodes(tmp_path: Path) -> None:
+    """Two sandboxes (own anvils, same dev wallet) run side by side; the same wallet on the same nodes does not."""
+    node_a, node_b = ["sandbox_a=http://127.0.0.1:8545"], ["sandbox_a=http://127.0.0.1:9545"]
+    with AgentLock(tmp_path / "a.sqlite", WALLET, node_a), AgentLock(tmp_path / "b.sqlite", WALLET, node_b), \
+            pytest.raises(AgentLocked, match="wallet"):
+        AgentLock(tmp_path / "c.sqlite", WALLET.lower(), list(node_a)).acquire()
+    lock = AgentLock(tmp_path / "d.sqlite", WALLET, ["x=https://k.example/SECRET123"])
+    assert all("SECRET123" not in str(p) for p in lock.paths)  # only a hash of the nodes names the file
