@@ -57,6 +57,32 @@ class StrategySettings(Section):
     min_trade_usd: Decimal = Field(default=Decimal(50), ge=0)
     stable_buffer_usd: Decimal = Field(default=Decimal(1000), ge=0)
     stable_buffer_pct: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    # the decision layer (strategies/vol_bands.py, regime.py, dynamic.py, overlays.py say what each does)
+    vol_halflife_days: float = Field(default=20.0, gt=0, allow_inf_nan=False)
+    vol_reference_days: float = Field(default=365.0, gt=0, allow_inf_nan=False)
+    vol_bands_exponent: float = Field(default=1.0, ge=-5, le=5, allow_inf_nan=False)
+    vol_bands_min_scale: float = Field(default=0.5, gt=0, allow_inf_nan=False)
+    vol_bands_max_scale: float = Field(default=3.0, gt=0, allow_inf_nan=False)
+    regime_model: str = Field(default="rule", pattern="^(rule|hmm)$")
+    regime_asset: str | None = None
+    regime_window_days: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    regime_er_trend: float = Field(default=0.3, gt=0, lt=1)
+    regime_trend_band_pp: Decimal = Field(default=Decimal(10), ge=0)
+    regime_range_band_pp: Decimal = Field(default=Decimal(5), ge=0)
+    dynamic_method: str = Field(default="inverse_vol", pattern="^(inverse_vol|vol_target)$")
+    dynamic_bounds: str = ""
+    vol_target_pct: float = Field(default=50.0, gt=0, allow_inf_nan=False)
+    dynamic_max_stable_pct: float = Field(default=80.0, ge=0, le=100)
+    pause_crash_pct: float | None = Field(default=None, gt=0, le=100)
+    pause_crash_hours: float = Field(default=24.0, gt=0, allow_inf_nan=False)
+    pause_depeg_floor: float | None = Field(default=None, gt=0, lt=2)
+    pause_correlation: float | None = Field(default=None, gt=-1, le=1)
+    pause_correlation_days: int = Field(default=30, ge=5, le=3650)
+    pause_fear_greed_below: float | None = Field(default=None, ge=0, le=100)
+    stop_loss_pct: float | None = Field(default=None, gt=0, lt=100)
+    take_profit_pct: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    stop_sell_pct: float = Field(default=50.0, gt=0, le=100)
+    stop_stable: str = "USDC"
 
     @field_validator("asset_bands_pp", mode="before")
     @classmethod

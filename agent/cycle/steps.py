@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig
 from agent.execution.reconcile import reconcile
+from agent.journal.prices import PriceHistory, history_path_for
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.planning.costs import ChainCosts
@@ -19,6 +22,9 @@ from agent.planning.planner import PlanParams, plan_rebalance
 from agent.portfolio.models import Snapshot
 from agent.vaults.policy import effective_buffer_usd
 from strategies import Decision, Strategy, StrategyContext, load_strategy
+
+#: how much recorded price history a decision sees (the longest look-back any rule reads: a year of volatility)
+HISTORY_WINDOW = timedelta(days=400)
 
 DEFAULT_TIP_WEI = 10**9
 
@@ -54,15 +60,34 @@ def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bo
     return blocked
 
 
+def asset_prices(config: AppConfig, snapshot: Snapshot) -> dict[str, Decimal]:
+    """USD price per asset (``ETH`` from its ``WETH`` pool) as this snapshot read it, first chain that priced it."""
+    out: dict[str, Decimal] = {}
+    for cs in snapshot.chains:
+        if not cs.available or cs.chain not in config.chains:
+            continue
+        for token in config.chains[cs.chain].tokens:
+            price = cs.prices.get(token.symbol)
+            if price is not None and price.usd > 0:
+                out.setdefault(token.asset_symbol, price.usd)
+    return out
+
+
 def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: datetime,
-           strategy: Strategy | None = None) -> Decision:
+           strategy: Strategy | None = None, *, record_prices: bool = True) -> Decision:
+    """The strategy's decision on this snapshot. The prices read are recorded in the price history beside the
+    journal (``record_prices``; ``plan`` only reads) and the strategy sees that history up to ``now``."""
     s = config.settings
     alloc = compute_allocation(snapshot, s.targets)
     last = journal.last_event("rebalanced")
     last_at = datetime.fromisoformat(last["detail"]["at"]) if last else None
     strategy = strategy or load_strategy(s.strategy.name, s.strategy)
+    with PriceHistory.open(history_path_for(Path(journal.path))) as prices:
+        if record_prices:
+            prices.record_cycle(now, asset_prices(config, snapshot))
+        history = prices.history(sorted(s.targets), until=now, since=now - HISTORY_WINDOW)
     return strategy.decide(StrategyContext(allocation=alloc, targets=dict(s.targets), now=now,
-                                           last_rebalance_at=last_at))
+                                           last_rebalance_at=last_at, price_history=history))
 
 
 def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
