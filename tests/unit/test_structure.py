@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import grimp
 
-from agent.devtools.bench.structure import _cycles, _graph_figures, _source_root
+from agent.devtools.bench.structure import graph_figures, import_cycles_of, source_root
 
 
 def test_no_module_is_part_of_an_import_cycle() -> None:
-    assert _cycles(grimp.build_graph("agent", "strategies")) == []
+    assert import_cycles_of(grimp.build_graph("agent", "strategies")) == []
 
 
 def test_no_import_goes_back_up_the_layers_and_only_devtools_import_devtools() -> None:
-    figures = _graph_figures(_source_root())
+    figures = graph_figures(source_root())
     assert figures["imports_back_up_the_layers"] == []
     assert figures["imports_of_devtools"] == []
