@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 ANVIL := .tools/node_modules/.bin/anvil
 STAMP := $(VENV)/.installed
 
-.PHONY: install tools test lint demo contracts clean
+.PHONY: install tools browser test lint demo contracts wheel clean
 
 install: $(STAMP) tools
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
@@ -18,16 +18,25 @@ $(STAMP): pyproject.toml
 tools: $(ANVIL)
 
 $(ANVIL): .tools/package.json .tools/package-lock.json
-	cd .tools && npm install --no-audit --no-fund
+	cd .tools && npm install --ignore-scripts --no-audit --no-fund
 	touch $(ANVIL)
+
+# The dashboard's browser tests drive Debian's Chromium (no browser download); CI runs as root.
+CHROMIUM := /usr/bin/chromium
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver
 
 lint: install
 	$(BIN)/ruff check .
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python contracts/compile.py --check
+	$(BIN)/python contracts/official.py --check
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The sandbox on two chains + a replayed real market + the agent loop; prints a report, writes report.html.
@@ -36,7 +45,13 @@ demo: install
 
 contracts: install
 	$(BIN)/python contracts/compile.py
+	$(BIN)/python contracts/official.py
+
+# The installable wheel (chains/, abis/, data/, contracts/build/ inside as package data) in dist/.
+# tests/packaging/test_wheel.py (in `make test`) builds one, installs it in a fresh venv and runs the sandbox with it.
+wheel: install
+	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
 
 clean:
 	-$(BIN)/rebalancer sandbox down
-	rm -rf $(VENV) .tools/node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) .tools/node_modules .pytest_cache .ruff_cache build dist *.egg-info

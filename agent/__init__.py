@@ -1,8 +1,20 @@
-"""rebalancer: keeps an on-chain portfolio at its target allocation across EVM chains."""
+"""rebalancer: keeps an on-chain portfolio at its target allocation across EVM chains.
 
-from pathlib import Path
+Files it reads at run time (chain configs, ABIs, data) are package data: see ``agent.resources``.
+"""
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-#: Repository root (the package is installed editable; data files live beside it).
-REPO_ROOT = Path(__file__).resolve().parent.parent
+DIST_NAME = "rebalancer"
+
+
+def __getattr__(name: str) -> str:
+    # ``__version__`` comes from the installed package's metadata (pyproject.toml), read only when asked
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version(DIST_NAME)
+        except PackageNotFoundError:
+            return "0+unknown"  # imported from a tree that was never installed
+    raise AttributeError(f"module 'agent' has no attribute {name!r}")

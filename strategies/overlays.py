@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from strategies import Decision, PauseState, Strategy, StrategyContext
+from strategies.base import Decision, PauseState, Strategy, StrategyContext
 from strategies.signals import average_pairwise_correlation, closes, fastest_drop, log_returns
 
 HUNDRED = Decimal(100)

@@ -1,8 +1,11 @@
 """JSON ABIs of the real protocols the agent talks to (abis/*.json).
 
 Written from the protocols' published interfaces: ERC20, ERC4626, WETH9, Multicall3,
-UniswapV2Router02, UniswapV2Pair, UniswapV2Factory, QuoterV2 and SwapRouter02 (Uniswap V3) and Permit2
-(core functions). The sandbox contracts are checked to contain every function and event of these ABIs
+UniswapV2Router02, UniswapV2Pair, UniswapV2Factory, QuoterV2 and SwapRouter02 (Uniswap V3), Permit2
+(core functions), the aggregator entry points the agent decodes (AllowanceHolder ``exec``, Settler
+``execute``, AggregationRouterV6 ``swap``), the sandbox AggregatorRouter, and Solidity's built-in
+``Error(string)``/``Panic(uint256)`` (SolidityErrors). ``agent.chain.abi.abi(name)`` speaks them.
+The sandbox contracts are checked to contain every function and event of these ABIs
 (tests/unit/test_artifacts.py), so code written against them works on the sandbox too.
 """
 
@@ -13,10 +16,10 @@ import json
 from functools import cache
 from typing import Any
 
-from agent import REPO_ROOT
 from agent.errors import ConfigError
+from agent.resources import abis_dir
 
-ABI_DIR = REPO_ROOT / "abis"
+ABI_DIR = abis_dir()
 
 
 @cache

@@ -8,21 +8,17 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode, encode
 from eth_account.typed_transactions import TypedTransaction
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
-from agent.chain.rpc import ChainRpc
-from agent.errors import SimulationFailed
+from agent.chain.abi import SOLIDITY_ERRORS, AbiDecodeError, abi
+from agent.chain.reverts import is_price_guard
+from agent.chain.rpc import METHOD_MISSING_CODES, REVERT_CODE, ChainRpc, rpc_error, rpc_error_code
+from agent.errors import PriceMoved, SimulationFailed
 from agent.models import UnsignedTx
 
-SEL_APPROVE = bytes.fromhex("095ea7b3")
-SEL_ALLOWANCE = bytes.fromhex("dd62ed3e")
-SEL_BALANCE_OF = bytes.fromhex("70a08231")
-SEL_ERROR = bytes.fromhex("08c379a0")
-SEL_PANIC = bytes.fromhex("4e487b71")
 NATIVE = "native"
 FEE_HISTORY_BLOCKS = 10
 REFUND_BOUND = 1.25
@@ -55,7 +51,7 @@ class FeeInputs:
 
 
 def approve_calldata(spender: str, amount_raw: int) -> bytes:
-    return SEL_APPROVE + encode(["address", "uint256"], [Web3.to_checksum_address(spender), amount_raw])
+    return abi("ERC20").encode("approve", Web3.to_checksum_address(spender), amount_raw)
 
 
 def decode_revert(data: bytes | str | None) -> str:
@@ -64,13 +60,13 @@ def decode_revert(data: bytes | str | None) -> str:
         data = bytes.fromhex(data.removeprefix("0x")) if data.startswith("0x") else data.encode()
     if not data:
         return "reverted without a reason"
-    if data[:4] == SEL_ERROR:
-        try:
-            return str(decode(["string"], data[4:])[0])
-        except Exception:
-            pass
-    if data[:4] == SEL_PANIC and len(data) >= 36:
-        return f"panic 0x{int.from_bytes(data[4:36], 'big'):02x}"
+    try:
+        decoded = abi(SOLIDITY_ERRORS).decode_error(data)
+    except AbiDecodeError:  # an Error/Panic selector with a payload that does not decode
+        decoded = None
+    if decoded is not None:
+        name, (value,) = decoded
+        return str(value) if name == "Error" else f"panic 0x{value:02x}"
     return "custom error 0x" + data.hex()[:80]
 
 
@@ -88,29 +84,49 @@ def fetch_fee_inputs(rpc: ChainRpc, *, percentile: float) -> FeeInputs:
     return rpc.read(read, what="eth_feeHistory")
 
 
+def revert_error(what: str, stage: str, *, data: bytes | str | None, reason: str) -> SimulationFailed | PriceMoved:
+    """A revert as the tree has it: ``PriceMoved`` when the swap's own price guard fired (``agent.chain.reverts``,
+    read from the revert data), else ``SimulationFailed``. Nothing was sent in either case."""
+    raw = _revert_bytes(data)
+    decoded = decode_revert(raw) if raw else reason
+    cls = PriceMoved if is_price_guard(selector=raw[:4] if len(raw) >= 4 else None, reason=decoded) else \
+        SimulationFailed
+    return cls(f"{what}: {stage}: {reason}; nothing was sent")
+
+
 def simulate(rpc: ChainRpc, call: Call, *, what: str) -> None:
-    """eth_call at ``latest``; a revert raises ``SimulationFailed`` with the decoded reason."""
+    """eth_call at ``latest``; a revert raises ``SimulationFailed`` (or ``PriceMoved``) with the decoded reason."""
     def read(w3: Web3) -> None:
         try:
             w3.eth.call(call.as_rpc(), "latest")  # type: ignore[arg-type]
         except ContractLogicError as exc:
-            raise SimulationFailed(f"{what}: simulation reverted: {_logic_reason(exc)}; nothing was sent") from None
+            raise revert_error(what, "simulation reverted", data=getattr(exc, "data", None),
+                               reason=explain(_logic_reason(exc))) from None
         except Web3RPCError as exc:
-            if "revert" in str(exc).lower():
-                raise SimulationFailed(f"{what}: simulation reverted: {_rpc_message(exc)}; nothing was sent") from None
+            error = rpc_error(exc) or {}
+            if rpc_error_code(exc) == REVERT_CODE or _revert_bytes(error.get("data")):
+                raise revert_error(what, "simulation reverted", data=error.get("data"),
+                                   reason=explain(_rpc_message(exc))) from None
             raise
     rpc.read(read, what="eth_call")
 
 
-def replay_reason(rpc: ChainRpc, call: Call, block: int) -> str:
-    """Why a mined transaction reverted: the same call replayed on the state before its block."""
+def replay_revert(rpc: ChainRpc, call: Call, block: int) -> tuple[str, bool]:
+    """Why a mined transaction reverted — the same call replayed on the state before its block — and whether it was
+    its price guard (``PriceMoved``)."""
     try:
         simulate(rpc, call, what="replay")
-    except SimulationFailed as exc:
-        return str(exc).removeprefix("replay: simulation reverted: ").removesuffix("; nothing was sent")
+    except (SimulationFailed, PriceMoved) as exc:
+        reason = str(exc).removeprefix("replay: simulation reverted: ").removesuffix("; nothing was sent")
+        return reason, isinstance(exc, PriceMoved)
     except Exception as exc:  # the replay is best effort; the revert itself is already known
-        return f"unknown ({type(exc).__name__})"
-    return "unknown (it does not revert when replayed now)"
+        return f"unknown ({type(exc).__name__})", False
+    return "unknown (it does not revert when replayed now)", False
+
+
+def replay_reason(rpc: ChainRpc, call: Call, block: int) -> str:
+    """Why a mined transaction reverted (``replay_revert`` without the classification)."""
+    return replay_revert(rpc, call, block)[0]
 
 
 def estimate_gas(rpc: ChainRpc, call: Call, *, what: str, margin: float) -> int:
@@ -118,7 +134,8 @@ def estimate_gas(rpc: ChainRpc, call: Call, *, what: str, margin: float) -> int:
         try:
             return int(w3.eth.estimate_gas(call.as_rpc()))  # type: ignore[arg-type]
         except ContractLogicError as exc:
-            raise SimulationFailed(f"{what}: gas estimation reverted: {_logic_reason(exc)}; nothing was sent") from None
+            raise revert_error(what, "gas estimation reverted", data=getattr(exc, "data", None),
+                               reason=_logic_reason(exc)) from None
     return int(rpc.read(read, what="eth_estimateGas") * margin) + GAS_HEADROOM
 
 
@@ -134,8 +151,7 @@ def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: flo
         return dict(w3.provider.make_request("eth_simulateV1", params))  # type: ignore[arg-type]
     response = rpc.read(read, what="eth_simulateV1")
     if "error" in response:
-        message = str(response["error"].get("message", "")).lower()
-        if response["error"].get("code") == -32601 or "not found" in message or "not supported" in message:
+        if response["error"].get("code") in METHOD_MISSING_CODES:
             return None
         raise SimulationFailed(f"simulation failed: {response['error'].get('message')}; nothing was sent")
     results = response["result"][0]["calls"]
@@ -145,25 +161,28 @@ def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: flo
             error = result.get("error") or {}
             reason = decode_revert(error.get("data") or result.get("returnData")) if (
                 error.get("data") or result.get("returnData") not in (None, "0x")) else error.get("message", "")
-            raise SimulationFailed(f"{what}: simulation reverted: {reason or 'no reason'}; nothing was sent")
+            raise revert_error(what, "simulation reverted", data=error.get("data") or result.get("returnData"),
+                               reason=explain(reason or "no reason"))
         # gasUsed is net of refunds (at most a fifth of the gas spent, EIP-3529): undo that bound first.
         gas.append(int(int(result["gasUsed"], 16) * REFUND_BOUND * margin) + GAS_HEADROOM)
     return gas
 
 
 def fetch_allowance(rpc: ChainRpc, token: str, owner: str, spender: str) -> int:
-    data = SEL_ALLOWANCE + encode(["address", "address"], [owner, spender])
-    raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, "latest"), what="allowance")  # type: ignore[arg-type]
-    return int(decode(["uint256"], bytes(raw))[0])
+    erc20 = abi("ERC20")
+    data = erc20.encode("allowance", owner, spender)
+    raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, "latest"), what="allowance")
+    return int(erc20.decode_output("allowance", bytes(raw))[0])
 
 
 def fetch_balance(rpc: ChainRpc, token: str, owner: str, block: int | str = "latest") -> int:
     """``token`` is an ERC-20 address or ``"native"``."""
     if token == NATIVE:
         return int(rpc.read(lambda w3: w3.eth.get_balance(owner, block), what="balance"))  # type: ignore[arg-type]
-    data = SEL_BALANCE_OF + encode(["address"], [owner])
+    erc20 = abi("ERC20")
+    data = erc20.encode("balanceOf", owner)
     raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, block), what="balanceOf")  # type: ignore[arg-type]
-    return int(decode(["uint256"], bytes(raw))[0])
+    return int(erc20.decode_output("balanceOf", bytes(raw))[0])
 
 
 def fetch_receipt(rpc: ChainRpc, tx_hash: str) -> dict[str, Any] | None:
@@ -196,6 +215,33 @@ def decode_raw(raw: bytes) -> UnsignedTx:
                       value_wei=fields["value"], data=bytes(fields["data"]), gas=fields["gas"],
                       max_fee_per_gas_wei=fields["maxFeePerGas"],
                       max_priority_fee_per_gas_wei=fields["maxPriorityFeePerGas"])
+
+
+#: Revert reasons that mean more than they say, and what they mean for the agent.
+REVERT_HINTS = {
+    "UniswapV2: K": "the pair received less than the router sent — the sell token takes a fee on transfer; "
+                    "refusing: the quote (getAmountsOut) promised more than the pool can deliver",
+    "TransferHelper: TRANSFER_FROM_FAILED": "the token refused the transfer (balance, allowance, blacklist or "
+                                            "a fee-on-transfer/non-standard token)",
+}
+
+
+def explain(reason: str) -> str:
+    """The revert reason, followed by what it means when it is one of REVERT_HINTS."""
+    hint = next((h for known, h in REVERT_HINTS.items() if known in reason), None)
+    return f"{reason} ({hint})" if hint else reason
+
+
+def _revert_bytes(data: object) -> bytes:
+    """Revert data as bytes (hex strings decoded); empty when there is none or it is not hex."""
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return b""
+    return b""
 
 
 def _logic_reason(exc: ContractLogicError) -> str:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
-from rich.table import Table
 
-from agent.commands.render import console, err_console, print_json
-from agent.config.settings import Settings, _settings_error, read_environment
+from agent.commands.render import Table, console, err_console, print_json
 from agent.errors import ConfigError
-from strategies import KNOWN, load_strategy
+
+if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
+    from agent.config.settings import Settings
+
+#: the names in strategies.KNOWN, spelled out so --help needs no import of the strategies (a test checks them)
+STRATEGY_NAMES = ("threshold", "calendar", "hybrid", "vol_bands", "regime", "dynamic")
 
 #: option → the Settings field (and env name) it overrides
 OVERRIDES = {"targets": "targets", "band_pp": "band_pp", "emergency_band_pp": "emergency_band_pp",
@@ -27,8 +29,12 @@ OVERRIDES = {"targets": "targets", "band_pp": "band_pp", "emergency_band_pp": "e
 
 def backtest_settings(options: dict[str, Any]) -> Settings:
     """The strategy settings: env / .env, then the options given; ``ConfigError`` naming the field."""
+    from pydantic import ValidationError
+
+    from agent.config.settings import Settings, _settings_error, read_environment
+
     env = read_environment()
-    fields = Settings.model_fields
+    fields = Settings.env_names()
     values: dict[str, Any] = {k.lower(): v for k, v in env.items() if k.lower() in fields and v != ""}
     values["chains"] = ("backtest",)  # no chain is read
     values.update({OVERRIDES[k]: v for k, v in options.items() if v is not None})
@@ -50,7 +56,7 @@ def _date(value: str | None, name: str) -> date | None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def backtest(
-        strategy: str = typer.Option(None, "--strategy", help=f"{' | '.join(KNOWN)}, a comma list, or 'all' "
+        strategy: str = typer.Option(None, "--strategy", help=f"{' | '.join(STRATEGY_NAMES)}, a comma list, or 'all' "
                                      "(default: STRATEGY)."),
         targets: str = typer.Option(None, "--targets", help="e.g. ETH:40,WBTC:30,USDC:30 (default: TARGETS)."),
         start: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD (default: first day with prices "
@@ -151,17 +157,19 @@ def _model(fee_bps: float | None, settings: Settings, gas_gwei: float | None, ch
            depths: dict[str, float], apy: float) -> Any:
     from agent.research.backtest import CostModel
 
-    return CostModel(fee_bps=fee_bps, min_trade_usd=float(settings.min_trade_usd), gas_gwei=gas_gwei, chain=chain,
-                     depth_usd=depths, stable_apy_pct=apy)
+    return CostModel(fee_bps=fee_bps, min_trade_usd=float(settings.strategy.min_trade_usd), gas_gwei=gas_gwei,
+                     chain=chain, depth_usd=depths, stable_apy_pct=apy)
 
 
 def _strategies(strategy: str | None, settings: Settings) -> list[Any]:
-    names = [s.strip() for s in (strategy or settings.strategy).split(",") if s.strip()]
+    from strategies import KNOWN, load_strategy
+
+    names = [s.strip() for s in (strategy or settings.strategy.name).split(",") if s.strip()]
     names = list(KNOWN) if names == ["all"] else names
     out = []
     for name in names:
         try:
-            out.append(load_strategy(name, settings))
+            out.append(load_strategy(name, settings.strategy))
         except ConfigError as exc:
             raise ConfigError(str(exc).replace("STRATEGY:", "--strategy/STRATEGY:", 1)) from None
     return out

@@ -8,17 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from agent.commands.render import console, print_json
-from agent.config.settings import Settings, read_environment
+from agent.commands.render import Table, console, print_json
 from agent.errors import ConfigError
-from agent.journal.store import JournalStore
 
 
 def journal_path(path: Path | None) -> Path:
     if path is not None:
         return path
+    from agent.config.settings import Settings, read_environment
+
     env = read_environment()
     value = env.get("JOURNAL_PATH") or str(Settings.model_fields["journal_path"].default)
     return Path(value).expanduser()
@@ -64,6 +63,8 @@ def register(app: typer.Typer) -> None:
         file = journal_path(path)
         if not file.exists():
             raise ConfigError(f"JOURNAL_PATH: no journal at {file}; run the agent first or point JOURNAL_PATH at it")
+        from agent.journal.store import JournalStore
+
         with JournalStore.open(file) as store:
             doc = store.summary(limit=limit)
         if as_json:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.table import Table
 
-from agent.commands.render import console, fmt_usd, print_json
-from agent.config.settings import load_config
-from agent.cycle.compose import build_rpcs, wallet_address
-from agent.cycle.loop import decide, make_plan, plan_action_json
-from agent.journal.store import JournalStore
-from agent.planning.models import Plan
-from agent.portfolio.reader import fetch_snapshot
-from strategies import Decision
+from agent.commands.render import Table, console, fmt_usd, print_json
+
+if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
+    from agent.planning.models import Plan
+    from agent.portfolio.models import Snapshot
+    from strategies import Decision
 
 
 def plan_document(decision: Decision, plan: Plan | None, pending: list[str]) -> dict[str, Any]:
@@ -24,8 +21,8 @@ def plan_document(decision: Decision, plan: Plan | None, pending: list[str]) -> 
         "reasons": [*decision.reasons, *(f"action {k} may still be in flight" for k in pending)],
         "urgent": decision.urgent,
         "targets": {k: float(v) for k, v in decision.targets.items()},
-        "actions": [plan_action_json(a) for a in plan.actions] if plan else [],
-        "skipped": [s.model_dump() for s in plan.skipped] if plan else [],
+        "actions": [a.as_json() for a in plan.actions] if plan else [],
+        "skipped": [s.as_json() for s in plan.skipped] if plan else [],
         "est_cost_usd": float(plan.est_cost_usd) if plan else 0.0,
         "total_usd": float(plan.total_usd) if plan else None,
     }
@@ -47,21 +44,40 @@ def render_plan(doc: dict[str, Any]) -> None:
         console.print(f"  skipped: {s['what']} — {s['why']}")
 
 
+def refuse_partial(snapshot: Snapshot, json_out: bool) -> NoReturn:
+    """Never plan on a partial view: one line naming what is unread, ``partial``/``unread[]`` in --json, exit 1."""
+    reason = snapshot.partial_reason()
+    if json_out:
+        print_json({"rebalance": False, "partial": True, "unread": snapshot.unread,
+                    "nothing_read": snapshot.nothing_read, "reasons": [reason], "actions": [], "skipped": [],
+                    "est_cost_usd": 0.0, "total_usd": None})
+    typer.echo(f"error: {reason}", err=True)
+    raise SystemExit(1)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def plan(json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
         """What the agent would do now and why; sends nothing."""
+        from agent.config.settings import load_config
+        from agent.cycle.compose import build_rpcs, wallet_address
+        from agent.cycle.steps import decide, make_plan
+        from agent.journal.store import JournalStore
+        from agent.portfolio.reader import fetch_snapshot
+
         config = load_config()
         now = datetime.now(UTC)
         snapshot = fetch_snapshot(build_rpcs(config), wallet_address(config))
+        if snapshot.partial:
+            refuse_partial(snapshot, json_out)
         with JournalStore.open(config.settings.journal_path) as journal:
             pending = [a["idempotency_key"] for a in journal.open_actions()]
             blocked = {a["chain"] for a in journal.open_actions()}
-            decision = decide(config, snapshot, journal, now)
+            decision = decide(config, snapshot, journal, now, record_prices=False)
         unavailable = {c.chain for c in snapshot.chains if not c.available}
         result = make_plan(config, snapshot, decision, now, exclude_chains=blocked | unavailable) \
             if decision.rebalance else None
-        doc = plan_document(decision, result, pending)
+        doc = {**plan_document(decision, result, pending), "partial": False, "unread": []}
         if json_out:
             print_json(doc)
         else:

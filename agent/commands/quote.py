@@ -3,17 +3,15 @@ verdict, and the winner (output net of gas). Nothing is signed or sent."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from agent.commands.render import console, fmt_num, print_json
-from agent.config.settings import load_config
-from agent.cycle.compose import wallet_address
-from agent.quotes.models import BestQuote, QuoteResult
-from agent.quotes.service import quote_best
+from agent.commands.render import Table, console, fmt_num, print_json
+from agent.units import to_units
+
+if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
+    from agent.quotes.models import BestQuote, QuoteResult
 
 
 def result_document(r: QuoteResult) -> dict[str, Any]:
@@ -49,7 +47,7 @@ def quote_document(chain: str, best: BestQuote) -> dict[str, Any]:
 
 
 def _units(raw: int | None, decimals: int) -> str:
-    return "—" if raw is None else fmt_num(Decimal(raw).scaleb(-decimals), 8)
+    return "—" if raw is None else fmt_num(to_units(raw, decimals), 8)
 
 
 def _render(chain: str, best: BestQuote) -> None:
@@ -90,6 +88,10 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
     ) -> None:
         """Best validated quote across every enabled source (QUOTE_SOURCES); nothing is sent."""
+        from agent.config.settings import load_config
+        from agent.cycle.compose import wallet_address
+        from agent.quotes.service import quote_best
+
         config = load_config()
         best = quote_best(config, chain_name=chain, sell=sell, buy=buy, amount=amount, taker=wallet_address(config))
         if json_out:

@@ -1,27 +1,49 @@
-"""Shared output helpers: one JSON document on stdout, or rich tables."""
+"""Shared output helpers: one JSON document on stdout, or rich tables.
+
+rich is imported on first use, not at start-up (``rebalancer --help`` stays fast): ``console`` and
+``err_console`` are created when first printed to, and ``Table(...)`` builds a ``rich.table.Table``.
+"""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table as RichTable
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _LazyConsole:
+    """A ``rich.console.Console`` made on first use (every attribute goes to it)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
 
 
-def _default(o: Any) -> Any:
-    if isinstance(o, Decimal):
-        return float(o)
-    if isinstance(o, bytes):
-        return "0x" + o.hex()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+console: Console = _LazyConsole()  # type: ignore[assignment]
+err_console: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
+
+
+def Table(*args: Any, **kwargs: Any) -> RichTable:  # stands in for the rich class, imported on first use
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
 
 
 def print_json(doc: Any) -> None:
-    print(json.dumps(doc, default=_default, indent=2, ensure_ascii=False))
+    """One JSON document on stdout, by the one encoder (raw amounts as strings, USD as numbers)."""
+    from agent.jsonable import dumps  # pydantic: imported when a command prints, not at start-up
+
+    print(dumps(doc))
 
 
 def fmt_usd(v: Decimal | None) -> str:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from agent.commands.render import console, fmt_num, fmt_usd, print_json
-from agent.config.settings import AppConfig, load_config
-from agent.cycle.compose import build_rpcs, wallet_address
-from agent.planning.allocation import Allocation, compute_allocation
-from agent.portfolio.models import Snapshot
-from agent.portfolio.reader import fetch_snapshot
+from agent.commands.render import Table, console, fmt_num, fmt_usd, print_json
+
+if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
+    from agent.config.settings import AppConfig
+    from agent.planning.allocation import Allocation
+    from agent.portfolio.models import Snapshot
 
 
 def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str, Any]] | None = None
@@ -27,8 +26,8 @@ def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str
                     "target_pct": a.target_pct, "drift_pp": a.drift_pp, "by_chain": a.by_chain,
                     "unpriced": list(a.unpriced)} for a in alloc.assets],
         "holdings": [{"chain": h.chain, "symbol": h.symbol, "asset": h.asset, "kind": h.kind, "address": h.address,
-                      "balance": h.balance, "balance_raw": str(h.balance_raw), "usd": h.usd,
-                      "underlying_raw": None if h.underlying_raw is None else str(h.underlying_raw),
+                      "balance": h.balance, "balance_raw": h.balance_raw, "usd": h.usd,
+                      "underlying_raw": h.underlying_raw,
                       "price_usd": h.price.usd if h.price else None,
                       "price_source": h.price.source if h.price else None}
                      for h in snapshot.holdings() if h.balance_raw],
@@ -36,6 +35,10 @@ def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str
 
 
 def read_status(config: AppConfig) -> tuple[Snapshot, Allocation]:
+    from agent.cycle.compose import build_rpcs, wallet_address
+    from agent.planning.allocation import compute_allocation
+    from agent.portfolio.reader import fetch_snapshot
+
     snapshot = fetch_snapshot(build_rpcs(config), wallet_address(config))
     return snapshot, compute_allocation(snapshot, config.settings.targets)
 
@@ -74,9 +77,9 @@ def _vault_rows(config: AppConfig, snapshot: Snapshot) -> list[dict[str, Any]]:
 
     path = config.settings.journal_path
     if not path.exists():
-        return vault_rows(snapshot, None, window=yield_window(config.settings))
+        return vault_rows(snapshot, None, window=yield_window(config.settings.vaults))
     with JournalStore.open(path) as journal:
-        return vault_rows(snapshot, journal, window=yield_window(config.settings))
+        return vault_rows(snapshot, journal, window=yield_window(config.settings.vaults))
 
 
 def _render_vaults(rows: list[dict[str, Any]]) -> None:
@@ -97,6 +100,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def status(json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
         """Portfolio per chain and asset versus target, with drift."""
+        from agent.config.settings import load_config
+
         config = load_config()
         snapshot, alloc = read_status(config)
         vaults = _vault_rows(config, snapshot)

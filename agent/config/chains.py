@@ -9,15 +9,16 @@ listed here can never receive a call or an approval from the agent.
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agent import REPO_ROOT
 from agent.errors import ConfigError
 from agent.models import checksum
+from agent.resources import chains_dir as packaged_chains_dir
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 NATIVE_PLACEHOLDER = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"
@@ -105,6 +106,9 @@ class ChainConfig(BaseModel):
     #: Pairs with a direct V2 pool worth trading through instead of the hub stable (their depth is read
     #: each cycle; the planner uses the direct pool when it is estimated cheaper).
     direct_pairs: tuple[tuple[str, str], ...] = ()
+    #: The maxFeePerGas hard cap (gwei) when ``<CHAIN>_HARD_CAP_GWEI`` is unset: fees, replacements included,
+    #: never go above it (#14).
+    default_hard_cap_gwei: Decimal = Field(gt=0)
 
     @model_validator(mode="after")
     def _check_references(self) -> ChainConfig:
@@ -175,7 +179,8 @@ class ChainConfig(BaseModel):
 
 
 def default_chains_dir() -> Path:
-    return REPO_ROOT / "chains"
+    """The chain files shipped with the package (CHAINS_DIR points elsewhere)."""
+    return packaged_chains_dir()
 
 
 def _format_validation(err: ValidationError) -> str:

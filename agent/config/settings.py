@@ -15,17 +15,17 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from agent import REPO_ROOT
-from agent.config.chains import ChainConfig, load_chain
+from agent.config.chains import ChainConfig, default_chains_dir, load_chain
+from agent.config.scrub import key_like_label
 from agent.errors import ConfigError
 from agent.models import checksum
 
 QUOTE_SOURCES = ("onchain", "0x", "1inch", "paraswap", "odos", "kyberswap")
 SECRET_FIELDS = {"sandbox_private_key", "keystore_password", "zerox_api_key", "oneinch_api_key",
-                 "odos_api_key", "kyberswap_client_id"}
+                 "odos_api_key", "kyberswap_client_id", "notify_urls", "dashboard_token"}
 
 
 def _split(value: object) -> object:
@@ -34,8 +34,157 @@ def _split(value: object) -> object:
     return value
 
 
+class Section(BaseModel):
+    """One slice of the settings; its fields keep their flat env names (``BAND_PP`` → ``strategy.band_pp``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RpcSettings(Section):
+    rpc_timeout_s: float = Field(default=10.0, gt=0)
+    rpc_attempts: int = Field(default=3, ge=1, le=10)
+
+
+class StrategySettings(Section):
+    """What to hold and when to trade: the strategy (``STRATEGY`` → ``name``), its bands, trade and buffer sizes."""
+
+    name: str = "threshold"
+    band_pp: Decimal = Field(default=Decimal(5), ge=0)
+    band_rel_pct: Decimal = Field(default=Decimal(25), ge=0)
+    asset_bands_pp: dict[str, Decimal] = Field(default_factory=dict)
+    emergency_band_pp: Decimal = Field(default=Decimal(15), ge=0)
+    calendar_interval_hours: Decimal = Field(default=Decimal(168), gt=0)
+    min_trade_usd: Decimal = Field(default=Decimal(50), ge=0)
+    stable_buffer_usd: Decimal = Field(default=Decimal(1000), ge=0)
+    stable_buffer_pct: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    #: tax lots (``rebalancer tax``, the tax-aware planner): fifo | lifo | hifo | min-tax
+    tax_lot_method: Literal["fifo", "lifo", "hifo", "min-tax"] = "fifo"
+    #: skip a sell whose estimated tax exceeds its drift benefit (needs the journal's lots)
+    tax_aware: bool = False
+    # the decision layer (strategies/vol_bands.py, regime.py, dynamic.py, overlays.py say what each does)
+    vol_halflife_days: float = Field(default=20.0, gt=0, allow_inf_nan=False)
+    vol_reference_days: float = Field(default=365.0, gt=0, allow_inf_nan=False)
+    vol_bands_exponent: float = Field(default=1.0, ge=-5, le=5, allow_inf_nan=False)
+    vol_bands_min_scale: float = Field(default=0.5, gt=0, allow_inf_nan=False)
+    vol_bands_max_scale: float = Field(default=3.0, gt=0, allow_inf_nan=False)
+    regime_model: str = Field(default="rule", pattern="^(rule|hmm)$")
+    regime_asset: str | None = None
+    regime_window_days: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    regime_er_trend: float = Field(default=0.3, gt=0, lt=1)
+    regime_trend_band_pp: Decimal = Field(default=Decimal(10), ge=0)
+    regime_range_band_pp: Decimal = Field(default=Decimal(5), ge=0)
+    dynamic_method: str = Field(default="inverse_vol", pattern="^(inverse_vol|vol_target)$")
+    dynamic_bounds: str = ""
+    vol_target_pct: float = Field(default=50.0, gt=0, allow_inf_nan=False)
+    dynamic_max_stable_pct: float = Field(default=80.0, ge=0, le=100)
+    pause_crash_pct: float | None = Field(default=None, gt=0, le=100)
+    pause_crash_hours: float = Field(default=24.0, gt=0, allow_inf_nan=False)
+    pause_depeg_floor: float | None = Field(default=None, gt=0, lt=2)
+    pause_correlation: float | None = Field(default=None, gt=-1, le=1)
+    pause_correlation_days: int = Field(default=30, ge=5, le=3650)
+    pause_fear_greed_below: float | None = Field(default=None, ge=0, le=100)
+    stop_loss_pct: float | None = Field(default=None, gt=0, lt=100)
+    take_profit_pct: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    stop_sell_pct: float = Field(default=50.0, gt=0, le=100)
+    stop_stable: str = "USDC"
+
+    @field_validator("asset_bands_pp", mode="before")
+    @classmethod
+    def _parse_bands(cls, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        out: dict[str, Decimal] = {}
+        for part in _split(v):  # type: ignore[union-attr]
+            sym, sep, pp = part.partition(":")
+            try:
+                value = Decimal(pp.strip()) if sep else Decimal(-1)
+            except InvalidOperation:
+                value = Decimal(-1)
+            if not sym.strip() or not value.is_finite() or value < 0:
+                raise ValueError(f"{part!r} is not SYMBOL:PP with PP ≥ 0; write e.g. ASSET_BANDS_PP=ETH:3,USDC:8")
+            out[sym.strip()] = value
+        return out
+
+
+class ExecutionSettings(Section):
+    """How trades are bounded and sent: slippage, impact and the TWAP split, gas bounds, fee tips, replacement."""
+
+    max_slippage_bps: int = Field(default=50, ge=0, le=5000)
+    max_impact_bps: int = Field(default=50, ge=0, le=10000)
+    twap_max_chunks: int = Field(default=64, ge=1, le=1000)  # a split swap has at most this many chunks
+    twap_spacing_blocks: int = Field(default=1, ge=0)  # blocks between two chunks (arbitrage restores the pool)
+    #: spread a split swap over this long (chunk i when i/n of it is due); unset: the time TWAP_MAX_CHUNKS chunks
+    #: need at the fastest spacing, so every chunk count shares the same exposure; 0: as fast as possible
+    twap_horizon_s: float | None = Field(default=None, ge=0)
+    twap_price_guard_bps: int = Field(default=300, gt=0)  # abandon the rest of a split swap past this price move
+    max_swap_gas: int = Field(default=1_500_000, gt=0)
+    priority_fee_percentile: float = Field(default=20.0, ge=0, le=100)  # eth_feeHistory reward percentile (tip)
+    replace_after_blocks: int = Field(default=3, ge=1)  # replace a tx not mined after N blocks (+12.5% fees)
+
+
+class VaultSettings(Section):
+    vault_parking: bool = True  # park hub stables above the buffer in allow-listed ERC-4626 vaults
+    vault_min_tvl_usd: Decimal = Field(default=Decimal(1_000_000), ge=0)  # never park in a smaller vault
+    vault_exit_on_loss: bool = True  # withdraw everything from a vault whose share price fell
+    vault_preview_tolerance_bps: int = Field(default=10, ge=0, le=1000)  # preview vs conversion/actual slack
+    vault_yield_window_hours: Decimal = Field(default=Decimal(24), gt=0)  # share-price growth measured over this
+
+
+class AggregatorSettings(Section):
+    """Where quotes come from: the sources, their deadline, the deviation bound, base URLs and keys."""
+
+    quote_sources: tuple[str, ...] = ("onchain",)
+    quote_timeout_s: float = Field(default=8.0, gt=0)
+    max_quote_deviation_bps: int = Field(default=100, ge=0, le=10000)
+    zerox_api_url: str = "https://api.0x.org"
+    zerox_api_key: SecretStr | None = None
+    oneinch_api_url: str = "https://api.1inch.dev/swap/v6.0"
+    oneinch_api_key: SecretStr | None = None
+    paraswap_api_url: str = "https://api.paraswap.io"
+    odos_api_url: str = "https://api.odos.xyz"
+    odos_api_key: SecretStr | None = None
+    kyberswap_api_url: str = "https://aggregator-api.kyberswap.com"
+    kyberswap_client_id: SecretStr | None = None
+
+    @field_validator("quote_sources", mode="before")
+    @classmethod
+    def _csv(cls, v: object) -> object:
+        return _split(v)
+
+    @field_validator("quote_sources")
+    @classmethod
+    def _known_sources(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [s for s in v if s not in QUOTE_SOURCES]
+        if bad:
+            raise ValueError(f"unknown source(s) {bad}; choose from {','.join(QUOTE_SOURCES)}")
+        return v
+
+
+#: the nested slices of ``Settings`` and their models; each part of the agent is handed only its slice
+SECTIONS: dict[str, type[Section]] = {"rpc": RpcSettings, "strategy": StrategySettings,
+                                      "execution": ExecutionSettings, "vaults": VaultSettings,
+                                      "aggregators": AggregatorSettings}
+#: flat env names that differ from their field's name (section, field)
+RENAMED = {"strategy": ("strategy", "name")}
+
+
+def _flat_to_section() -> dict[str, tuple[str, str]]:
+    out = {name: (section, name) for section, model in SECTIONS.items() for name in model.model_fields}
+    out.pop("name", None)
+    out.update(RENAMED)
+    return out
+
+
+#: lower-case env name → (section, field): the public env names stay flat
+FLAT_NAMES = _flat_to_section()
+
+
 class Settings(BaseSettings):
-    """Global settings. Field ``foo_bar`` is read from env ``FOO_BAR``; see ``.env.example``."""
+    """Global settings, nested by concern (``rpc``, ``strategy``, ``execution``, ``vaults``, ``aggregators``).
+
+    Every field is read from its flat env name, as before: ``BAND_PP`` → ``settings.strategy.band_pp``,
+    ``STRATEGY`` → ``settings.strategy.name``, ``ZEROX_API_KEY`` → ``settings.aggregators.zerox_api_key``;
+    see ``.env.example``. Flat keyword arguments are accepted too (``Settings(band_pp=3, …)``)."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
@@ -47,57 +196,26 @@ class Settings(BaseSettings):
     sandbox_private_key: SecretStr | None = None
     keystore_password: SecretStr | None = None
     keystore_password_file: Path | None = None
-
-    strategy: str = "threshold"
-    band_pp: Decimal = Field(default=Decimal(5), ge=0)
-    band_rel_pct: Decimal = Field(default=Decimal(25), ge=0)
-    asset_bands_pp: dict[str, Decimal] = Field(default_factory=dict)
-    emergency_band_pp: Decimal = Field(default=Decimal(15), ge=0)
-    calendar_interval_hours: Decimal = Field(default=Decimal(168), gt=0)
-    min_trade_usd: Decimal = Field(default=Decimal(50), ge=0)
-    #: tax lots (``rebalancer tax``, the tax-aware planner): fifo | lifo | hifo | min-tax
-    tax_lot_method: Literal["fifo", "lifo", "hifo", "min-tax"] = "fifo"
-    #: skip a sell whose estimated tax exceeds its drift benefit (needs the journal's lots)
-    tax_aware: bool = False
-    stable_buffer_usd: Decimal = Field(default=Decimal(1000), ge=0)
-    stable_buffer_pct: Decimal = Field(default=Decimal(0), ge=0, le=100)
-    vault_parking: bool = True  # park hub stables above the buffer in allow-listed ERC-4626 vaults
-    vault_min_tvl_usd: Decimal = Field(default=Decimal(1_000_000), ge=0)  # never park in a smaller vault
-    vault_exit_on_loss: bool = True  # withdraw everything from a vault whose share price fell
-    vault_preview_tolerance_bps: int = Field(default=10, ge=0, le=1000)  # preview vs conversion/actual slack
-    vault_yield_window_hours: Decimal = Field(default=Decimal(24), gt=0)  # share-price growth measured over this
-
-    quote_sources: tuple[str, ...] = ("onchain",)
-    max_slippage_bps: int = Field(default=50, ge=0, le=5000)
-    max_quote_deviation_bps: int = Field(default=100, ge=0, le=10000)
-    max_impact_bps: int = Field(default=50, ge=0, le=10000)
-    twap_max_chunks: int = Field(default=64, ge=1, le=1000)  # a split swap has at most this many chunks
-    twap_spacing_blocks: int = Field(default=1, ge=0)  # blocks between two chunks (arbitrage restores the pool)
-    #: spread a split swap over this long (chunk i when i/n of it is due); unset: the time TWAP_MAX_CHUNKS chunks
-    #: need at the fastest spacing, so every chunk count shares the same exposure; 0: as fast as possible
-    twap_horizon_s: float | None = Field(default=None, ge=0)
-    twap_price_guard_bps: int = Field(default=300, gt=0)  # abandon the rest of a split swap past this price move
-    max_swap_gas: int = Field(default=1_500_000, gt=0)
-    priority_fee_percentile: float = Field(default=20.0, ge=0, le=100)  # eth_feeHistory reward percentile (tip)
-    replace_after_blocks: int = Field(default=3, ge=1)  # replace a tx not mined after N blocks (+12.5% fees)
-    quote_timeout_s: float = Field(default=8.0, gt=0)
-
-    zerox_api_url: str = "https://api.0x.org"
-    zerox_api_key: SecretStr | None = None
-    oneinch_api_url: str = "https://api.1inch.dev/swap/v6.0"
-    oneinch_api_key: SecretStr | None = None
-    paraswap_api_url: str = "https://api.paraswap.io"
-    odos_api_url: str = "https://api.odos.xyz"
-    odos_api_key: SecretStr | None = None
-    kyberswap_api_url: str = "https://aggregator-api.kyberswap.com"
-    kyberswap_client_id: SecretStr | None = None
-
-    rpc_timeout_s: float = Field(default=10.0, gt=0)
-    rpc_attempts: int = Field(default=3, ge=1, le=10)
     run_interval_s: float = Field(default=300.0, gt=0)
     journal_path: Path = Path(".rebalancer/journal.sqlite")
-    chains_dir: Path = REPO_ROOT / "chains"
+    chains_dir: Path = Field(default_factory=default_chains_dir)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    # operating it (#18): approval before execution, notifications, metrics, the dashboard
+    approval: str = "auto"  # auto | manual | above:USD (a plan trading more than USD waits for approval)
+    approval_ttl_s: float = Field(default=3600.0, gt=0)  # a pending approval expires after this long
+    approval_tolerance_bps: int = Field(default=100, ge=0, le=10000)  # re-planned vs approved, per action
+    notify_urls: SecretStr | None = None  # apprise URLs, comma/space separated (they carry tokens: secret)
+    metrics_addr: str | None = None  # HOST:PORT of the Prometheus endpoint (unset: off)
+    dashboard_addr: str = "127.0.0.1:8787"
+    dashboard_token: SecretStr | None = None  # unset: `serve` generates one and prints it once to stderr
+
+    rpc: RpcSettings = Field(default_factory=RpcSettings)
+    strategy: StrategySettings = Field(default_factory=StrategySettings)
+    execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
+    vaults: VaultSettings = Field(default_factory=VaultSettings)
+    aggregators: AggregatorSettings = Field(default_factory=AggregatorSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -108,7 +226,42 @@ class Settings(BaseSettings):
         # the values in: one reading of the environment, so tests and the CLI see the same thing.
         return (init_settings,)
 
-    @field_validator("chains", "quote_sources", mode="before")
+    @classmethod
+    def env_names(cls) -> set[str]:
+        """Every lower-case env name a setting is read from (top-level fields and the sections' fields)."""
+        return {n for n in cls.model_fields if n not in SECTIONS} | set(FLAT_NAMES)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest(cls, data: Any) -> Any:
+        """Flat names (env style) into their sections; already nested values are kept."""
+        if not isinstance(data, dict):
+            return data
+        out: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in data.items():
+            low = key.lower()
+            if low in SECTIONS and isinstance(value, (dict, BaseModel)):
+                out[low] = value
+            elif low in FLAT_NAMES:
+                section, name = FLAT_NAMES[low]
+                nested.setdefault(section, {})[name] = value
+            else:
+                out[key] = value
+        for section, values in nested.items():
+            base = out.get(section, {})
+            base = base.model_dump() if isinstance(base, BaseModel) else dict(base)
+            out[section] = {**base, **values}
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        # A flat name that moved into a section says where it went (for code written against the flat settings).
+        if name in FLAT_NAMES:
+            section, field = FLAT_NAMES[name]
+            raise AttributeError(f"Settings.{name} moved: read settings.{section}.{field}")
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    @field_validator("chains", mode="before")
     @classmethod
     def _csv(cls, v: object) -> object:
         return _split(v)
@@ -120,14 +273,6 @@ class Settings(BaseSettings):
         if len(set(out)) != len(out):
             raise ValueError("a chain is listed twice; list each chain once")
         return out
-
-    @field_validator("quote_sources")
-    @classmethod
-    def _known_sources(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [s for s in v if s not in QUOTE_SOURCES]
-        if bad:
-            raise ValueError(f"unknown source(s) {bad}; choose from {','.join(QUOTE_SOURCES)}")
-        return v
 
     @field_validator("targets", mode="before")
     @classmethod
@@ -160,22 +305,30 @@ class Settings(BaseSettings):
             raise ValueError(f"percentages sum to {total}, not 100; adjust them so they add up to 100")
         return v
 
-    @field_validator("asset_bands_pp", mode="before")
+    @field_validator("approval")
     @classmethod
-    def _parse_bands(cls, v: object) -> object:
-        if not isinstance(v, str):
+    def _approval(cls, v: str) -> str:
+        v = v.strip().lower()
+        if v in ("auto", "manual"):
             return v
-        out: dict[str, Decimal] = {}
-        for part in _split(v):  # type: ignore[union-attr]
-            sym, sep, pp = part.partition(":")
-            try:
-                value = Decimal(pp.strip()) if sep else Decimal(-1)
-            except InvalidOperation:
-                value = Decimal(-1)
-            if not sym.strip() or not value.is_finite() or value < 0:
-                raise ValueError(f"{part!r} is not SYMBOL:PP with PP ≥ 0; write e.g. ASSET_BANDS_PP=ETH:3,USDC:8")
-            out[sym.strip()] = value
-        return out
+        kind, _, usd = v.partition(":")
+        try:
+            ok = kind == "above" and Decimal(usd) >= 0
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            raise ValueError(f"{v!r} is not auto, manual or above:USD; write e.g. APPROVAL=above:5000")
+        return v
+
+    @field_validator("metrics_addr", "dashboard_addr")
+    @classmethod
+    def _host_port(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{v!r} is not HOST:PORT; write e.g. 127.0.0.1:9108")
+        return v
 
     @field_validator("wallet_address", "signer_expected_address")
     @classmethod
@@ -216,8 +369,13 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "<unparseable url>"
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
+    labels = (parts.hostname or "?").split(".")
+    # a key in a subdomain (https://k3y...@ or https://<key>.rpc.example) is a credential, not a name
+    host = ".".join("…" if key_like_label(label) else label for label in labels)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparseable url>"
     tail = "/…" if (parts.path not in ("", "/") or parts.query or parts.username) else ""
     return f"{parts.scheme}://{host}{port}{tail}"
 
@@ -230,9 +388,19 @@ def read_environment(environ: Mapping[str, str] | None = None, env_file: Path | 
     return {**file_values, **env}
 
 
+def env_name(loc: list[str]) -> str:
+    """The flat setting name of a validation error's location (``("strategy", "name")`` → ``strategy``)."""
+    if not loc:
+        return "settings"
+    if loc[0] in SECTIONS and len(loc) > 1:
+        return next((flat for flat, where in FLAT_NAMES.items() if where == (loc[0], loc[1])), loc[1])
+    return loc[0]
+
+
 def _settings_error(exc: ValidationError) -> ConfigError:
     first = exc.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else "settings"
+    loc = [str(p) for p in first["loc"]]
+    field = env_name(loc)
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "missing":
         msg = "is required; set it in the environment or .env (see .env.example)"
@@ -258,18 +426,24 @@ def _chain_settings(chain: ChainConfig, env: Mapping[str, str]) -> ChainSettings
                        ("CONFIRMATIONS", "confirmations")):
         if env.get(f"{prefix}_{key}"):
             values[field] = env[f"{prefix}_{key}"]
+    values.setdefault("hard_cap_gwei", chain.default_hard_cap_gwei)  # fees are always capped (#14)
     try:
-        return ChainSettings.model_validate(values)
+        out = ChainSettings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = f"{prefix}_{str(first['loc'][0]).upper()}"
         shown = "" if first["loc"][0] in ("rpc_urls", "tx_rpc_url") else f" (got {first.get('input')!r})"
         raise ConfigError(f"{name}: {first['msg']}{shown}") from exc
+    cap, limit = out.hard_cap_gwei, out.max_base_fee_gwei
+    if cap is not None and limit is not None and cap < limit:
+        raise ConfigError(f"{prefix}_HARD_CAP_GWEI={cap} is below {prefix}_MAX_BASE_FEE_GWEI={limit}: a transaction "
+                          f"could never be sent at the limit; raise the cap or lower the limit")
+    return out
 
 
 def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> AppConfig:
     env = read_environment(environ, env_file)
-    fields = Settings.model_fields
+    fields = Settings.env_names()
     values = {k.lower(): v for k, v in env.items() if k.lower() in fields and v != ""}
     try:
         settings = Settings(**values)

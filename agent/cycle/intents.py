@@ -5,34 +5,40 @@ pipeline signs, sends and checks."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from agent.chain.abi import Fn
+from agent.chain.abi import abi
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
-from agent.config.settings import Settings
-from agent.errors import ExecutionError
+from agent.config.settings import AggregatorSettings, ExecutionSettings
+from agent.errors import ExecutionError, NoLiquidity
 from agent.execution.intent import NATIVE, Approval, BalanceDelta, TxIntent
 from agent.planning.models import Action
-from agent.quotes.models import BestQuote, QuoteRequest
-from agent.quotes.service import build_sources, limits_from
+from agent.quotes.models import BestQuote, QuoteRequest, QuoteSource
+from agent.quotes.service import limits_from, open_sources
 
 log = logging.getLogger(__name__)
 
-WETH_DEPOSIT = Fn("deposit()", ())
+WETH_DEPOSIT = abi("WETH9").fn("deposit")
 
 
 @dataclass(frozen=True)
 class IntentContext:
     chain: ChainConfig
     rpc: ChainRpc
-    settings: Settings
+    #: the slices a swap needs: slippage, gas bound (execution); sources, deadline, deviation (aggregators)
+    execution: ExecutionSettings
+    aggregators: AggregatorSettings
     wallet: str
     plan_id: str
     urgent: bool = False
     #: how the TWAP executor waits for blocks (None: poll the chain; the demo passes its market simulator)
     block_clock: Any = None
+    #: the chain's quote sources, owned (opened and closed) by the cycle; None: opened and closed per quote
+    sources: Sequence[QuoteSource] | None = None
 
 
 def action_key(plan_id: str, index: int, action: Action) -> str:
@@ -54,7 +60,7 @@ def swap_request(action: Action, ctx: IntentContext, amount_raw: int) -> QuoteRe
     sell, buy = ctx.chain.token(action.sell), ctx.chain.token(action.buy)
     return QuoteRequest(chain_id=ctx.chain.chain_id, sell_token=sell.address, buy_token=buy.address,
                         sell_decimals=sell.decimals, buy_decimals=buy.decimals, sell_amount_raw=amount_raw,
-                        taker=ctx.wallet, slippage_bps=ctx.settings.max_slippage_bps, sell_symbol=sell.symbol,
+                        taker=ctx.wallet, slippage_bps=ctx.execution.max_slippage_bps, sell_symbol=sell.symbol,
                         buy_symbol=buy.symbol)
 
 
@@ -63,22 +69,19 @@ def fetch_swap_quote(action: Action, ctx: IntentContext, amount_raw: int) -> Bes
     from agent.quotes.onchain import OnchainQuoter
 
     request = swap_request(action, ctx, amount_raw)
-    sources = build_sources(ctx.settings, ctx.chain, ctx.rpc)
-    try:
+    with ExitStack() as stack:
+        sources = ctx.sources if ctx.sources is not None else stack.enter_context(
+            open_sources(ctx.aggregators, ctx.chain, ctx.rpc))
         return fetch_best_quote(request, chain=ctx.chain, sources=sources,
                                 reference=OnchainQuoter(ctx.chain, ctx.rpc).fetch_reference,
-                                limits=limits_from(ctx.settings), timeout_s=ctx.settings.quote_timeout_s)
-    finally:
-        for src in sources:
-            close = getattr(src, "close", None)
-            if close is not None:
-                close()
+                                limits=limits_from(ctx.execution, ctx.aggregators),
+                                timeout_s=ctx.aggregators.quote_timeout_s)
 
 
 def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
                spender: str | None = None) -> tuple[TxIntent, BestQuote, str]:
     """The best valid quote for selling ``amount_raw`` becomes the intent (returned with all quotes and the
-    winning source); no valid quote → ExecutionError.
+    winning source); no valid quote → ``ExecutionError`` (``NoLiquidity`` when every source said so).
 
     With ``spender`` (a retry after an approval was already granted), only quotes using that spender qualify,
     so a retry never leaves a second approval behind."""
@@ -89,7 +92,10 @@ def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
         why = "; ".join(f"{r.source}: {r.rejected_because}" for r in best.results) or "no sources enabled"
         if spender is not None:
             why = f"none using the already-approved spender {spender}; {why}"
-        raise ExecutionError(f"no valid quote for {action.sell}>{action.buy} on {ctx.chain.name}: {why}")
+        message = f"no valid quote for {action.sell}>{action.buy} on {ctx.chain.name}: {why}"
+        if best.results and all(r.check == "no_liquidity" for r in best.results):
+            raise NoLiquidity("quotes", message)
+        raise ExecutionError(message)
     chosen = usable[0]  # results are ranked best first
     q = chosen.quote
     assert q is not None
@@ -98,7 +104,7 @@ def build_swap(action: Action, ctx: IntentContext, key: str, amount_raw: int,
     approval = Approval(token=sell.address, spender=q.spender, amount_raw=amount_raw) if q.spender else None
     intent = TxIntent(
         chain=ctx.chain.name, plan_id=ctx.plan_id, idempotency_key=key, kind="swap", to=q.tx.to, data=q.tx.data,
-        value_wei=q.tx.value_wei, approval=approval, urgent=ctx.urgent, max_gas=ctx.settings.max_swap_gas,
+        value_wei=q.tx.value_wei, approval=approval, urgent=ctx.urgent, max_gas=ctx.execution.max_swap_gas,
         description=f"{action.reason} via {q.source}",
         expected_deltas=(BalanceDelta(token=sell.address, min_raw=-amount_raw, max_raw=-amount_raw),
                          BalanceDelta(token=buy.address, min_raw=q.min_buy_amount_raw)))

@@ -1,340 +1,265 @@
-"""One agent cycle: read → value → decide → plan → quote → wait for gas → execute → journal.
+"""One agent cycle, top to bottom as the diagram draws it:
+
+    reconcile → read+value → decide → plan → per action: wait for gas → execute (its kind's executor) → park → journal
 
 ``run_cycle`` is the unit ``rebalancer run`` repeats, ``plan`` previews (with nothing sent) and ``simulate``
 runs on a fork. The clock is passed in. Before planning, the journal is reconciled against the chains: an
 action whose transaction may still be in flight blocks planning on that chain, so a restart never repeats a
-trade. A failed action drops the rest of the plan (and says so); the next cycle plans afresh.
+trade. An error ends the plan according to its disposition (``agent.errors``): ``drop`` journals the plan as
+dropped, ``retry`` leaves the rest for the next cycle (which plans afresh), ``halt``/``bad_input`` stop the agent.
+Observers (``agent.cycle.events``) hear every step; the cycle owns its quote sources and closes them at its end.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from agent.chain.reads import fetch_balance
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig, safe_error
-from agent.cycle.compose import build_rpcs, wallet_address
-from agent.cycle.intents import IntentContext, action_key, build_swap, build_wrap, swap_request
-from agent.errors import AgentError, ExecutionError, SafetyHalt
-from agent.execution.intent import ActionResult
-from agent.execution.pipeline import ExecutionContext, execute_intent
-from agent.execution.reconcile import reconcile
-from agent.execution.sender import DryRunSender, SendPolicy, TxSender
-from agent.execution.twap import TwapResult
+from agent.cycle.compose import build_rpcs, build_sender, wallet_address
+from agent.cycle.events import CycleEventKind, CycleObserver, EventBus
+from agent.cycle.executors import ActionJob, Executor, executor_for
+from agent.cycle.intents import IntentContext, action_key
+from agent.cycle.report import ActionReport, CycleReport, plan_detail
+from agent.cycle.resources import CycleResources
+from agent.cycle.steps import blocked_chains, build_costs, decide, make_plan, plan_id_for
+from agent.errors import AgentError, Disposition, disposition_of
+from agent.execution.gas_wait import GasGate, GasWaitProgress
+from agent.execution.pipeline import ExecutionContext
 from agent.journal.store import JournalStore
-from agent.planning.allocation import compute_allocation
-from agent.planning.costs import ChainCosts
-from agent.planning.models import Action, Plan
-from agent.planning.planner import PlanParams, plan_rebalance
-from agent.portfolio.models import Snapshot
+from agent.operator.approvals import ApprovalPolicy, gate_plan
+from agent.planning.models import Plan
 from agent.portfolio.reader import fetch_snapshot
 from agent.ports import Signer
-from agent.vaults.policy import effective_buffer_usd
-from agent.vaults.service import adapt_plan_to_vault_limits, execute_vault_action, park_idle_stables
-from strategies import Decision, Strategy, StrategyContext, load_strategy
+from agent.vaults.service import adapt_plan_to_vault_limits, park_idle_stables
+from strategies import Strategy
 
 log = logging.getLogger(__name__)
-DEFAULT_TIP_WEI = 10**9
+STOPPED = "stopped by signal before the next action; the rest of the plan is dropped"
 
 
 @dataclass
-class ActionReport:
-    action: Action
-    key: str
-    state: str
-    result: ActionResult | None = None
-    quote_source: str | None = None
-    error: str | None = None
-    #: a swap split into impact-bounded chunks over blocks
-    twap: TwapResult | None = None
+class CycleRun:
+    """What one cycle works with (built by ``run_cycle``)."""
 
-    @property
-    def gas_paid_wei(self) -> int:
-        if self.twap is not None:
-            return self.twap.gas_paid_wei
-        return sum(o.fee_paid_wei for o in self.result.outcomes) if self.result else 0
-
-
-@dataclass
-class CycleReport:
+    config: AppConfig
     cycle_id: int
     now: datetime
-    decision: Decision
-    plan: Plan | None
-    snapshot_before: Snapshot
-    snapshot_after: Snapshot | None = None
-    actions: list[ActionReport] = field(default_factory=list)
-    blocked_chains: dict[str, str] = field(default_factory=dict)
-    dropped_because: str | None = None
-    #: vault parking after the trades (deposits of idle stables, exits of flagged vaults)
-    parking: list[ActionResult] = field(default_factory=list)
-
-
-def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = DEFAULT_TIP_WEI) -> dict[str, ChainCosts]:
-    out = {}
-    for cs in snapshot.chains:
-        if not cs.available or cs.base_fee_wei is None:
-            continue
-        native = cs.prices.get(chains[cs.chain].wrapped_native)
-        if native is None:
-            continue
-        out[cs.chain] = ChainCosts(chain=cs.chain, gas_price_wei=cs.base_fee_wei + tip_wei, native_usd=native.usd)
-    return out
-
-
-def plan_id_for(cycle_id: int, now: datetime, plan: Plan) -> str:
-    digest = hashlib.sha256(f"{now.isoformat()}|{[a.model_dump_json() for a in plan.actions]}".encode()).hexdigest()
-    return f"c{cycle_id}-{digest[:10]}"
-
-
-def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: datetime,
-           strategy: Strategy | None = None) -> Decision:
-    s = config.settings
-    alloc = compute_allocation(snapshot, s.targets)
-    last = journal.last_event("rebalanced")
-    last_at = datetime.fromisoformat(last["detail"]["at"]) if last else None
-    strategy = strategy or load_strategy(s.strategy, s)
-    return strategy.decide(StrategyContext(allocation=alloc, targets=dict(s.targets), now=now,
-                                           last_rebalance_at=last_at))
-
-
-def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
-              exclude_chains: frozenset[str] | set[str] = frozenset()) -> Plan:
-    s = config.settings
-    costs = {c: v for c, v in build_costs(snapshot, config.chains).items() if c not in exclude_chains}
-    buffer = effective_buffer_usd(buffer_usd=s.stable_buffer_usd, buffer_pct=s.stable_buffer_pct,
-                                  total_usd=compute_allocation(snapshot, s.targets).total_usd)
-    direct = {(cs.chain, *key.split("/")): depth for cs in snapshot.chains for key, depth in cs.pair_depths_usd.items()}
-    params = PlanParams(min_trade_usd=s.min_trade_usd, stable_buffer_usd=buffer, direct_pairs=direct)
-    return plan_rebalance(snapshot=snapshot, chains=config.chains, targets=decision.targets, costs=costs,
-                          params=params, now=now, reasons=decision.reasons)
-
-
-def _sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore, signer: Signer | None, dry_run: bool,
-            wallet: str, sender_options: Mapping[str, Any]) -> TxSender:
-    chain = rpc.chain
-    policy = SendPolicy.from_config(config.settings, config.chain_settings[chain.name], chain)
-    if dry_run or signer is None:
-        return DryRunSender(rpc, policy, wallet)
-    from agent.execution.gas import GasTimingConfig
-    from agent.execution.live import LiveSender
-
-    timing = GasTimingConfig.from_settings(config.chain_settings[chain.name], chain.block_time_s)
-    return LiveSender(rpc, signer, journal, policy, gas_timing=timing, **sender_options)
-
-
-def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContext, ectx: ExecutionContext,
-                    dry_run: bool) -> ActionReport:
-    key = action_key(plan_id, index, action)
-    if action.kind == "wrap":
-        intent = build_wrap(action, ictx, key)
-        source = None
-    elif action.kind in ("withdraw", "deposit"):
-        result = execute_vault_action(action, ectx, plan_id=ictx.plan_id, key=key,
-                                      tolerance_bps=ictx.settings.vault_preview_tolerance_bps)
-        return ActionReport(action=action, key=key, state=result.state, result=result)
-    elif action.kind == "swap":
-        held = fetch_balance(ictx.rpc, ictx.chain.token(action.sell).address, ictx.wallet)
-        if dry_run and held < action.amount_raw:
-            # Nothing earlier was executed, so this leg cannot be simulated yet: quote it and say so.
-            _, _, source = build_swap(action, ictx, key, action.amount_raw)
-            return ActionReport(action=action, key=key, state="quoted", quote_source=source,
-                                error="not simulated: it spends the output of earlier actions")
-        # sell what is really there: earlier legs may have returned a little less than estimated
-        amount = min(action.amount_raw, held)
-        if amount <= 0:
-            return ActionReport(action=action, key=key, state="skipped", error=f"no {action.sell} left to sell")
-        if action.est_impact_bps > ictx.settings.max_impact_bps:
-            return _execute_twap(action, key, amount, ictx, ectx)
-        return _execute_swap(action, key, amount, ictx, ectx)
-    else:
-        raise ExecutionError(f"action kind {action.kind!r} is not executable by the loop")
-    result = execute_intent(intent, ectx)
-    return ActionReport(action=action, key=key, state=result.state, result=result, quote_source=source)
-
-
-TWAP_STATE = {"completed": "confirmed", "dry_run": "dry_run", "abandoned": "abandoned"}
-
-
-def _execute_twap(action: Action, key: str, amount: int, ictx: IntentContext, ectx: ExecutionContext) -> ActionReport:
-    """A swap whose estimated impact exceeds MAX_IMPACT_BPS: impact-bounded chunks over blocks, fresh quotes."""
-    from agent.execution.twap import BestQuoteChunkQuoter, PollingBlockClock, TwapOrder, execute_twap, twap_params
-    from agent.quotes.onchain import OnchainQuoter
-    from agent.quotes.service import build_sources, limits_from
-
-    s = ictx.settings
-    sell = ictx.chain.token(action.sell)
-    order = TwapOrder(chain=ictx.chain.name, plan_id=ictx.plan_id, key=key, sell_token=sell.address,
-                      buy_token=ictx.chain.token(action.buy).address, total_sell_raw=amount, urgent=ictx.urgent)
-    sources = build_sources(s, ictx.chain, ictx.rpc)
-    quoter = BestQuoteChunkQuoter(swap_request(action, ictx, amount), chain=ictx.chain, sources=sources,
-                                  reference=OnchainQuoter(ictx.chain, ictx.rpc).fetch_reference,
-                                  limits=limits_from(s), timeout_s=s.quote_timeout_s)
-    clock = ictx.block_clock or PollingBlockClock(ictx.rpc)
-    try:
-        result = execute_twap(order, ectx, quoter, clock, twap_params(s, block_time_s=ictx.chain.block_time_s),
-                              sell_decimals=sell.decimals)
-    finally:
-        for src in sources:
-            close = getattr(src, "close", None)
-            if close is not None:
-                close()
-    if result.status not in TWAP_STATE:
-        raise ExecutionError(f"split swap {key} {result.status}: {result.reason}")
-    note = f"{len(result.chunks)}/{result.planned_chunks} chunk(s): {result.reason}"
-    if result.status == "abandoned":
-        note = f"remaining {result.remaining_raw} raw abandoned by the price guard — {note}"
-    sources_used = sorted({c.source for c in result.chunks if c.source})
-    return ActionReport(action=action, key=key, state=TWAP_STATE[result.status], twap=result,
-                        quote_source=",".join(sources_used) or None, error=note)
-
-
-def _moved_price(exc: ExecutionError) -> bool:
-    """A swap refused by its own min-out or deadline (in simulation or on chain): the quote went stale."""
-    text = str(exc).lower()
-    return any(s in text for s in ("min_amount_out", "insufficient_output_amount", "min out", "minreturn",
-                                   "return amount is not enough", "too little received", "slippage", "expired",
-                                   "deadline"))
-
-
-def _execute_swap(action: Action, key: str, amount: int, ictx: IntentContext, ectx: ExecutionContext,
-                  retries: int = 2) -> ActionReport:
-    """Quote, execute; when the price moved past the min-out (e.g. while the approval was being mined),
-    re-quote fresh — with the spender already approved — and try again, at most ``retries`` times."""
-    spender: str | None = None
-    for attempt in range(retries + 1):
-        attempt_key = key if attempt == 0 else f"{key}#retry{attempt}"
-        intent, _, source = build_swap(action, ictx, attempt_key, amount, spender=spender)
-        try:
-            result = execute_intent(intent, ectx)
-        except ExecutionError as exc:
-            if attempt == retries or not _moved_price(exc):
-                raise
-            log.warning("chain %s plan %s: %s; re-quoting (attempt %d)", ictx.chain.chain_id, ictx.plan_id,
-                        safe_error(exc), attempt + 1)
-            spender = intent.approval.spender if intent.approval else None
-            amount = min(amount, fetch_balance(ictx.rpc, ictx.chain.token(action.sell).address, ictx.wallet))
-            continue
-        return ActionReport(action=action, key=attempt_key, state=result.state, result=result, quote_source=source)
-    raise AssertionError("unreachable")
+    journal: JournalStore
+    dry_run: bool
+    wallet: str
+    rpcs: dict[str, ChainRpc]
+    events: EventBus
+    resources: CycleResources
+    should_stop: Callable[[], bool] = lambda: False
+    block_clock: Any = None
+    #: per available chain: where its actions execute
+    contexts: dict[str, ExecutionContext] = field(default_factory=dict)
+    #: the executor of each action kind (``agent.cycle.executors.EXECUTORS`` unless a caller overrides one)
+    executors: Mapping[str, Executor] | None = None
 
 
 def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_run: bool = False,
               signer: Signer | None = None, strategy: Strategy | None = None, rpcs: list[ChainRpc] | None = None,
               should_stop: Callable[[], bool] = lambda: False,
-              sender_options: Mapping[str, Any] | None = None, block_clock: Any = None) -> CycleReport:
+              sender_options: Mapping[str, Any] | None = None, block_clock: Any = None,
+              observers: Iterable[CycleObserver] = ()) -> CycleReport:
     """Run one full cycle. ``signer=None`` or ``dry_run`` simulates everything and signs nothing.
 
     ``sender_options`` go to the live sender (e.g. ``sleep``/``clock`` of a market simulator, so every wait
     of the pipeline mines a block of the simulated chain); ``block_clock`` is what split swaps wait on between
-    chunks (default: poll the chain)."""
+    chunks (default: poll the chain); ``observers`` hear the cycle's events."""
     rpcs = rpcs or build_rpcs(config)
-    by_name = {r.chain.name: r for r in rpcs}
+    dry_run = dry_run or signer is None
     wallet = signer.address if signer is not None else wallet_address(config)
-    cycle_id = journal.start_cycle(mode="dry_run" if dry_run or signer is None else "live")
+    cycle_id = journal.start_cycle(mode="dry_run" if dry_run else "live")
+    events = EventBus(observers)
+    events.emit(CycleEventKind.CYCLE_START, cycle_id, at=now.isoformat(), mode="dry_run" if dry_run else "live")
     try:
-        report = _cycle(config, cycle_id, now, journal, dry_run or signer is None, signer, strategy, by_name,
-                        wallet, should_stop, dict(sender_options or {}), block_clock)
+        with CycleResources(config.settings.aggregators) as resources:
+            run = CycleRun(config=config, cycle_id=cycle_id, now=now, journal=journal, dry_run=dry_run,
+                           wallet=wallet, rpcs={r.chain.name: r for r in rpcs}, events=events, resources=resources,
+                           should_stop=should_stop, block_clock=block_clock)
+            report = _cycle(run, signer, strategy, dict(sender_options or {}))
     except BaseException as exc:
         journal.finish_cycle(cycle_id, status="error", note=safe_error(exc))
+        if isinstance(exc, Exception) and disposition_of(exc) == Disposition.HALT:
+            events.emit(CycleEventKind.HALT, cycle_id, error=safe_error(exc))
+        events.emit(CycleEventKind.CYCLE_END, cycle_id, status="error", error=safe_error(exc))
         raise
-    journal.finish_cycle(cycle_id, status="dropped" if report.dropped_because else "ok",
-                         note=report.dropped_because or "")
+    status = "dropped" if report.dropped_because else "ok"
+    journal.finish_cycle(cycle_id, status=status, note=report.dropped_because or "")
+    events.emit(CycleEventKind.CYCLE_END, cycle_id, status=status, actions=len(report.actions),
+                disposition=str(report.disposition) if report.disposition else None)
     return report
 
 
-def _blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bool) -> dict[str, str]:
-    if dry_run:
-        return {}
-    rep = reconcile(journal, {r.chain.chain_id: r for r in rpcs.values()})
-    blocked = {}
-    for row in journal.open_actions():
-        blocked[row["chain"]] = f"action {row['idempotency_key']} may still be in flight; not planning on this chain"
-    for chain_id in rep.unreachable_chains:
-        name = next((n for n, r in rpcs.items() if r.chain.chain_id == chain_id), str(chain_id))
-        blocked[name] = "unresolved transactions on an unreachable chain"
-    return blocked
-
-
-def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStore, dry_run: bool,
-           signer: Signer | None, strategy: Strategy | None, rpcs: dict[str, ChainRpc], wallet: str,
-           should_stop: Callable[[], bool], sender_options: dict[str, Any], block_clock: Any) -> CycleReport:
-    blocked = _blocked_chains(journal, rpcs, dry_run)
-    snapshot = fetch_snapshot(list(rpcs.values()), wallet)
-    decision = decide(config, snapshot, journal, now, strategy)
-    report = CycleReport(cycle_id=cycle_id, now=now, decision=decision, plan=None, snapshot_before=snapshot,
+def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
+           sender_options: dict[str, Any]) -> CycleReport:
+    blocked = blocked_chains(run.journal, run.rpcs, run.dry_run)                        # reconcile
+    snapshot = fetch_snapshot(list(run.rpcs.values()), run.wallet)                      # read + value
+    decision = decide(run.config, snapshot, run.journal, run.now, strategy)             # decide
+    run.events.emit(CycleEventKind.DECISION, run.cycle_id, rebalance=decision.rebalance,
+                    reasons=list(decision.reasons), urgent=decision.urgent)
+    report = CycleReport(cycle_id=run.cycle_id, now=run.now, decision=decision, plan=None, snapshot_before=snapshot,
                          blocked_chains=blocked)
     unavailable = {c.chain for c in snapshot.chains if not c.available}
-    if not dry_run:
-        sender_options = {"should_stop": should_stop, **sender_options}
-    contexts = {name: ExecutionContext(chain=rpc.chain, rpc=rpc, journal=journal, cycle_id=cycle_id,
-                                       sender=_sender(config, rpc, journal, signer, dry_run, wallet, sender_options))
-                for name, rpc in rpcs.items() if name not in unavailable}
-    if decision.rebalance:
-        _rebalance(config, report, journal, contexts, blocked | dict.fromkeys(unavailable, "unavailable"),
-                   dry_run, wallet, should_stop, block_clock)
+    if not run.dry_run:
+        sender_options = {"should_stop": run.should_stop, **sender_options}
+    run.contexts = {
+        name: ExecutionContext(chain=rpc.chain, rpc=rpc, journal=run.journal, cycle_id=run.cycle_id,
+                               sender=build_sender(run.config, rpc, run.journal, signer, run.dry_run, run.wallet,
+                                                   sender_options))
+        for name, rpc in run.rpcs.items() if name not in unavailable}
+    if snapshot.partial:  # never trade blind: an unread chain or balance makes every total wrong (#14)
+        report.dropped_because, report.disposition = snapshot.partial_reason(), Disposition.RETRY
+        run.journal.record_decision(run.cycle_id, rebalance=False, reasons=[report.dropped_because])
+    elif decision.rebalance:
+        excluded = blocked | dict.fromkeys(unavailable, "unavailable")
+        plan = _plan(run, report, excluded)                                              # plan
+        plan_id = plan_id_for(run.cycle_id, run.now, plan)
+        if _approved(run, report, plan, plan_id):                                        # approve
+            execute_plan(run, report, plan, plan_id)                                     # gas → execute
     else:
-        journal.record_decision(cycle_id, rebalance=False, reasons=list(decision.reasons))
-    if config.settings.vault_parking and not report.dropped_because and not should_stop():
-        usable = {n: c for n, c in contexts.items() if n not in blocked}
-        report.parking = park_idle_stables(config, snapshot, journal, usable, now, cycle_id=cycle_id,
-                                           costs=build_costs(snapshot, config.chains))
-    if report.actions or report.parking:
-        report.snapshot_after = fetch_snapshot(list(rpcs.values()), wallet)
-    else:
-        report.snapshot_after = snapshot
+        run.journal.record_decision(run.cycle_id, rebalance=False, reasons=list(decision.reasons))
+    waiting = report.approval is not None and not report.approval.proceed  # its funds stay where they are
+    if run.config.settings.vaults.vault_parking and not report.dropped_because and not waiting \
+            and not run.should_stop():
+        usable = {n: c for n, c in run.contexts.items() if n not in blocked}             # park
+        report.parking = park_idle_stables(run.config, snapshot, run.journal, usable, run.now,
+                                           cycle_id=run.cycle_id, costs=build_costs(snapshot, run.config.chains))
+        if report.parking:
+            run.events.emit(CycleEventKind.PARKING, run.cycle_id,
+                            actions=[{"key": r.idempotency_key, "state": r.state} for r in report.parking])
+    changed = report.actions or report.parking
+    report.snapshot_after = fetch_snapshot(list(run.rpcs.values()), run.wallet) if changed else snapshot
     return report
 
 
-def _rebalance(config: AppConfig, report: CycleReport, journal: JournalStore, contexts: dict[str, ExecutionContext],
-               excluded: dict[str, str], dry_run: bool, wallet: str, should_stop: Callable[[], bool],
-               block_clock: Any = None) -> None:
-    cycle_id, now, decision = report.cycle_id, report.now, report.decision
-    plan = make_plan(config, report.snapshot_before, decision, now, exclude_chains=set(excluded))
-    plan = adapt_plan_to_vault_limits(config, plan, contexts, journal, cycle_id=cycle_id)
+def _plan(run: CycleRun, report: CycleReport, excluded: dict[str, str]) -> Plan:
+    decision = report.decision
+    plan = make_plan(run.config, report.snapshot_before, decision, run.now, exclude_chains=set(excluded))
+    plan = adapt_plan_to_vault_limits(run.config, plan, run.contexts, run.journal, cycle_id=run.cycle_id)
     report.plan = plan
-    plan_id = plan_id_for(cycle_id, now, plan)
-    journal.record_decision(cycle_id, rebalance=plan.rebalance, plan_id=plan_id,
-                            reasons=[*decision.reasons, *(f"chain {c}: {why}" for c, why in excluded.items())],
-                            detail=plan_detail(plan))
+    plan_id = plan_id_for(run.cycle_id, run.now, plan)
+    run.journal.record_decision(run.cycle_id, rebalance=plan.rebalance, plan_id=plan_id,
+                                reasons=[*decision.reasons, *(f"chain {c}: {why}" for c, why in excluded.items())],
+                                detail=plan_detail(plan))
+    run.events.emit(CycleEventKind.PLAN, run.cycle_id, plan_id=plan_id,
+                    actions=[a.as_json() for a in plan.actions])
+    return plan
+
+
+def _approved(run: CycleRun, report: CycleReport, plan: Plan, plan_id: str) -> bool:
+    """A live plan that needs a person's approval (``APPROVAL``) waits for it (``agent/operator/approvals.py``)."""
+    if run.dry_run:
+        return True
+    report.approval = gate_plan(ApprovalPolicy.from_settings(run.config.settings), run.journal, plan,
+                                plan_id=plan_id, cycle_id=run.cycle_id, now=run.now)
+    return report.approval.proceed
+
+
+def execute_plan(run: CycleRun, report: CycleReport, plan: Plan, plan_id: str) -> None:
+    """Each action in order: wait for gas on its chain, then its kind's executor; an error ends the plan by
+    its disposition (``_dispatch``)."""
     for index, action in enumerate(plan.actions):
-        if should_stop():
-            report.dropped_because = "stopped by signal before the next action; the rest of the plan is dropped"
+        if run.should_stop():
+            _end_plan(run, report, plan_id, Disposition.RETRY, STOPPED)
             break
-        ectx = contexts[action.chain]
-        ictx = IntentContext(chain=ectx.chain, rpc=ectx.rpc, settings=config.settings, wallet=wallet,
-                             plan_id=plan_id, urgent=decision.urgent, block_clock=block_clock)
+        job = _job(run, report, plan_id, index)
+        gate = _gas_gate(job)
         try:
-            report.actions.append(_execute_action(index, action, plan_id, ictx, ectx, dry_run))
-        except SafetyHalt:
-            raise
+            if gate is not None:
+                _wait_for_gas(run, job, gate)                                          # wait for gas
+            done = (run.executors or {}).get(action.kind) or executor_for(action.kind)
+            action_report = done(job)                                                   # execute
         except AgentError as exc:
-            report.actions.append(ActionReport(action=action, key=action_key(plan_id, index, action),
-                                               state="failed", error=safe_error(exc)))
-            report.dropped_because = (f"action {index} ({action.kind} {action.sell}>{action.buy} on {action.chain}) "
-                                      f"failed: {safe_error(exc)}; the rest of the plan is dropped")
-            journal.record_event("plan_dropped", {"plan_id": plan_id, "reason": report.dropped_because},
-                                 cycle_id=cycle_id)
-            log.error("plan %s dropped: %s", plan_id, report.dropped_because)
+            _dispatch(run, report, job, exc)
             break
-    if not dry_run and any(a.state == "confirmed" for a in report.actions):
-        journal.record_event("rebalanced", {"at": now.isoformat(), "plan_id": plan_id}, cycle_id=cycle_id)
+        finally:
+            if gate is not None:
+                gate.clear()
+        report.actions.append(action_report)
+        run.events.emit(CycleEventKind.TRADE, run.cycle_id, plan_id=plan_id, key=action_report.key,
+                        kind=action.kind, chain=action.chain, state=action_report.state,
+                        source=action_report.quote_source, gas_paid_wei=action_report.gas_paid_wei)
+    if not run.dry_run and any(a.state == "confirmed" for a in report.actions):
+        run.journal.record_event("rebalanced", {"at": run.now.isoformat(), "plan_id": plan_id},
+                                 cycle_id=run.cycle_id)
 
 
-def plan_detail(plan: Plan) -> dict[str, Any]:
-    return {"actions": [plan_action_json(a) for a in plan.actions],
-            "skipped": [s.model_dump() for s in plan.skipped], "total_usd": str(plan.total_usd)}
+def _job(run: CycleRun, report: CycleReport, plan_id: str, index: int) -> ActionJob:
+    assert report.plan is not None
+    action = report.plan.actions[index]
+    ectx = run.contexts[action.chain]
+    s = run.config.settings
+    ictx = IntentContext(chain=ectx.chain, rpc=ectx.rpc, execution=s.execution, aggregators=s.aggregators,
+                         wallet=run.wallet,
+                         plan_id=plan_id, urgent=report.decision.urgent, block_clock=run.block_clock,
+                         sources=run.resources.sources(ectx.rpc) if action.kind == "swap" else None)
+    return ActionJob(index=index, action=action, key=action_key(plan_id, index, action), intents=ictx,
+                     execution=ectx, dry_run=run.dry_run, vaults=s.vaults)
 
 
-def plan_action_json(a: Action) -> dict[str, Any]:
-    return {"kind": a.kind, "chain": a.chain, "sell": a.sell, "buy": a.buy, "amount_raw": str(a.amount_raw),
-            "amount_usd": float(a.amount_usd), "reason": a.reason, "est_cost_usd": float(a.est_cost_usd),
-            "est_gas": a.est_gas, "est_impact_bps": float(a.est_impact_bps)}
+def _gas_gate(job: ActionJob) -> GasGate | None:
+    """The chain's gas gate: live senders have one; a dry run only reports whether it would wait."""
+    gate = getattr(job.execution.sender, "gas_gate", None)
+    return gate if isinstance(gate, GasGate) else None
 
 
-__all__ = ["ActionReport", "CycleReport", "build_costs", "decide", "make_plan", "run_cycle"]
+def _wait_for_gas(run: CycleRun, job: ActionJob, gate: GasGate) -> None:
+    """Wait until the chain's base fee allows sending (``<CHAIN>_MAX_BASE_FEE_GWEI``, the timing mode, the
+    deadline); journaled and observed as ``gas_wait``. A timeout or a stop raises (retry next cycle)."""
+    where = {"plan_id": job.intents.plan_id, "key": job.key, "chain": job.action.chain,
+             "chain_id": job.execution.chain.chain_id}
+    announced: list[str] = []
+
+    def progress(p: GasWaitProgress) -> None:
+        if p.state == "waiting" and announced:
+            return  # one journal line when the wait starts, one when it ends
+        detail = {**where, "state": p.state, "block": p.block_number, "base_fee_wei": p.base_fee_wei,
+                  "limit_wei": p.limit_wei, "threshold_wei": p.threshold_wei, "waited_s": round(p.waited_s, 3),
+                  "blocks_waited": p.blocks_waited}
+        run.journal.record_event("gas_wait", detail, cycle_id=run.cycle_id)
+        run.events.emit(CycleEventKind.GAS_WAIT, run.cycle_id, **detail)
+        announced.append(p.state)
+
+    printer = getattr(job.execution.sender, "progress", None)
+
+    def on_progress(p: GasWaitProgress) -> None:
+        if callable(printer):
+            printer(p)
+        progress(p)
+
+    gate.wait(urgent=job.intents.urgent, on_progress=on_progress)
+
+
+def _dispatch(run: CycleRun, report: CycleReport, job: ActionJob, exc: AgentError) -> None:
+    """What an action's error does to the plan: by its disposition, never by its text."""
+    disposition = exc.disposition
+    if disposition in (Disposition.HALT, Disposition.BAD_INPUT):
+        raise exc
+    action = job.action
+    report.actions.append(ActionReport(action=action, key=job.key, state="failed", error=safe_error(exc)))
+    then = "the rest of the plan is dropped" if disposition == Disposition.DROP else \
+        "the rest of the plan waits for the next cycle, which plans afresh"
+    reason = (f"action {job.index} ({action.kind} {action.sell}>{action.buy} on {action.chain}) failed: "
+              f"{safe_error(exc)}; {then}")
+    _end_plan(run, report, job.intents.plan_id, disposition, reason)
+
+
+def _end_plan(run: CycleRun, report: CycleReport, plan_id: str, disposition: Disposition, reason: str) -> None:
+    report.dropped_because, report.disposition = reason, disposition
+    run.journal.record_event("plan_dropped", {"plan_id": plan_id, "reason": reason, "disposition": str(disposition)},
+                             cycle_id=run.cycle_id)
+    kind = CycleEventKind.DROP if disposition == Disposition.DROP else CycleEventKind.RETRY
+    run.events.emit(kind, run.cycle_id, plan_id=plan_id, reason=reason)
+    log.error("plan %s %s: %s", plan_id, "dropped" if disposition == Disposition.DROP else "deferred", reason)
+
+
+__all__ = ["ActionReport", "CycleReport", "CycleRun", "build_costs", "decide", "execute_plan", "make_plan",
+           "run_cycle"]

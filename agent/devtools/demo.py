@@ -36,6 +36,7 @@ from agent.portfolio.models import Snapshot
 from agent.portfolio.reader import fetch_snapshot
 from agent.research.report import DemoRecord, TradeRow, write_report
 from agent.signers.factory import open_signer
+from agent.units import to_units
 
 log = logging.getLogger(__name__)
 DEMO_START = "2021-05-17T00:00:00Z"
@@ -47,10 +48,8 @@ TICKS_PER_HOUR = 6
 def _asset_units(snapshot: Snapshot) -> dict[str, Decimal]:
     units: dict[str, Decimal] = {}
     for h in snapshot.holdings():
-        if h.kind == "vault":
-            amount = Decimal(h.underlying_raw or 0).scaleb(-(h.underlying_decimals or 0))
-        else:
-            amount = h.balance
+        vault = h.kind == "vault"
+        amount = to_units(h.underlying_raw or 0, h.underlying_decimals or 0) if vault else h.balance
         units[h.asset] = units.get(h.asset, Decimal(0)) + amount
     return units
 
@@ -95,9 +94,9 @@ class Demo:
         rec.notes += [f"reference path: {path.label}; prices scaled so the first bar equals the sandbox's "
                       "starting prices (ETH 3000, BTC 60000)",
                       f"base fee: {fees.label}, one entry per block",
-                      f"agent: strategy {config.settings.strategy}, band {config.settings.band_pp} pp, "
+                      f"agent: strategy {config.settings.strategy.name}, band {config.settings.strategy.band_pp} pp, "
                       f"cycle every {self.cycle_every} h ({TICKS_PER_HOUR} blocks per hour); "
-                      f"quotes from {', '.join(config.settings.quote_sources)}"]
+                      f"quotes from {', '.join(config.settings.aggregators.quote_sources)}"]
         t0 = datetime.fromisoformat(self.start.replace("Z", "+00:00"))
         first = fetch_snapshot(rpcs, WALLET)
         rec.before = {a.symbol: float(a.weight_pct) for a in compute_allocation(first, config.settings.targets).assets}

@@ -1,4 +1,5 @@
-"""``LiveSender``: waits for gas, assigns the nonce, signs, journals, broadcasts, waits, replaces.
+"""``LiveSender``: prices each transaction through the chain's ``GasGate`` (the cycle has already waited on it),
+assigns the nonce, signs, journals, broadcasts, waits, replaces.
 
 Order per transaction, under the (chain, address) nonce lock: sign → store the raw bytes (``never``) →
 mark ``maybe`` → ``eth_sendRawTransaction`` (through ``<CHAIN>_TX_RPC_URL`` when set) → mark
@@ -15,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from eth_account import Account
-from web3.exceptions import Web3RPCError
 
 from agent.chain.reads import (
     decode_raw,
@@ -25,17 +25,11 @@ from agent.chain.reads import (
     fetch_receipt,
     tx_hash_of,
 )
-from agent.chain.rpc import TRANSIENT, ChainRpc
-from agent.errors import ExecutionError, SafetyHalt, TemporaryError
-from agent.execution.gas import (
-    FeeDecision,
-    GasTimingConfig,
-    GasWaitProgress,
-    base_fee_history,
-    plan_fees,
-    plan_replacement,
-    wait_for_fees,
-)
+from agent.chain.rpc import ChainRpc
+from agent.errors import ExecutionError, SafetyHalt, TemporaryError, TxRejected
+from agent.execution.fee_model import GasTimingConfig
+from agent.execution.fees import FeeDecision, plan_fees, plan_replacement
+from agent.execution.gas_wait import GasGate, GasWaitProgress, base_fee_history
 from agent.execution.intent import TxOutcome, TxRequest
 from agent.execution.nonces import NONCE_LOCKS, plan_nonce
 from agent.execution.sender import SendPolicy, TerminalProgress, crash_point
@@ -44,7 +38,6 @@ from agent.models import UnsignedTx
 from agent.ports import Signer
 
 log = logging.getLogger(__name__)
-KNOWN = ("already known", "known transaction", "already imported", "alreadyknown")
 
 
 class LiveSender:
@@ -54,9 +47,10 @@ class LiveSender:
                  progress: Callable[[GasWaitProgress], None] | None = None,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
-                 should_stop: Callable[[], bool] | None = None, gas_timing: GasTimingConfig | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None, gas_timing: GasTimingConfig | None = None,
+                 gas_gate: GasGate | None = None) -> None:
         self.rpc = rpc
-        #: ``<CHAIN>_GAS_TIMING``: ``limit`` (None) or ``optimal`` (see ``agent.execution.gas``)
+        #: ``<CHAIN>_GAS_TIMING``: ``limit`` (None) or ``optimal`` (see ``agent.execution.gas_wait``)
         self.gas_timing = gas_timing
         #: checked while waiting for gas: a stop then abandons the action before anything is signed
         self.should_stop = should_stop
@@ -66,6 +60,9 @@ class LiveSender:
         self.chain_id = rpc.chain.chain_id
         self.progress = progress or TerminalProgress()
         self.clock, self.wall_clock, self.sleep = clock, wall_clock, sleep
+        #: the chain's gas gate; the cycle waits on it before each action, ``send`` asks it for fees
+        self.gas_gate = gas_gate or gas_gate_for(rpc, policy, timing=gas_timing, clock=clock, sleep=sleep,
+                                                 should_stop=should_stop)
 
     @property
     def address(self) -> str:
@@ -111,11 +108,11 @@ class LiveSender:
     def rebroadcast(self, attempt: dict[str, Any]) -> None:
         """Send the journaled raw bytes again (harmless if the node already has or mined them)."""
         try:
-            self.rpc.tx_w3().eth.send_raw_transaction(attempt["raw_tx"])
-        except Web3RPCError as exc:
-            log.info("chain %s: rebroadcast of %s: %s", self.chain_id, attempt["tx_hash"], _message(exc)[:120])
+            self.rpc.send_raw_transaction(attempt["raw_tx"], what=f"rebroadcast of {attempt['tx_hash']}")
+        except TxRejected as exc:
+            log.info("chain %s: rebroadcast of %s: %s", self.chain_id, attempt["tx_hash"], exc.reason)
             return
-        except TRANSIENT as exc:
+        except TemporaryError as exc:
             log.warning("chain %s: rebroadcast of %s failed (%s)", self.chain_id, attempt["tx_hash"],
                         type(exc).__name__)
             return
@@ -133,13 +130,7 @@ class LiveSender:
                 self.journal.record_event("gas_wait", _progress_detail(p, req), action_id=req.action_id)
             waiting.append(p)
 
-        return wait_for_fees(
-            lambda: fetch_fee_inputs(self.rpc, percentile=self.policy.priority_fee_percentile),
-            limit_wei=self.policy.max_base_fee_wei, hard_cap_wei=self.policy.hard_cap_wei, urgent=req.urgent,
-            deadline_s=self.policy.gas_wait_deadline_s, poll_s=self.policy.poll_s, clock=self.clock,
-            should_stop=self.should_stop,
-            sleep=self.sleep, on_progress=on_progress, timing=self.gas_timing,
-            history=lambda n: self.rpc.read(lambda w3: base_fee_history(w3.eth.fee_history, n), what="eth_feeHistory"))
+        return self.gas_gate.fees(urgent=req.urgent, on_progress=on_progress)
 
     def _claim_nonce(self, plan_id: str) -> int:
         latest, pending = fetch_nonces(self.rpc, self.address)
@@ -197,16 +188,14 @@ class LiveSender:
         self.journal.mark_broadcast(attempt_id, "maybe")
         crash_point("before_broadcast", purpose)
         try:
-            self.rpc.tx_w3().eth.send_raw_transaction(raw)
-        except Web3RPCError as exc:
-            message = _message(exc)
-            if not any(k in message.lower() for k in (*KNOWN, "nonce too low")):
+            self.rpc.send_raw_transaction(raw, what=f"{purpose} transaction of plan {plan_id or '-'} "
+                                                    f"(nonce {tx.nonce})")
+        except TxRejected as exc:
+            if exc.reason not in ("already_known", "nonce_too_low"):
                 self.journal.mark_broadcast(attempt_id, "never")
-                self.journal.mark_attempt(attempt_id, "rejected", error=message[:300])
-                kind = ExecutionError if "insufficient funds" in message.lower() else TemporaryError
-                raise kind(f"chain {self.chain_id}: the node refused the {purpose} transaction of plan "
-                           f"{plan_id or '-'} (nonce {tx.nonce}): {message[:200]}") from None
-        except TRANSIENT as exc:
+                self.journal.mark_attempt(attempt_id, "rejected", error=str(exc)[:300])
+                raise
+        except TemporaryError as exc:
             log.warning("chain %s: broadcast of %s outcome unknown (%s); it stays journaled and is looked up",
                         self.chain_id, tx_hash, type(exc).__name__)
             return attempt_id
@@ -330,6 +319,18 @@ class LiveSender:
                          "effective_gas_price_wei": int(receipt.get("effectiveGasPrice") or 0)})
 
 
+def gas_gate_for(rpc: ChainRpc, policy: SendPolicy, *, timing: GasTimingConfig | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 should_stop: Callable[[], bool] | None = None) -> GasGate:
+    """The gas gate of one chain from its send policy (limit, hard cap, deadline, poll) and timing."""
+    return GasGate(lambda: fetch_fee_inputs(rpc, percentile=policy.priority_fee_percentile),
+                   limit_wei=policy.max_base_fee_wei, hard_cap_wei=policy.hard_cap_wei,
+                   deadline_s=policy.gas_wait_deadline_s, poll_s=policy.poll_s, timing=timing, clock=clock, sleep=sleep,
+                   should_stop=should_stop,
+                   history=lambda n: rpc.read(lambda w3: base_fee_history(w3.eth.fee_history, n),
+                                              what="eth_feeHistory"))
+
+
 def _outcome(row: dict[str, Any]) -> TxOutcome:
     status = "cancelled" if row["purpose"] in ("cancel", "gap-fill") and row["status"] == "mined" else row["status"]
     tx = decode_raw(row["raw_tx"])
@@ -344,10 +345,3 @@ def _progress_detail(p: GasWaitProgress, req: TxRequest) -> dict[str, Any]:
     return {"state": p.state, "chain_id": req.chain_id, "plan_id": req.plan_id, "purpose": req.purpose,
             "block": p.block_number, "base_fee_wei": p.base_fee_wei, "limit_wei": p.limit_wei,
             "threshold_wei": p.threshold_wei, "waited_s": round(p.waited_s, 3), "blocks_waited": p.blocks_waited}
-
-
-def _message(exc: Web3RPCError) -> str:
-    rpc = getattr(exc, "rpc_response", None)
-    if isinstance(rpc, dict) and isinstance(rpc.get("error"), dict):
-        return str(rpc["error"].get("message", exc))
-    return str(exc)

@@ -7,8 +7,9 @@ alone and the action is simulated again after the approval is mined. The sender 
 prices, signs, journals, broadcasts and waits. After the receipt, the wallet's balance changes between
 the receipt's block and the one before are checked against ``intent.expected_deltas``.
 
-Errors follow the tree: ``SimulationFailed``/``ExecutionError`` → the action is ``failed`` (drop the
-plan); ``TemporaryError`` → the action stays ``pending`` if a transaction may be in flight, else
+Errors follow the tree: ``ExecutionError`` (``SimulationFailed``, ``PriceMoved``, ``TxRejected``) → the action
+is ``failed`` (its disposition tells the cycle whether to drop the plan or retry next cycle); anything else
+(``TemporaryError``, a stop) → the action stays ``pending`` if a transaction may be in flight, else
 ``abandoned`` (the same key may run again later).
 """
 
@@ -21,17 +22,18 @@ from typing import Any
 from agent.chain.reads import (
     NATIVE,
     Call,
+    approve_calldata,
     estimate_gas,
     fetch_allowance,
     fetch_balance,
-    replay_reason,
+    replay_revert,
     simulate,
     simulate_bundle,
 )
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
-from agent.errors import ExecutionError, SimulationFailed
-from agent.execution.approvals import plan_approval
+from agent.errors import ExecutionError, PriceMoved, SimulationFailed
+from agent.execution.approvals import needs_zero_first, plan_approval
 from agent.execution.intent import ActionResult, TxIntent, TxOutcome, TxRequest
 from agent.execution.sender import TxSender
 from agent.journal.store import ACTION_TERMINAL, IN_FLIGHT, JournalStore
@@ -109,7 +111,16 @@ def _approval_calls(intent: TxIntent, ctx: ExecutionContext) -> list[tuple[str, 
         return []
     a = intent.approval
     current = fetch_allowance(ctx.rpc, a.token, ctx.sender.address, a.spender)
-    planned = plan_approval(ctx.chain, a, current_allowance_raw=current)
+    reverts = False
+    if needs_zero_first(ctx.chain, a, current_allowance_raw=current) is None:
+        try:  # an unflagged token with a stale allowance: does it take a direct non-zero → non-zero approve?
+            simulate(ctx.rpc, Call(ctx.sender.address, a.token, approve_calldata(a.spender, a.amount_raw)),
+                     what="direct approve")
+        except SimulationFailed:
+            log.info("chain %s: %s reverts a non-zero to non-zero approve; resetting it to 0 first",
+                     ctx.chain.chain_id, a.token)
+            reverts = True
+    planned = plan_approval(ctx.chain, a, current_allowance_raw=current, direct_approve_reverts=reverts)
     if planned:
         log.info("chain %s plan %s: allowance %s < %s for spender %s; approving the exact amount",
                  ctx.chain.chain_id, intent.plan_id, current, a.amount_raw, a.spender)
@@ -168,12 +179,16 @@ def _finish(intent: TxIntent, ctx: ExecutionContext, action_id: int, outcomes: l
         ctx.journal.set_action_state(action_id, "dry_run", result={"would_send": txs})
         return _result(ctx, action_id, outcomes=outcomes)
     if main.status != "mined" or main.purpose != MAIN:
-        what = "was cancelled" if main.status == "cancelled" else f"reverted on chain (tx {main.tx_hash}): " + \
-            replay_reason(ctx.rpc, Call(ctx.sender.address, intent.to, intent.data, intent.value_wei),
-                          int(main.block_number or 0))
+        price_moved = False
+        if main.status == "cancelled":
+            what = "was cancelled"
+        else:
+            call = Call(ctx.sender.address, intent.to, intent.data, intent.value_wei)
+            reason, price_moved = replay_revert(ctx.rpc, call, int(main.block_number or 0))
+            what = f"reverted on chain (tx {main.tx_hash}): {reason}"
         error = f"chain {ctx.chain.name}: {intent.kind} {intent.idempotency_key} {what}"
         ctx.journal.set_action_state(action_id, "failed", error=error, result={"transactions": txs})
-        raise ExecutionError(error)
+        raise PriceMoved(error, sent=True) if price_moved else ExecutionError(error)
     observed = _observe_deltas(intent, ctx, main, outcomes)
     bad = [f"{d.token}: {observed[d.token]} not in [{d.min_raw}, {d.max_raw if d.max_raw is not None else '∞'}]"
            for d in intent.expected_deltas if not d.accepts(observed[d.token])]

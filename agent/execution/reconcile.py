@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from web3.exceptions import Web3RPCError
 
 from agent.chain.reads import fetch_nonces, fetch_receipt
-from agent.chain.rpc import TRANSIENT, ChainRpc
+from agent.chain.rpc import ChainRpc
+from agent.errors import TemporaryError, TxRejected
 from agent.journal.store import IN_FLIGHT, JournalStore
 
 log = logging.getLogger(__name__)
@@ -85,11 +85,11 @@ def _settle_attempt(journal: JournalStore, rpc: ChainRpc, attempt: dict[str, Any
             out["dropped"].append(attempt["tx_hash"])
         return
     try:
-        rpc.tx_w3().eth.send_raw_transaction(attempt["raw_tx"])
+        rpc.send_raw_transaction(attempt["raw_tx"], what=f"rebroadcast of {attempt['tx_hash']}")
         journal.mark_broadcast(attempt["id"], "definitely")
-    except Web3RPCError as exc:
-        log.info("rebroadcast of %s: %s", attempt["tx_hash"], str(exc)[:120])
-    except TRANSIENT as exc:
+    except TxRejected as exc:
+        log.info("rebroadcast of %s: %s", attempt["tx_hash"], exc.reason)
+    except TemporaryError as exc:
         log.warning("rebroadcast of %s failed (%s); it stays in flight", attempt["tx_hash"], type(exc).__name__)
         return
     out["rebroadcast"].append(attempt["tx_hash"])

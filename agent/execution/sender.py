@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.chain.reads import fetch_fee_inputs, fetch_nonces
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
-from agent.config.settings import ChainSettings, Settings
-from agent.execution.gas import GasWaitProgress, gwei_to_wei, plan_fees
+from agent.config.settings import ChainSettings, ExecutionSettings
+from agent.execution.fees import gwei_to_wei, plan_fees
+from agent.execution.gas_wait import GasWaitProgress
 from agent.execution.intent import TxOutcome, TxRequest
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class SendPolicy(BaseModel):
     confirm_timeout_s: float = Field(default=900.0, gt=0)
 
     @classmethod
-    def from_config(cls, settings: Settings, chain_settings: ChainSettings, chain: ChainConfig) -> SendPolicy:
+    def from_config(cls, settings: ExecutionSettings, chain_settings: ChainSettings, chain: ChainConfig) -> SendPolicy:
         return cls(max_base_fee_wei=gwei_to_wei(chain_settings.max_base_fee_gwei),
                    hard_cap_wei=gwei_to_wei(chain_settings.hard_cap_gwei),
                    gas_wait_deadline_s=chain_settings.gas_wait_deadline_s,

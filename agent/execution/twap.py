@@ -46,6 +46,7 @@ from agent.execution.splitter import (
 from agent.quotes.best import ReferenceFn, fetch_best_quote
 from agent.quotes.models import Quote, QuoteRequest, QuoteSource, is_native
 from agent.quotes.validate import Limits
+from agent.units import gas_cost_native, to_units
 
 log = logging.getLogger(__name__)
 FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -169,7 +170,8 @@ class BestQuoteChunkQuoter:
             self._sell_per_native = float(ref.buy_per_native / ref.buy_per_sell)
         if best.best is None or best.best.quote is None:
             reasons = "; ".join(f"{r.source}: {r.rejected_because}" for r in best.results)
-            raise QuoteError("twap", f"no_valid_quote: no source gave a valid quote for {sell_amount_raw} ({reasons})")
+            raise QuoteError.of("twap", "no_valid_quote",
+                                f"no source gave a valid quote for {sell_amount_raw} ({reasons})")
         return best.best.quote
 
     def sell_per_native(self) -> float | None:
@@ -200,7 +202,7 @@ class PollingBlockClock:
 
 # ------------------------------------------------------------------------------------------------ plan
 def _units(raw: int, decimals: int) -> float:
-    return raw / 10**decimals
+    return float(to_units(raw, decimals))
 
 
 def _points(quotes: Sequence[Quote]) -> list[tuple[float, float]]:
@@ -213,7 +215,7 @@ def gas_per_chunk_in(quote: Quote, quoter: ChunkQuoter, gas_price_wei: int, sell
     per_native = quoter.sell_per_native()
     if per_native is None:
         return 0.0
-    return gas * gas_price_wei / 1e18 * per_native * 10**sell_decimals
+    return float(gas_cost_native(gas, gas_price_wei)) * per_native * 10**sell_decimals
 
 
 def plan_twap(order: TwapOrder, quoter: ChunkQuoter, *, gas_price_wei: int, sell_decimals: int,
@@ -227,7 +229,7 @@ def plan_twap(order: TwapOrder, quoter: ChunkQuoter, *, gas_price_wei: int, sell
         except QuoteError as exc:
             log.info("TWAP %s: no quote for %s to fit the curve (%s)", order.key, size, exc.reason)
     if len(quotes) < 2:
-        raise QuoteError("twap", f"no_curve: fewer than two sizes of {order.key} could be quoted")
+        raise QuoteError.of("twap", "no_curve", f"fewer than two sizes of {order.key} could be quoted")
     curve = fit_impact_curve(_points(quotes))
     gas_in = gas_per_chunk_in(quotes[-1], quoter, gas_price_wei, sell_decimals)
     split = params.split if params.chunks is None else params.split.model_copy(
@@ -289,7 +291,7 @@ def chunk_key(order: TwapOrder, index: int) -> str:
 def chunk_intent(order: TwapOrder, quote: Quote, index: int, params: TwapParams, note: str = "") -> TxIntent:
     """A chunk as a ``TxIntent``: the quote's call, an exact approval, the sell delta and the quote's min-out."""
     if quote.tx is None:
-        raise QuoteError(quote.source, "no_tx: the quote carries no transaction to execute")
+        raise QuoteError.of(quote.source, "no_tx", "the quote carries no transaction to execute")
     amount = quote.sell_amount_raw
     sell = NATIVE if is_native(order.sell_token) else order.sell_token
     buy = NATIVE if is_native(order.buy_token) else order.buy_token

@@ -250,6 +250,57 @@ class JournalStore:
             row = self._conn.execute("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)).fetchone()
         return _decoded(row, "detail") if row else None
 
+    def events(self, kind: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest events of ``kind``, oldest first, decoded."""
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT ?",
+                                      (kind, limit)).fetchall()
+        return [_decoded(r, "detail") for r in reversed(rows)]
+
+    def events_after(self, event_id: int, kinds: tuple[str, ...], *, limit: int = 500) -> list[dict[str, Any]]:
+        """Events of ``kinds`` with an id above ``event_id``, oldest first (a tail of the journal)."""
+        marks = ",".join("?" * len(kinds))
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM events WHERE id > ? AND kind IN ({marks}) ORDER BY id LIMIT ?",
+                                      (event_id, *kinds, limit)).fetchall()
+        return [_decoded(r, "detail") for r in rows]
+
+    # ---------------------------------------------------------------------------------- approvals
+    def create_approval(self, *, approval_id: str, cycle_id: int | None, plan_id: str, fingerprint: str,
+                        total_usd: str, detail: dict[str, Any], expires_at: str) -> dict[str, Any]:
+        with self._tx() as c:
+            c.execute("INSERT INTO approvals (id, cycle_id, plan_id, fingerprint, status, total_usd, detail, "
+                      "created_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                      (approval_id, cycle_id, plan_id, fingerprint, total_usd, _json(detail), _now(), expires_at))
+            return _decoded(c.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone(), "detail")
+
+    def approval(self, approval_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone()
+        return _decoded(row, "detail") if row else None
+
+    def approvals(self, *, status: str | None = None, fingerprint: str | None = None,
+                  limit: int = 100) -> list[dict[str, Any]]:
+        """Approvals, newest first, optionally of one status and/or plan fingerprint."""
+        clauses, args = [], []
+        for column, value in (("status", status), ("fingerprint", fingerprint)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM approvals {where} ORDER BY created_at DESC, rowid DESC "
+                                      "LIMIT ?", (*args, limit)).fetchall()
+        return [_decoded(r, "detail") for r in rows]
+
+    def transition_approval(self, approval_id: str, *, from_status: str, to_status: str, by: str,
+                            note: str = "") -> bool:
+        """Move an approval ``from_status`` → ``to_status`` atomically; False when it was not in ``from_status``."""
+        with self._tx() as c:
+            cur = c.execute("UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, note = ? "
+                            "WHERE id = ? AND status = ?", (to_status, _now(), by, note, approval_id, from_status))
+            return cur.rowcount == 1
+
     def summary(self, *, limit: int = 20) -> dict[str, Any]:
         """A JSON-ready view of the latest cycles, decisions, actions (with attempts) and events."""
         with self._lock:

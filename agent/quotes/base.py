@@ -37,6 +37,12 @@ class HttpSource:
     def close(self) -> None:
         self.api.close()
 
+    def __enter__(self) -> HttpSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def fetch_quote(self, request: QuoteRequest) -> Quote:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -62,7 +68,7 @@ def slippage_percent(bps: int) -> str:
 
 def require_dict(body: Any, source: str, what: str) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise QuoteError(source, f"bad_response: {what} is not a JSON object")
+        raise QuoteError.of(source, "bad_response", f"{what} is not a JSON object")
     return body
 
 
@@ -86,4 +92,4 @@ def make_quote(source: str, request: QuoteRequest, *, chain_id: int | None = Non
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise QuoteError(source, f"bad_response: {where}: {first['msg']}") from None
+        raise QuoteError.of(source, "bad_response", f"{where}: {first['msg']}") from None

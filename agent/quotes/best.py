@@ -22,11 +22,6 @@ log = logging.getLogger(__name__)
 ReferenceFn = Callable[[QuoteRequest], ReferencePrice]
 
 
-def _kind(reason: str) -> str:
-    head, sep, _ = reason.partition(":")
-    return head.strip() if sep and " " not in head.strip() else "error"
-
-
 def _timed(fn: Callable[[QuoteRequest], Quote], request: QuoteRequest) -> tuple[Quote, float]:
     start = time.monotonic()
     return fn(request), time.monotonic() - start
@@ -42,7 +37,7 @@ def _outcome(name: str, future: Future[tuple[Quote, float]], timeout_s: float) -
                              timeout_s)
     exc = future.exception()
     if isinstance(exc, QuoteError):
-        return None, _failed(name, _kind(exc.reason), exc.reason)
+        return None, _failed(name, exc.kind, exc.reason)
     if exc is not None:
         return None, _failed(name, "error", f"error: {safe_error(exc)}")
     quote, elapsed = future.result()
@@ -69,6 +64,10 @@ def rank(results: Sequence[QuoteResult]) -> list[QuoteResult]:
     """Valid results by net output (best first), then the rest in their original order."""
     valid = sorted((r for r in results if r.valid), key=lambda r: -(r.net_buy_amount_raw or 0))
     return valid + [r for r in results if not r.valid]
+
+
+#: Called with every BestQuote (observers only: metrics); add with ``LISTENERS.append(fn)``.
+LISTENERS: list[Callable[[BestQuote], None]] = []
 
 
 def fetch_best_quote(request: QuoteRequest, *, chain: ChainConfig, sources: Sequence[QuoteSource],
@@ -100,4 +99,10 @@ def fetch_best_quote(request: QuoteRequest, *, chain: ChainConfig, sources: Sequ
         pool.shutdown(wait=False, cancel_futures=True)
     ranked = rank(results)
     best = ranked[0] if ranked and ranked[0].valid else None
-    return BestQuote(request=request, results=tuple(ranked), best=best, reference=ref, reference_error=ref_error)
+    out = BestQuote(request=request, results=tuple(ranked), best=best, reference=ref, reference_error=ref_error)
+    for listener in tuple(LISTENERS):  # e.g. the Prometheus metrics (quote failures by source and reason)
+        try:
+            listener(out)
+        except Exception as exc:  # an observer must never break quoting
+            log.warning("quote listener failed: %s", safe_error(exc))
+    return out

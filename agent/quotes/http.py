@@ -1,6 +1,7 @@
 """The one HTTP adapter every aggregator client uses: an ``httpx.Client`` with timeouts, a tenacity retry of
 429/5xx and connection failures that honours ``Retry-After`` (capped), and translation of every failure
-into ``QuoteError(source, "<kind>: <detail>")``.
+into ``QuoteError(source, "<kind>: <detail>")`` whose ``kind`` attribute names the failure (``QuoteTimeout``,
+``QuoteRateLimited``, ``NoLiquidity`` are their own classes).
 
 Failure kinds: ``timeout``, ``connection``, ``rate_limited`` (429 after the last attempt), ``http_status``
 (any other non-2xx), ``malformed_json``. Clients add ``missing_field``, ``bad_response``, ``no_liquidity``.
@@ -21,12 +22,18 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
 from agent.config.settings import safe_error
-from agent.errors import QuoteError
+from agent.errors import NoLiquidity, QuoteError, QuoteRateLimited, QuoteTimeout
 
 log = logging.getLogger(__name__)
-#: Error texts the APIs use when there is simply no route (1inch, ParaSwap, Odos, KyberSwap).
+#: Error texts the APIs use when there is simply no route (1inch, ParaSwap, Odos, KyberSwap). These APIs give no
+#: error code for it (KyberSwap's 4008 is read by its client), so their documented texts are the signal, read here.
 NO_LIQUIDITY_PHRASES = ("insufficient liquidity", "no routes", "no viable path", "route not found",
                         "no liquidity")
+
+
+def is_no_liquidity(detail: str) -> bool:
+    """Whether an aggregator's error text is its "no route for this pair and amount" answer."""
+    return any(phrase in detail.lower() for phrase in NO_LIQUIDITY_PHRASES)
 USER_AGENT = "rebalancer/0.1 (+https://github.com/rebalancer)"
 
 
@@ -88,6 +95,10 @@ def error_detail(response: httpx.Response) -> str:
     return json.dumps(body)[:200]
 
 
+#: Aggregator answers larger than this are refused (a hostile or broken API cannot exhaust memory).
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
 class HttpApi:
     """One aggregator's HTTP endpoint. ``get_json``/``post_json`` return decoded JSON or raise ``QuoteError``."""
 
@@ -103,6 +114,10 @@ class HttpApi:
     def close(self) -> None:
         self._client.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
+
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self._request("GET", path, params=params)
 
@@ -117,20 +132,40 @@ class HttpApi:
         try:
             response = retrying(self._once, method, path, params, body)
         except _Retryable as exc:
-            raise QuoteError(self.source, f"{exc.kind}: {exc.detail} (after retries)") from None
+            cls = QuoteRateLimited if exc.kind == "rate_limited" else QuoteError
+            raise cls(self.source, f"{exc.kind}: {exc.detail} (after retries)", kind=exc.kind) from None
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             ctype = response.headers.get("content-type", "unknown").split(";")[0]
-            raise QuoteError(self.source, f"malformed_json: {method} {path} answered {ctype} that is not JSON") \
+            raise QuoteError.of(self.source, "malformed_json", f"{method} {path} answered {ctype} that is not JSON") \
                 from None
+
+    def _capped_request(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> httpx.Response:
+        """The response, its body read up to ``MAX_BODY_BYTES`` (a larger one is refused, never buffered)."""
+        with self._client.stream(method, path, params=params, json=body) as response:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                raise QuoteError.of(self.source, "body_too_large", f"{method} {path} announced {declared} bytes "
+                                              f"(limit {MAX_BODY_BYTES})")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise QuoteError.of(self.source, "body_too_large", f"{method} {path} sent more than "
+                                                  f"{MAX_BODY_BYTES} bytes")
+                chunks.append(chunk)
+        headers = [(k, v) for k, v in response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks),
+                              request=response.request)
 
     def _once(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> httpx.Response:
         try:
-            response = self._client.request(method, path, params=params, json=body)
+            response = self._capped_request(method, path, params, body)
         except httpx.TimeoutException:
-            raise QuoteError(self.source, f"timeout: {method} {path} took longer than "
-                                          f"{self._client.timeout.read}s") from None
+            raise QuoteTimeout(self.source, f"timeout: {method} {path} took longer than "
+                                            f"{self._client.timeout.read}s") from None
         except httpx.TransportError as exc:
             log.debug("%s: %s %s failed: %s", self.source, method, path, safe_error(exc))
             raise _Retryable("connection", f"{method} {path}: {type(exc).__name__}") from None
@@ -142,13 +177,13 @@ class HttpApi:
             raise _Retryable(kind, f"HTTP {status} from {method} {path}: {error_detail(response)}", retry_after)
         if status >= 400:
             detail = error_detail(response)
-            if any(phrase in detail.lower() for phrase in NO_LIQUIDITY_PHRASES):
-                raise QuoteError(self.source, f"no_liquidity: HTTP {status} from {method} {path}: {detail}")
+            if is_no_liquidity(detail):
+                raise NoLiquidity(self.source, f"no_liquidity: HTTP {status} from {method} {path}: {detail}")
             hint = "; check the API key" if status in (401, 403) else ""
-            raise QuoteError(self.source, f"http_status: HTTP {status} from {method} {path}: "
-                                          f"{detail}{hint}")
+            raise QuoteError.of(self.source, "http_status", f"HTTP {status} from {method} {path}: {detail}{hint}")
         if status >= 300:
-            raise QuoteError(self.source, f"http_status: HTTP {status} redirect from {method} {path} (not followed)")
+            raise QuoteError.of(self.source, "http_status",
+                                f"HTTP {status} redirect from {method} {path} (not followed)")
         return response
 
 
@@ -161,14 +196,14 @@ def field(body: Any, source: str, *path: str | int) -> Any:
         except (KeyError, IndexError, TypeError):
             cur = None
         if cur is None:
-            raise QuoteError(source, f"missing_field: response has no {'.'.join(str(x) for x in path)}")
+            raise QuoteError.of(source, "missing_field", f"response has no {'.'.join(str(x) for x in path)}")
     return cur
 
 
 def as_int(value: Any, source: str, name: str) -> int:
     """An integer from a JSON number or decimal string; anything else is ``bad_response``."""
     if isinstance(value, bool):
-        raise QuoteError(source, f"bad_response: {name} is a boolean, not an amount")
+        raise QuoteError.of(source, "bad_response", f"{name} is a boolean, not an amount")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -183,7 +218,7 @@ def as_int(value: Any, source: str, name: str) -> int:
             return int(float(text))
         except ValueError:
             pass
-    raise QuoteError(source, f"bad_response: {name} is not a number ({str(value)[:40]!r})")
+    raise QuoteError.of(source, "bad_response", f"{name} is not a number ({str(value)[:40]!r})")
 
 
 def as_bytes(value: Any, source: str, name: str) -> bytes:
@@ -192,7 +227,7 @@ def as_bytes(value: Any, source: str, name: str) -> bytes:
             return bytes.fromhex(value[2:])
         except ValueError:
             pass
-    raise QuoteError(source, f"bad_response: {name} is not 0x-prefixed hex")
+    raise QuoteError.of(source, "bad_response", f"{name} is not 0x-prefixed hex")
 
 
 def as_address(value: Any, source: str, name: str) -> str:
@@ -201,4 +236,4 @@ def as_address(value: Any, source: str, name: str) -> str:
     try:
         return checksum(value)
     except ValueError:
-        raise QuoteError(source, f"bad_response: {name} is not an address ({str(value)[:50]!r})") from None
+        raise QuoteError.of(source, "bad_response", f"{name} is not an address ({str(value)[:50]!r})") from None

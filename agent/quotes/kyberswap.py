@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from agent.errors import QuoteError
+from agent.errors import NoLiquidity, QuoteError
 from agent.quotes.base import (
     ClientOptions,
     HttpSource,
@@ -24,6 +24,8 @@ from agent.quotes.models import Quote, QuoteRequest
 
 NAME = "kyberswap"
 DEADLINE_S = 600
+#: KyberSwap's error code for "route not found" (its API answers 4008 when no route serves the pair and amount)
+NO_ROUTE_CODES = frozenset({4008})
 
 
 class KyberSwapClient(HttpSource):
@@ -51,8 +53,9 @@ def _data(body: Any, what: str) -> dict[str, Any]:
     code = body.get("code")
     if code not in (0, None):
         message = str(body.get("message") or "")[:200]
-        kind = "no_liquidity" if "route not found" in message.lower() else "bad_response"
-        raise QuoteError(NAME, f"{kind}: {what} answered code {code}: {message}")
+        if code in NO_ROUTE_CODES:
+            raise NoLiquidity(NAME, f"no_liquidity: {what} answered code {code}: {message}")
+        raise QuoteError.of(NAME, "bad_response", f"{what} answered code {code}: {message}")
     return require_dict(field(body, NAME, "data"), NAME, f"{what} data")
 
 

@@ -15,14 +15,14 @@ the fee-free marginal price of each token against the chain's USD stable, as ``p
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from decimal import Decimal
 
-from agent.chain.abi import AGGREGATE3, GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
+from agent.chain.abi import abi
+from agent.chain.multicall import Call, aggregate
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig, Token
-from agent.errors import QuoteError
+from agent.errors import NoLiquidity, QuoteError
 from agent.portfolio.valuation import decode_prices, plan_price_calls, price_subcalls
 from agent.quotes.base import min_out_for
 from agent.quotes.calldata import (
@@ -35,36 +35,27 @@ from agent.quotes.models import Quote, QuoteRequest, QuoteTx, ReferencePrice, is
 
 log = logging.getLogger(__name__)
 NAME = "onchain"
-GET_BLOCK_NUMBER = Fn("getBlockNumber()", ("uint256",))
-GET_TIMESTAMP = Fn("getCurrentBlockTimestamp()", ("uint256",))
+GET_BLOCK_NUMBER = abi("Multicall3").fn("getBlockNumber")
+GET_TIMESTAMP = abi("Multicall3").fn("getCurrentBlockTimestamp")
+GET_AMOUNTS_OUT = abi("UniswapV2Router02").fn("getAmountsOut")
+QUOTE_EXACT_INPUT_SINGLE = abi("QuoterV2").fn("quoteExactInputSingle")
 V2_GAS_BASE = 110_000
 V2_GAS_PER_HOP = 70_000
 V3_FEES = (500, 3000, 100, 10_000)
 #: Added to QuoterV2's gasEstimate (the pool swap alone) for an executable quote: the transaction's base cost,
 #: SwapRouter02's own work and the input token transfer.
 V3_ROUTER_GAS = 60_000
-
-
-def aggregate(rpc: ChainRpc, calls: Sequence[tuple[str, Fn, tuple[Any, ...]]]) -> list[tuple[Any, ...] | None]:
-    """One Multicall3 ``aggregate3`` eth_call; a reverted or undecodable sub-call gives None."""
-    chain = rpc.chain
-    payload = AGGREGATE3.encode([(target, True, fn.encode(*args)) for target, fn, args in calls])
-    raw = rpc.read(lambda w3: w3.eth.call({"to": chain.multicall3, "data": payload}, "latest"), what="aggregate3")
-    (results,) = AGGREGATE3.decode(bytes(raw))
-    out: list[tuple[Any, ...] | None] = []
-    for (_t, fn, _a), (ok, data) in zip(calls, results, strict=True):
-        try:
-            out.append(fn.decode(bytes(data)) if ok else None)
-        except Exception:
-            out.append(None)
-    return out
+#: QuoterV2's price limits when called with sqrtPriceLimitX96 = 0 (TickMath MIN_SQRT_RATIO + 1, MAX - 1). A quote
+#: whose sqrtPriceX96After sits on one ran out of liquidity: it is a partial fill of the amount asked for, and
+#: SwapRouter02 would execute just as partially (spending less than asked).
+V3_PRICE_LIMITS = frozenset({4295128740, 1461446703485210103287273052203988822378723970341})
 
 
 def path_token(chain: ChainConfig, address: str) -> Token:
     """The configured token at ``address`` (the wrapped native for the native placeholder)."""
     token = chain.token(chain.wrapped_native) if is_native(address) else chain.token_by_address(address)
     if token is None:
-        raise QuoteError(NAME, f"token: {address} is not a token of chains/{chain.name}.toml")
+        raise QuoteError.of(NAME, "token", f"{address} is not a token of chains/{chain.name}.toml")
     return token
 
 
@@ -89,6 +80,15 @@ class OnchainQuoter:
         self.rpc = rpc
         self.deadline_s = deadline_s
 
+    def close(self) -> None:
+        """Nothing to release: the quoter reads through the chain's ``ChainRpc``, which its owner keeps."""
+
+    def __enter__(self) -> OnchainQuoter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def fetch_quote(self, request: QuoteRequest) -> Quote:
         if self.chain.uniswap_v2 is not None:
             return self._v2_quote(request)
@@ -98,12 +98,12 @@ class OnchainQuoter:
         assert self.chain.uniswap_v2 is not None
         router = self.chain.uniswap_v2.router
         paths = candidate_paths(self.chain, request)
-        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ()), (self.chain.multicall3, GET_TIMESTAMP, ())]
-        calls += [(router, GET_AMOUNTS_OUT, (request.sell_amount_raw, p)) for p in paths]
+        calls = [Call(self.chain.multicall3, GET_BLOCK_NUMBER), Call(self.chain.multicall3, GET_TIMESTAMP)]
+        calls += [Call(router, GET_AMOUNTS_OUT, (request.sell_amount_raw, p)) for p in paths]
         block, stamp, *outs = aggregate(self.rpc, calls)
         found = [(v[0][-1], p) for v, p in zip(outs, paths, strict=True) if v and v[0][-1] > 0]
         if not found:
-            raise QuoteError(NAME, "no_liquidity: no Uniswap V2 path (direct, via "
+            raise NoLiquidity(NAME, "no_liquidity: no Uniswap V2 path (direct, via "
                                    f"{self.chain.wrapped_native} or {self.chain.usd_stable}) quotes this pair")
         out, path = max(found, key=lambda f: f[0])
         min_out = min_out_for(out, request.slippage_bps)
@@ -130,13 +130,22 @@ class OnchainQuoter:
         assert self.chain.uniswap_v3 is not None
         quoter = self.chain.uniswap_v3.quoter_v2
         fees = list(dict.fromkeys((a.v3_fee, b.v3_fee, *V3_FEES)))
-        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())]
-        calls += [(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, request.sell_amount_raw, f, 0),))
+        calls = [Call(self.chain.multicall3, GET_BLOCK_NUMBER)]
+        calls += [Call(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, request.sell_amount_raw, f, 0),))
                   for f in fees]
         block, *outs = aggregate(self.rpc, calls)
-        found = [(v[0], v[3], f) for v, f in zip(outs, fees, strict=True) if v and v[0] > 0]
+        quoted = [(v, f) for v, f in zip(outs, fees, strict=True) if v and v[0] > 0]
+        found = [(v[0], v[3], f) for v, f in quoted if v[1] not in V3_PRICE_LIMITS]
+        partial = [f for v, f in quoted if v[1] in V3_PRICE_LIMITS]
+        if not found and partial:
+            raise QuoteError(NAME, f"partial_fill: QuoterV2 fills only part of {request.sell_amount_raw} raw "
+                                   f"{a.symbol} → {b.symbol} at fee(s) {partial} (the pool runs out of liquidity "
+                                   "before the whole amount); refusing this size: trade less or split it")
         if not found:
-            raise QuoteError(NAME, f"no_liquidity: QuoterV2 has no pool for {a.symbol}/{b.symbol} at fees {fees}")
+            raise NoLiquidity(NAME, f"no_liquidity: QuoterV2 has no pool for {a.symbol}/{b.symbol} at fees {fees}")
+        if partial:
+            log.info("QuoterV2 %s>%s: fee tier(s) %s fill only part of the amount; not used", a.symbol, b.symbol,
+                     partial)
         out, gas, fee = max(found, key=lambda f: f[0])
         return (block[0] if block else None), out, gas, fee
 
@@ -162,20 +171,50 @@ class OnchainQuoter:
                      min_buy_amount_raw=min_out, gas_estimate=gas, tx=tx, spender=spender, block_number=block,
                      quoted_at=datetime.now(UTC), route=f"uniswap_v3 {how} {a.symbol}>{b.symbol} fee {fee}")
 
+    def v3_impact_bps(self, request: QuoteRequest) -> Decimal | None:
+        """Price impact of this trade at its own size on the best V3 tier, in bps (fee excluded): QuoterV2 at
+        the full amount against a 1/10,000 probe, in one batch. A partial fill is 10,000 (the pool cannot take
+        it). None where there is no V3 quoter or no pool.
+
+        Concentrated liquidity makes a two-size curve fit meaningless (a narrow range looks infinitely deep
+        until it runs out), so on V3 this is what ``est_impact_bps`` should be.
+        """
+        if self.chain.uniswap_v3 is None:
+            return None
+        a, b = path_token(self.chain, request.sell_token), path_token(self.chain, request.buy_token)
+        quoter = self.chain.uniswap_v3.quoter_v2
+        fees = list(dict.fromkeys((a.v3_fee, b.v3_fee, *V3_FEES)))
+        probe = max(1, request.sell_amount_raw // 10_000)
+        calls = [Call(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, amount, f, 0),))
+                 for f in fees for amount in (probe, request.sell_amount_raw)]
+        values = aggregate(self.rpc, calls)
+        best: Decimal | None = None
+        for i, _fee in enumerate(fees):
+            small, big = values[2 * i], values[2 * i + 1]
+            if not small or small[0] <= 0:
+                continue
+            if not big or big[0] <= 0 or big[1] in V3_PRICE_LIMITS:
+                impact = Decimal(10_000)
+            else:
+                marginal = Decimal(small[0]) / probe
+                impact = max(Decimal(0), (1 - Decimal(big[0]) / request.sell_amount_raw / marginal) * 10_000)
+            best = impact if best is None else min(best, impact)
+        return best
+
     def fetch_reference(self, request: QuoteRequest) -> ReferencePrice:
         """Marginal prices of the sell token, the buy token and the native coin in USD → buy per sell."""
         wanted = {path_token(self.chain, request.sell_token).symbol, path_token(self.chain, request.buy_token).symbol,
                   self.chain.wrapped_native}
         price_calls = [c for c in plan_price_calls(self.chain) if c.symbol in wanted]
         subcalls = price_subcalls(price_calls)
-        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())] + [(t, fn, args) for t, fn, args, _ in subcalls]
+        calls = [Call(self.chain.multicall3, GET_BLOCK_NUMBER)] + [call for call, _ in subcalls]
         block, *values = aggregate(self.rpc, calls)
         prices = decode_prices(self.chain, price_calls,
-                               {key: v for (_, _, _, key), v in zip(subcalls, values, strict=True)})
+                               {key: v for (_, key), v in zip(subcalls, values, strict=True)})
         sell = prices.get(path_token(self.chain, request.sell_token).symbol)
         buy = prices.get(path_token(self.chain, request.buy_token).symbol)
         if sell is None or buy is None:
-            raise QuoteError(NAME, "no_reference: the on-chain quoter could not price "
+            raise QuoteError.of(NAME, "no_reference", "the on-chain quoter could not price "
                                    f"{request.sell_symbol or request.sell_token} and "
                                    f"{request.buy_symbol or request.buy_token}")
         native = prices.get(self.chain.wrapped_native)

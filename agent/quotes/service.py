@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal, InvalidOperation
 
 from pydantic import SecretStr
 
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import NATIVE_PLACEHOLDER, ChainConfig
-from agent.config.settings import AppConfig, Settings
+from agent.config.settings import AggregatorSettings, AppConfig, ExecutionSettings
 from agent.errors import ConfigError
 from agent.quotes.base import ClientOptions, HttpSource
 from agent.quotes.best import fetch_best_quote
@@ -22,18 +23,20 @@ from agent.quotes.oneinch import OneInchClient
 from agent.quotes.paraswap import ParaSwapClient
 from agent.quotes.validate import Limits
 from agent.quotes.zerox import ZeroExClient
+from agent.units import is_whole_raw
+from agent.units import to_raw as units_to_raw
 
 
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def limits_from(settings: Settings) -> Limits:
-    return Limits(max_slippage_bps=settings.max_slippage_bps,
-                  max_quote_deviation_bps=settings.max_quote_deviation_bps, max_swap_gas=settings.max_swap_gas)
+def limits_from(execution: ExecutionSettings, aggregators: AggregatorSettings) -> Limits:
+    return Limits(max_slippage_bps=execution.max_slippage_bps,
+                  max_quote_deviation_bps=aggregators.max_quote_deviation_bps, max_swap_gas=execution.max_swap_gas)
 
 
-def build_http_source(name: str, settings: Settings, chain: ChainConfig) -> HttpSource:
+def build_http_source(name: str, settings: AggregatorSettings, chain: ChainConfig) -> HttpSource:
     """One aggregator client configured from its ``*_API_URL`` / key settings."""
     t = settings.quote_timeout_s
     if name == "0x":
@@ -52,13 +55,25 @@ def build_http_source(name: str, settings: Settings, chain: ChainConfig) -> Http
     raise ConfigError(f"QUOTE_SOURCES: unknown source {name!r}")
 
 
-def build_sources(settings: Settings, chain: ChainConfig, rpc: ChainRpc,
+def build_sources(settings: AggregatorSettings, chain: ChainConfig, rpc: ChainRpc,
                   names: Sequence[str] | None = None) -> list[QuoteSource]:
     """The sources named in QUOTE_SOURCES (or ``names``), in that order."""
     out: list[QuoteSource] = []
     for name in names or settings.quote_sources:
         out.append(OnchainQuoter(chain, rpc) if name == "onchain" else build_http_source(name, settings, chain))
     return out
+
+
+@contextmanager
+def open_sources(settings: AggregatorSettings, chain: ChainConfig, rpc: ChainRpc,
+                 names: Sequence[str] | None = None) -> Iterator[list[QuoteSource]]:
+    """``build_sources`` with one owner: every source (and its one ``httpx.Client``) is closed on leaving."""
+    with ExitStack() as stack:
+        sources = build_sources(settings, chain, rpc, names)
+        for source in sources:
+            if isinstance(source, (HttpSource, OnchainQuoter)):
+                stack.enter_context(source)
+        yield sources
 
 
 def resolve_token(chain: ChainConfig, name: str) -> tuple[str, int, str]:
@@ -80,10 +95,9 @@ def to_raw(amount: Decimal | str, decimals: int, symbol: str) -> int:
         raise ConfigError(f"--amount {amount!r} is not a number; write e.g. --amount 1.5") from None
     if not value.is_finite() or value <= 0:
         raise ConfigError(f"--amount must be a positive number of {symbol} (got {amount})")
-    raw = value.scaleb(decimals)
-    if raw != raw.to_integral_value():
+    if not is_whole_raw(value, decimals):
         raise ConfigError(f"--amount {amount} has more decimals than {symbol}'s {decimals}")
-    return int(raw)
+    return units_to_raw(value, decimals)
 
 
 def build_request(chain: ChainConfig, *, sell: str, buy: str, amount: Decimal | str, taker: str,
@@ -105,14 +119,11 @@ def quote_best(config: AppConfig, *, chain_name: str, sell: str, buy: str, amoun
                           "add it to CHAINS or pick one of those")
     s = config.settings
     chain = config.chains[chain_name]
-    rpc = ChainRpc(chain, config.chain_settings[chain_name], timeout_s=s.rpc_timeout_s, attempts=s.rpc_attempts)
-    request = build_request(chain, sell=sell, buy=buy, amount=amount, taker=taker, slippage_bps=s.max_slippage_bps)
-    sources = build_sources(s, chain, rpc)
-    try:
+    rpc = ChainRpc(chain, config.chain_settings[chain_name], timeout_s=s.rpc.rpc_timeout_s,
+                   attempts=s.rpc.rpc_attempts)
+    request = build_request(chain, sell=sell, buy=buy, amount=amount, taker=taker,
+                            slippage_bps=s.execution.max_slippage_bps)
+    with open_sources(s.aggregators, chain, rpc) as sources:
         reference = OnchainQuoter(chain, rpc).fetch_reference
-        return fetch_best_quote(request, chain=chain, sources=sources, reference=reference, limits=limits_from(s),
-                                timeout_s=s.quote_timeout_s)
-    finally:
-        for src in sources:
-            if isinstance(src, HttpSource):
-                src.close()
+        return fetch_best_quote(request, chain=chain, sources=sources, reference=reference,
+                                limits=limits_from(s.execution, s.aggregators), timeout_s=s.aggregators.quote_timeout_s)

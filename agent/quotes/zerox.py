@@ -6,7 +6,7 @@ is ``issues.allowance.spender`` (AllowanceHolder); the Settler (``exec``'s targe
 
 from __future__ import annotations
 
-from agent.errors import QuoteError
+from agent.errors import NoLiquidity
 from agent.quotes.base import ClientOptions, HttpSource, make_quote, require_dict
 from agent.quotes.http import as_address, as_bytes, as_int, field
 from agent.quotes.models import Quote, QuoteRequest
@@ -45,7 +45,7 @@ def _spender(body: dict[str, object], tx_to: str) -> str:
 
 def parse_quote(request: QuoteRequest, body: dict[str, object]) -> Quote:
     if body.get("liquidityAvailable") is False:
-        raise QuoteError(NAME, "no_liquidity: liquidityAvailable is false for this pair and amount")
+        raise NoLiquidity(NAME, "no_liquidity: liquidityAvailable is false for this pair and amount")
     tx = field(body, NAME, "transaction")
     to = as_address(field(tx, NAME, "to"), NAME, "transaction.to")
     block = body.get("blockNumber")

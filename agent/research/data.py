@@ -13,12 +13,12 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import IO
 
 from agent.errors import ConfigError
+from agent.resources import resource_dir
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = resource_dir("data")
 DAILY_PRICES = "prices_daily_2014-2025.csv"
 HOURLY_PRICES = "prices_hourly_btc_eth_2018-05_2022-02.csv"
 DAILY_GAS = "eth_gas_price_daily_2015-2025.csv"

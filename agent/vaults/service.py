@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from agent.config.settings import AppConfig, Settings
+from agent.config.settings import AppConfig, Settings, VaultSettings
 from agent.errors import ExecutionError, TemporaryError
 from agent.execution.intent import ActionResult, TxIntent
 from agent.execution.pipeline import ExecutionContext, execute_intent
@@ -52,13 +52,14 @@ FAILED_EVENT = "vault_action_failed"
 
 
 def parking_params(settings: Settings) -> ParkingParams:
-    return ParkingParams(stable_buffer_usd=settings.stable_buffer_usd, stable_buffer_pct=settings.stable_buffer_pct,
-                         min_deposit_usd=settings.min_trade_usd, min_tvl_usd=settings.vault_min_tvl_usd,
-                         preview_tolerance_bps=settings.vault_preview_tolerance_bps,
-                         exit_on_loss=settings.vault_exit_on_loss)
+    plan, vaults = settings.strategy, settings.vaults
+    return ParkingParams(stable_buffer_usd=plan.stable_buffer_usd, stable_buffer_pct=plan.stable_buffer_pct,
+                         min_deposit_usd=plan.min_trade_usd, min_tvl_usd=vaults.vault_min_tvl_usd,
+                         preview_tolerance_bps=vaults.vault_preview_tolerance_bps,
+                         exit_on_loss=vaults.vault_exit_on_loss)
 
 
-def yield_window(settings: Settings) -> timedelta:
+def yield_window(settings: VaultSettings) -> timedelta:
     return timedelta(hours=float(settings.vault_yield_window_hours))
 
 
@@ -167,10 +168,10 @@ def adapt_plan_to_vault_limits(config: AppConfig, plan: Plan, ctx_by_chain: Mapp
         ctx = ctx_by_chain[chain]
         states.update({(chain, n): s for n, s in fetch_vault_states(ctx.rpc, ctx.sender.address).items()})
     routed, notes = route_withdrawals(plan, chains=config.chains, states=states,
-                                      min_trade_usd=config.settings.min_trade_usd)
+                                      min_trade_usd=config.settings.strategy.min_trade_usd)
     if notes:
         journal.record_event(ROUTE_EVENT, {"notes": [n.model_dump() for n in notes],
-                                           "actions": [a.model_dump(mode="json") for a in routed.actions]},
+                                           "actions": [a.as_json() for a in routed.actions]},
                              cycle_id=cycle_id)
         for n in notes:
             log.info("vault routing on %s: %s %s: %s", n.chain, n.vault, n.status, n.reason)
@@ -189,13 +190,13 @@ def park_idle_stables(config: AppConfig, snapshot: Snapshot, journal: JournalSto
     other errors propagate.
     """
     settings = config.settings
-    if not settings.vault_parking:
+    if not settings.vaults.vault_parking:
         return []
     ready = {n: c for n, c in ctx_by_chain.items() if not journal.open_actions(c.chain.chain_id)}
     for name in sorted(set(ctx_by_chain) - set(ready)):
         journal.record_event(PLAN_EVENT, {"chain": name, "skipped": "an action on this chain is still pending"},
                              cycle_id=cycle_id)
-    stats = observe_vaults(ready, journal, window=yield_window(settings), cycle_id=cycle_id)
+    stats = observe_vaults(ready, journal, window=yield_window(settings.vaults), cycle_id=cycle_id)
     fresh = refresh_snapshot(snapshot, stats)
     fresh = fresh.model_copy(update={"chains": tuple(c for c in fresh.chains if c.chain in ready)})
     plan = plan_parking(snapshot=fresh, chains=config.chains, vault_stats=stats, params=parking_params(settings),
@@ -209,10 +210,10 @@ def park_idle_stables(config: AppConfig, snapshot: Snapshot, journal: JournalSto
             key = f"park:{name}:{block}:{i}:{action.kind}:{action.sell}:{action.buy}"
             try:
                 results.append(execute_vault_action(action, ctx, plan_id=f"park-{name}-{block}", key=key,
-                                                    tolerance_bps=settings.vault_preview_tolerance_bps))
+                                                    tolerance_bps=settings.vaults.vault_preview_tolerance_bps))
             except ExecutionError as exc:
-                journal.record_event(FAILED_EVENT, {"chain": name, "key": key, "action": action.model_dump(
-                    mode="json"), "error": str(exc)}, cycle_id=cycle_id)
+                journal.record_event(FAILED_EVENT, {"chain": name, "key": key, "action": action.as_json(),
+                                                    "error": str(exc)}, cycle_id=cycle_id)
                 log.warning("chain %s: vault action %s failed (%s); no more vault actions there this cycle",
                             ctx.chain.chain_id, key, exc)
                 break
@@ -232,7 +233,7 @@ def _journal_plan(journal: JournalStore, plan: ParkingPlan, stats: Mapping[tuple
                          "assets_per_share": st.state.assets_per_share}
             flag_vault(journal, n.chain, n.vault, n.reason, cycle_id=cycle_id, **extra)
             log.warning("vault %s on %s flagged: %s", n.vault, n.chain, n.reason)
-    detail = {"buffer_usd": str(plan.buffer_usd), "actions": [a.model_dump(mode="json") for a in plan.actions],
+    detail = {"buffer_usd": str(plan.buffer_usd), "actions": [a.as_json() for a in plan.actions],
               "notes": [n.model_dump() for n in plan.notes],
               "yields": {f"{c}:{v}": _yield_view(s) for (c, v), s in stats.items()}}
     journal.record_event(PLAN_EVENT, detail, cycle_id=cycle_id)

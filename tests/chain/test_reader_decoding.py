@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from agent.chain.abi import AGGREGATE3
+from agent.chain.multicall import encode_aggregate3
 from agent.config.chains import ChainConfig
-from agent.portfolio.reader import _decode, build_snapshot, plan_calls
+from agent.portfolio.reader import build_snapshot, decode_values, plan_calls
 
 from .conftest import World
 
@@ -30,6 +30,7 @@ def _chain(world: World, *, v3_only: bool = False) -> ChainConfig:
         "wrapped_native": "WETH",
         "usd_stable": "USDC",
         "multicall3": world.multicall.address,
+        "default_hard_cap_gwei": 150,
         "tokens": tokens,
         "vaults": [{"name": "svUSDC", "address": world.vault.address, "asset": "USDC", "decimals": 6}],
         "uniswap_v3": {"quoter_v2": world.quoter.address},
@@ -41,9 +42,9 @@ def _chain(world: World, *, v3_only: bool = False) -> ChainConfig:
 
 def _read(world: World, chain: ChainConfig):
     calls, price_calls = plan_calls(chain, world.user)
-    payload = AGGREGATE3.encode([(c.target, True, c.fn.encode(*c.args)) for c in calls])
-    (results,) = AGGREGATE3.decode(bytes(world.w3.eth.call({"to": chain.multicall3, "data": payload})))
-    return build_snapshot(chain, world.user, _decode(results, calls), price_calls)
+    payload = encode_aggregate3([c.call for c in calls])
+    returned = bytes(world.w3.eth.call({"to": chain.multicall3, "data": payload}))
+    return build_snapshot(chain, world.user, decode_values(calls, returned), price_calls)
 
 
 def test_balances_and_block_come_from_one_call(world: World) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from agent import REPO_ROOT
 from agent.chain.rpc import make_web3
 from agent.commands.status import read_status
 from agent.devtools.commands.simulate import load_fork_base_config, prepare_fork
@@ -18,6 +17,7 @@ from agent.devtools.sandbox.replica import Replica
 from agent.devtools.sandbox.spec import WALLET
 from agent.errors import ChainUnavailable, ConfigError, SafetyHalt
 from tests.fork.helpers import NO_ENV_FILE, child_anvils, fork_env
+from tests.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 NO_CODE = "0x000000000000000000000000000000000000dEaD"

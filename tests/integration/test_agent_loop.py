@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from agent import REPO_ROOT
 from agent.devtools.sandbox.manager import sandbox_down, sandbox_up
 from agent.devtools.sandbox.spec import WALLET
 from agent.journal.store import JournalStore
+from tests.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

@@ -1,5 +1,6 @@
 """`rebalancer run` stopped by SIGTERM while it waits for gas: the action is abandoned with nothing signed, the
-rest of the plan is journaled as dropped, the process exits cleanly and nothing moved on chain."""
+rest of the plan is journaled as dropped (to be retried by the next run), the process exits cleanly and nothing
+moved on chain."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import REPO_ROOT
 from agent.devtools.sandbox.manager import sandbox_down, sandbox_up
 from agent.journal.store import JournalStore
+from tests.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -48,11 +49,15 @@ def test_stop_while_waiting_for_gas_abandons_safely(tmp_path: Path, sig: signal.
             summary = j.summary()
         (cycle,) = summary["cycles"]
         assert cycle["status"] == "dropped"
+        # waiting for gas is the cycle's step before an action: stopped there, the action never began
         actions = [a for a in summary["actions"] if a["mode"] == "live"]
-        assert actions and all(a["state"] == "abandoned" for a in actions)
-        assert all(not a["attempts"] for a in actions)  # nothing was signed
+        assert all(a["state"] == "abandoned" for a in actions)
+        assert all(not a["attempts"] for a in summary["actions"])  # nothing was signed
         assert not summary["open_actions"]
-        assert any(e["kind"] == "plan_dropped" for e in summary["events"])
+        waits = [e for e in summary["events"] if e["kind"] == "gas_wait"]
+        assert waits and all(e["detail"]["plan_id"] for e in waits)
+        dropped = [e for e in summary["events"] if e["kind"] == "plan_dropped"]
+        assert dropped and dropped[0]["detail"]["disposition"] == "retry"  # the next run plans afresh
         assert '"dropped_because"' in out and "waiting for the base fee" in out
     finally:
         sandbox_down(tmp_path)

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from eth_utils import collapse_if_tuple
 
-from agent import REPO_ROOT
 from agent.chain.abis import available_abis, load_abi
 from agent.devtools.contracts import load_artifact
 from agent.errors import ConfigError
+from tests.paths import REPO_ROOT
 
 #: sandbox contract -> real-protocol ABIs (abis/*.json) whose every function and event it must have
 COMPATIBLE_WITH = {
@@ -29,6 +29,7 @@ COMPATIBLE_WITH = {
     "UniswapV2Router02": ["UniswapV2Router02"],
     "QuoterV2": ["QuoterV2"],
     "SwapRouter02": ["SwapRouter02"],
+    "AggregatorRouter": ["AggregatorRouter"],
 }
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import REPO_ROOT
 from agent.config.settings import ChainSettings, Settings, load_config, redact_url, safe_error
 from agent.errors import ConfigError
+from tests.paths import REPO_ROOT
 
 BASE = {
     "CHAINS": "ethereum,base",
@@ -86,9 +86,9 @@ def test_secret_values_are_never_echoed() -> None:
 
 
 def test_twap_horizon_unset_means_the_default_schedule_and_zero_means_as_fast_as_possible() -> None:
-    assert load().settings.twap_horizon_s is None
-    assert load(TWAP_HORIZON_S="0").settings.twap_horizon_s == 0
-    assert load(TWAP_HORIZON_S="1800").settings.twap_horizon_s == 1800
+    assert load().settings.execution.twap_horizon_s is None
+    assert load(TWAP_HORIZON_S="0").settings.execution.twap_horizon_s == 0
+    assert load(TWAP_HORIZON_S="1800").settings.execution.twap_horizon_s == 1800
 
 
 def test_target_may_name_a_token_of_an_asset() -> None:
@@ -100,7 +100,7 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     f = tmp_path / "x.env"
     f.write_text("CHAINS=ethereum\nETHEREUM_RPC_URL=https://file.example\nTARGETS=ETH:100\nBAND_PP=7\n")
     cfg = load_config({"BAND_PP": "3"}, env_file=f)
-    assert cfg.settings.band_pp == Decimal(3)
+    assert cfg.settings.strategy.band_pp == Decimal(3)
     assert cfg.settings.chains == ("ethereum",)
 
 
@@ -116,7 +116,7 @@ def test_redaction() -> None:
 def test_every_setting_is_documented_in_env_example() -> None:
     text = (REPO_ROOT / ".env.example").read_text()
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, flags=re.M))
-    for name in Settings.model_fields:
+    for name in Settings.env_names():
         assert name.upper() in documented, f"{name.upper()} is missing from .env.example"
     for field in ChainSettings.model_fields:
         per_chain = "RPC_URL" if field == "rpc_urls" else field.upper()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import load_config
-from agent.cycle.loop import _sender
+from agent.cycle.compose import build_sender as _sender
 from agent.execution.live import LiveSender
 from agent.execution.sender import DryRunSender
 from agent.signers.dev import dev_account_key
@@ -44,3 +44,14 @@ def test_dry_run_or_no_signer_gives_the_dry_run_sender() -> None:
     signer = LocalKeySigner.from_key(dev_account_key(0))
     assert isinstance(_sender(cfg, rpc, None, signer, True, WALLET, {}), DryRunSender)  # type: ignore[arg-type]
     assert isinstance(_sender(cfg, rpc, None, None, False, WALLET, {}), DryRunSender)  # type: ignore[arg-type]
+
+
+def test_the_live_sender_carries_the_gas_gate_the_cycle_waits_on() -> None:
+    from agent.execution.gas_wait import GasGate
+
+    cfg = _config(SANDBOX_A_MAX_BASE_FEE_GWEI="3", SANDBOX_A_HARD_CAP_GWEI="9", SANDBOX_A_GAS_WAIT_DEADLINE_S="77")
+    rpc = ChainRpc(*cfg.enabled()[0])
+    sender = _sender(cfg, rpc, None, LocalKeySigner.from_key(dev_account_key(0)), False, WALLET, {})  # type: ignore[arg-type]
+    assert isinstance(sender, LiveSender) and isinstance(sender.gas_gate, GasGate)
+    assert (sender.gas_gate.limit_wei, sender.gas_gate.hard_cap_wei) == (3 * 10**9, 9 * 10**9)
+    assert sender.gas_gate.deadline_s == 77

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agent.amm import shortfall_bps
 from agent.config.chains import NATIVE_PLACEHOLDER
 from agent.devtools.aggregator.chain_state import ChainView, SandboxChain
 from agent.devtools.aggregator.routing import Route, best_route
@@ -19,7 +20,8 @@ from agent.models import checksum
 from agent.quotes.calldata import encode_sandbox_swap
 
 ZERO = "0x0000000000000000000000000000000000000000"
-GAS_BASE = 80_000
+#: includes the Shape adapter hop (pull, approve, call) that the 1inch/Odos/KyberSwap shapes add
+GAS_BASE = 140_000
 GAS_PER_HOP = 65_000
 GAS_PER_LEG = 20_000
 GAS_NATIVE = 30_000
@@ -52,8 +54,7 @@ class Priced:
     @property
     def impact_pct(self) -> float:
         """Shortfall against the pools' marginal prices, in percent (includes the 0.3% fee)."""
-        ideal = self.route.ideal_out
-        return 0.0 if ideal <= 0 else (ideal - self.amount_out) * 100 / ideal
+        return float(shortfall_bps(self.route.ideal_out, self.amount_out)) / 100
 
     def calldata(self, *, min_out: int, recipient: str) -> bytes:
         return encode_sandbox_swap(token_in=self.sell, token_out=self.buy, amount_in=self.amount_in, min_out=min_out,

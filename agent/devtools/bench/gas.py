@@ -11,7 +11,7 @@ reads by default (``GasTimingConfig.history_for(deadline)`` = ``HISTORY_FACTOR``
 history the agent reads is trace, never the sandbox's deployment blocks), each with a deadline of ``deadline``
 blocks (days). Each rebalance is a real swap (0.5 ETH → USDC through the sandbox router) sent through the
 pipeline (``execute_intent``) by the agent's own ``LiveSender`` with ``gas_timing=GasTimingConfig(mode="optimal")``
-and ``gas_wait_deadline_s`` = the deadline: the wait is the agent's ``wait_for_fees`` (``agent.execution.gas``)
+and ``gas_wait_deadline_s`` = the deadline: the wait is the agent's ``wait_for_fees`` (``agent.execution.gas_wait``)
 reading ``eth_feeHistory`` on the chain — at the first block of each rebalance it backtests its two fee models
 (AR at the deadline's lags, random walk) on that history and fits the one it keeps — with the simulator's clock
 (one trace entry per block; a daily trace's clock runs a day per block so the weekly season is seen) and sleep
@@ -40,7 +40,8 @@ from agent.devtools.sandbox.anvil import start_anvil
 from agent.devtools.sandbox.market import BaseFeeTrace, MarketSimulator, ReferencePath
 from agent.devtools.sandbox.spec import WALLET
 from agent.devtools.sandbox.world import World, deploy_world
-from agent.execution.gas import (
+from agent.errors import ConfigError
+from agent.execution.fee_model import (
     HISTORY_FACTOR,
     GasTimingConfig,
     fit_fee_model,
@@ -105,7 +106,7 @@ def process_optimum(values_wei: Sequence[int], deadline: int, *, windows: int = 
     saving is returned beside it, so one can see whether the process reproduces the trace's."""
     model = fit_fee_model(values_wei, first_block=0, block_time_s=float("inf"), kind="ar")
     if model is None:
-        raise ValueError(f"a trace of {len(values_wei)} entries is too short to fit a process")
+        raise ConfigError(f"a trace of {len(values_wei)} entries is too short to fit a process; use a longer trace")
     boundary = stopping_boundary(model, deadline_block=deadline, horizon=deadline)
     rng, phi, shocks = random.Random(seed), model.phi, model.shocks
     z = 0.0

@@ -21,7 +21,7 @@ PACKAGES = ("agent", "strategies")
 HELP_RUNS = 5
 
 
-def _source_root() -> Path:
+def source_root() -> Path:
     import agent
 
     return Path(agent.__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def _layer_of(module: str, layers: list[list[str]]) -> int | None:
     return None
 
 
-def _graph_figures(root: Path) -> dict[str, Any]:
+def graph_figures(root: Path) -> dict[str, Any]:
     import grimp
 
     sys.path.insert(0, str(root))
@@ -70,11 +70,11 @@ def _graph_figures(root: Path) -> dict[str, Any]:
             upward.append(f"{a} -> {b}")
     devtools = [f"{a} -> {b}" for a, b in edges
                 if b.startswith("agent.devtools") and not a.startswith("agent.devtools")]
-    return {"modules": len(graph.modules), "import_edges": len(edges), "cycles": _cycles(graph),
+    return {"modules": len(graph.modules), "import_edges": len(edges), "cycles": import_cycles_of(graph),
             "imports_back_up_the_layers": sorted(upward), "imports_of_devtools": sorted(devtools)}
 
 
-def _cycles(graph: Any) -> list[list[str]]:
+def import_cycles_of(graph: Any) -> list[list[str]]:
     """Tarjan's strongly connected components of size > 1."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -122,11 +122,11 @@ def _help_seconds() -> float:
 
 
 def run() -> dict[str, Any]:
-    root = _source_root()
+    root = source_root()
     files = _python_files(root)
     sizes = {str(p.relative_to(root)): len(p.read_text().splitlines()) for p in files}
     largest = max(sizes.items(), key=lambda kv: kv[1])
-    figures = _graph_figures(root)
+    figures = graph_figures(root)
     return {
         "python_files": len(files),
         "lines": sum(sizes.values()),

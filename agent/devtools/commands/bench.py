@@ -1,21 +1,20 @@
-"""``rebalancer bench rpc|execution|gas|structure|backtest [--json]``: benchmarks printing one JSON object."""
+"""``rebalancer bench rpc|execution|gas|structure|backtest|startup [--json]``: benchmarks, one JSON object each."""
 
 from __future__ import annotations
 
 import importlib
 
 import typer
-from rich.table import Table
 
-from agent.commands.render import console, print_json
+from agent.commands.render import Table, console, print_json
 
-BENCHES = ("rpc", "execution", "gas", "structure", "backtest")
+BENCHES = ("rpc", "execution", "gas", "structure", "backtest", "startup")
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def bench(
-        name: str = typer.Argument(..., help="rpc | execution | gas | structure | backtest"),
+        name: str = typer.Argument(..., help="rpc | execution | gas | structure | backtest | startup"),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object (the default output)."),
         table: bool = typer.Option(False, "--table", help="Also print a short table."),
     ) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from agent.commands.render import console, err_console
+from agent.commands.render import Table, console, err_console
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,8 @@ import shlex
 import typer
 
 from agent.commands.render import console, err_console
-from agent.devtools.sandbox.manager import read_env, sandbox_dir, sandbox_down, sandbox_up
+
+# the sandbox (web3, the world's deployers) is imported by each command when it runs: the CLI starts light
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +22,8 @@ def register(app: typer.Typer) -> None:
                                                 "contracts at the real addresses) as ETHEREUM_RPC_URL, for "
                                                 "`simulate --fork ethereum`.")) -> None:
         """Start the sandbox chains, deploy the world and fund the wallet off-target."""
+        from agent.devtools.sandbox.manager import sandbox_dir, sandbox_up
+
         env = sandbox_up(with_aggregator=not no_aggregator, mainnet_replica=mainnet_replica)
         d = sandbox_dir()
         err_console.print(f"sandbox up: chains {env['CHAINS']}; wallet {env['WALLET_ADDRESS']}")
@@ -32,11 +35,15 @@ def register(app: typer.Typer) -> None:
     @sandbox.command("down")
     def down() -> None:
         """Stop exactly the processes `sandbox up` started."""
+        from agent.devtools.sandbox.manager import sandbox_down
+
         stopped = sandbox_down()
         err_console.print(f"sandbox down: stopped {len(stopped)} process(es)")
 
     @sandbox.command("env")
     def env() -> None:
         """Print the environment variables that point every command at the sandbox."""
+        from agent.devtools.sandbox.manager import read_env
+
         for k, v in read_env().items():
             console.print(f"export {k}={shlex.quote(v)}", highlight=False, soft_wrap=True)

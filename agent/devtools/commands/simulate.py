@@ -15,30 +15,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from agent.commands.render import console, err_console, fmt_num, fmt_usd, print_json
-from agent.config.settings import AppConfig, load_config, read_environment
-from agent.cycle.compose import build_rpcs
-from agent.devtools.sandbox.fork import (
-    Fork,
-    Funded,
-    default_funding,
-    fork_config,
-    fund_wallet,
-    parse_funding,
-    start_fork,
-    upstream_url,
-    verify_fork,
-)
-from agent.devtools.sandbox.spec import WALLET
+from agent.commands.render import Table, console, err_console, fmt_num, fmt_usd, print_json
 from agent.errors import SafetyHalt
-from agent.planning.allocation import Allocation, compute_allocation
-from agent.portfolio.models import Snapshot
-from agent.portfolio.reader import fetch_snapshot
+from agent.units import wei_to_native
+
+if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
+    from agent.config.settings import AppConfig
+    from agent.devtools.sandbox.fork import Fork, Funded
+    from agent.planning.allocation import Allocation
+    from agent.portfolio.models import Snapshot
 
 log = logging.getLogger(__name__)
 DEFAULT_FUND_USD = Decimal(100_000)
@@ -63,6 +52,8 @@ class FundedFork:
 def load_fork_base_config(chain_name: str, environ: dict[str, str] | None = None,
                           env_file: Path | None = None) -> AppConfig:
     """The user's config narrowed to ``chain_name`` (``CHAINS`` replaced; the chain's RPC URL is required)."""
+    from agent.config.settings import load_config, read_environment
+
     env = read_environment(environ, env_file)
     env["CHAINS"] = chain_name
     return load_config(environ=env, env_file=env_file)
@@ -71,6 +62,19 @@ def load_fork_base_config(chain_name: str, environ: dict[str, str] | None = None
 def prepare_fork(base: AppConfig, chain_name: str, *, fork_block: int | None = None, fund: str | None = None,
                  fund_usd: Decimal = DEFAULT_FUND_USD) -> FundedFork:
     """Start the fork, verify it, fund the wallet off-target: ready for a cycle (stop it with ``close()``)."""
+    from agent.cycle.compose import build_rpcs
+    from agent.devtools.sandbox.fork import (
+        default_funding,
+        fork_config,
+        fund_wallet,
+        parse_funding,
+        start_fork,
+        upstream_url,
+        verify_fork,
+    )
+    from agent.devtools.sandbox.spec import WALLET
+    from agent.portfolio.reader import fetch_snapshot
+
     chain = base.chains[chain_name]
     fork = start_fork(chain, upstream_url(base, chain_name), fork_block=fork_block)
     journal_dir = tempfile.TemporaryDirectory(prefix="rebalancer-fork-")
@@ -121,25 +125,23 @@ def trade_rows(report: Any, native_usd: Decimal) -> list[dict[str, Any]]:
     for a in report.actions:
         act, result = a.action, a.result
         rows.append({
-            "kind": act.kind, "chain": act.chain, "sell": act.sell, "buy": act.buy, "amount_raw": str(act.amount_raw),
+            "kind": act.kind, "chain": act.chain, "sell": act.sell, "buy": act.buy, "amount_raw": act.amount_raw,
             "amount_usd": act.amount_usd, "reason": act.reason, "est_cost_usd": act.est_cost_usd,
             "est_impact_bps": act.est_impact_bps, "state": a.state, "quote_source": a.quote_source, "error": a.error,
             "observed_deltas": {k: str(v) for k, v in (result.observed_deltas if result else {}).items()},
             "txs": [{"purpose": o.purpose, "status": o.status, "tx_hash": o.tx_hash, "nonce": o.nonce,
-                     "gas_used": o.gas_used, "fee_paid_wei": str(o.fee_paid_wei)}
+                     "gas_used": o.gas_used, "fee_paid_wei": o.fee_paid_wei}
                     for o in (result.outcomes if result else ())],
-            "gas_paid_wei": str(a.gas_paid_wei),
-            "gas_paid_usd": Decimal(a.gas_paid_wei).scaleb(-18) * native_usd,
+            "gas_paid_wei": a.gas_paid_wei,
+            "gas_paid_usd": wei_to_native(a.gas_paid_wei) * native_usd,
         })
     return rows
 
 
 def plan_document(plan: Any, decision: Any) -> dict[str, Any]:
-    from agent.cycle.loop import plan_action_json
-
     return {"rebalance": bool(plan.rebalance) if plan else False, "reasons": list(decision.reasons),
-            "actions": [plan_action_json(a) for a in plan.actions] if plan else [],
-            "skipped": [s.model_dump() for s in plan.skipped] if plan else [],
+            "actions": [a.as_json() for a in plan.actions] if plan else [],
+            "skipped": [s.as_json() for s in plan.skipped] if plan else [],
             "est_cost_usd": plan.est_cost_usd if plan else Decimal(0)}
 
 
@@ -147,7 +149,9 @@ def run_simulation(base: AppConfig, chain_name: str, *, fork_block: int | None =
                    fund_usd: Decimal = DEFAULT_FUND_USD, now: datetime | None = None) -> dict[str, Any]:
     """Fork, fund, run one cycle signed by anvil's dev key 0, stop the fork; the JSON document of it all."""
     from agent.cycle.loop import run_cycle
+    from agent.devtools.sandbox.spec import WALLET
     from agent.journal.store import JournalStore
+    from agent.planning.allocation import compute_allocation
     from agent.signers.dev import dev_account_key
     from agent.signers.local import LocalKeySigner
 
@@ -167,7 +171,7 @@ def run_simulation(base: AppConfig, chain_name: str, *, fork_block: int | None =
         return {
             "chain": chain_name, "chain_id": config.chains[chain_name].chain_id, "fork_block": ready.fork.block,
             "wallet": WALLET,
-            "funded": {f.symbol: {"amount": f.amount, "amount_raw": str(f.amount_raw), "how": f.how}
+            "funded": {f.symbol: {"amount": f.amount, "amount_raw": f.amount_raw, "how": f.how}
                        for f in ready.funded},
             "decision": {"rebalance": report.decision.rebalance, "reasons": list(report.decision.reasons)},
             "plan": plan_document(report.plan, report.decision),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,25 +13,48 @@ from pathlib import Path
 
 import requests
 
-from agent import REPO_ROOT
 from agent.errors import ConfigError, TemporaryError
 from agent.signers.dev import DEV_MNEMONIC
 
-ANVIL_BIN = REPO_ROOT / ".tools" / "node_modules" / ".bin" / "anvil"
+#: The pinned npm build `make tools` installs beside a source checkout.
+ANVIL_VERSION = "1.7.1"
+INSTALL_HINT = (f"install it with `npm install --prefix .tools @foundry-rs/anvil@{ANVIL_VERSION}` "
+                "(or `make tools` in a checkout), or set ANVIL_BIN to the anvil binary")
 #: account 0 of DEV_MNEMONIC is the sandbox wallet. Public test keys only.
 
 
+def _checkout_tools() -> Path | None:
+    """``.tools/`` of the source checkout the package runs from (editable install), if it is one."""
+    root = Path(__file__).resolve().parents[3]
+    return root / ".tools" if (root / "pyproject.toml").is_file() and (root / ".tools").is_dir() else None
+
+
+def _native(node_modules: Path) -> Path | None:
+    """The platform binary inside an npm install of @foundry-rs/anvil (its ``.bin`` entry is a node shim)."""
+    found = sorted((node_modules / "@foundry-rs").glob("anvil-*/bin/anvil"))
+    return found[0] if found else None
+
+
 def anvil_path() -> Path:
-    """The anvil binary itself. The npm ``.bin`` entry is a node shim that spawns the platform binary as a
-    child; we run the binary directly so the PID we record is anvil's own (``down`` must stop it)."""
+    """The anvil binary: ``ANVIL_BIN``, else ``.tools`` of the checkout or of the working directory, else PATH.
+
+    The npm ``.bin`` entry is a node shim that spawns the platform binary as a child; we run the binary
+    directly so the PID we record is anvil's own (``down`` must stop it)."""
     if os.environ.get("ANVIL_BIN"):
         path = Path(os.environ["ANVIL_BIN"])
-    else:
-        native = sorted((REPO_ROOT / ".tools" / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))
-        path = native[0] if native else ANVIL_BIN
-    if not path.exists():
-        raise ConfigError(f"ANVIL_BIN: anvil not found at {path}; run `make tools` (installs @foundry-rs/anvil)")
-    return path
+        if not path.is_file():
+            raise ConfigError(f"ANVIL_BIN: no anvil binary at {path}; {INSTALL_HINT}")
+        return path
+    for tools in (_checkout_tools(), Path.cwd() / ".tools"):  # the checkout's, then the hint's `--prefix .tools`
+        if tools and (native := _native(tools / "node_modules")):
+            return native
+    on_path = shutil.which("anvil")
+    if on_path:
+        real = Path(on_path).resolve()
+        # an npm shim on PATH (.../node_modules/@foundry-rs/anvil/bin.mjs): use the binary it would spawn
+        shim_modules = real.parents[2] if real.suffix == ".mjs" and len(real.parents) > 2 else None
+        return (_native(shim_modules) if shim_modules else None) or Path(on_path)
+    raise ConfigError(f"ANVIL_BIN: anvil not found (not set, not in .tools, not on PATH); {INSTALL_HINT}")
 
 
 def free_port() -> int:

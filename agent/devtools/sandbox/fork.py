@@ -19,12 +19,13 @@ from typing import Literal
 from eth_utils import keccak
 from web3 import Web3
 
-from agent.chain.abi import BALANCE_OF
+from agent.chain.abi import abi
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig
 from agent.config.settings import AppConfig, ChainSettings, redact_url, safe_error
 from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
 from agent.errors import ChainUnavailable, ConfigError, SafetyHalt
+from agent.units import to_raw
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,8 @@ def get_storage(w3: Web3, address: str, slot: int) -> int:
 
 
 def balance_of(w3: Web3, token: str, holder: str) -> int:
-    data = w3.eth.call({"to": Web3.to_checksum_address(token), "data": BALANCE_OF.encode(holder)})
-    return int(BALANCE_OF.decode(bytes(data))[0])
+    data = w3.eth.call({"to": Web3.to_checksum_address(token), "data": abi("ERC20").encode("balanceOf", holder)})
+    return int(abi("ERC20").decode_output("balanceOf", bytes(data))[0])
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,13 @@ def find_balance_slot(w3: Web3, token: str, holder: str, *, max_slot: int = MAX_
 def set_token_balance(w3: Web3, token: str, holder: str, amount_raw: int) -> BalanceSlot:
     """Give ``holder`` exactly ``amount_raw`` of ``token`` by writing its balance slot; checked with balanceOf."""
     found = find_balance_slot(w3, token, holder)
-    set_storage(w3, token, found.for_holder(holder), amount_raw)
+    where = found.for_holder(holder)
+    # bits of the word that are not the balance stay as they are: FiatTokenV2_2 (USDC) packs the holder's
+    # blacklist flag into the top bit of the same word, and funding must not lift a blacklist
+    flags = get_storage(w3, token, where) ^ balance_of(w3, token, holder)
+    if amount_raw & flags:
+        raise SafetyHalt(f"token {token}: {amount_raw} does not fit beside the flag bits of its balance word")
+    set_storage(w3, token, where, flags | amount_raw)
     if balance_of(w3, token, holder) != amount_raw:
         raise SafetyHalt(f"token {token}: balanceOf does not return the written balance")
     return found
@@ -185,7 +192,9 @@ def verify_fork(w3: Web3, chain: ChainConfig) -> None:
 def fork_config(base: AppConfig, chain_name: str, fork_url: str, *, wallet: str, journal_path: str) -> AppConfig:
     """``base`` narrowed to one chain read from the fork: on-chain quotes only, no private tx endpoint."""
     settings = base.settings.model_copy(update={
-        "chains": (chain_name,), "quote_sources": ("onchain",), "wallet_address": wallet, "signer": None,
+        "chains": (chain_name,),
+        "aggregators": base.settings.aggregators.model_copy(update={"quote_sources": ("onchain",)}),
+        "wallet_address": wallet, "signer": None,
         "signer_expected_address": None, "sandbox_private_key": None, "journal_path": journal_path})
     old = base.chain_settings[chain_name]
     chain_settings = ChainSettings.model_validate({
@@ -260,11 +269,11 @@ def fund_wallet(w3: Web3, chain: ChainConfig, wallet: str, amounts: Mapping[str,
     out = []
     for t in chain.tokens:
         amount = amounts.get(t.symbol, Decimal(0))
-        raw = int(amount.scaleb(t.decimals))
+        raw = to_raw(amount, t.decimals)
         found = set_token_balance(w3, t.address, wallet, raw)
         out.append(Funded(t.symbol, amount, raw, f"{found.layout} slot {found.slot}"))
     native = amounts.get(chain.native_symbol, Decimal(0))
-    native_raw = int(native.scaleb(chain.native_decimals))
+    native_raw = to_raw(native, chain.native_decimals)
     w3.provider.make_request("anvil_setBalance", [Web3.to_checksum_address(wallet), hex(native_raw)])
     out.insert(0, Funded(chain.native_symbol, native, native_raw, "anvil_setBalance"))
     log.info("fork of %s: funded %s", chain.name, ", ".join(f"{f.symbol} {f.amount}" for f in out if f.amount_raw))

@@ -46,24 +46,25 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from web3 import Web3
 
-from agent import REPO_ROOT
-from agent.chain.abi import Fn
+from agent.amm import amount_in_to_price
+from agent.chain.abi import abi
+from agent.chain.multicall import Call, aggregate
 from agent.chain.rpc import ChainRpc, make_web3
 from agent.config.settings import ChainSettings
 from agent.devtools.contracts import contract_at
 from agent.devtools.sandbox.spec import DEPLOYER, KEEPER, TOKENS
 from agent.devtools.sandbox.world import World
-from agent.quotes.onchain import aggregate
+from agent.errors import ConfigError, SandboxError
+from agent.resources import data_file
 
 log = logging.getLogger(__name__)
-DATA_DIR = REPO_ROOT / "data"
-HOURLY_CSV = DATA_DIR / "prices_hourly_btc_eth_2021-05.csv"
-PER_BLOCK_CSV = DATA_DIR / "eth_basefee_perblock_15533942-15535581.csv"
-DAILY_CSV = DATA_DIR / "eth_gas_price_daily_2015-2025.csv"
+HOURLY_CSV = data_file("prices_hourly_btc_eth_2021-05.csv")
+PER_BLOCK_CSV = data_file("eth_basefee_perblock_15533942-15535581.csv")
+DAILY_CSV = data_file("eth_gas_price_daily_2015-2025.csv")
 SPEC_USD = {t.symbol: float(t.usd_price) for t in TOKENS}
 ASSET_OF = {"WETH": "ETH", "WBTC": "BTC"}
-GET_RESERVES = Fn("getReserves()", ("uint112", "uint112", "uint32"))
-TOKEN0 = Fn("token0()", ("address",))
+GET_RESERVES = abi("UniswapV2Pair").fn("getReserves")
+TOKEN0 = abi("UniswapV2Pair").fn("token0")
 MAX_UINT = 2**256 - 1
 
 
@@ -74,7 +75,7 @@ class ReferencePath:
     def __init__(self, prices: Mapping[str, Sequence[float]], *, label: str = "") -> None:
         lengths = {len(v) for v in prices.values()}
         if len(lengths) != 1 or 0 in lengths:
-            raise ValueError("ReferencePath needs one non-empty series per asset, all the same length")
+            raise ConfigError("ReferencePath needs one non-empty series per asset, all the same length")
         self.prices = {k: tuple(float(x) for x in v) for k, v in prices.items()}
         self.ticks = lengths.pop()
         self.label = label
@@ -98,7 +99,7 @@ class ReferencePath:
         for asset, rows in by_asset.items():
             rows = rows[:bars] if bars else rows
             if not rows:
-                raise ValueError(f"{csv_path.name}: no {asset} bars from {start}")
+                raise ConfigError(f"{csv_path.name}: no {asset} bars from {start}")
             series = [p for r in rows for p in _intrabar(r[1:], ticks_per_bar)]
             scale = SPEC_USD["W" + asset] / series[0] if normalize and "W" + asset in SPEC_USD else 1.0
             prices[asset] = [p * scale for p in series]
@@ -312,7 +313,7 @@ class MarketSimulator:
     # ------------------------------------------------------------------------------------ keeper
     def _arbitrage(self, c: _Chain) -> list[KeeperTrade]:
         assert self.keeper is not None
-        reserves = aggregate(c.rpc, [(p.address, GET_RESERVES, ()) for p in c.pools])
+        reserves = aggregate(c.rpc, [Call(p.address, GET_RESERVES) for p in c.pools])
         block = int(c.w3.eth.block_number)
         out: list[KeeperTrade] = []
         for pool, res in zip(c.pools, reserves, strict=True):
@@ -336,11 +337,10 @@ class MarketSimulator:
             return None
         goal = math.copysign(band + (1 - self.keeper.efficiency) * (abs(dev) - band), dev)
         price = target * (1 + goal)
-        k = r0 * r1
         if dev < 0:  # token0 cheap in the pool: buy token0 with token1
-            amount, sell, buy = int(math.sqrt(k * price)) - r1, pool.token1, pool.token0
+            amount, sell, buy = amount_in_to_price(r1, r0, target_out_per_in=1 / price), pool.token1, pool.token0
         else:
-            amount, sell, buy = int(math.sqrt(k / price)) - r0, pool.token0, pool.token1
+            amount, sell, buy = amount_in_to_price(r0, r1, target_out_per_in=price), pool.token0, pool.token1
         if amount <= 0:
             return None
         router = contract_at(c.w3, "UniswapV2Router02", pool.router)
@@ -358,7 +358,7 @@ class MarketSimulator:
 def _rpc(w3: Web3, method: str, params: list[Any] | None = None) -> Any:
     body = w3.provider.make_request(method, params or [])  # type: ignore[arg-type]
     if "error" in body:
-        raise RuntimeError(f"{method}: {body['error']}")
+        raise SandboxError(f"{method}: {body['error']}")
     return body.get("result")
 
 
@@ -369,7 +369,8 @@ def _pools(w3: Web3, world: World) -> list[_Pool]:
     for (venue, a, b), pair in world.pairs.items():
         if a not in decimals or b not in decimals:
             continue
-        t0 = Web3.to_checksum_address(TOKEN0.decode(bytes(w3.eth.call({"to": pair, "data": TOKEN0.encode()})))[0])
+        returned = bytes(w3.eth.call({"to": pair, "data": TOKEN0.encode()}))
+        t0 = Web3.to_checksum_address(TOKEN0.decode_output(returned)[0])
         s0, s1 = (a, b) if t0 == world.token(a) else (b, a)
         out.append(_Pool(pair, routers[venue], world.token(s0), world.token(s1), s0, s1, decimals[s0], decimals[s1]))
     return out

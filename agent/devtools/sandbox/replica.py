@@ -16,7 +16,7 @@ Built on a fresh anvil with chain id 1, so the real ``ethereum`` chain config �
   (steakUSDC: 18 over USDC's 6) the ``decimals`` immutable is rewritten in the copied code (its offset comes
   from the artifact's code layout). A seed deposit then gets its share count set so that one share is worth
   a realistic amount of the asset (sDAI ≈ 1.15 DAI …).
-* Multicall3 has no immutables: its runtime code goes straight to the canonical address (as in the sandbox).
+* Multicall3 is the official one, deployed by its canonical pre-signed transaction (as in the sandbox).
 
 Balances and pools are created afterwards by calling the placed contracts, so they live at the real addresses.
 """
@@ -34,9 +34,18 @@ from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain
 from agent.config.settings import redact_url
 from agent.devtools.contracts import contract_at, deploy, deploy_blueprint, load_artifact
+from agent.devtools.protocols import deploy_multicall3
 from agent.devtools.sandbox.fork import set_storage, vyper_mapping_slot
-from agent.devtools.sandbox.spec import DEPLOYER, TOKENS, DeployedAddresses, PoolSpec, TokenSpec
+from agent.devtools.sandbox.spec import (
+    DEPLOYER,
+    SHAPE_CONTRACTS,
+    TOKENS,
+    DeployedAddresses,
+    PoolSpec,
+    TokenSpec,
+)
 from agent.devtools.sandbox.world import fund_token, raw, seed_pool, send_tx
+from agent.errors import ConfigError, SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +85,7 @@ def token_specs(chain: ChainConfig) -> list[TokenSpec]:
     out = []
     for t in chain.tokens:
         if t.symbol not in known:
-            raise ValueError(f"the replica has no spec for token {t.symbol} of chains/{chain.name}.toml")
+            raise ConfigError(f"the replica has no spec for token {t.symbol} of chains/{chain.name}.toml")
         spec = known[t.symbol]
         out.append(TokenSpec(spec.symbol, spec.name, t.decimals, spec.usd_price, stable=t.stable, asset=t.asset,
                              approve_requires_zero=t.approve_requires_zero))
@@ -87,7 +96,7 @@ def place(w3: Web3, name: str, deployed: str, target: str, *, code: bytes | None
     """Copy the deployed runtime code of ``deployed`` (or ``code``) to ``target``, with its scalar storage."""
     runtime = code if code is not None else bytes(w3.eth.get_code(Web3.to_checksum_address(deployed)))
     if not runtime:
-        raise RuntimeError(f"replica: nothing deployed at {deployed} for {name}")
+        raise SandboxError(f"replica: nothing deployed at {deployed} for {name}")
     w3.provider.make_request("anvil_setCode", [target, "0x" + runtime.hex()])
     layout = load_artifact(name).storage_layout.get("storage_layout", {})
     for var, info in layout.items():
@@ -105,7 +114,7 @@ def patch_immutable(name: str, runtime: bytes, var: str, value: int) -> bytes:
     info = art.storage_layout["code_layout"][var]
     start = len(art.deployed_bytecode) + info["offset"]
     if len(runtime) < start + 32:
-        raise RuntimeError(f"replica: {name} runtime too short for immutable {var}")
+        raise SandboxError(f"replica: {name} runtime too short for immutable {var}")
     return runtime[:start] + value.to_bytes(32, "big") + runtime[start + 32:]
 
 
@@ -162,11 +171,13 @@ def _place_routers(w3: Web3, chain: ChainConfig, out: DeployedAddresses) -> None
             place(w3, "SwapRouter02", deploy(w3, "SwapRouter02", out.factory, weth, sender=DEPLOYER),
                   chain.uniswap_v3.swap_router02)
     aggregator = deploy(w3, "AggregatorRouter", weth, sender=DEPLOYER)
-    for allow in chain.aggregators.values():
+    shapes = {source: (name, deploy(w3, name, aggregator, sender=DEPLOYER)) for source, name in SHAPE_CONTRACTS.items()}
+    for source, allow in chain.aggregators.items():
+        name, deployed = shapes.get(source, ("AggregatorRouter", aggregator))
         for router in allow.routers:
-            place(w3, "AggregatorRouter", aggregator, router)
-    runtime = load_artifact("Multicall3").deployed_bytecode
-    w3.provider.make_request("anvil_setCode", [chain.multicall3, "0x" + runtime.hex()])
+            place(w3, name, deployed, router)
+    if deploy_multicall3(w3) != chain.multicall3:  # the official one, by its canonical pre-signed transaction
+        raise ConfigError(f"chains/{chain.name}.toml: multicall3 {chain.multicall3} is not the canonical Multicall3")
 
 
 def check_replica(w3: Web3, chain: ChainConfig) -> dict[str, str]:
@@ -174,15 +185,15 @@ def check_replica(w3: Web3, chain: ChainConfig) -> dict[str, str]:
     placed = chain.contract_addresses()
     for label, address in placed.items():
         if not w3.eth.get_code(Web3.to_checksum_address(address)):
-            raise RuntimeError(f"replica: no code at {label} ({address})")
+            raise SandboxError(f"replica: no code at {label} ({address})")
     for t in chain.tokens:
         got = contract_at(w3, "ERC20", t.address).functions.decimals().call()
         if got != t.decimals:
-            raise RuntimeError(f"replica: token {t.symbol} reports {got} decimals, config says {t.decimals}")
+            raise SandboxError(f"replica: token {t.symbol} reports {got} decimals, config says {t.decimals}")
     for v in chain.vaults:
         got = contract_at(w3, "Vault4626", v.address).functions.decimals().call()
         if got != v.decimals:
-            raise RuntimeError(f"replica: vault {v.name} reports {got} decimals, config says {v.decimals}")
+            raise SandboxError(f"replica: vault {v.name} reports {got} decimals, config says {v.decimals}")
     return placed
 
 
@@ -191,10 +202,10 @@ def build_replica(rpc_url: str, *, chains_dir: Path | None = None, pool_scale: D
     chain = load_chain(REPLICA_CHAIN, chains_dir)
     w3 = make_web3(rpc_url, timeout_s=60)
     if w3.eth.chain_id != chain.chain_id:
-        raise RuntimeError(f"replica: the anvil at {redact_url(rpc_url)} has chain id {w3.eth.chain_id}, "
+        raise SandboxError(f"replica: the anvil at {redact_url(rpc_url)} has chain id {w3.eth.chain_id}, "
                            f"not {chain.chain_id}")
     if w3.eth.get_transaction_count(DEPLOYER) != 0:
-        raise RuntimeError("build_replica needs a fresh chain (the deployer has already sent transactions)")
+        raise SandboxError("build_replica needs a fresh chain (the deployer has already sent transactions)")
     specs = token_specs(chain)
     by_symbol = {s.symbol: s for s in specs}
     out = DeployedAddresses(multicall3=chain.multicall3)

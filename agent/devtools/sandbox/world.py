@@ -18,10 +18,12 @@ from web3 import Web3
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain_file
 from agent.devtools.contracts import contract_at as contract
-from agent.devtools.contracts import deploy, deploy_blueprint, load_artifact
+from agent.devtools.contracts import deploy, deploy_blueprint
+from agent.devtools.protocols import deploy_multicall3
 from agent.devtools.sandbox.spec import (
     DEPLOYER,
     POOLS,
+    SHAPE_CONTRACTS,
     TOKENS,
     WALLET,
     ChainSpec,
@@ -32,6 +34,7 @@ from agent.devtools.sandbox.spec import (
     extra_token_specs,
 )
 from agent.devtools.sandbox.toml_render import render_chain_toml
+from agent.errors import SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +85,7 @@ def send_tx(fn: Any, sender: str = DEPLOYER, value: int = 0) -> None:
     h = fn.transact({"from": sender, "value": value})
     receipt = fn.w3.eth.wait_for_transaction_receipt(h)
     if receipt["status"] != 1:
-        raise RuntimeError(f"sandbox deploy step reverted: {fn.fn_name}")
+        raise SandboxError(f"sandbox deploy step reverted: {fn.fn_name}")
 
 
 def raw(amount: Decimal, decimals: int) -> int:
@@ -137,13 +140,14 @@ def _fund_wallet(w3: Web3, spec: ChainSpec, specs: dict[str, TokenSpec], out: De
     w3.provider.make_request("anvil_setBalance", [WALLET, hex(raw(spec.wallet.get("ETH", Decimal(0)), 18))])
 
 
+
 def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec | None = None,
                  fund_wallet: bool = True, chains_dir: Path | None = None) -> World:
     """Deploy everything onto a fresh anvil at ``rpc_url`` and return the world with its chain config."""
     spec = spec or chain_spec(chain_name)
     w3 = make_web3(rpc_url, timeout_s=60)
     if w3.eth.get_transaction_count(DEPLOYER) != 0:
-        raise RuntimeError("deploy_world needs a fresh chain (the deployer has already sent transactions)")
+        raise SandboxError("deploy_world needs a fresh chain (the deployer has already sent transactions)")
     token_specs = list(TOKENS) + extra_token_specs(spec.extra_tokens)
     by_symbol = {t.symbol: t for t in token_specs}
     out = DeployedAddresses()
@@ -158,8 +162,7 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
     out.vault = deploy(w3, "Vault4626", out.tokens["USDC"], "Sandbox Savings USDC", "sUSDC",
                        spec.vault_rate_bps_per_year, DEPLOYER, sender=DEPLOYER)
     send_tx(contract(w3, "ERC20", out.tokens["USDC"]).functions.set_minter(out.vault, True))
-    runtime = load_artifact("Multicall3").deployed_bytecode
-    w3.provider.make_request("anvil_setCode", [out.multicall3, "0x" + runtime.hex()])
+    out.multicall3 = deploy_multicall3(w3)  # the official one, by its canonical pre-signed transaction
     pools = list(POOLS) + [PoolSpec(t.symbol, "USDC", Decimal(1_000_000)) for t in extra_token_specs(spec.extra_tokens)]
     for pool in pools:
         seed_pool(w3, pool, by_symbol, out, spec.pool_scale)
@@ -167,6 +170,9 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
         _fund_wallet(w3, spec, by_symbol, out)
     # deployed last so that every address deployed before it stays what it was before SwapRouter02 existed
     swap_router02 = deploy(w3, "SwapRouter02", out.factory, out.tokens["WETH"], sender=DEPLOYER)
+    # then the real-shape adapters, for the same reason
+    for source, name in SHAPE_CONTRACTS.items():
+        out.shape_routers[source] = deploy(w3, name, out.aggregator_router, sender=DEPLOYER)
     text = render_chain_toml(spec, token_specs, out, swap_router02=swap_router02)
     path = (chains_dir / f"{spec.name}.toml") if chains_dir else None
     if path is not None:

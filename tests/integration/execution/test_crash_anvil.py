@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from agent import REPO_ROOT
 from agent.execution.sender import CRASH_ENV
 from agent.journal.store import JournalStore
 from tests.integration.execution.helpers import erc20, swap_events, token_swap_intent
+from tests.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

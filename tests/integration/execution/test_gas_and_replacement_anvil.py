@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from agent.execution.gas import GWEI, GasWaitProgress
+from agent.execution.fees import GWEI
+from agent.execution.gas_wait import GasWaitProgress
 from agent.execution.intent import ActionResult
 from agent.execution.pipeline import execute_intent
 from agent.execution.sender import SendPolicy

@@ -9,7 +9,7 @@ from eth_account import Account
 from web3 import Web3
 
 from agent.devtools.sandbox.spec import DEPLOYER
-from agent.errors import ExecutionError, SimulationFailed
+from agent.errors import ExecutionError, PriceMoved
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.sender import DryRunSender
 from agent.journal.store import JournalStore
@@ -72,8 +72,10 @@ def test_a_reverting_simulation_sends_nothing(world, w3: Web3, tmp_path: Path) -
                                amount_raw=1_000 * 10**6, min_out_raw=10**30)
     ctx = live_context(world.chain, world.rpc_url, tmp_path / "j.sqlite")
     nonce = w3.eth.get_transaction_count(world.wallet)
-    with pytest.raises(SimulationFailed, match=r"INSUFFICIENT_OUTPUT_AMOUNT.*nothing was sent"):
+    # the router's own min-out guard: the price moved (a retry with a fresh quote), not a broken plan
+    with pytest.raises(PriceMoved, match=r"INSUFFICIENT_OUTPUT_AMOUNT.*nothing was sent") as info:
         execute_intent(intent, ctx)
+    assert info.value.disposition == "retry" and not info.value.sent
     assert w3.eth.get_transaction_count(world.wallet) == nonce
     assert erc20(w3, world.token("USDC")).functions.allowance(world.wallet, world.router).call() == 0
     action = ctx.journal.action_by_key("greedy")

@@ -10,18 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent import REPO_ROOT
 from agent.chain.reads import FeeInputs
-from agent.execution.gas import (
-    GWEI,
-    GasWaitProgress,
-    GasWaitTimeout,
-    bump,
-    next_base_fee,
-    plan_fees,
-    plan_replacement,
-    wait_for_fees,
-)
+from agent.execution.fees import GWEI, bump, next_base_fee, plan_fees, plan_replacement
+from agent.execution.gas_wait import GasWaitProgress, GasWaitTimeout, wait_for_fees
+from tests.paths import REPO_ROOT
 
 TRACE = REPO_ROOT / "data" / "eth_basefee_15534142-15534341.csv"
 

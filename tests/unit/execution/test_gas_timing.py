@@ -13,22 +13,20 @@ from collections.abc import Sequence
 import pytest
 
 from agent.chain.reads import FeeInputs
-from agent.execution.gas import (
-    GWEI,
+from agent.execution.fee_model import (
     QUADRATURE_POINTS,
     FeeModel,
     GasTimingConfig,
-    GasWaitTimeout,
     _quadrature,
-    base_fee_history,
     fit_fee_model,
     horizon_phi,
     select_fee_model,
     stopping_boundary,
     stopping_thresholds,
     timing_threshold_wei,
-    wait_for_fees,
 )
+from agent.execution.fees import GWEI
+from agent.execution.gas_wait import GasWaitTimeout, base_fee_history, wait_for_fees
 
 BT = 12.0
 
