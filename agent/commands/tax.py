@@ -13,17 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from agent.commands.journal import journal_path
-from agent.commands.render import console, err_console, print_json
-from agent.config.settings import read_environment
+from agent.commands.render import Table, console, err_console, print_json
 from agent.errors import ConfigError
 
 ALL_ROWS = 10 ** 9
 
 
 def _method(value: str | None) -> Any:
+    from agent.config.settings import read_environment
     from agent.planning.lots import LotMethod
 
     text = (value or read_environment().get("TAX_LOT_METHOD") or "fifo").strip().lower()
