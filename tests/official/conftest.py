@@ -110,7 +110,7 @@ def chain_config(chain: Official) -> ChainConfig:
               Token(symbol="DAI", address=chain.dai, decimals=18, stable=True, v3_fee=500),
               Token(symbol="USDT", address=chain.usdt, decimals=6, stable=True))
     return ChainConfig(name="official", chain_id=31337, kind="sandbox", native_symbol="ETH", wrapped_native="WETH",
-                       usd_stable="USDC", multicall3=MULTICALL3_ADDRESS, tokens=tokens,
+                       usd_stable="USDC", multicall3=MULTICALL3_ADDRESS, tokens=tokens, default_hard_cap_gwei=150,
                        uniswap_v3=UniswapV3(quoter_v2=chain.v3.quoter, swap_router02=chain.v3.swap_router02))
 
 
