@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from agent.commands.journal import journal_path
-from agent.commands.render import Table, console, print_json
+from agent.commands.render import Table, console, notes, print_json, short_ts
 from agent.errors import ConfigError
 
 if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
@@ -40,11 +40,13 @@ def _list(store: JournalStore, as_json: bool) -> None:
         return
     t = Table(title="Approvals (newest first)")
     for col in ("id", "status", "trade $", "expires", "actions"):
-        t.add_column(col, overflow="fold")
+        t.add_column(col, justify="right" if col == "trade $" else "left")
     for r in rows:
-        legs = "; ".join(f"{a['sell']}>{a['buy']}@{a['chain']}" for a in r["detail"]["actions"])
-        t.add_row(r["id"], r["status"], f"{float(r['total_usd']):,.0f}", r["expires_at"][:16], legs)
+        t.add_row(r["id"], r["status"], f"{float(r['total_usd']):,.0f}", short_ts(r["expires_at"]),
+                  str(len(r["detail"]["actions"])))
     console.print(t)
+    notes(f"{r['id']}: " + "; ".join(f"{a['sell']}>{a['buy']} on {a['chain']}" for a in r["detail"]["actions"])
+          for r in rows if r["detail"]["actions"])
 
 
 def _decide(approval_id: str, approve: bool, path: Path | None, as_json: bool) -> None:

@@ -175,17 +175,29 @@ def _strategies(strategy: str | None, settings: Settings) -> list[Any]:
     return out
 
 
+def _fig(v: Any) -> str:
+    """A ratio or percentage cell: two decimals (None: —)."""
+    return "—" if v is None else f"{float(v):.2f}"
+
+
 def _print(doc: dict[str, Any], report: Path | None) -> None:
-    t = Table(title=f"Backtest {doc['from']} → {doc['to']} ({doc['bars']} bars, {doc['interval']}), targets "
-                    + ", ".join(f"{s} {p:g}%" for s, p in doc["targets"].items()))
-    cols = ("strategy", "final USD", "return %", "CAGR %", "vol %", "max DD %", "Sharpe", "Sortino", "rebalances",
-            "trades", "costs USD", "mean max drift pp")
-    for c in cols:
+    console.print(f"Backtest {doc['from']} → {doc['to']} ({doc['bars']} bars, {doc['interval']}), targets "
+                  + ", ".join(f"{s} {p:g}%" for s, p in doc["targets"].items()), highlight=False, markup=False)
+    rows = [*doc["runs"], *doc["benchmarks"]]
+    # two compact tables (80 columns): returns and risk, then trading and drift
+    t = Table(title="Returns and risk")
+    for c in ("strategy", "final USD", "return %", "CAGR %", "vol %", "max DD %", "Sharpe", "Sortino"):
         t.add_column(c, justify="left" if c == "strategy" else "right")
-    for m in [*doc["runs"], *doc["benchmarks"]]:
-        t.add_row(m["strategy"], f"{m['final_usd']:,.0f}", f"{m['return_pct']:,.1f}", str(m["cagr_pct"]),
-                  f"{m['volatility_pct']:.1f}", f"{m['max_drawdown_pct']:.1f}", str(m["sharpe"]), str(m["sortino"]),
-                  str(m["rebalances"]), str(m["trades"]), f"{m['costs_usd']:,.0f}", f"{m['mean_max_drift_pp']:.2f}")
+    for m in rows:
+        t.add_row(m["strategy"], f"{m['final_usd']:,.0f}", f"{m['return_pct']:,.1f}", _fig(m["cagr_pct"]),
+                  f"{m['volatility_pct']:.1f}", f"{m['max_drawdown_pct']:.1f}", _fig(m["sharpe"]), _fig(m["sortino"]))
+    console.print(t)
+    t = Table(title="Trading")
+    for c in ("strategy", "rebalances", "trades", "costs USD", "mean max drift pp"):
+        t.add_column(c, justify="left" if c == "strategy" else "right")
+    for m in rows:
+        t.add_row(m["strategy"], str(m["rebalances"]), str(m["trades"]), f"{m['costs_usd']:,.0f}",
+                  f"{m['mean_max_drift_pp']:.2f}")
     console.print(t)
     for r in doc["runs"]:
         if r["events"]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from agent.commands.render import Table, console, print_json
+from agent.commands.render import Table, console, line, notes, print_json, short_ts
 from agent.errors import ConfigError
 
 
@@ -24,34 +24,48 @@ def journal_path(path: Path | None) -> Path:
 
 
 def _render(doc: dict) -> None:  # type: ignore[type-arg]
-    cycles = Table(title=f"Cycles — {doc['journal']}")
+    """The journal at 80 columns: compact tables; reasons, transactions (full hashes), errors and event details
+    on lines of their own under each table."""
+    line(f"journal {doc['journal']}")
+    cycles = Table(title="Cycles")
     for col in ("id", "started", "mode", "status", "note"):
         cycles.add_column(col)
     for c in doc["cycles"]:
-        cycles.add_row(str(c["id"]), c["started_at"], c["mode"], c["status"], c["note"])
+        cycles.add_row(str(c["id"]), short_ts(c["started_at"]), c["mode"], c["status"], c["note"])
     console.print(cycles)
     decisions = Table(title="Decisions")
-    for col in ("id", "cycle", "plan", "rebalance", "reasons"):
+    for col in ("id", "cycle", "plan", "rebalance"):
         decisions.add_column(col)
     for d in doc["decisions"]:
-        decisions.add_row(str(d["id"]), str(d["cycle_id"]), d["plan_id"] or "—", "yes" if d["rebalance"] else "no",
-                          "; ".join(d["reasons"]))
+        decisions.add_row(str(d["id"]), str(d["cycle_id"]), d["plan_id"] or "—", "yes" if d["rebalance"] else "no")
     console.print(decisions)
-    actions = Table(title="Actions and transactions")
-    for col in ("id", "key", "chain", "kind", "state", "transactions", "error"):
+    notes(f"{d['id']}: {r}" for d in doc["decisions"] for r in d["reasons"])
+    actions = Table(title="Actions")
+    for col in ("id", "chain", "kind", "state", "txs"):
         actions.add_column(col)
     for a in doc["actions"]:
-        txs = "\n".join(f"{t['purpose']} n{t['nonce']} {t['tx_hash'][:12]}… {t['broadcast']}/{t['status']}"
-                        for t in a["attempts"]) or "—"
-        actions.add_row(str(a["id"]), a["idempotency_key"], a["chain"], a["kind"], a["state"], txs, a["error"] or "")
+        actions.add_row(str(a["id"]), a["chain"], a["kind"], a["state"], str(len(a["attempts"])))
     console.print(actions)
+    for a in doc["actions"]:
+        notes([f"{a['id']}: {a['idempotency_key']}"] + ([f"   error: {a['error']}"] if a["error"] else []))
+        for t in a["attempts"]:
+            line(f"     {t['purpose']} n{t['nonce']} {t['broadcast']}/{t['status']}")
+            line(f"     {t['tx_hash']}")
     if doc["events"]:
         events = Table(title="Events")
-        for col in ("time", "kind", "detail"):
+        for col in ("id", "time", "kind"):
             events.add_column(col)
         for e in doc["events"]:
-            events.add_row(e["created_at"], e["kind"], str(e["detail"])[:100])
+            events.add_row(str(e["id"]), short_ts(e["created_at"]), e["kind"])
         console.print(events)
+        notes(f"{e['id']}: {_detail(e['detail'])}" for e in doc["events"])
+
+
+def _detail(detail: object) -> str:
+    """An event's detail as ``key=value`` pairs (the whole document is in --json)."""
+    if not isinstance(detail, dict):
+        return str(detail)
+    return ", ".join(f"{k}={v}" for k, v in detail.items() if not isinstance(v, dict | list))
 
 
 def register(app: typer.Typer) -> None:

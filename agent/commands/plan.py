@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from agent.commands.render import Table, console, fmt_usd, print_json
+from agent.commands.render import Table, console, fmt_usd, notes, print_json
 
 if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
     from agent.planning.models import Plan
@@ -30,18 +30,17 @@ def plan_document(decision: Decision, plan: Plan | None, pending: list[str]) -> 
 
 def render_plan(doc: dict[str, Any]) -> None:
     console.print(f"[bold]{'Rebalance' if doc['rebalance'] else 'No rebalance'}[/]")
-    for r in doc["reasons"]:
-        console.print(f"  • {r}")
+    notes(f"• {r}" for r in doc["reasons"])
     if doc["actions"]:
         t = Table(title=f"Plan — estimated cost {fmt_usd(doc['est_cost_usd'])}")
-        for col in ("#", "kind", "chain", "sell", "buy", "amount (USD)", "est. cost", "reason"):
-            t.add_column(col)
+        for col in ("#", "kind", "chain", "sell→buy", "amount USD", "est. cost"):
+            t.add_column(col, justify="right" if col in ("amount USD", "est. cost") else "left")
         for i, a in enumerate(doc["actions"]):
-            t.add_row(str(i), a["kind"], a["chain"], a["sell"], a["buy"], f"{a['amount_usd']:,.2f}",
-                      fmt_usd(a["est_cost_usd"]), a["reason"])
+            t.add_row(str(i), a["kind"], a["chain"], f"{a['sell']}→{a['buy']}", f"{a['amount_usd']:,.2f}",
+                      fmt_usd(a["est_cost_usd"]))
         console.print(t)
-    for s in doc["skipped"]:
-        console.print(f"  skipped: {s['what']} — {s['why']}")
+        notes(f"{i}: {a['reason']}" for i, a in enumerate(doc["actions"]))
+    notes(f"skipped: {s['what']} — {s['why']}" for s in doc["skipped"])
 
 
 def refuse_partial(snapshot: Snapshot, json_out: bool) -> NoReturn:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from agent.commands.render import Table, console, fmt_num, print_json
+from agent.commands.render import Table, console, fmt_num, fmt_sig, notes, print_json
 from agent.units import to_units
 
 if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
@@ -50,25 +50,30 @@ def _units(raw: int | None, decimals: int) -> str:
     return "—" if raw is None else fmt_num(to_units(raw, decimals), 8)
 
 
+def _cell(raw: int | None, decimals: int) -> str:
+    """A table cell: 7 significant digits (every digit is in --json)."""
+    return "—" if raw is None else fmt_sig(to_units(raw, decimals), 7)
+
+
 def _render(chain: str, best: BestQuote) -> None:
     req = best.request
     table = Table(title=f"{chain}: sell {_units(req.sell_amount_raw, req.sell_decimals)} {req.sell_symbol} "
                         f"for {req.buy_symbol}")
-    for col in ("source", "verdict", f"buy {req.buy_symbol}", "min out", "net of gas", "gas", "impact bps",
-                "reason / route"):
-        table.add_column(col, justify="right" if col not in ("source", "verdict", "reason / route") else "left")
+    for col in ("source", "verdict", f"buy {req.buy_symbol}", "min out", "net of gas", "gas", "impact bps"):
+        table.add_column(col, justify="right" if col not in ("source", "verdict") else "left")
     for r in best.results:
         q = r.quote
         if best.best and r.source == best.best.source:
             verdict = "[bold green]BEST[/]"
         else:
             verdict = "[green]valid[/]" if r.valid else "[red]rejected[/]"
-        table.add_row(r.source, verdict, _units(q.buy_amount_raw if q else None, req.buy_decimals),
-                      _units(q.min_buy_amount_raw if q else None, req.buy_decimals),
-                      _units(r.net_buy_amount_raw, req.buy_decimals), str(q.gas_estimate) if q else "—",
-                      str(q.price_impact_bps) if q and q.price_impact_bps is not None else "—",
-                      r.rejected_because or (q.route if q else ""))
+        table.add_row(r.source, verdict, _cell(q.buy_amount_raw if q else None, req.buy_decimals),
+                      _cell(q.min_buy_amount_raw if q else None, req.buy_decimals),
+                      _cell(r.net_buy_amount_raw, req.buy_decimals), str(q.gas_estimate) if q else "—",
+                      str(q.price_impact_bps) if q and q.price_impact_bps is not None else "—")
     console.print(table)
+    notes(f"{r.source}: {r.rejected_because or q.route}" for r in best.results
+          if r.rejected_because or ((q := r.quote) is not None and q.route))
     if best.reference is not None:
         console.print(f"on-chain reference: {best.reference.buy_per_sell:.8g} {req.buy_symbol} per {req.sell_symbol}"
                       f" ({best.reference.source})")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from agent.commands.render import Table, console, err_console, fmt_usd, print_json
+from agent.commands.render import Table, console, err_console, fmt_usd, line, notes, print_json
 from agent.errors import SafetyHalt
 
 if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
@@ -88,25 +88,32 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
 
 
 def render_cycle(doc: dict[str, Any]) -> None:
+    """The cycle at 80 columns: a compact table of its actions, then each action's transactions (full hashes) and
+    error on lines of their own."""
     console.print(f"[bold]cycle {doc['cycle_id']}[/] {doc['at']}: {'rebalance' if doc['rebalance'] else 'hold'}")
-    for r in doc["reasons"]:
-        console.print(f"  • {r}")
+    notes(f"• {r}" for r in doc["reasons"])
     if doc["actions"]:
         t = Table()
-        for col in ("kind", "chain", "sell→buy", "state", "source", "tx", "note"):
-            t.add_column(col)
-        for a in doc["actions"]:
-            t.add_row(a["kind"], a["chain"], f"{a['sell']}→{a['buy']}", a["state"], a["source"] or "",
-                      (a["tx_hashes"][-1] or "")[:14] if a["tx_hashes"] else "", a["error"] or "")
+        for col in ("#", "kind", "chain", "sell→buy", "state", "source", "gas wei"):
+            t.add_column(col, justify="right" if col == "gas wei" else "left")
+        for i, a in enumerate(doc["actions"]):
+            t.add_row(str(i), a["kind"], a["chain"], f"{a['sell']}→{a['buy']}", a["state"], a["source"] or "—",
+                      str(a["gas_paid_wei"]))
         console.print(t)
+        for i, a in enumerate(doc["actions"]):
+            for h in a["tx_hashes"]:
+                if h:
+                    line(f"  {i}: tx {h}")
+            if a["error"]:
+                notes([f"{i}: {a['error']}"])
     if doc["approval"] and not doc["actions"]:
-        console.print(f"[yellow]approval:[/] {doc['approval']['reason']}")
+        notes([f"approval: {doc['approval']['reason']}"], indent="")
     for p in doc["parking"]:
-        console.print(f"  vault: {p['key']} → {p['state']}")
+        notes([f"vault: {p['key']} → {p['state']}"])
     if doc["dropped_because"]:
-        console.print(f"[red]plan dropped:[/] {doc['dropped_because']}")
+        notes([f"plan dropped: {doc['dropped_because']}"], indent="")
     drift = ", ".join(f"{a['symbol']} {a['drift_pp']:+.2f} pp" for a in doc["allocation_after"])
-    console.print(f"  after: {fmt_usd(doc['total_usd_after'])}; drift {drift}")
+    notes([f"after: {fmt_usd(doc['total_usd_after'])}; drift {drift}"])
 
 
 def _run_loop(config: AppConfig, *, once: bool, dry_run: bool, json_out: bool) -> None:

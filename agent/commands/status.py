@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from agent.commands.render import Table, console, fmt_num, fmt_usd, print_json
+from agent.commands.render import Table, console, fmt_num, fmt_usd, line, notes, print_json
 
 if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
     from agent.config.settings import AppConfig
@@ -44,13 +44,15 @@ def read_status(config: AppConfig) -> tuple[Snapshot, Allocation]:
 
 
 def _render(snapshot: Snapshot, alloc: Allocation) -> None:
-    chains = Table(title=f"Chains — wallet {snapshot.wallet}")
+    line(f"wallet {snapshot.wallet}")
+    chains = Table(title="Chains")
     for col in ("chain", "chain id", "block", "status"):
         chains.add_column(col)
     for c in snapshot.chains:
-        chains.add_row(c.chain, str(c.chain_id), str(c.block or "—"),
-                       "[green]ok[/]" if c.available else f"[red]unavailable[/]: {c.error}")
+        chains.add_row(c.chain, str(c.chain_id), str(c.block or "—"), "[green]ok[/]" if c.available else
+                       "[red]unavailable[/]")
     console.print(chains)
+    notes(f"{c.chain}: {c.error}" for c in snapshot.chains if not c.available)
     holdings = Table(title="Holdings")
     for col in ("chain", "token", "balance", "USD", "price source"):
         holdings.add_column(col, justify="right" if col in ("balance", "USD") else "left")

@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from agent.commands.journal import journal_path
-from agent.commands.render import Table, console, err_console, print_json
+from agent.commands.render import Table, console, err_console, fmt_sig, print_json
 from agent.errors import ConfigError
 
 ALL_ROWS = 10 ** 9
@@ -128,11 +128,11 @@ def register(app: typer.Typer) -> None:
             print_json(doc)
             return
         t = Table(title=f"Realised gains {year} ({doc['method']}, {doc['trades']} executed swaps in the journal)")
-        for c in ("asset", "acquired", "sold", "quantity", "cost USD", "proceeds USD", "gain USD", "term"):
+        for c in ("asset", "acquired", "sold", "quantity", "cost $", "proceeds $", "gain $", "term"):
             t.add_column(c, justify="left" if c in ("asset", "term") else "right")
         for d in doc["disposals"]:
-            t.add_row(d["asset"], d["acquired_at"][:10], d["disposed_at"][:10], d["quantity"], d["cost_usd"],
-                      d["proceeds_usd"], d["gain_usd"], d["term"])
+            t.add_row(d["asset"], d["acquired_at"][:10], d["disposed_at"][:10], fmt_sig(Decimal(d["quantity"]), 8),
+                      *(f"{Decimal(d[k]):,.2f}" for k in ("cost_usd", "proceeds_usd", "gain_usd")), d["term"])
         console.print(t)
         console.print(f"short-term {Decimal(doc['short_term_gain_usd']):,.2f} USD · long-term "
                       f"{Decimal(doc['long_term_gain_usd']):,.2f} USD · total {Decimal(doc['total_gain_usd']):,.2f} "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from agent.commands.render import Table, console, err_console
+from agent.commands.render import Table, console, err_console, notes
 
 
 def register(app: typer.Typer) -> None:
@@ -26,12 +26,14 @@ def register(app: typer.Typer) -> None:
             t.add_row(asset, f"{rec.before.get(asset, 0):.2f}", f"{rec.after.get(asset, 0):.2f}", f"{target:.2f}")
         console.print(t)
         trades = Table(title=f"Trades — gas paid {rec.gas_paid_usd:.4f} USD")
-        for col in ("time", "chain", "pair", "USD", "state", "source", "impact bps", "reason"):
-            trades.add_column(col)
-        for tr in rec.trades:
-            trades.add_row(f"{tr.at:%m-%d %H:%M}", tr.chain, f"{tr.sell}→{tr.buy}", f"{tr.amount_usd:,.0f}", tr.state,
-                           tr.source, f"{tr.est_impact_bps:.1f}", tr.reason)
+        for col in ("#", "time", "chain", "pair", "USD", "state", "source", "bps"):
+            trades.add_column(col, justify="right" if col in ("USD", "bps") else "left")
+        for i, tr in enumerate(rec.trades):
+            trades.add_row(str(i), f"{tr.at:%m-%d %H:%M}", tr.chain, f"{tr.sell}→{tr.buy}", f"{tr.amount_usd:,.0f}",
+                           tr.state, tr.source or "—", f"{tr.est_impact_bps:.1f}")
         console.print(trades)
+        console.print("bps: estimated price impact; why each trade:", highlight=False)
+        notes(f"{i}: {tr.reason}" for i, tr in enumerate(rec.trades))
         if rec.value_usd:
             console.print(f"final value {rec.value_usd[-1]:,.2f} USD (buy and hold: {rec.hold_value_usd[-1]:,.2f} USD)")
         console.print(f"report written to {report.resolve()}")

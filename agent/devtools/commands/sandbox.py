@@ -6,7 +6,7 @@ import shlex
 
 import typer
 
-from agent.commands.render import console, err_console
+from agent.commands.render import console, err_console, line
 
 # the sandbox (web3, the world's deployers) is imported by each command when it runs: the CLI starts light
 
@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
 
         env = sandbox_up(with_aggregator=not no_aggregator, mainnet_replica=mainnet_replica)
         d = sandbox_dir()
-        err_console.print(f"sandbox up: chains {env['CHAINS']}; wallet {env['WALLET_ADDRESS']}")
+        err_console.print(f"sandbox up: chains {env['CHAINS']}", highlight=False)
+        line(f"wallet {env['WALLET_ADDRESS']}", err=True)
         if mainnet_replica:
             err_console.print("mainnet replica up as ETHEREUM_RPC_URL; try `rebalancer simulate --fork ethereum`")
         err_console.print(f"use it with:  export ENV_FILE={d / 'sandbox.env'}")

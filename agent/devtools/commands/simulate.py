@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from agent.commands.render import Table, console, err_console, fmt_num, fmt_usd, print_json
+from agent.commands.render import Table, console, err_console, fmt_num, fmt_usd, line, notes, print_json
 from agent.errors import SafetyHalt
 from agent.units import wei_to_native
 
@@ -127,7 +127,8 @@ def trade_rows(report: Any, native_usd: Decimal) -> list[dict[str, Any]]:
         rows.append({
             "kind": act.kind, "chain": act.chain, "sell": act.sell, "buy": act.buy, "amount_raw": act.amount_raw,
             "amount_usd": act.amount_usd, "reason": act.reason, "est_cost_usd": act.est_cost_usd,
-            "est_impact_bps": act.est_impact_bps, "state": a.state, "quote_source": a.quote_source, "error": a.error,
+            "est_impact_bps": act.est_impact_bps, "state": a.state, "source": a.quote_source,
+            "quote_source": a.quote_source, "error": a.error,
             "observed_deltas": {k: str(v) for k, v in (result.observed_deltas if result else {}).items()},
             "txs": [{"purpose": o.purpose, "status": o.status, "tx_hash": o.tx_hash, "nonce": o.nonce,
                      "gas_used": o.gas_used, "fee_paid_wei": o.fee_paid_wei}
@@ -188,7 +189,8 @@ def run_simulation(base: AppConfig, chain_name: str, *, fork_block: int | None =
 
 def _render(doc: dict[str, Any]) -> None:
     console.print(f"[bold]simulate[/] fork of {doc['chain']} (chain id {doc['chain_id']}) at block "
-                  f"{doc['fork_block']}, wallet {doc['wallet']}")
+                  f"{doc['fork_block']}")
+    line(f"wallet {doc['wallet']}")
     funded = Table(title="Funded on the fork")
     for col in ("holding", "amount", "how"):
         funded.add_column(col)
@@ -196,21 +198,26 @@ def _render(doc: dict[str, Any]) -> None:
         if f["amount"]:
             funded.add_row(sym, fmt_num(f["amount"], 8), f["how"])
     console.print(funded)
-    console.print(f"decision: {'rebalance' if doc['decision']['rebalance'] else 'no rebalance'} — "
-                  + "; ".join(doc["decision"]["reasons"]))
+    notes([f"decision: {'rebalance' if doc['decision']['rebalance'] else 'no rebalance'} — "
+           + "; ".join(doc["decision"]["reasons"])], indent="")
     trades = Table(title=f"Trades — gas paid {fmt_usd(doc['gas_paid_usd'])}")
-    for col in ("kind", "sell → buy", "amount USD", "est cost", "gas paid", "state", "source", "tx"):
+    for col in ("#", "kind", "sell→buy", "amount USD", "est cost", "gas paid", "state", "source"):
         trades.add_column(col, justify="right" if col in ("amount USD", "est cost", "gas paid") else "left")
-    for t in doc["trades"]:
-        tx = next((o["tx_hash"] for o in t["txs"] if o["purpose"] == "main"), None) or (t["error"] or "—")
-        trades.add_row(t["kind"], f"{t['sell']} → {t['buy']}", fmt_usd(t["amount_usd"]), fmt_usd(t["est_cost_usd"]),
-                       fmt_usd(t["gas_paid_usd"]), t["state"], t["quote_source"] or "—", str(tx)[:20])
+    for i, t in enumerate(doc["trades"]):
+        trades.add_row(str(i), t["kind"], f"{t['sell']}→{t['buy']}", fmt_usd(t["amount_usd"]),
+                       fmt_usd(t["est_cost_usd"]), fmt_usd(t["gas_paid_usd"]), t["state"], t["source"] or "—")
     console.print(trades)
+    for i, t in enumerate(doc["trades"]):
+        tx = next((o["tx_hash"] for o in t["txs"] if o["purpose"] == "main"), None)
+        if tx:
+            line(f"  {i}: tx {tx}")
+        if t["error"]:
+            notes([f"{i}: {t['error']}"])
     if doc["dropped_because"]:
         err_console.print(f"[red]plan dropped[/]: {doc['dropped_because']}")
     alloc = Table(title=f"Allocation — {fmt_usd(doc['total_usd_before'])} before, {fmt_usd(doc['total_usd_after'])} "
                         "after")
-    for col in ("asset", "target %", "before %", "after %", "drift before pp", "drift after pp"):
+    for col in ("asset", "target %", "before %", "after %", "drift before", "drift after"):
         alloc.add_column(col, justify="left" if col == "asset" else "right")
     after = {a["symbol"]: a for a in doc["allocation_after"]}
     for a in doc["allocation_before"]:
