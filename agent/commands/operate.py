@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
 
 from agent.config.settings import AppConfig
 from agent.journal.store import JournalStore
@@ -37,10 +38,18 @@ def operator_for(config: AppConfig, journal: JournalStore) -> Iterator[Operator]
             LISTENERS.remove(metrics.on_quotes)  # type: ignore[union-attr]
 
 
-def progress_for(config: AppConfig, journal: JournalStore) -> AbstractContextManager[object]:
-    """Split-swap chunks and gas waits on stderr while a cycle runs (not with LOG_FORMAT=json: stderr stays JSON)."""
+class _Quiet:
+    """The progress observer when stderr carries JSON logs: says nothing."""
+
+    def on_event(self, event: object) -> None:
+        return None
+
+
+def progress_for(config: AppConfig, journal: JournalStore) -> AbstractContextManager[Any]:
+    """Split-swap chunks and gas waits on stderr while a cycle runs (not with LOG_FORMAT=json: stderr stays JSON);
+    the context's value observes the cycle's events."""
     if config.settings.log_format == "json":
-        return nullcontext()
+        return nullcontext(_Quiet())
     from agent.operator.progress import Progress
 
     return Progress(journal, sys.stderr)

@@ -18,11 +18,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from agent.commands.render import Table, console, err_console, fmt_usd, line, notes, print_json
-from agent.errors import SafetyHalt
 
 if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
     from agent.config.settings import AppConfig
-    from agent.cycle.loop import CycleReport
     from agent.ports import Signer
 
 log = logging.getLogger(__name__)
@@ -53,38 +51,6 @@ def open_configured_signer(config: AppConfig) -> Signer:
 
     env = read_environment()
     return open_signer(default_signer_spec(env), expected_address=config.settings.signer_expected_address, env=env)
-
-
-def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
-    from agent.planning.allocation import compute_allocation
-
-    targets = config.settings.targets
-    before = compute_allocation(report.snapshot_before, targets)
-    after = compute_allocation(report.snapshot_after or report.snapshot_before, targets)
-    return {
-        "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
-        "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
-        "dropped_because": report.dropped_because,
-        "disposition": str(report.disposition) if report.disposition else None,
-        "partial": report.snapshot_before.partial, "unread": report.snapshot_before.unread,
-        "approval": None if report.approval is None else {
-            "status": report.approval.status, "approval_id": report.approval.approval_id,
-            "expires_at": report.approval.expires_at, "reason": report.approval.reason},
-        "actions": [{"kind": a.action.kind, "chain": a.action.chain, "sell": a.action.sell, "buy": a.action.buy,
-                     "amount_raw": a.action.amount_raw, "state": a.state, "source": a.quote_source,
-                     "error": a.error, "gas_paid_wei": a.gas_paid_wei,
-                     "tx_hashes": [o.tx_hash for o in a.result.outcomes] if a.result else []}
-                    for a in report.actions],
-        "parking": [{"key": r.idempotency_key, "state": r.state,
-                     "tx_hashes": [o.tx_hash for o in r.outcomes if o.tx_hash]} for r in report.parking],
-        "allocation_before": [{"symbol": a.symbol, "weight_pct": a.weight_pct, "drift_pp": a.drift_pp}
-                              for a in before.assets],
-        "allocation_after": [{"symbol": a.symbol, "weight_pct": a.weight_pct, "drift_pp": a.drift_pp,
-                              "target_pct": a.target_pct, "usd": a.usd} for a in after.assets],
-        "chains": [{"chain": c.chain, "chain_id": c.chain_id, "available": c.available, "block": c.block,
-                    "error": c.error} for c in (report.snapshot_after or report.snapshot_before).chains],
-        "total_usd_after": after.total_usd,
-    }
 
 
 def render_cycle(doc: dict[str, Any]) -> None:
@@ -118,8 +84,8 @@ def render_cycle(doc: dict[str, Any]) -> None:
 
 def _run_loop(config: AppConfig, *, once: bool, dry_run: bool, json_out: bool) -> None:
     from agent.commands.operate import operator_for, progress_for
-    from agent.config.settings import safe_error
     from agent.cycle.compose import build_rpcs, signer_scope
+    from agent.cycle.document import cycle_document
     from agent.cycle.loop import run_cycle
     from agent.journal.store import JournalStore
 
@@ -132,15 +98,11 @@ def _run_loop(config: AppConfig, *, once: bool, dry_run: bool, json_out: bool) -
         journal = owned.enter_context(JournalStore.open(config.settings.journal_path))
         operator = owned.enter_context(operator_for(config, journal))
         while True:
-            try:
-                with progress_for(config, journal):
-                    report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run,
-                                       signer=signer, rpcs=rpcs, should_stop=stop)
-            except SafetyHalt as exc:
-                operator.on_halt(safe_error(exc))
-                raise
-            doc = cycle_document(report, config)
-            operator.on_cycle(doc)
+            # the operator (journal, metrics, notifications) and the progress lines observe the cycle's events
+            with progress_for(config, journal) as progress:
+                report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run,
+                                   signer=signer, rpcs=rpcs, should_stop=stop, observers=[operator, progress])
+            doc = cycle_document(report, config.settings.targets)
             print_json(doc) if json_out else render_cycle(doc)
             if report.snapshot_before.partial:  # never trade blind (#14): one line, non-zero for --once
                 typer.echo(f"error: {report.snapshot_before.partial_reason()}", err=True)

@@ -3,8 +3,11 @@
 ``run_cycle(..., observers=[...])`` emits, in order: ``cycle_start``; ``decision``; ``plan`` (when it
 rebalances); per action ``gas_wait`` (live only, when the base fee made it wait), then ``trade`` (an action
 finished: its state), or ``drop`` / ``retry`` (it failed: the rest of the plan is dropped, or waits for the next
-cycle); ``parking``; ``halt`` (the cycle stops the agent: a ``SafetyHalt`` or a bug); ``cycle_end``. An
-observer is anything with ``on_event(event)``; one that raises is logged and never breaks the cycle.
+cycle); ``parking``; ``halt`` (the cycle stops the agent: a ``SafetyHalt`` or a bug); ``cycle_end`` (with
+``document``: the cycle's JSON document, ``agent.cycle.document``, when the cycle ended without an error). An
+observer is anything with ``on_event(event)``; one that raises is logged and never breaks the cycle. The operator
+(``agent.operator.observer.Operator``: journal, metrics, notifications) and the progress lines on stderr are
+observers of ``rebalancer run``.
 """
 
 from __future__ import annotations

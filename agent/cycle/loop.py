@@ -21,6 +21,7 @@ from typing import Any
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig, safe_error
 from agent.cycle.compose import build_rpcs, build_sender, wallet_address
+from agent.cycle.document import cycle_document
 from agent.cycle.events import CycleEventKind, CycleObserver, EventBus
 from agent.cycle.executors import ActionJob, Executor, executor_for
 from agent.cycle.intents import IntentContext, action_key
@@ -94,8 +95,18 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
     status = "dropped" if report.dropped_because else "ok"
     journal.finish_cycle(cycle_id, status=status, note=report.dropped_because or "")
     events.emit(CycleEventKind.CYCLE_END, cycle_id, status=status, actions=len(report.actions),
-                disposition=str(report.disposition) if report.disposition else None)
+                disposition=str(report.disposition) if report.disposition else None,
+                document=_document(report, config))
     return report
+
+
+def _document(report: CycleReport, config: AppConfig) -> dict[str, Any] | None:
+    """The cycle's JSON document for the observers (None, logged, if building it failed: the cycle is done)."""
+    try:
+        return cycle_document(report, config.settings.targets)
+    except Exception:
+        log.exception("cycle %s: building its document failed", report.cycle_id)
+        return None
 
 
 def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
@@ -223,7 +234,7 @@ def _wait_for_gas(run: CycleRun, job: ActionJob, gate: GasGate) -> None:
             return  # one journal line when the wait starts, one when it ends
         detail = {**where, "state": p.state, "block": p.block_number, "base_fee_wei": p.base_fee_wei,
                   "limit_wei": p.limit_wei, "threshold_wei": p.threshold_wei, "waited_s": round(p.waited_s, 3),
-                  "blocks_waited": p.blocks_waited}
+                  "blocks_waited": p.blocks_waited, "deadline_s": gate.deadline_s}
         run.journal.record_event("gas_wait", detail, cycle_id=run.cycle_id)
         run.events.emit(CycleEventKind.GAS_WAIT, run.cycle_id, **detail)
         announced.append(p.state)

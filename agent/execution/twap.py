@@ -134,6 +134,8 @@ class ChunkRecord(BaseModel):
     block: int | None = None
     reused: bool = False
     error: str | None = None
+    #: the chunk's mined (or reverted) transactions, full hashes (approve first, then the swap)
+    tx_hashes: tuple[str, ...] = ()
 
 
 class TwapResult(BaseModel):
@@ -327,7 +329,8 @@ def record_from_row(order: TwapOrder, ctx: ExecutionContext, row: dict[str, Any]
     block = max((int(a["block_number"]) for a in attempts if a["block_number"]), default=None)
     return ChunkRecord(index=index, key=row["idempotency_key"], state=row["state"], sell_raw=sell,
                        bought_raw=int(observed.get(buy_key, 0)), min_out_raw=min_out, gas_paid_wei=gas, block=block,
-                       reused=reused, error=row.get("error"))
+                       reused=reused, error=row.get("error"),
+                       tx_hashes=tuple(str(a["tx_hash"]) for a in attempts if a["tx_hash"]))
 
 
 def _result(order: TwapOrder, plan: dict[str, Any], chunks: Sequence[ChunkRecord], *, status: str,

@@ -1,7 +1,11 @@
-"""What the run loop tells the operator after every cycle: the journal's allocation record (the dashboard's drift
-history), the metrics, and the notifications (trades, plans awaiting approval, dropped plans, halts, a daily
-summary). Fed with the cycle's JSON document (``rebalancer run --json`` prints the same), so it needs nothing of
-the cycle's internals; nothing here may raise into the loop.
+"""The operator's observer of the cycle (``agent.cycle.events``): after every cycle the journal's allocation
+record (the dashboard's drift history), the metrics, and the notifications: trades, plans awaiting approval,
+dropped plans, halts, stress pauses, correlation alerts, a daily summary.
+
+It hangs off the cycle's event bus (``run_cycle(..., observers=[operator])``): ``cycle_end`` carries the cycle's
+JSON document (``rebalancer run --json`` prints the same), so it needs nothing of the cycle's internals;
+``halt``, ``decision`` (its ``decision.pause``) and ``correlation_alert`` are read by name. Nothing here may
+raise into the loop.
 """
 
 from __future__ import annotations
@@ -17,6 +21,32 @@ from agent.operator.views import ALLOCATION_EVENT
 
 log = logging.getLogger(__name__)
 SUMMARY_EVENT = "daily_summary"
+PAUSE_NOTICE_EVENT = "pause_notified"
+#: the correlation monitor's event (emitted by the cycle's decide step when its average crosses the threshold)
+CORRELATION_EVENT = "correlation_alert"
+
+
+def pause_message(pause: dict[str, Any], cycle_id: int) -> Message:
+    return Message(title=f"rebalancer: stress pause ({pause.get('trigger', '?')}), cycle {cycle_id}",
+                   body=f"rebalancing is paused: {pause.get('reason', '')}\n"
+                        f"resumes when {pause.get('resume_when', '?')}\nno trade is sent while the pause holds",
+                   kind="pause")
+
+
+def resume_message(trigger: str, cycle_id: int) -> Message:
+    return Message(title=f"rebalancer: stress pause over ({trigger}), cycle {cycle_id}",
+                   body="the pause trigger no longer holds; rebalancing resumes", kind="pause")
+
+
+def correlation_message(detail: dict[str, Any], cycle_id: int) -> Message:
+    above = detail.get("state") == "above"
+    pairs = ", ".join(f"{k} {float(v):.2f}" for k, v in (detail.get("pairs") or {}).items())
+    avg, limit = float(detail.get("average") or 0), float(detail.get("threshold") or 0)
+    head = "diversification collapsing" if above else "back below the alert"
+    return Message(title=f"rebalancer: correlation alert — {head} (cycle {cycle_id})",
+                   body=f"average pairwise correlation {avg:.2f} is {'at or above' if above else 'below'} "
+                        f"CORRELATION_ALERT {limit:.2f} over {detail.get('window_days', '?')} days"
+                        + (f"\npairs: {pairs}" if pairs else ""), kind="correlation")
 
 
 def cycle_messages(doc: dict[str, Any]) -> list[Message]:
@@ -56,6 +86,41 @@ class Operator:
     def __init__(self, journal: JournalStore, *, notifier: Notifier | None = None, metrics: Metrics | None = None,
                  summary_every: timedelta = timedelta(hours=24)) -> None:
         self.journal, self.notifier, self.metrics, self.summary_every = journal, notifier, metrics, summary_every
+
+    def on_event(self, event: Any) -> None:
+        """The cycle's events (an ``agent.cycle.events.CycleEvent``: ``kind``, ``cycle_id``, ``detail``; read by
+        name, as this layer sits below the cycle); never raises into the cycle."""
+        kind, detail = str(event.kind), dict(event.detail)
+        try:
+            if kind == "cycle_end" and detail.get("document") is not None:
+                self.on_cycle(detail["document"])
+            elif kind == "halt":
+                self.on_halt(str(detail.get("error", "halted")))
+            elif kind == "decision":
+                self._pause(detail, event.cycle_id)
+            elif kind == CORRELATION_EVENT:
+                self._send(correlation_message(detail, event.cycle_id))
+        except Exception as exc:  # the operator's view must never stop the agent
+            log.warning("operator failed on %s of cycle %s: %s", kind, event.cycle_id, type(exc).__name__)
+
+    def _send(self, msg: Message) -> None:
+        if self.notifier is not None:
+            self.notifier.send(msg)
+
+    def _pause(self, detail: dict[str, Any], cycle_id: int) -> None:
+        """A stress pause is announced when it starts (or its trigger changes) and when it ends, once each: the
+        last announcement is journaled, so a restart does not repeat it."""
+        pause = (detail.get("decision") or {}).get("pause") or detail.get("pause")
+        last = self.journal.last_event(PAUSE_NOTICE_EVENT)
+        last_trigger = (last["detail"].get("trigger") if last else None) or None
+        trigger = pause.get("trigger") if isinstance(pause, dict) else None
+        if trigger == last_trigger:
+            return
+        if isinstance(pause, dict) and trigger:
+            self._send(pause_message(pause, cycle_id))
+        elif last_trigger:
+            self._send(resume_message(last_trigger, cycle_id))
+        self.journal.record_event(PAUSE_NOTICE_EVENT, {"trigger": trigger}, cycle_id=cycle_id)
 
     def on_cycle(self, doc: dict[str, Any], *, now: datetime | None = None) -> None:
         """Journal, metrics, notifications: each on its own, none may raise into the loop."""
@@ -99,4 +164,4 @@ class Operator:
             self.notifier.close()
 
 
-__all__ = ["Operator", "cycle_messages", "summary_message"]
+__all__ = ["Operator", "correlation_message", "cycle_messages", "pause_message", "summary_message"]
