@@ -81,6 +81,8 @@ def register(app: typer.Typer) -> None:
 
         with JournalStore.open(file) as store:
             doc = store.summary(limit=limit)
+        for action in doc["actions"]:  # the same name as run's and simulate's actions (docs/json.md)
+            action["key"] = action["idempotency_key"]
         if as_json:
             print_json(doc)
         else:

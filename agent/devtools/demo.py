@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from agent.config.settings import AppConfig, load_config
 from agent.cycle.compose import build_rpcs
@@ -30,6 +31,7 @@ from agent.devtools.sandbox.manager import sandbox_env
 from agent.devtools.sandbox.market import BaseFeeTrace, KeeperConfig, MarketSimulator, ReferencePath
 from agent.devtools.sandbox.spec import CHAINS, WALLET
 from agent.devtools.sandbox.world import World, deploy_world
+from agent.execution.intent import ActionResult
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.portfolio.models import Snapshot
@@ -104,7 +106,10 @@ class Demo:
         with JournalStore.open(config.settings.journal_path) as journal, \
                 MarketSimulator(self.worlds, path, keeper=KeeperConfig(), base_fees=fees,
                                 block_time_s=3600 / TICKS_PER_HOUR) as sim:
-            next_cycle, next_record, rec_fee = 1, 0, 0
+            next_cycle, rec_fee = 1, 0
+            # the starting point, before the first cycle: every chart starts off-target, before any rebalance
+            self._record_tick(rec, rpcs, config, sim, t0, hold_units, rec_fee)
+            next_record = TICKS_PER_HOUR
             while sim.tick < path.ticks - 1:
                 step = sim.step()
                 if step.base_fee_wei is not None:
@@ -113,7 +118,7 @@ class Demo:
                     now = t0 + timedelta(hours=sim.tick / TICKS_PER_HOUR)
                     report = run_cycle(config, now=now, journal=journal, signer=signer, rpcs=rpcs,
                                        sender_options={"sleep": sim.sleep, "clock": sim.now}, block_clock=sim)
-                    self._record_cycle(rec, report, now, progress)
+                    self._record_cycle(rec, report, now, progress, config)
                     next_cycle = sim.tick + self.cycle_every * TICKS_PER_HOUR
                 if sim.tick >= next_record:
                     self._record_tick(rec, rpcs, config, sim, t0 + timedelta(hours=sim.tick / TICKS_PER_HOUR),
@@ -136,7 +141,7 @@ class Demo:
         rec.base_fee_gwei.append(base_fee_wei / 1e9)
 
     def _record_cycle(self, rec: DemoRecord, report: CycleReport, now: datetime,
-                      progress: Callable[[str], None]) -> None:
+                      progress: Callable[[str], None], config: AppConfig) -> None:
         rec.decisions.append((now, report.decision.rebalance, "; ".join(report.decision.reasons)))
         prices = {cs.chain: cs.prices for cs in report.snapshot_before.chains}
         for a in report.actions:
@@ -151,7 +156,8 @@ class Demo:
         for r in report.parking:  # key: park:<chain>:<block>:<i>:<kind>:<sell>:<buy>
             _, chain, _, _, kind, sell, buy = (r.idempotency_key.split(":") + [""] * 7)[:7]
             gas_usd = sum(o.fee_paid_wei for o in r.outcomes) / 1e18 * float(rec.prices.get("ETH", [3000])[-1])
-            rec.trades.append(TradeRow(at=now, chain=chain, kind=kind, sell=sell, buy=buy, amount_usd=0.0,
+            rec.trades.append(TradeRow(at=now, chain=chain, kind=kind, sell=sell, buy=buy,
+                                       amount_usd=_moved_usd(config, r, chain, sell, prices.get(chain, {})),
                                        state=r.state, source="vault", reason="park idle stables above the buffer"
                                        if kind == "deposit" else "vault policy", gas_paid_usd=gas_usd,
                                        est_impact_bps=0.0))
@@ -159,6 +165,18 @@ class Demo:
             rec.notes.append(f"{now:%Y-%m-%d %H:%M}: {report.dropped_because}")
         verdict = f"{len(report.actions)} action(s)" if report.actions else "hold"
         progress(f"{now:%Y-%m-%d %H:%M} cycle {report.cycle_id}: {verdict} — {report.decision.reasons[0]}")
+
+
+def _moved_usd(config: AppConfig, result: ActionResult, chain: str, symbol: str, prices: dict[str, Any]) -> float:
+    """USD value of what a vault action moved: the wallet's observed change of ``symbol`` (what a deposit put
+    in, what a withdrawal took out), at the cycle's price; 0 when it cannot be told."""
+    token = next((t for t in config.chains[chain].tokens if t.symbol == symbol), None) if chain in config.chains \
+        else None
+    price = prices.get(symbol)
+    if token is None or price is None:
+        return 0.0
+    delta = next((v for k, v in result.observed_deltas.items() if k.lower() == str(token.address).lower()), 0)
+    return abs(delta) / 10**token.decimals * float(price.usd)
 
 
 def run_demo(*, report_path: Path, bars: int = 96, cycle_every: int = 4, start: str = DEMO_START,

@@ -27,6 +27,8 @@ def _x(dates: Sequence[date]) -> list[str]:
 
 
 def _layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
+    if kw.get("xaxis_title") == "date":
+        kw.setdefault("xaxis_type", "date")  # a time axis, whatever plotly would guess from the strings
     fig.update_layout(title=title, height=420, margin={"l": 60, "r": 20, "t": 50, "b": 110}, legend=LEGEND,
                       template="plotly_white", **kw)
     return fig

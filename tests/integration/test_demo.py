@@ -38,4 +38,8 @@ def test_short_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert rec.gas_paid_usd > 0
     assert len(rec.prices["ETH"]) == len(rec.value_usd) == len(rec.base_fee_gwei) > 5
     html = report.read_text()
-    assert html.count("<polyline") >= 4 and "Trades" in html and "sandbox_a" in html
+    assert html.count('class="plotly-graph-div"') >= 4 and "Trades" in html and "sandbox_a" in html
+    assert rec.times[0] < min(t.at for t in rec.trades)  # the charts start before the first rebalance
+    assert rec.weights["ETH"][0] > 60  # ... off-target, as the wallet started
+    deposits = [t for t in rec.trades if t.kind == "deposit" and t.state == "confirmed"]
+    assert all(t.amount_usd > 0 for t in deposits)  # the deposit row shows its USD value
