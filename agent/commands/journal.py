@@ -26,7 +26,7 @@ def journal_path(path: Path | None) -> Path:
 def _render(doc: dict) -> None:  # type: ignore[type-arg]
     """The journal at 80 columns: compact tables; reasons, transactions (full hashes), errors and event details
     on lines of their own under each table."""
-    line(f"journal {doc['journal']}")
+    notes([f"journal {doc['journal']}"], indent="")
     cycles = Table(title="Cycles")
     for col in ("id", "started", "mode", "status", "note"):
         cycles.add_column(col)

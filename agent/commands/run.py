@@ -12,12 +12,13 @@ import signal
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from agent.commands.render import Table, console, err_console, fmt_usd, line, notes, print_json
+from agent.commands.render import Table, console, err_console, fmt_sig, fmt_usd, line, notes, print_json
 
 if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
     from agent.config.settings import AppConfig
@@ -60,11 +61,11 @@ def render_cycle(doc: dict[str, Any]) -> None:
     notes(f"• {r}" for r in doc["reasons"])
     if doc["actions"]:
         t = Table()
-        for col in ("#", "kind", "chain", "sell→buy", "state", "source", "gas wei"):
-            t.add_column(col, justify="right" if col == "gas wei" else "left")
+        for col in ("#", "kind", "chain", "sell→buy", "state", "source", "gas ETH"):
+            t.add_column(col, justify="right" if col == "gas ETH" else "left")
         for i, a in enumerate(doc["actions"]):
-            t.add_row(str(i), a["kind"], a["chain"], f"{a['sell']}→{a['buy']}", a["state"], a["source"] or "—",
-                      str(a["gas_paid_wei"]))
+            t.add_row(str(i), a["kind"], a["chain"], f"{a['sell']}→{a['buy']}", a["state"],
+                      (a["source"] or "—").replace(",", ", "), fmt_sig(Decimal(int(a["gas_paid_wei"])) / 10**18, 4))
         console.print(t)
         for i, a in enumerate(doc["actions"]):
             for h in a["tx_hashes"]:

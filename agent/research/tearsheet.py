@@ -81,9 +81,12 @@ def figures(doc: dict[str, Any], runs: Sequence[Any], hold: Any, benchmarks: Seq
             _layout(dd, "Drawdown (%)", xaxis_title="date", yaxis_title="% below the peak"),
             _layout(rs, "Rolling one-year Sharpe", xaxis_title="date", yaxis_title="Sharpe")]
     w = go.Figure()
-    for sym, series in runs[0].weights.items():
+    colors = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3")
+    for k, (sym, series) in enumerate(runs[0].weights.items()):
+        color = colors[k % len(colors)]
         w.add_trace(go.Scatter(x=_x(runs[0].dates), y=series, name=f"{sym} (target {doc['targets'][sym]:g}%)",
-                               mode="lines"))
+                               mode="lines", line={"color": color}))
+        w.add_hline(y=float(doc["targets"][sym]), line={"color": color, "dash": "dash", "width": 1})
     figs.append(_layout(w, f"{runs[0].name}: weights (%)", xaxis_title="date", yaxis_title="%"))
     figs.append(_layout(_monthly(runs[0].dates, runs[0].values),
                         f"{runs[0].name}: monthly returns (%)", xaxis_title="month", yaxis_title="year"))
@@ -123,7 +126,7 @@ th{{background:#f3f3f3}}.w{{color:#a40}}</style></head><body>
 stables: {doc['prices']['stable_price']}; fees: {html.escape(str(doc['costs']['fee_bps']))};
 gas: {html.escape(str(doc['costs']['gas_gwei']))}.</p>
 <p>{html.escape(luck)}</p>
-{_table(KEYS, metrics)}
+<div style="overflow-x:auto">{_table(KEYS, metrics)}</div>
 {"".join(f"<div>{c}</div>" for c in charts)}
 <h2>Rebalances</h2>{_table(["strategy", "decided", "traded", "why", "trades", "skipped"], events)}
 </body></html>

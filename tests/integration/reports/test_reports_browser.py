@@ -81,8 +81,8 @@ def check_chart(c: dict[str, Any]) -> None:
     if c["traces"] < 2:
         return
     assert c["legend"] is not None, c["title"]
-    left, top, right, bottom = c["box"]
-    l2, t2, r2, b2 = c["legend"]
+    left, _top, right, bottom = c["box"]
+    l2, _t2, r2, b2 = c["legend"]
     assert l2 >= left - 1 and r2 <= right + 1 and b2 <= bottom + 1, f"legend outside its chart: {c}"
 
 
