@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from agent.commands.render import console, err_console, print_json
-from agent.config.settings import Settings, _settings_error, read_environment
+from agent.config.settings import Settings, read_environment, settings_error
 from agent.errors import ConfigError
 from strategies import KNOWN, load_strategy
 
@@ -35,7 +35,7 @@ def backtest_settings(options: dict[str, Any]) -> Settings:
     try:
         return Settings(**values)
     except ValidationError as exc:
-        raise _settings_error(exc) from None
+        raise settings_error(exc) from None
 
 
 def _date(value: str | None, name: str) -> date | None:

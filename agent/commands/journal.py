@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         if not file.exists():
             raise ConfigError(f"JOURNAL_PATH: no journal at {file}; run the agent first or point JOURNAL_PATH at it")
         with JournalStore.open(file) as store:
-            doc = store.summary(limit=limit)
+            doc = store.summary(limit=limit).to_json()
         if as_json:
             print_json(doc)
         else:

@@ -55,8 +55,8 @@ def register(app: typer.Typer) -> None:
         now = datetime.now(UTC)
         snapshot = fetch_snapshot(build_rpcs(config), wallet_address(config))
         with JournalStore.open(config.settings.journal_path) as journal:
-            pending = [a["idempotency_key"] for a in journal.open_actions()]
-            blocked = {a["chain"] for a in journal.open_actions()}
+            pending = [a.idempotency_key for a in journal.open_actions()]
+            blocked = {a.chain for a in journal.open_actions()}
             decision = decide(config, snapshot, journal, now)
         unavailable = {c.chain for c in snapshot.chains if not c.available}
         result = make_plan(config, snapshot, decision, now, exclude_chains=blocked | unavailable) \

@@ -226,7 +226,7 @@ def read_environment(environ: Mapping[str, str] | None = None, env_file: Path | 
     return {**file_values, **env}
 
 
-def _settings_error(exc: ValidationError) -> ConfigError:
+def settings_error(exc: ValidationError) -> ConfigError:
     first = exc.errors()[0]
     field = str(first["loc"][0]) if first["loc"] else "settings"
     msg = first["msg"].removeprefix("Value error, ")
@@ -270,7 +270,7 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
     try:
         settings = Settings(**values)
     except ValidationError as exc:
-        raise _settings_error(exc) from None
+        raise settings_error(exc) from None
     chains = {name: load_chain(name, settings.chains_dir) for name in settings.chains}
     chain_settings = {name: _chain_settings(cfg, env) for name, cfg in chains.items()}
     _check_targets(settings, chains)

@@ -26,6 +26,7 @@ from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.reconcile import reconcile
 from agent.execution.sender import DryRunSender, SendPolicy, TxSender
 from agent.execution.twap import TwapResult
+from agent.journal.records import CycleStatus, Mode
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.planning.costs import ChainCosts
@@ -97,7 +98,7 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
     s = config.settings
     alloc = compute_allocation(snapshot, s.targets)
     last = journal.last_event("rebalanced")
-    last_at = datetime.fromisoformat(last["detail"]["at"]) if last else None
+    last_at = datetime.fromisoformat(str(last.detail["at"])) if last else None
     strategy = strategy or load_strategy(s.strategy, s)
     return strategy.decide(StrategyContext(allocation=alloc, targets=dict(s.targets), now=now,
                                            last_rebalance_at=last_at))
@@ -115,7 +116,7 @@ def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: da
                           params=params, now=now, reasons=decision.reasons)
 
 
-def _sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore, signer: Signer | None, dry_run: bool,
+def make_sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore, signer: Signer | None, dry_run: bool,
             wallet: str, sender_options: Mapping[str, Any]) -> TxSender:
     chain = rpc.chain
     policy = SendPolicy.from_config(config.settings, config.chain_settings[chain.name], chain)
@@ -236,14 +237,14 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
     rpcs = rpcs or build_rpcs(config)
     by_name = {r.chain.name: r for r in rpcs}
     wallet = signer.address if signer is not None else wallet_address(config)
-    cycle_id = journal.start_cycle(mode="dry_run" if dry_run or signer is None else "live")
+    cycle_id = journal.start_cycle(mode=Mode.DRY_RUN if dry_run or signer is None else Mode.LIVE)
     try:
         report = _cycle(config, cycle_id, now, journal, dry_run or signer is None, signer, strategy, by_name,
                         wallet, should_stop, dict(sender_options or {}), block_clock)
     except BaseException as exc:
-        journal.finish_cycle(cycle_id, status="error", note=safe_error(exc))
+        journal.finish_cycle(cycle_id, status=CycleStatus.ERROR, note=safe_error(exc))
         raise
-    journal.finish_cycle(cycle_id, status="dropped" if report.dropped_because else "ok",
+    journal.finish_cycle(cycle_id, status=CycleStatus.DROPPED if report.dropped_because else CycleStatus.OK,
                          note=report.dropped_because or "")
     return report
 
@@ -254,7 +255,7 @@ def _blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: b
     rep = reconcile(journal, {r.chain.chain_id: r for r in rpcs.values()})
     blocked = {}
     for row in journal.open_actions():
-        blocked[row["chain"]] = f"action {row['idempotency_key']} may still be in flight; not planning on this chain"
+        blocked[row.chain] = f"action {row.idempotency_key} may still be in flight; not planning on this chain"
     for chain_id in rep.unreachable_chains:
         name = next((n for n, r in rpcs.items() if r.chain.chain_id == chain_id), str(chain_id))
         blocked[name] = "unresolved transactions on an unreachable chain"
@@ -273,7 +274,8 @@ def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStor
     if not dry_run:
         sender_options = {"should_stop": should_stop, **sender_options}
     contexts = {name: ExecutionContext(chain=rpc.chain, rpc=rpc, journal=journal, cycle_id=cycle_id,
-                                       sender=_sender(config, rpc, journal, signer, dry_run, wallet, sender_options))
+                                       sender=make_sender(config, rpc, journal, signer, dry_run, wallet,
+                                                          sender_options))
                 for name, rpc in rpcs.items() if name not in unavailable}
     if decision.rebalance:
         _rebalance(config, report, journal, contexts, blocked | dict.fromkeys(unavailable, "unavailable"),

@@ -65,7 +65,8 @@ def plan_calls(chain: ChainConfig, wallet: str) -> tuple[list[SubCall], list[Pri
     return calls, price_calls
 
 
-def _decode(results: list[tuple[bool, bytes]], calls: list[SubCall]) -> dict[tuple[str, str], tuple[Any, ...] | None]:
+def decode_results(results: list[tuple[bool, bytes]],
+                   calls: list[SubCall]) -> dict[tuple[str, str], tuple[Any, ...] | None]:
     out: dict[tuple[str, str], tuple[Any, ...] | None] = {}
     for call, (ok, data) in zip(calls, results, strict=True):
         try:
@@ -130,7 +131,7 @@ def fetch_chain(rpc: ChainRpc, wallet: str) -> ChainSnapshot:
     if not rpc.verified:
         rpc.check_identity(int(responses[0]), dict(zip(contracts, responses[1:-1], strict=True)))
     (results,) = AGGREGATE3.decode(bytes(responses[-1]))
-    return build_snapshot(chain, wallet, _decode(results, calls), price_calls)
+    return build_snapshot(chain, wallet, decode_results(results, calls), price_calls)
 
 
 def _read_or_report(rpc: ChainRpc, wallet: str) -> ChainSnapshot:

@@ -8,7 +8,7 @@ import pytest
 
 from agent.chain.abi import AGGREGATE3
 from agent.config.chains import ChainConfig
-from agent.portfolio.reader import _decode, build_snapshot, plan_calls
+from agent.portfolio.reader import build_snapshot, decode_results, plan_calls
 
 from .conftest import World
 
@@ -43,7 +43,7 @@ def _read(world: World, chain: ChainConfig):
     calls, price_calls = plan_calls(chain, world.user)
     payload = AGGREGATE3.encode([(c.target, True, c.fn.encode(*c.args)) for c in calls])
     (results,) = AGGREGATE3.decode(bytes(world.w3.eth.call({"to": chain.multicall3, "data": payload})))
-    return build_snapshot(chain, world.user, _decode(results, calls), price_calls)
+    return build_snapshot(chain, world.user, decode_results(results, calls), price_calls)
 
 
 def test_balances_and_block_come_from_one_call(world: World) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import load_config
-from agent.cycle.loop import _sender
+from agent.cycle.loop import make_sender
 from agent.execution.live import LiveSender
 from agent.execution.sender import DryRunSender
 from agent.signers.dev import dev_account_key
@@ -23,7 +23,7 @@ def _config(**extra: str):
 def test_gas_timing_setting_reaches_the_live_sender() -> None:
     cfg = _config(SANDBOX_A_GAS_TIMING="optimal", SANDBOX_A_GAS_HISTORY_BLOCKS="500")
     rpc = ChainRpc(*cfg.enabled()[0])
-    sender = _sender(cfg, rpc, None, LocalKeySigner.from_key(dev_account_key(0)), False, WALLET, {})  # type: ignore[arg-type]
+    sender = make_sender(cfg, rpc, None, LocalKeySigner.from_key(dev_account_key(0)), False, WALLET, {})  # type: ignore[arg-type]
     assert isinstance(sender, LiveSender)
     assert sender.gas_timing is not None
     assert sender.gas_timing.mode == "optimal" and sender.gas_timing.history_blocks == 500
@@ -32,9 +32,9 @@ def test_gas_timing_setting_reaches_the_live_sender() -> None:
 def test_confirmations_setting_reaches_the_send_policy() -> None:
     cfg = _config(SANDBOX_A_CONFIRMATIONS="2")
     rpc = ChainRpc(*cfg.enabled()[0])
-    sender = _sender(cfg, rpc, None, LocalKeySigner.from_key(dev_account_key(0)), False, WALLET, {})  # type: ignore[arg-type]
+    sender = make_sender(cfg, rpc, None, LocalKeySigner.from_key(dev_account_key(0)), False, WALLET, {})  # type: ignore[arg-type]
     assert isinstance(sender, LiveSender) and sender.policy.confirmations == 2
-    default = _sender(_config(), rpc, None, LocalKeySigner.from_key(dev_account_key(0)), False, WALLET, {})  # type: ignore[arg-type]
+    default = make_sender(_config(), rpc, None, LocalKeySigner.from_key(dev_account_key(0)), False, WALLET, {})  # type: ignore[arg-type]
     assert isinstance(default, LiveSender) and default.policy.confirmations == 0
 
 
@@ -42,5 +42,5 @@ def test_dry_run_or_no_signer_gives_the_dry_run_sender() -> None:
     cfg = _config()
     rpc = ChainRpc(*cfg.enabled()[0])
     signer = LocalKeySigner.from_key(dev_account_key(0))
-    assert isinstance(_sender(cfg, rpc, None, signer, True, WALLET, {}), DryRunSender)  # type: ignore[arg-type]
-    assert isinstance(_sender(cfg, rpc, None, None, False, WALLET, {}), DryRunSender)  # type: ignore[arg-type]
+    assert isinstance(make_sender(cfg, rpc, None, signer, True, WALLET, {}), DryRunSender)  # type: ignore[arg-type]
+    assert isinstance(make_sender(cfg, rpc, None, None, False, WALLET, {}), DryRunSender)  # type: ignore[arg-type]

@@ -19,10 +19,10 @@ from agent.execution.gas import (
     FeeModel,
     GasTimingConfig,
     GasWaitTimeout,
-    _quadrature,
     base_fee_history,
     fit_fee_model,
     horizon_phi,
+    quadrature,
     select_fee_model,
     stopping_boundary,
     stopping_thresholds,
@@ -283,8 +283,8 @@ def test_base_fee_history_pages_back_through_fee_history() -> None:
 
 def test_the_shock_quadrature_keeps_the_mean_and_gives_an_outlier_only_its_share() -> None:
     values = [0.0] * 79 + [3.0]  # one extreme shock in 80
-    quad = _quadrature(values)
+    quad = quadrature(values)
     assert len(quad) == QUADRATURE_POINTS
     assert abs(statistics.fmean(quad) - 3.0 / 80) < 1e-12
     assert max(quad) == pytest.approx(3.0 * QUADRATURE_POINTS / 80)  # its 1/80 of mass, spread over a 1/41 slice
-    assert _quadrature([2.0, 1.0]) == (1.0, 2.0)  # fewer values than points: the values themselves
+    assert quadrature([2.0, 1.0]) == (1.0, 2.0)  # fewer values than points: the values themselves

@@ -7,7 +7,7 @@ import rlp
 from eth_account import Account
 
 from agent.devtools.simulators import TEST_MNEMONIC
-from agent.devtools.simulators._hd import HDWallet
+from agent.devtools.simulators.hd import HDWallet
 from agent.devtools.simulators.ledger_sim import LedgerSimulator
 from agent.devtools.simulators.testkit import DEFAULT_PATH, make_tx
 from agent.signers import ledger_apdu as apdu
