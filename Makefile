@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ANVIL := .tools/node_modules/.bin/anvil
 STAMP := $(VENV)/.installed
 
-.PHONY: install tools test lint demo contracts clean
+.PHONY: install tools test test-fast lint typecheck demo contracts clean
 
 install: $(STAMP) tools
 
@@ -24,9 +24,17 @@ $(ANVIL): .tools/package.json .tools/package-lock.json
 lint: install
 	$(BIN)/ruff check .
 
+typecheck: install
+	$(BIN)/mypy
+
+# Pure unit tests only (no sockets, no processes, no EVM; tests/unit/conftest.py enforces it): under a minute.
+test-fast: install
+	$(BIN)/pytest -q -n 0 tests/unit
+
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python contracts/compile.py --check
 	$(BIN)/pytest -n 2 --dist loadgroup
 

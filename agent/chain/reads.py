@@ -153,7 +153,7 @@ def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: flo
 
 def fetch_allowance(rpc: ChainRpc, token: str, owner: str, spender: str) -> int:
     data = SEL_ALLOWANCE + encode(["address", "address"], [owner, spender])
-    raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, "latest"), what="allowance")  # type: ignore[arg-type]
+    raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, "latest"), what="allowance")
     return int(decode(["uint256"], bytes(raw))[0])
 
 

@@ -110,7 +110,8 @@ def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: da
     costs = {c: v for c, v in build_costs(snapshot, config.chains).items() if c not in exclude_chains}
     buffer = effective_buffer_usd(buffer_usd=s.stable_buffer_usd, buffer_pct=s.stable_buffer_pct,
                                   total_usd=compute_allocation(snapshot, s.targets).total_usd)
-    direct = {(cs.chain, *key.split("/")): depth for cs in snapshot.chains for key, depth in cs.pair_depths_usd.items()}
+    direct = {(cs.chain, key.partition("/")[0], key.partition("/")[2]): depth
+              for cs in snapshot.chains for key, depth in cs.pair_depths_usd.items()}
     params = PlanParams(min_trade_usd=s.min_trade_usd, stable_buffer_usd=buffer, direct_pairs=direct)
     return plan_rebalance(snapshot=snapshot, chains=config.chains, targets=decision.targets, costs=costs,
                           params=params, now=now, reasons=decision.reasons)

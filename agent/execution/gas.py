@@ -378,7 +378,7 @@ def backtest_fee_models(fees_wei: Sequence[int], *, first_block: int, block_time
     boundaries: dict[tuple[str, int, int], list[float]] = {}
     for t in origins:
         refit = start + (t - start) // h * h
-        fitted: list[tuple[str, FeeModel]] = []
+        fitted: list[tuple[FeeModelKind, FeeModel]] = []
         for kind in kinds:
             if (kind, refit) not in models:
                 models[kind, refit] = fit_fee_model(fees_wei[:refit], first_block=first_block,

@@ -100,6 +100,9 @@ def _run(intent: TxIntent, ctx: ExecutionContext, action_id: int) -> ActionResul
     if approvals and (main_gas is None or ctx.sender.mode == "live"):
         # The approvals are mined now: simulate again on the real state and estimate precisely.
         main_gas = _simulate_after_approval(intent, ctx, main_call)
+    if main_gas is None:
+        raise ExecutionError(f"chain {ctx.chain.name}: {intent.kind} {intent.idempotency_key}: no gas estimate "
+                             "for the main transaction")
     _check_gas(intent, main_gas)
     outcomes.append(ctx.sender.send(_request(intent, ctx, action_id, MAIN, main_call, main_gas)))
     return _finish(intent, ctx, action_id, outcomes, outcomes[-1])
@@ -179,12 +182,12 @@ def _finish(intent: TxIntent, ctx: ExecutionContext, action_id: int, outcomes: l
     bad = [f"{d.token}: {observed[d.token]} not in [{d.min_raw}, {d.max_raw if d.max_raw is not None else '∞'}]"
            for d in intent.expected_deltas if not d.accepts(observed[d.token])]
     result: dict[str, Any] = {"transactions": txs, "observed_deltas": {k: str(v) for k, v in observed.items()}}
-    error = f"balance deltas off plan: {'; '.join(bad)}" if bad else None
-    ctx.journal.set_action_state(action_id, ActionState.CONFIRMED, error=error, result=result)
+    off_plan = f"balance deltas off plan: {'; '.join(bad)}" if bad else None
+    ctx.journal.set_action_state(action_id, ActionState.CONFIRMED, error=off_plan, result=result)
     log.info("confirmed: chain %s plan %s %s tx %s in block %s", ctx.chain.chain_id, intent.plan_id, intent.kind,
              main.tx_hash, main.block_number)
-    if error:
-        raise ExecutionError(f"chain {ctx.chain.name}: {intent.kind} {intent.idempotency_key} mined but {error}")
+    if off_plan:
+        raise ExecutionError(f"chain {ctx.chain.name}: {intent.kind} {intent.idempotency_key} mined but {off_plan}")
     return _result(ctx, action_id, outcomes=outcomes, observed=observed)
 
 

@@ -314,18 +314,17 @@ def _journal_chunks(order: TwapOrder, ctx: ExecutionContext) -> list[ChunkRecord
 
 def record_from_row(order: TwapOrder, ctx: ExecutionContext, row: ActionRecord, index: int,
                     reused: bool = True) -> ChunkRecord:
-    intent = row.intent
-    deltas = intent.get("expected_deltas") or []
-    sell = next((-int(d["min_raw"]) for d in deltas if d.get("max_raw") is not None and int(d["max_raw"]) < 0), 0)
+    deltas = TxIntent.from_journal_view(row.intent).expected_deltas
+    sell = next((-d.min_raw for d in deltas if d.max_raw is not None and d.max_raw < 0), 0)
     buy_key = NATIVE if is_native(order.buy_token) else order.buy_token
-    min_out = next((int(d["min_raw"]) for d in deltas if d["token"] == buy_key), 0)
-    result = row.result or {}
-    observed = (result.get("observed_deltas") or {}) if isinstance(result, dict) else {}
+    min_out = next((d.min_raw for d in deltas if d.token == buy_key), 0)
+    observed = (row.result or {}).get("observed_deltas")
+    bought = observed.get(buy_key, 0) if isinstance(observed, dict) else 0
     attempts = [a for a in ctx.journal.attempts(action_id=row.id) if a.status.settled_on_chain]
     gas = sum(int(a.gas_used or 0) * int(a.effective_gas_price_wei or 0) for a in attempts)
     block = max((int(a.block_number) for a in attempts if a.block_number), default=None)
     return ChunkRecord(index=index, key=row.idempotency_key, state=row.state, sell_raw=sell,
-                       bought_raw=int(observed.get(buy_key, 0)), min_out_raw=min_out, gas_paid_wei=gas, block=block,
+                       bought_raw=int(str(bought)), min_out_raw=min_out, gas_paid_wei=gas, block=block,
                        reused=reused, error=row.error)
 
 
@@ -413,8 +412,7 @@ def _settle_existing(order: TwapOrder, ctx: ExecutionContext, plan: dict[str, An
         if record.state == "pending":
             row = ctx.journal.action_by_key(record.key)
             assert row is not None
-            view = row.intent
-            intent = TxIntent.model_validate({**view, "data": bytes.fromhex(view["data"].removeprefix("0x"))})
+            intent = TxIntent.from_journal_view(row.intent)
             log.info("TWAP %s: resuming chunk %s from its journaled intent", order.key, record.index)
             try:
                 execute_intent(intent, ctx)

@@ -98,7 +98,8 @@ class OnchainQuoter:
         assert self.chain.uniswap_v2 is not None
         router = self.chain.uniswap_v2.router
         paths = candidate_paths(self.chain, request)
-        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ()), (self.chain.multicall3, GET_TIMESTAMP, ())]
+        calls: list[tuple[str, Fn, tuple[Any, ...]]] = [(self.chain.multicall3, GET_BLOCK_NUMBER, ()),
+                                                       (self.chain.multicall3, GET_TIMESTAMP, ())]
         calls += [(router, GET_AMOUNTS_OUT, (request.sell_amount_raw, p)) for p in paths]
         block, stamp, *outs = aggregate(self.rpc, calls)
         found = [(v[0][-1], p) for v, p in zip(outs, paths, strict=True) if v and v[0][-1] > 0]
@@ -130,7 +131,7 @@ class OnchainQuoter:
         assert self.chain.uniswap_v3 is not None
         quoter = self.chain.uniswap_v3.quoter_v2
         fees = list(dict.fromkeys((a.v3_fee, b.v3_fee, *V3_FEES)))
-        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())]
+        calls: list[tuple[str, Fn, tuple[Any, ...]]] = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())]
         calls += [(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, request.sell_amount_raw, f, 0),))
                   for f in fees]
         block, *outs = aggregate(self.rpc, calls)

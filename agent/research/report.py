@@ -132,11 +132,11 @@ def write_report(rec: DemoRecord, path: Path) -> Path:
     return path
 
 
-def render_backtest_html(doc: dict, runs: list, hold: object) -> str:  # type: ignore[type-arg]
+def render_backtest_html(doc: dict, runs: list, hold: object) -> str:
     """The backtest's report: value of each strategy and buy and hold, the first strategy's weights vs targets,
     the metrics table and every rebalance with its reasons."""
     step = max(1, doc["days"] // 1500)  # at most ~1,500 points per line
-    values = {r.name: r.values[::step] for r in [*runs, hold]}  # type: ignore[attr-defined]
+    values = {r.name: r.values[::step] for r in [*runs, hold]}
     charts = [svg_lines(values, title="Portfolio value (USD)"),
               svg_lines({k: v[::step] for k, v in runs[0].weights.items()},
                         title=f"{runs[0].name}: weights (%) vs targets (dashed)", hlines=doc["targets"], unit="%")]
@@ -164,6 +164,6 @@ legs under {doc['costs']['min_trade_usd']} USD or costing more than the drift th
 """
 
 
-def write_backtest_report(doc: dict, runs: list, hold: object, path: Path) -> Path:  # type: ignore[type-arg]
+def write_backtest_report(doc: dict, runs: list, hold: object, path: Path) -> Path:
     path.write_text(render_backtest_html(doc, runs, hold))
     return path

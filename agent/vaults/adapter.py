@@ -157,7 +157,7 @@ def fetch_vault_states(rpc: ChainRpc, wallet: str, vaults: Sequence[Vault] | Non
     per_vault = [_calls(chain, v, wallet) for v in chosen]
     flat = head + [c for calls in per_vault for c in calls]
     payload = AGGREGATE3.encode([(target, True, fn.encode(*args)) for target, fn, args, _ in flat])
-    raw = rpc.read(lambda w3: w3.eth.call({"to": mc, "data": payload}, "latest"),  # type: ignore[arg-type]
+    raw = rpc.read(lambda w3: w3.eth.call({"to": mc, "data": payload}, "latest"),
                    what="vault aggregate3")
     (results,) = AGGREGATE3.decode(bytes(raw))
     values = [_decode(fn, ok, data) for (_, fn, _, _), (ok, data) in zip(flat, results, strict=True)]
@@ -187,7 +187,7 @@ def fetch_preview(rpc: ChainRpc, vault: str, kind: str, amount_raw: int) -> int:
     v = listed_vault(rpc.chain, vault)
     fn = PREVIEWS[kind]
     data = fn.encode(amount_raw)
-    raw = rpc.read(lambda w3: w3.eth.call({"to": v.address, "data": data}, "latest"),  # type: ignore[arg-type]
+    raw = rpc.read(lambda w3: w3.eth.call({"to": v.address, "data": data}, "latest"),
                    what=f"preview{kind.capitalize()}")
     return int(fn.decode(bytes(raw))[0])
 

@@ -9,6 +9,7 @@ from agent.config.settings import load_config
 from agent.cycle.loop import make_sender
 from agent.execution.live import LiveSender
 from agent.execution.sender import DryRunSender
+from agent.journal.records import Mode
 from agent.signers.dev import dev_account_key
 from agent.signers.local import LocalKeySigner
 
@@ -42,5 +43,8 @@ def test_dry_run_or_no_signer_gives_the_dry_run_sender() -> None:
     cfg = _config()
     rpc = ChainRpc(*cfg.enabled()[0])
     signer = LocalKeySigner.from_key(dev_account_key(0))
-    assert isinstance(make_sender(cfg, rpc, None, signer, True, WALLET, {}), DryRunSender)  # type: ignore[arg-type]
-    assert isinstance(make_sender(cfg, rpc, None, None, False, WALLET, {}), DryRunSender)  # type: ignore[arg-type]
+    for sender in (make_sender(cfg, rpc, None, signer, True, WALLET, {}),  # type: ignore[arg-type]
+                   make_sender(cfg, rpc, None, None, False, WALLET, {})):  # type: ignore[arg-type]
+        assert isinstance(sender, DryRunSender) and sender.mode is Mode.DRY_RUN
+        assert sender.address == WALLET and sender.address != signer.address  # the wallet read, not the key
+        assert sender.report == []

@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain
@@ -88,7 +89,7 @@ def place(w3: Web3, name: str, deployed: str, target: str, *, code: bytes | None
     runtime = code if code is not None else bytes(w3.eth.get_code(Web3.to_checksum_address(deployed)))
     if not runtime:
         raise RuntimeError(f"replica: nothing deployed at {deployed} for {name}")
-    w3.provider.make_request("anvil_setCode", [target, "0x" + runtime.hex()])
+    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [target, "0x" + runtime.hex()])
     layout = load_artifact(name).storage_layout.get("storage_layout", {})
     for var, info in layout.items():
         if info["n_slots"] != 1 or info["type"].startswith(("HashMap", "DynArray")):
@@ -166,7 +167,7 @@ def _place_routers(w3: Web3, chain: ChainConfig, out: DeployedAddresses) -> None
         for router in allow.routers:
             place(w3, "AggregatorRouter", aggregator, router)
     runtime = load_artifact("Multicall3").deployed_bytecode
-    w3.provider.make_request("anvil_setCode", [chain.multicall3, "0x" + runtime.hex()])
+    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [chain.multicall3, "0x" + runtime.hex()])
 
 
 def check_replica(w3: Web3, chain: ChainConfig) -> dict[str, str]:

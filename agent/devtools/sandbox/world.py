@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain_file
@@ -128,13 +129,14 @@ def _fund_wallet(w3: Web3, spec: ChainSpec, specs: dict[str, TokenSpec], out: De
         if sym != "ETH":
             fund_token(w3, specs[sym], out.tokens[sym], WALLET, raw(amount, specs[sym].decimals))
     if spec.vault_deposit_usdc:
-        amount = raw(spec.vault_deposit_usdc, 6)
-        fund_token(w3, specs["USDC"], out.tokens["USDC"], WALLET, amount)
+        deposit_raw = raw(spec.vault_deposit_usdc, 6)
+        fund_token(w3, specs["USDC"], out.tokens["USDC"], WALLET, deposit_raw)
         usdc = contract(w3, "ERC20", out.tokens["USDC"])
         send_tx(usdc.functions.approve(out.vault, amount), sender=WALLET)
         send_tx(contract(w3, "Vault4626", out.vault).functions.deposit(amount, WALLET), sender=WALLET)
     # last, so the gas the wallet paid above does not show in its starting balance
-    w3.provider.make_request("anvil_setBalance", [WALLET, hex(raw(spec.wallet.get("ETH", Decimal(0)), 18))])
+    w3.provider.make_request(RPCEndpoint("anvil_setBalance"),
+                             [WALLET, hex(raw(spec.wallet.get("ETH", Decimal(0)), 18))])
 
 
 def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec | None = None,
@@ -159,7 +161,7 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
                        spec.vault_rate_bps_per_year, DEPLOYER, sender=DEPLOYER)
     send_tx(contract(w3, "ERC20", out.tokens["USDC"]).functions.set_minter(out.vault, True))
     runtime = load_artifact("Multicall3").deployed_bytecode
-    w3.provider.make_request("anvil_setCode", [out.multicall3, "0x" + runtime.hex()])
+    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [out.multicall3, "0x" + runtime.hex()])
     pools = list(POOLS) + [PoolSpec(t.symbol, "USDC", Decimal(1_000_000)) for t in extra_token_specs(spec.extra_tokens)]
     for pool in pools:
         seed_pool(w3, pool, by_symbol, out, spec.pool_scale)

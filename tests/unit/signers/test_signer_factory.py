@@ -6,10 +6,12 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from eth_account import Account
 
 from agent.devtools.simulators.ledger_sim import LedgerSimulator, LedgerTcpServer
 from agent.devtools.simulators.testkit import ANVIL_0, DEFAULT_PATH, HARDENED, RECIPIENT
 from agent.errors import ConfigError, SafetyHalt
+from agent.models import UnsignedTx
 from agent.ports import Signer
 from agent.signers import factory
 from agent.signers.factory import (
@@ -88,7 +90,14 @@ def test_opens_ledger_over_tcp_and_accepts_the_expected_address(ledger_server: L
 def test_expected_address_from_env(ledger_server: LedgerTcpServer) -> None:
     env = {**ledger_server.env, "SIGNER_EXPECTED_ADDRESS": ANVIL_0}
     signer = open_signer("ledger:44'/60'/0'/0/0", expected_address=None, env=env)
-    signer.close()  # type: ignore[attr-defined]
+    try:
+        assert signer.address == ANVIL_0
+    finally:
+        signer.close()  # type: ignore[attr-defined]
+    # the variable is really checked: another expected address in the environment refuses to start
+    with pytest.raises(SafetyHalt, match="SIGNER_EXPECTED_ADDRESS"):
+        open_signer("ledger:44'/60'/0'/0/0", expected_address=None,
+                    env={**ledger_server.env, "SIGNER_EXPECTED_ADDRESS": RECIPIENT})
 
 
 def test_address_mismatch_refuses_to_start(ledger_server: LedgerTcpServer) -> None:
@@ -98,7 +107,12 @@ def test_address_mismatch_refuses_to_start(ledger_server: LedgerTcpServer) -> No
     assert ANVIL_0 in message and RECIPIENT in message and "SIGNER_EXPECTED_ADDRESS" in message
     # the device connection was released: a new client can connect and work
     again = open_signer("ledger:44'/60'/0'/0/0", expected_address=ANVIL_0, env=ledger_server.env)
-    again.close()  # type: ignore[attr-defined]
+    try:
+        tx = UnsignedTx(chain_id=31337, nonce=0, to=RECIPIENT, gas=21_000, max_fee_per_gas_wei=2 * 10**9,
+                        max_priority_fee_per_gas_wei=10**9)
+        assert again.address == ANVIL_0 and Account.recover_transaction(again.sign_transaction(tx)) == ANVIL_0
+    finally:
+        again.close()  # type: ignore[attr-defined]
 
 
 def test_mismatch_from_env_refuses_to_start(ledger_server: LedgerTcpServer) -> None:
