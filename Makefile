@@ -27,9 +27,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# Pure unit tests only (no sockets, no processes, no EVM; tests/unit/conftest.py enforces it): under a minute.
+# Pure unit tests only (no sockets, no processes, no EVM: tests/unit/conftest.py enforces it), without the few
+# slow ones (compiles, long searches; `make test` runs those): under a minute.
 test-fast: install
-	$(BIN)/pytest -q -n 0 tests/unit
+	$(BIN)/pytest -q -n 0 -m "not slow" tests/unit
 
 test: install
 	$(BIN)/ruff check .

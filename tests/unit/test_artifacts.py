@@ -46,6 +46,7 @@ def compile_module() -> ModuleType:
     return _load_compile_module()
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_committed_artifacts_match_a_fresh_compile(compile_module: ModuleType) -> None:
     assert compile_module.check_artifacts() == []
 
@@ -62,6 +63,7 @@ def one_contract_tree(tmp_path: Path, compile_module: ModuleType) -> tuple[Path,
     return src, build
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_check_names_an_artifact_whose_bytecode_was_edited(compile_module, one_contract_tree) -> None:
     src, build = one_contract_tree
     artifact = json.loads((build / "WETH9.json").read_text())
@@ -71,6 +73,7 @@ def test_check_names_an_artifact_whose_bytecode_was_edited(compile_module, one_c
     assert "WETH9.json" in problem and "stale" in problem
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_check_names_an_artifact_whose_source_changed(compile_module, one_contract_tree) -> None:
     src, build = one_contract_tree
     source = src / "WETH9.vy"
@@ -79,6 +82,7 @@ def test_check_names_an_artifact_whose_source_changed(compile_module, one_contra
     assert "WETH9.json" in problem and "stale" in problem
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_check_reports_missing_and_orphaned_artifacts(compile_module, one_contract_tree) -> None:
     src, build = one_contract_tree
     (build / "WETH9.json").rename(build / "Gone.json")

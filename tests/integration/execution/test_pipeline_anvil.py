@@ -23,7 +23,7 @@ from tests.integration.execution.helpers import (
     live_context,
     token_swap_intent,
 )
-from tests.unit.execution.fake_external_signer import FakeSignerServer
+from tests.integration.signers.fake_external_signer import FakeSignerServer
 
 pytestmark = pytest.mark.anvil
 

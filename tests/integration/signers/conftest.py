@@ -1,4 +1,4 @@
-"""Fixtures for the signer protocol-conformance tests (simulators, not devices).
+"""Fixtures for the signer tests over real transports (the simulators themselves are in tests/conftest.py).
 
 ``speculos`` (opt-in) runs Speculos with the real Ethereum app when ``LEDGER_APP_ELF`` points at
 an app binary and ``speculos`` is installed (no app binary is obtainable from the package
@@ -21,17 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from eth_account.signers.local import LocalAccount
 
 from agent.devtools.simulators import TEST_MNEMONIC
-from agent.devtools.simulators.testkit import RecordingTransport, anvil_account_0
+from agent.devtools.simulators.testkit import RecordingTransport
 from agent.signers.ledger_transport import TcpApduTransport
-
-
-@pytest.fixture(scope="session")
-def anvil_account() -> LocalAccount:
-    return anvil_account_0()
-
 
 APP_ELF = os.environ.get("LEDGER_APP_ELF", "")
 SPECULOS = shutil.which("speculos")
