@@ -10,10 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from agent.chain.rpc import ChainRpc, make_web3
-from agent.config.settings import ChainSettings
+from agent.chain.rpc import make_web3
 from agent.devtools.sandbox.anvil import free_port
 from agent.quotes.best import fetch_best_quote
 from agent.quotes.models import QuoteRequest
@@ -21,7 +19,7 @@ from agent.quotes.onchain import OnchainQuoter
 from agent.quotes.service import build_request
 from agent.quotes.validate import Limits
 
-from .helpers import balance, client, execute
+from .helpers import balance, client, execute, world_rpc
 
 pytestmark = pytest.mark.anvil
 LIMITS = Limits(max_slippage_bps=50, max_quote_deviation_bps=150, max_swap_gas=1_500_000)
@@ -38,15 +36,11 @@ def _request(world: Any, sell: str, buy: str, amount: str) -> QuoteRequest:
     return build_request(world.chain, sell=sell, buy=buy, amount=amount, taker=world.wallet, slippage_bps=50)
 
 
-def _rpc(world: Any) -> ChainRpc:
-    return ChainRpc(world.chain, ChainSettings(rpc_urls=(SecretStr(world.rpc_url),)))
-
-
 @pytest.mark.parametrize("name", SOURCES)
 def test_client_quote_executes_for_at_least_min_out(world, aggregator_server, name) -> None:
     request = _request(world, "WETH", "USDC", "10")
     best = fetch_best_quote(request, chain=world.chain, sources=[client(name, aggregator_server.url, timeout_s=10)],
-                            reference=OnchainQuoter(world.chain, _rpc(world)).fetch_reference, limits=LIMITS,
+                            reference=OnchainQuoter(world.chain, world_rpc(world)).fetch_reference, limits=LIMITS,
                             timeout_s=15)
     (result,) = best.results
     assert result.valid, result.rejected_because
@@ -63,7 +57,7 @@ def test_client_quote_executes_for_at_least_min_out(world, aggregator_server, na
 
 def test_best_of_all_sources_executes_and_split_beats_single_pool(world, aggregator_server) -> None:
     request = _request(world, "WETH", "USDC", "15")  # the wallet holds 20 WETH
-    rpc = _rpc(world)
+    rpc = world_rpc(world)
     onchain = OnchainQuoter(world.chain, rpc)
     sources = [onchain, *(client(n, aggregator_server.url, timeout_s=10) for n in SOURCES)]
     best = fetch_best_quote(request, chain=world.chain, sources=sources, reference=onchain.fetch_reference,
@@ -85,7 +79,7 @@ def test_best_of_all_sources_executes_and_split_beats_single_pool(world, aggrega
 def test_native_and_multi_hop_orders_execute(world, aggregator_server, sell, buy, amount, name) -> None:
     request = _request(world, sell, buy, amount)
     best = fetch_best_quote(request, chain=world.chain, sources=[client(name, aggregator_server.url, timeout_s=10)],
-                            reference=OnchainQuoter(world.chain, _rpc(world)).fetch_reference, limits=LIMITS,
+                            reference=OnchainQuoter(world.chain, world_rpc(world)).fetch_reference, limits=LIMITS,
                             timeout_s=15)
     result = best.results[0]
     assert result.valid, result.rejected_because
@@ -98,7 +92,7 @@ def test_native_and_multi_hop_orders_execute(world, aggregator_server, sell, buy
 
 def test_onchain_quote_executes(world) -> None:
     request = _request(world, "USDC", "WBTC", "1000")
-    onchain = OnchainQuoter(world.chain, _rpc(world))
+    onchain = OnchainQuoter(world.chain, world_rpc(world))
     best = fetch_best_quote(request, chain=world.chain, sources=[onchain], reference=onchain.fetch_reference,
                             limits=LIMITS, timeout_s=15)
     assert best.best is not None, best.results[0].rejected_because
