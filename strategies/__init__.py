@@ -18,7 +18,7 @@ from agent.errors import ConfigError
 from agent.planning.allocation import Allocation
 
 FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-KNOWN = ("threshold", "calendar", "hybrid")
+KNOWN = ("threshold", "calendar", "hybrid", "vol_bands", "regime", "dynamic")
 
 
 class StrategyContext(BaseModel):
@@ -30,6 +30,18 @@ class StrategyContext(BaseModel):
     last_rebalance_at: datetime | None = None
     #: asset -> [(time, USD price)], oldest first (only data available at ``now``).
     price_history: Mapping[str, Sequence[tuple[datetime, Decimal]]] = {}
+    #: asset -> average USD cost per unit of the open lots (stop-loss / take-profit read it)
+    cost_basis: Mapping[str, Decimal] = {}
+    #: outside readings known at ``now``: e.g. ``fear_greed`` (0-100), ``unhealthy_chains`` (names)
+    signals: Mapping[str, Any] = {}
+
+
+class PauseState(BaseModel):
+    model_config = FROZEN
+
+    trigger: str
+    reason: str
+    resume_when: str
 
 
 class Decision(BaseModel):
@@ -40,10 +52,17 @@ class Decision(BaseModel):
     targets: dict[str, Decimal]
     #: drift beyond the emergency band: the gas policy may pay up to its hard cap
     urgent: bool = False
+    #: which rule decided (the strategy's name, or the overlay that overrode it, e.g. "stress_pause")
+    rule: str = ""
+    #: the figures the rule read (volatility, regime, correlation, pause trigger), for plan/run/journal JSON
+    inputs: dict[str, Any] = {}
+    #: set while a stress pause holds: why, and what ends it
+    pause: PauseState | None = None
 
 
 class Strategy(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def decide(self, ctx: StrategyContext) -> Decision: ...
 
@@ -53,7 +72,9 @@ def load_strategy(name: str, settings: Any) -> Strategy:
     if name not in KNOWN:
         raise ConfigError(f"STRATEGY: unknown strategy {name!r}; choose one of {', '.join(KNOWN)}")
     module = importlib.import_module(f"strategies.{name}")
-    return module.from_settings(settings)
+    from strategies.overlays import with_overlays
+
+    return with_overlays(module.from_settings(settings), settings)
 
 
 def drift_line(symbol: str, weight: Decimal, target: Decimal) -> str:

@@ -7,7 +7,19 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 from strategies import Decision, StrategyContext
+
+
+def due(elapsed_hours: Any, interval_hours: Any) -> np.ndarray:
+    """The decision rule's clock: a period has elapsed since the last rebalance (counted from its decision)."""
+    return np.asarray(elapsed_hours, dtype=float) >= interval_hours
+
+
+def worth_trading(max_drift_pp: Any, min_drift_pp: Any) -> np.ndarray:
+    """A due calendar still skips a portfolio whose largest drift is negligible."""
+    return np.asarray(max_drift_pp, dtype=float) >= min_drift_pp
 
 
 @dataclass(frozen=True)
@@ -17,7 +29,10 @@ class CalendarStrategy:
     name: str = "calendar"
 
     def due(self, ctx: StrategyContext) -> bool:
-        return ctx.last_rebalance_at is None or ctx.now - ctx.last_rebalance_at >= self.interval
+        if ctx.last_rebalance_at is None:
+            return True
+        elapsed = (ctx.now - ctx.last_rebalance_at).total_seconds() / 3600
+        return bool(due(elapsed, self.interval.total_seconds() / 3600))
 
     def decide(self, ctx: StrategyContext) -> Decision:
         hours = self.interval.total_seconds() / 3600
@@ -26,7 +41,7 @@ class CalendarStrategy:
             nxt = ctx.last_rebalance_at + self.interval
             return Decision(rebalance=False, targets=ctx.targets,
                             reasons=(f"calendar: next rebalance due {nxt.isoformat()} (every {hours:g} h)",))
-        if ctx.allocation.total_usd <= 0 or ctx.allocation.max_drift_pp < self.min_drift_pp:
+        if ctx.allocation.total_usd <= 0 or not worth_trading(ctx.allocation.max_drift_pp, float(self.min_drift_pp)):
             return Decision(rebalance=False, targets=ctx.targets, reasons=(
                 f"calendar: due, but the largest drift {ctx.allocation.max_drift_pp:.2f} pp is negligible",))
         last = ctx.last_rebalance_at.isoformat() if ctx.last_rebalance_at else "never"

@@ -6,9 +6,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 from strategies import Decision, StrategyContext, drift_line
 from strategies.calendar import CalendarStrategy
 from strategies.calendar import from_settings as calendar_from_settings
+
+
+def emergency(drift_pp: Any, emergency_band_pp: Any) -> np.ndarray:
+    """The decision rule's override: which assets are beyond the emergency band (any one rebalances at once)."""
+    return np.abs(np.asarray(drift_pp, dtype=float)) > emergency_band_pp
 
 
 @dataclass(frozen=True)
@@ -19,8 +26,9 @@ class HybridStrategy:
 
     def decide(self, ctx: StrategyContext) -> Decision:
         alloc = ctx.allocation
-        breaches = [drift_line(a.symbol, a.weight_pct, a.target_pct) for a in alloc.assets
-                    if abs(a.drift_pp) > self.emergency_band_pp]
+        beyond = emergency([a.drift_pp for a in alloc.assets], float(self.emergency_band_pp))
+        breaches = [drift_line(a.symbol, a.weight_pct, a.target_pct)
+                    for a, out in zip(alloc.assets, beyond, strict=True) if out]
         if breaches:
             return Decision(rebalance=True, targets=ctx.targets, urgent=True, reasons=tuple(
                 f"{b} is beyond the ±{self.emergency_band_pp} pp emergency band" for b in breaches))

@@ -13,7 +13,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 from strategies import Decision, StrategyContext, drift_line
+
+
+def effective_bands(band_pp: Any, band_rel_pct: Any, target_pct: Any) -> np.ndarray:
+    """The effective absolute band (pp) of each asset: the tighter of its absolute band and ``band_rel_pct`` % of its
+    target (a relative band of 0 is off). Arrays broadcast (runs × assets in the backtest, one row live)."""
+    rel = np.asarray(band_rel_pct, dtype=float) * np.asarray(target_pct, dtype=float) / 100
+    absolute = np.asarray(band_pp, dtype=float)
+    return np.where(rel > 0, np.minimum(absolute, rel), absolute)
+
+
+def breaches(drift_pp: Any, bands: Any) -> np.ndarray:
+    """The decision rule: which assets are outside their band (any one is a rebalance)."""
+    return np.abs(np.asarray(drift_pp, dtype=float)) > bands
 
 
 @dataclass(frozen=True)
@@ -26,18 +41,16 @@ class ThresholdStrategy:
 
     def band_for(self, symbol: str, target_pct: Decimal) -> Decimal:
         """The effective absolute band (pp) of an asset: the tighter of its absolute and relative bands."""
-        absolute = self.asset_bands_pp.get(symbol, self.band_pp)
-        if self.band_rel_pct > 0 and target_pct > 0:
-            return min(absolute, target_pct * self.band_rel_pct / 100)
-        return absolute
+        band = effective_bands(self.asset_bands_pp.get(symbol, self.band_pp), self.band_rel_pct, target_pct)
+        return Decimal(repr(float(band)))
 
     def out_of_band(self, ctx: StrategyContext) -> list[str]:
-        out = []
-        for a in ctx.allocation.assets:
-            band = self.band_for(a.symbol, a.target_pct)
-            if abs(a.drift_pp) > band:
-                out.append(f"{drift_line(a.symbol, a.weight_pct, a.target_pct)} is outside its ±{band:.2f} pp band")
-        return out
+        assets = ctx.allocation.assets
+        bands = effective_bands([self.asset_bands_pp.get(a.symbol, self.band_pp) for a in assets],
+                                self.band_rel_pct, [a.target_pct for a in assets])
+        out_mask = breaches([a.drift_pp for a in assets], bands)
+        return [f"{drift_line(a.symbol, a.weight_pct, a.target_pct)} is outside its ±{band:.2f} pp band"
+                for a, band, out in zip(assets, bands, out_mask, strict=True) if out]
 
     def decide(self, ctx: StrategyContext) -> Decision:
         if ctx.allocation.total_usd <= 0:

@@ -57,58 +57,107 @@ def register(app: typer.Typer) -> None:
                                   "for every target)."),
         end: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD (default: the last such day)."),
         initial_usd: float = typer.Option(100_000.0, "--initial-usd", min=1, help="Starting value (USD)."),
-        fee_bps: float = typer.Option(30.0, "--fee-bps", min=0, max=10_000,
-                                      help="LP fee + slippage per swap leg (bps of its notional)."),
+        interval: str = typer.Option("1d", "--interval", help="1d (daily closes, 10 assets) or 1h (hourly BTC/ETH "
+                                     "bars 2018-05 → 2022-02)."),
+        stable_price: str = typer.Option("peg", "--stable-price", help="peg: stablecoins at 1 USD; market: the "
+                                         "data's noisy daily close."),
+        chain: str = typer.Option("ethereum", "--chain", help="Chain whose route fees and gas price the legs."),
+        fee_bps: float = typer.Option(None, "--fee-bps", min=0, max=10_000, help="A flat LP fee + slippage per "
+                                      "leg instead of each asset's route fee on --chain."),
+        depth_usd: str = typer.Option(None, "--depth-usd", help="Pool depth per asset for price impact, e.g. "
+                                      "WETH:20000000,WBTC:10000000 (default: no impact)."),
         gas_gwei: float = typer.Option(None, "--gas-gwei", min=0, help="A fixed gas price instead of the day's "
                                        "Ethereum average (e.g. 0.01 for an L2)."),
+        stable_apy: float = typer.Option(0.0, "--stable-apy", min=0, help="Yield on the stables held (APY %)."),
+        risk_free: float = typer.Option(0.0, "--risk-free-pct", help="Risk-free rate (APY %) for Sharpe/Sortino."),
         band_pp: float = typer.Option(None, "--band-pp", min=0, help="Threshold band (default: BAND_PP)."),
         emergency_band_pp: float = typer.Option(None, "--emergency-band-pp", min=0,
                                                 help="Default: EMERGENCY_BAND_PP."),
         calendar_hours: float = typer.Option(None, "--calendar-hours", min=1,
                                              help="Calendar period (default: CALENDAR_INTERVAL_HOURS)."),
         min_trade_usd: float = typer.Option(None, "--min-trade-usd", min=0, help="Default: MIN_TRADE_USD."),
+        starts: str = typer.Option(None, "--starts", help="Also run from many start dates: monthly, quarterly, "
+                                   "yearly or every N days."),
+        sweep: list[str] = typer.Option([], "--sweep", help="PARAM=LO:HI:STEP over a strategy setting (repeatable),"
+                                        " e.g. band_pp=2:20:1."),
+        bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Also run on N block-bootstrap price paths."),
+        block_days: int = typer.Option(30, "--block-days", min=1, help="Bootstrap block length (bars)."),
+        seed: int = typer.Option(16, "--seed", help="Bootstrap seed (same seed, same paths)."),
+        walk_forward: str = typer.Option(None, "--walk-forward", help="TRAIN:TEST days: choose the best variant on "
+                                         "each trailing window, score it on the next."),
+        workers: int = typer.Option(1, "--workers", min=1, help="Local processes for the multi-path runs."),
+        cluster: str = typer.Option(None, "--cluster", help="Dask scheduler address for the multi-path runs."),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
-        report: Path = typer.Option(None, "--report", help="Also write an HTML report to this file."),
+        report: Path = typer.Option(None, "--report", help="Also write an HTML tear sheet to this file."),
+        csv_dir: Path = typer.Option(None, "--csv", help="Also export equity curves, trades and metrics here."),
     ) -> None:
-        """Replay strategies on real daily prices (with real gas and fees) and compare them with buy and hold."""
-        from agent.research.backtest import CostModel, backtest_document, load_prices, run_all
+        """Replay strategies on real prices (with the live cost model) beside buy and hold and other benchmarks."""
+        from agent.research.job import Job, check_outputs, parse_depths, run_job
+        from agent.research.study import StudyOptions
 
+        check_outputs(report, csv_dir)
         settings = backtest_settings({"targets": targets, "band_pp": band_pp, "emergency_band_pp": emergency_band_pp,
                                       "calendar_hours": calendar_hours, "min_trade_usd": min_trade_usd})
-        names = [s.strip() for s in (strategy or settings.strategy).split(",") if s.strip()]
-        names = list(KNOWN) if names == ["all"] else names
-        strategies = []
-        for name in names:
-            try:
-                strategies.append(load_strategy(name, settings))
-            except ConfigError as exc:
-                raise ConfigError(str(exc).replace("STRATEGY:", "--strategy/STRATEGY:", 1)) from None
-        table = load_prices(list(settings.targets), _date(start, "--from"), _date(end, "--to"))
-        model = CostModel(fee_bps=fee_bps, min_trade_usd=float(settings.min_trade_usd), gas_gwei=gas_gwei)
-        runs, hold = run_all(strategies, table, settings.targets, initial_usd=initial_usd, model=model)
-        doc = backtest_document(runs, hold, table, settings.targets, model)
+        model = _model(fee_bps, settings, gas_gwei, chain, parse_depths(depth_usd), stable_apy)
+        job = Job(_strategies(strategy, settings), settings.targets, _date(start, "--from"), _date(end, "--to"),
+                  initial_usd, model, interval=interval, stable_price=stable_price, rf_pct=risk_free,
+                  study=StudyOptions(starts=starts, sweeps=tuple(sweep), bootstrap=bootstrap, block_bars=block_days,
+                                     seed=seed, walk_forward=walk_forward, workers=workers, cluster=cluster))
+        doc, runs, hold, bench = run_job(job)
         if report is not None:
             from agent.research.report import write_backtest_report
 
-            write_backtest_report(doc, runs, hold, report)
+            write_backtest_report(doc, runs, hold, report, benchmarks=bench)
+        if csv_dir is not None:
+            from agent.research.export import write_csv
+
+            write_csv(csv_dir, doc, [*runs, hold, *bench])
+        for w in doc["warnings"]:
+            err_console.print(f"warning: {w}", highlight=False)
         if json_out:
             print_json(doc)
             return
-        t = Table(title=f"Backtest {doc['from']} → {doc['to']} ({doc['days']} days), targets "
-                        + ", ".join(f"{s} {p:g}%" for s, p in doc["targets"].items()))
-        cols = ("strategy", "final USD", "return %", "CAGR %", "vol %", "max DD %", "Sharpe", "rebalances",
-                "trades", "costs USD", "mean max drift pp")
-        for c in cols:
-            t.add_column(c, justify="left" if c == "strategy" else "right")
-        for m in [*doc["runs"], doc["buy_and_hold"]]:
-            t.add_row(m["strategy"], f"{m['final_usd']:,.0f}", f"{m['return_pct']:,.1f}", str(m["cagr_pct"]),
-                      f"{m['volatility_pct']:.1f}", f"{m['max_drawdown_pct']:.1f}", str(m["sharpe"]),
-                      str(m["rebalances"]), str(m["trades"]), f"{m['costs_usd']:,.0f}", f"{m['mean_max_drift_pp']:.2f}")
-        console.print(t)
-        for r in doc["runs"]:
-            if r["events"]:
-                e = r["events"][-1]
-                err_console.print(f"{r['strategy']}: last rebalance {e['date']}: {'; '.join(e['reasons'])}",
-                                  highlight=False)
-        if report is not None:
-            console.print(f"report written to {report.resolve()}")
+        _print(doc, report)
+
+
+def _model(fee_bps: float | None, settings: Settings, gas_gwei: float | None, chain: str,
+           depths: dict[str, float], apy: float) -> Any:
+    from agent.research.backtest import CostModel
+
+    return CostModel(fee_bps=fee_bps, min_trade_usd=float(settings.min_trade_usd), gas_gwei=gas_gwei, chain=chain,
+                     depth_usd=depths, stable_apy_pct=apy)
+
+
+def _strategies(strategy: str | None, settings: Settings) -> list[Any]:
+    names = [s.strip() for s in (strategy or settings.strategy).split(",") if s.strip()]
+    names = list(KNOWN) if names == ["all"] else names
+    out = []
+    for name in names:
+        try:
+            out.append(load_strategy(name, settings))
+        except ConfigError as exc:
+            raise ConfigError(str(exc).replace("STRATEGY:", "--strategy/STRATEGY:", 1)) from None
+    return out
+
+
+def _print(doc: dict[str, Any], report: Path | None) -> None:
+    t = Table(title=f"Backtest {doc['from']} → {doc['to']} ({doc['bars']} bars, {doc['interval']}), targets "
+                    + ", ".join(f"{s} {p:g}%" for s, p in doc["targets"].items()))
+    cols = ("strategy", "final USD", "return %", "CAGR %", "vol %", "max DD %", "Sharpe", "Sortino", "rebalances",
+            "trades", "costs USD", "mean max drift pp")
+    for c in cols:
+        t.add_column(c, justify="left" if c == "strategy" else "right")
+    for m in [*doc["runs"], *doc["benchmarks"]]:
+        t.add_row(m["strategy"], f"{m['final_usd']:,.0f}", f"{m['return_pct']:,.1f}", str(m["cagr_pct"]),
+                  f"{m['volatility_pct']:.1f}", f"{m['max_drawdown_pct']:.1f}", str(m["sharpe"]), str(m["sortino"]),
+                  str(m["rebalances"]), str(m["trades"]), f"{m['costs_usd']:,.0f}", f"{m['mean_max_drift_pp']:.2f}")
+    console.print(t)
+    for r in doc["runs"]:
+        if r["events"]:
+            e = r["events"][-1]
+            err_console.print(f"{r['strategy']}: last rebalance {e['date']}: {'; '.join(e['reasons'])}",
+                              highlight=False)
+    if "study" in doc:
+        console.print(doc["study"]["luck"]["verdict"], highlight=False)
+    if report is not None:
+        console.print(f"report written to {report.resolve()}")

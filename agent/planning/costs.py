@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,6 +34,12 @@ def impact_bps(trade_usd: Decimal, depth_usd: Decimal | None) -> Decimal:
     if depth_usd is None or depth_usd <= 0 or trade_usd <= 0:
         return Decimal(0)
     return trade_usd / (depth_usd + trade_usd) * Decimal(10_000)
+
+
+def leg_cost_usd(trade_usd: Any, gas_usd: Any, lp_fee_bps: Any, depth_usd: Any) -> Any:
+    """``swap_cost_usd``'s formula on plain numbers or arrays (the backtest prices many legs at once): gas + LP fee +
+    constant-product impact Δ/(x+Δ) on the notional; an infinite depth has no impact."""
+    return gas_usd + trade_usd * (lp_fee_bps / 10_000 + trade_usd / (depth_usd + trade_usd))
 
 
 def swap_cost_usd(costs: ChainCosts, trade_usd: Decimal, depth_usd: Decimal | None,

@@ -78,6 +78,8 @@ def plan_rebalance(*, snapshot: Snapshot, chains: Mapping[str, ChainConfig], tar
         if delta > 0 and asset not in hub_assets:
             _plan_buy(asset, delta, alloc, chains, costs, params, work)
     actions = _merge_withdrawals(_merge_direct(work.actions, params, costs))
+    actions = _cut_unfunded_sells(actions, alloc, hubs, chains, costs, params, work)
+    actions = _cut_unfunded_buys(actions, alloc, hubs, chains, params, work)
     actions.sort(key=lambda a: (a.phase, KIND_ORDER[a.kind], a.chain))
     return Plan(created_at=now, rebalance=bool(actions), reasons=reasons, targets=dict(targets),
                 actions=tuple(actions), skipped=tuple(work.skipped), total_usd=alloc.total_usd)
@@ -203,6 +205,116 @@ def _unlock_hub(chain: str, usd: Decimal, cfg: ChainConfig, costs: ChainCosts, p
         free += amount
         want -= amount
     work.hub_free[chain] = free - usd
+
+
+def _hub_imbalance_usd(actions: list[Action], alloc: Allocation, hubs: Mapping[str, str],
+                       chains: Mapping[str, ChainConfig]) -> dict[str, Decimal]:
+    """Per hub asset: how far the plan would push it above ``max(target, where it is now)`` (positive, USD) or
+    below ``min(target, where it is now)`` (negative). Either means the plan moves drift into the stable."""
+    moved: dict[str, Decimal] = {}
+    for a in actions:
+        if a.kind != "swap" or a.chain not in hubs:
+            continue
+        hub = hubs[a.chain]
+        asset = chains[a.chain].token(hub).asset_symbol
+        if a.buy == hub:
+            moved[asset] = moved.get(asset, Decimal(0)) + a.amount_usd
+        elif a.sell == hub:
+            moved[asset] = moved.get(asset, Decimal(0)) - a.amount_usd
+    out = {}
+    for asset, delta in moved.items():
+        held = next((x for x in alloc.assets if x.symbol == asset), None)
+        now_usd = held.usd if held else Decimal(0)
+        target_usd = (held.target_pct if held else Decimal(0)) / HUNDRED * alloc.total_usd
+        after = now_usd + delta
+        if after > max(target_usd, now_usd):
+            out[asset] = after - max(target_usd, now_usd)
+        elif after < min(target_usd, now_usd):
+            out[asset] = after - min(target_usd, now_usd)
+    return out
+
+
+def _cut_unfunded_buys(actions: list[Action], alloc: Allocation, hubs: Mapping[str, str],
+                       chains: Mapping[str, ChainConfig], params: PlanParams, work: _Work) -> list[Action]:
+    """A buy paid from the hub stable beyond what the sells bring and the stable can spare (the sells that
+    would fund it were below the minimum or too costly) would only move drift into the stable: reduce such
+    buys, last planned first, and skip those left below ``min_trade_usd``."""
+    short = {k: -v for k, v in _hub_imbalance_usd(actions, alloc, hubs, chains).items() if v < 0}
+    if not short:
+        return actions
+    out = list(actions)
+    for buy in reversed([a for a in actions if a.kind == "swap" and a.phase == 2 and a.sell == hubs.get(a.chain)]):
+        asset = chains[buy.chain].token(hubs[buy.chain]).asset_symbol
+        cut = min(short.get(asset, Decimal(0)), buy.amount_usd)
+        if cut <= 0:
+            continue
+        keep = buy.amount_usd - cut
+        why = f"the sells that would fund it were skipped: buying {cut:.2f} USD more would draw " \
+              f"{hubs[buy.chain]} below its target"
+        if keep < params.min_trade_usd:
+            cut = buy.amount_usd
+            out.remove(buy)
+            work.skipped.append(Skipped(what=f"buy {buy.amount_usd:.2f} USD of {buy.buy} on {buy.chain}",
+                                        why=why.replace(f"buying {cut:.2f} USD more", "buying it")))
+        else:
+            share = keep / buy.amount_usd
+            out[out.index(buy)] = buy.model_copy(update={
+                "amount_raw": int(Decimal(buy.amount_raw) * share), "amount_usd": keep,
+                "est_cost_usd": buy.est_cost_usd * share, "reason": f"{buy.reason} (cut by {cut:.2f} USD)"})
+            work.skipped.append(Skipped(what=f"buy {cut:.2f} USD of {buy.buy} on {buy.chain}", why=why))
+        short[asset] -= cut
+    return out
+
+
+def _cut_unfunded_sells(actions: list[Action], alloc: Allocation, hubs: Mapping[str, str],
+                        chains: Mapping[str, ChainConfig], costs: Mapping[str, ChainCosts], params: PlanParams,
+                        work: _Work) -> list[Action]:
+    """A sell into the hub stable whose proceeds no buy spends (the buy was skipped) would only move drift
+    into the stable: reduce such sells, last planned first, so the stable ends no further above its target
+    than it is now, and skip those left below ``min_trade_usd`` (with the reason). Only proceeds left idle
+    on a chain after its buys are cut, so every buy stays funded."""
+    excess = {k: v for k, v in _hub_imbalance_usd(actions, alloc, hubs, chains).items() if v > 0}
+    if not excess:
+        return actions
+    idle = {c: max(Decimal(0), work.hub_free.get(c, Decimal(0))
+                   - (params.stable_buffer_usd if any(a.kind == "withdraw" and a.chain == c for a in actions) else 0))
+            for c in hubs}
+    out = list(actions)
+    for sell in reversed([a for a in actions if a.kind == "swap" and a.phase == 1 and a.buy == hubs.get(a.chain)]):
+        asset = chains[sell.chain].token(hubs[sell.chain]).asset_symbol
+        kept_share = 1 - (costs[sell.chain].lp_fee_bps + sell.est_impact_bps) / BPS  # proceeds per USD sold
+        idle_sold = idle[sell.chain] / kept_share  # the USD of this sell whose proceeds would sit idle
+        cut = min(excess.get(asset, Decimal(0)), idle_sold, sell.amount_usd)
+        if cut <= 0:
+            continue
+        keep = sell.amount_usd - cut
+        index = out.index(sell)
+        wrap = next((a for a in out if a.kind == "wrap" and a.chain == sell.chain and a.buy == sell.sell
+                     and a.amount_raw == sell.amount_raw), None)
+        why = f"the buys its proceeds would fund were skipped: selling {cut:.2f} USD more only moves drift into " \
+              f"{hubs[sell.chain]}"
+        if keep < params.min_trade_usd:
+            if sell.amount_usd > idle_sold + 1:
+                continue  # part of its proceeds fund a buy: it stays whole
+            cut = sell.amount_usd
+            out.pop(index)
+            if wrap is not None:
+                out.remove(wrap)
+            work.skipped.append(Skipped(what=f"sell {sell.amount_usd:.2f} USD of {sell.sell} on {sell.chain}",
+                                        why=why.replace(f"selling {cut:.2f} USD more", "selling it")))
+        else:
+            share = keep / sell.amount_usd
+            raw = int(Decimal(sell.amount_raw) * share)
+            out[index] = sell.model_copy(update={
+                "amount_raw": raw, "amount_usd": keep, "est_cost_usd": sell.est_cost_usd * share,
+                "reason": f"{sell.reason} (cut by {cut:.2f} USD: {why.split(': ', 1)[0]})"})
+            if wrap is not None:
+                out[out.index(wrap)] = wrap.model_copy(update={"amount_raw": raw,
+                                                               "amount_usd": wrap.amount_usd * share})
+            work.skipped.append(Skipped(what=f"sell {cut:.2f} USD of {sell.sell} on {sell.chain}", why=why))
+        excess[asset] -= cut
+        idle[sell.chain] -= cut * kept_share
+    return out
 
 
 def _merge_withdrawals(actions: list[Action]) -> list[Action]:

@@ -1,111 +1,84 @@
-"""``rebalancer backtest``: the strategies replayed on real daily prices with real daily gas prices (pure).
+"""``rebalancer backtest``: the strategies replayed on real prices with the live cost model (pure).
 
-Each day of the range (UTC closes of ``data/prices_daily_2014-2025.csv``) the portfolio is valued at the day's
-closes, the strategy (the same modules the agent loads by ``STRATEGY``) sees the allocation, the clock and the
-past 90 days of prices — only what is known at that close — and decides. A rebalance is traded at the next
-day's close (never on the bar that decided it; one decided on the last day is reported, not traded), with the
-trades planned at that close: every asset back to its target through the hub stable (the first stable in the
-targets, as the agent does; without one, sells fund buys pro rata), one swap per asset leg, each paying the LP
-fee + slippage (``fee_bps``) on its notional and the gas of a swap and an exact approval at that day's Ethereum
-average gas price (``data/eth_gas_price_daily_2015-2025.csv``; before August 2015 its first day) times that
-day's ETH close. As in the planner, a leg below ``MIN_TRADE_USD`` or whose cost exceeds the value of the drift
-it removes is skipped, with the reason. The baseline is the same starting portfolio never rebalanced (buy and hold).
+Each bar of the range (UTC daily closes of ``data/prices_daily_2014-2025.csv``, or hourly BTC/ETH bars with
+``interval="1h"``) the portfolio is valued at the closes (stablecoins at 1 USD unless ``stable_price="market"``), the
+strategy's rule (the function in ``strategies/`` its live ``decide`` calls) decides on that close, and a rebalance
+trades at the next bar's close (never on the bar that decided; one decided on the last bar is reported, not traded).
+Trades go back to target through the hub stable (the first stable in the targets, as the agent does; without one,
+sells fund buys pro rata and what they leave is kept as cash), one swap per asset leg, each paying the live cost model:
+the LP fee of the asset's route on the configured chain (its Uniswap V3 tier; ``fee_bps`` overrides), price impact on
+a per-asset depth (none unless given) and the gas of a swap and an exact approval at that day's Ethereum average gas
+price (``data/eth_gas_price_daily_2015-2025.csv``; before August 2015 its first day) times the day's native-token
+close. As in the planner, a leg below ``MIN_TRADE_USD`` or whose cost exceeds the value of the drift it removes is
+skipped, with the reason. The calendar counts its period from the decision that traded. The engine is
+``agent.research.engine``; each reported rebalance is explained by the live strategy's ``decide`` on that bar.
 """
 
 from __future__ import annotations
 
-import bisect
-import csv
-import itertools
-import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from agent.config.chains import load_chain
 from agent.errors import ConfigError
-from agent.planning.allocation import Allocation, AssetAllocation
-from agent.planning.costs import ChainCosts, swap_cost_usd
-from agent.planning.planner import drift_benefit_usd
-from strategies import Strategy, StrategyContext
+from agent.planning.costs import ChainCosts
+from agent.research.data import DAILY_GAS, STABLES, PriceTable, gas_on, load_gas_gwei, load_prices, price_symbol
+from agent.research.engine import Costs, Market, Result, Spec, simulate
+from agent.research.live import HISTORY_BARS, decide_on_bar
+from agent.research.metrics import run_metrics
+from strategies import Strategy
+from strategies.calendar import CalendarStrategy
+from strategies.hybrid import HybridStrategy
+from strategies.threshold import ThresholdStrategy
 
-DATA = Path(__file__).resolve().parents[2] / "data"
-DAILY_PRICES_CSV = DATA / "prices_daily_2014-2025.csv"
-DAILY_GAS_CSV = DATA / "eth_gas_price_daily_2015-2025.csv"
-#: token symbols of the chain configs whose price is the data set's asset
-ALIASES = {"WETH": "ETH", "WBTC": "BTC", "CBBTC": "BTC", "USDC.E": "USDC", "USDBC": "USDC", "POL": "MATIC",
-           "WMATIC": "MATIC", "WAVAX": "AVAX"}
-STABLES = ("USDC", "USDT", "DAI")
-#: days of past prices handed to the strategy each day
-HISTORY_DAYS = 90
+__all__ = [
+    "CostModel",
+    "Event",
+    "Leg",
+    "PriceTable",
+    "Run",
+    "backtest_document",
+    "build_market",
+    "engine_costs",
+    "load_prices",
+    "price_symbol",
+    "run_all",
+    "run_backtest",
+    "spec_for",
+]
 DAYS_PER_YEAR = 365
-
-
-def price_symbol(symbol: str) -> str:
-    return ALIASES.get(symbol.upper(), symbol.upper())
-
-
-@dataclass(frozen=True)
-class PriceTable:
-    """Daily closes (USD) of some assets on every day of a range (no gaps)."""
-
-    dates: tuple[date, ...]
-    closes: Mapping[str, tuple[float, ...]]
-
-
-def load_prices(symbols: Sequence[str], start: date | None, end: date | None,
-                path: Path = DAILY_PRICES_CSV) -> PriceTable:
-    """The closes of ``symbols`` (target symbols; aliases resolved) over [start, end]; None: the widest range all of
-    them cover. ``ConfigError`` naming ``--from``/``--to``/``TARGETS`` when the data does not cover it."""
-    wanted = {price_symbol(s) for s in symbols}
-    rows: dict[str, dict[date, float]] = {a: {} for a in wanted}
-    with open(path, newline="") as fh:
-        for r in csv.DictReader(fh):
-            if r["asset"] in wanted:
-                rows[r["asset"]][date.fromisoformat(r["date"])] = float(r["close"])
-    missing = sorted(a for a, v in rows.items() if not v)
-    if missing:
-        with open(path, newline="") as fh:
-            have = sorted({r["asset"] for r in csv.DictReader(fh)})
-        raise ConfigError(f"TARGETS: no daily prices for {', '.join(missing)}; the data has {', '.join(have)} "
-                          "(WETH/WBTC/… map to ETH/BTC/…)")
-    first = max(min(v) for v in rows.values())
-    last = min(max(v) for v in rows.values())
-    spans = ", ".join(f"{a} {min(v)}..{max(v)}" for a, v in sorted(rows.items()))
-    lo, hi = start or first, end or last
-    if lo < first:
-        raise ConfigError(f"--from: {lo} is before every target asset has prices (from {first}: {spans}); "
-                          f"use --from {first} or later")
-    if hi > last:
-        raise ConfigError(f"--to: {hi} is after the last day with prices for every target asset ({last}); "
-                          f"use --to {last} or earlier")
-    if (hi - lo).days < 1:
-        raise ConfigError(f"--from/--to: the range {lo}..{hi} must span at least two days")
-    days = tuple(lo + timedelta(days=i) for i in range((hi - lo).days + 1))
-    return PriceTable(dates=days, closes={a: tuple(rows[a][d] for d in days) for a in sorted(wanted)})
-
-
-def load_gas_gwei(path: Path = DAILY_GAS_CSV) -> tuple[list[date], list[float]]:
-    days, gwei = [], []
-    with open(path, newline="") as fh:
-        for r in csv.DictReader(fh):
-            days.append(date.fromisoformat(r["date"]))
-            gwei.append(int(r["avg_gas_price_wei"]) / 1e9)
-    return days, gwei
+DEFAULT_FEE_BPS = 30.0  # a token without a V3 tier on the chain: a V2 pool
 
 
 @dataclass(frozen=True)
 class CostModel:
-    #: LP fee + slippage per swap leg, on its notional
-    fee_bps: float = 30.0
-    swap_gas: int = 180_000
-    approve_gas: int = 50_000
+    #: LP fee (+ slippage allowance) per swap leg on its notional; None: each asset's route fee on ``chain``
+    fee_bps: float | None = None
+    swap_gas: int = ChainCosts.model_fields["swap_gas"].default
+    approve_gas: int = ChainCosts.model_fields["approve_gas"].default
     min_trade_usd: float = 50.0
     #: a fixed gas price (gwei) instead of the day's Ethereum average (for L2s, or what-ifs)
     gas_gwei: float | None = None
+    chain: str = "ethereum"
+    #: input-side pool depth (USD) per target symbol, for price impact; absent: no impact
+    depth_usd: Mapping[str, float] = field(default_factory=dict)
+    #: yield on the stables held (APY, %)
+    stable_apy_pct: float = 0.0
+
+    def route_fee_bps(self, symbol: str) -> float:
+        """The LP fee (bps) of a swap of ``symbol`` against the chain's USD stable."""
+        if self.fee_bps is not None:
+            return self.fee_bps
+        chain = load_chain(self.chain)
+        for tok in chain.tokens:
+            if symbol.upper() in (tok.symbol.upper(), tok.asset_symbol.upper()):
+                return tok.v3_fee / 100 if chain.uniswap_v3 is not None else DEFAULT_FEE_BPS
+        return DEFAULT_FEE_BPS
 
 
 @dataclass
@@ -119,7 +92,7 @@ class Leg:
 
 @dataclass
 class Event:
-    """A rebalance: decided on one day's close, traded at the next day's."""
+    """A rebalance: decided on one bar's close, traded at the next bar's."""
 
     day: date
     reasons: tuple[str, ...]
@@ -128,16 +101,19 @@ class Event:
     decided: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"date": self.day.isoformat(), "decided": (self.decided or self.day).isoformat(),
-                "reasons": list(self.reasons),
+        return {"date": _iso(self.day), "decided": _iso(self.decided or self.day), "reasons": list(self.reasons),
                 "trades": [{"asset": g.asset, "side": g.side, "usd": round(g.usd, 2), "cost_usd": round(g.cost_usd, 2),
                             "gas_usd": round(g.gas_usd, 2)} for g in self.legs],
                 "skipped": self.skipped}
 
 
+def _iso(d: date) -> str:
+    return d.isoformat().replace("+00:00", "Z")
+
+
 @dataclass
 class Run:
-    """One strategy (or buy and hold) over the range: the daily value and weights, and what it did."""
+    """One strategy (or a benchmark) over the range: the value and weights per bar, and what it did."""
 
     name: str
     values: list[float] = field(default_factory=list)
@@ -145,174 +121,163 @@ class Run:
     max_drift_pp: list[float] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     decisions: int = 0
-    #: a rebalance decided on the last day (no next close to trade at)
     unexecuted: Event | None = None
+    counters: dict[str, float] = field(default_factory=dict)
+    bars_per_year: float = DAYS_PER_YEAR
+    rf_pct: float = 0.0
+    dates: tuple[date, ...] = ()
 
     def metrics(self) -> dict[str, Any]:
-        v = self.values
-        years = (len(v) - 1) / DAYS_PER_YEAR
-        rets = [b / a - 1 for a, b in itertools.pairwise(v)]
-        sd = statistics.pstdev(rets) if len(rets) > 1 else 0.0
-        peak, mdd = v[0], 0.0
-        for x in v:
-            peak = max(peak, x)
-            mdd = max(mdd, 1 - x / peak)
         legs = [g for e in self.events for g in e.legs]
-        return {
-            "strategy": self.name, "initial_usd": round(v[0], 2), "final_usd": round(v[-1], 2),
-            "return_pct": round(100 * (v[-1] / v[0] - 1), 2),
-            "cagr_pct": round(100 * ((v[-1] / v[0]) ** (1 / years) - 1), 2) if years > 0 else None,
-            "volatility_pct": round(100 * sd * math.sqrt(DAYS_PER_YEAR), 2),
-            "max_drawdown_pct": round(100 * mdd, 2),
-            "sharpe": round(statistics.fmean(rets) / sd * math.sqrt(DAYS_PER_YEAR), 3) if sd > 0 else None,
-            "rebalances": sum(1 for e in self.events if e.legs), "trades": len(legs),
-            "skipped_legs": sum(len(e.skipped) for e in self.events),
-            "turnover_usd": round(sum(g.usd for g in legs), 2),
-            "costs_usd": round(sum(g.cost_usd for g in legs), 2), "gas_usd": round(sum(g.gas_usd for g in legs), 2),
-            "mean_max_drift_pp": round(statistics.fmean(self.max_drift_pp), 2) if self.max_drift_pp else 0.0,
-            "max_drift_pp": round(max(self.max_drift_pp, default=0.0), 2),
-        }
+        c = self.counters or {"rebalances": sum(1 for e in self.events if e.legs), "trades": len(legs),
+                              "skipped": sum(len(e.skipped) for e in self.events),
+                              "turnover": sum(g.usd for g in legs), "costs": sum(g.cost_usd for g in legs),
+                              "gas": sum(g.gas_usd for g in legs)}
+        m = run_metrics(np.asarray(self.values), self.bars_per_year, rf_pct=self.rf_pct,
+                        turnover_usd=c["turnover"], costs_usd=c["costs"])
+        return {"strategy": self.name, **m, "rebalances": int(c["rebalances"]), "trades": int(c["trades"]),
+                "skipped_legs": int(c["skipped"]), "turnover_usd": round(float(c["turnover"]), 2),
+                "costs_usd": round(float(c["costs"]), 2), "gas_usd": round(float(c["gas"]), 2),
+                "mean_max_drift_pp": round(float(np.mean(self.max_drift_pp)), 2) if self.max_drift_pp else 0.0,
+                "max_drift_pp": round(max(self.max_drift_pp, default=0.0), 2)}
 
 
-def _allocation(units: Mapping[str, float], prices: Mapping[str, float], targets: Mapping[str, Decimal]
-                ) -> Allocation:
-    usd = {s: units[s] * prices[s] for s in targets}
-    total = sum(usd.values())
-    assets = []
-    for s, pct in targets.items():
-        w = Decimal(repr(100 * usd[s] / total)) if total else Decimal(0)
-        assets.append(AssetAllocation(symbol=s, balance=Decimal(repr(units[s])), usd=Decimal(repr(usd[s])),
-                                      weight_pct=w, target_pct=pct, drift_pp=w - pct, by_chain={}))
-    return Allocation(total_usd=Decimal(repr(total)), assets=tuple(assets), untargeted_usd=Decimal(0))
+def spec_for(strategy: Any, targets: Mapping[str, float] | Mapping[str, Decimal], min_trade_usd: float) -> Spec:
+    """The engine's run of a live strategy: its rule and settings (a strategy without a rule: its ``decide``)."""
+    t = {s: float(p) for s, p in targets.items()}
+    if isinstance(strategy, ThresholdStrategy):
+        return Spec(strategy.name, "threshold", t, band_pp=float(strategy.band_pp),
+                    band_rel_pct=float(strategy.band_rel_pct), emergency_band_pp=float(strategy.emergency_band_pp),
+                    asset_bands_pp={k: float(v) for k, v in strategy.asset_bands_pp.items()},
+                    min_trade_usd=min_trade_usd, strategy=strategy)
+    if isinstance(strategy, CalendarStrategy):
+        return Spec(strategy.name, "calendar", t, interval_hours=strategy.interval.total_seconds() / 3600,
+                    min_drift_pp=float(strategy.min_drift_pp), min_trade_usd=min_trade_usd, strategy=strategy)
+    if isinstance(strategy, HybridStrategy):
+        cal = strategy.calendar
+        return Spec(strategy.name, "hybrid", t, interval_hours=cal.interval.total_seconds() / 3600,
+                    min_drift_pp=float(cal.min_drift_pp), emergency_band_pp=float(strategy.emergency_band_pp),
+                    min_trade_usd=min_trade_usd, strategy=strategy)
+    return Spec(getattr(strategy, "name", "custom"), "custom", t, min_trade_usd=min_trade_usd, strategy=strategy)
 
 
-def _rebalance(units: dict[str, float], prices: Mapping[str, float], goal: Mapping[str, Decimal],
-               costs: ChainCosts, model: CostModel, event: Event) -> None:
-    """Trade ``units`` toward the decision's targets ``goal`` in place, recording legs and skips in ``event``."""
-    targets = {s: goal.get(s, Decimal(0)) for s in units}
-    alloc = _allocation(units, prices, targets)
-    total = float(alloc.total_usd)
-    hub = next((s for s in targets if price_symbol(s) in STABLES), None)
-    cash = 0.0  # USD from sells (net of their costs) waiting to fund buys, when there is no hub
-    buys: list[tuple[str, float, float, float]] = []
-    for a in alloc.assets:
-        if a.symbol == hub:
-            continue
-        delta = float(a.target_pct) / 100 * total - units[a.symbol] * prices[a.symbol]
-        usd = abs(delta)
-        side = "buy" if delta > 0 else "sell"
-        if usd < model.min_trade_usd:
-            if usd >= 0.01:
-                event.skipped.append(f"{side} {usd:,.2f} USD of {a.symbol}: below MIN_TRADE_USD "
-                                     f"{model.min_trade_usd:g}")
-            continue
-        cost, gas, _ = swap_cost_usd(costs, Decimal(repr(usd)), None)
-        cost_f, gas_f = float(cost), float(costs.gas_usd(gas))
-        if cost > drift_benefit_usd(Decimal(repr(usd)), a.drift_pp):
-            event.skipped.append(f"{side} {usd:,.2f} USD of {a.symbol}: estimated cost {cost_f:,.2f} USD exceeds "
-                                 f"the drift benefit ({a.drift_pp:+.2f} pp)")
-            continue
-        if side == "sell":
-            units[a.symbol] -= usd / prices[a.symbol]
-            if hub:
-                units[hub] += (usd - cost_f) / prices[hub]
-            else:
-                cash += usd - cost_f
-            event.legs.append(Leg(a.symbol, "sell", usd, cost_f, gas_f))
-        else:
-            buys.append((a.symbol, usd, cost_f, gas_f))
-    if not hub and buys:
-        scale = min(1.0, cash / sum(u for _, u, _, _ in buys))
-        buys = [(s, u * scale, c, g) for s, u, c, g in buys]
-    for symbol, usd, cost_f, gas_f in buys:
-        if hub:
-            units[hub] -= usd / prices[hub]
-        units[symbol] += (usd - cost_f) / prices[symbol]
-        event.legs.append(Leg(symbol, "buy", usd, cost_f, gas_f))
+def build_market(table: PriceTable, columns: Sequence[str], model: CostModel,
+                 gas: tuple[list[date], list[float]] | None = None, paths: np.ndarray | None = None) -> Market:
+    """The engine's market: ``columns`` (target symbols) priced from ``table``; gas in USD per unit each bar."""
+    days, gwei = gas if gas is not None else load_gas_gwei()
+    native = _native_closes(table, model)
+    per_gwei = np.array([model.gas_gwei if model.gas_gwei is not None else gas_on(days, gwei, d) for d in table.dates])
+    closes = np.array([[table.closes[price_symbol(c)][i] for c in columns] for i in range(len(table.dates))])
+    return Market(assets=tuple(columns), closes=closes[None] if paths is None else paths,
+                  gas_usd_per_unit=per_gwei * 1e-9 * native,
+                  stables=np.array([price_symbol(c) in STABLES for c in columns]),
+                  hours_per_bar=table.hours_per_bar, bars_per_year=table.bars_per_year, times=table.dates)
+
+
+def _native_closes(table: PriceTable, model: CostModel) -> np.ndarray:
+    """The closes of the chain's native token over the table's bars (gas is paid in it even when not a target)."""
+    native = price_symbol(load_chain(model.chain).native_symbol)
+    if model.chain != "ethereum" and model.gas_gwei is None:
+        raise ConfigError(f"--chain {model.chain}: the gas history is Ethereum mainnet's; give --gas-gwei for "
+                          f"{model.chain}")
+    if native in table.closes:
+        return np.asarray(table.closes[native])
+    try:
+        extra = load_prices([native], table.dates[0], table.dates[-1], interval=table.interval)
+    except ConfigError as exc:
+        raise ConfigError(f"--from: gas is paid in {native} and is priced with its close ({exc}); "
+                          f"choose a range {native}'s prices cover") from None
+    return np.asarray(extra.closes[native])
+
+
+def engine_costs(columns: Sequence[str], model: CostModel, initial_usd: float) -> Costs:
+    return Costs(lp_fee_bps=np.array([model.route_fee_bps(c) for c in columns]),
+                 depth_usd=np.array([float(model.depth_usd.get(c, np.inf)) for c in columns]),
+                 gas_per_leg=model.swap_gas + model.approve_gas, initial_usd=initial_usd,
+                 stable_apy_pct=model.stable_apy_pct)
 
 
 def run_backtest(strategy: Strategy, table: PriceTable, targets: Mapping[str, Decimal], *,
                  initial_usd: float = 100_000.0, model: CostModel | None = None,
-                 gas: tuple[list[date], list[float]] | None = None) -> tuple[Run, Run]:
-    """(the strategy's run, buy and hold) over every day of ``table``."""
-    model = model or CostModel()
-    gas_days, gas_gwei = gas if gas is not None else load_gas_gwei()
-    eth = table.closes.get("ETH") or _eth_closes(table)
-    sym = {s: price_symbol(s) for s in targets}
-    first = {s: table.closes[sym[s]][0] for s in targets}
-    units = {s: initial_usd * float(pct) / 100 / first[s] for s, pct in targets.items()}
-    hold_units = dict(units)
-    run, hold = Run(strategy.name), Run("buy and hold")
-    # the portfolio is built at its targets on the first day: that is its last rebalance
-    last: datetime | None = datetime.combine(table.dates[0], time(), tzinfo=UTC)
-    pending: tuple[date, tuple[str, ...], Mapping[str, Decimal]] | None = None
-    for i, day in enumerate(table.dates):
-        prices = {s: table.closes[sym[s]][i] for s in targets}
-        now = datetime.combine(day, time(), tzinfo=UTC)
-        alloc = _allocation(units, prices, targets)
-        if pending is not None:  # yesterday's decision trades at today's close: no trade on the bar that decided it
-            decided, reasons, goal = pending
-            k = max(0, bisect.bisect_right(gas_days, day) - 1)
-            gwei = model.gas_gwei if model.gas_gwei is not None else gas_gwei[k]
-            costs = ChainCosts(chain="ethereum", gas_price_wei=int(gwei * 1e9), native_usd=Decimal(repr(eth[i])),
-                               swap_gas=model.swap_gas, approve_gas=model.approve_gas,
-                               lp_fee_bps=Decimal(repr(model.fee_bps)))
-            event = Event(day, reasons, decided=decided)
-            _rebalance(units, prices, goal, costs, model, event)
-            run.events.append(event)
-            if event.legs:
-                last = now
-            alloc, pending = _allocation(units, prices, targets), None
-        start = max(0, i - HISTORY_DAYS)
-        history = {s: tuple((datetime.combine(table.dates[j], time(), tzinfo=UTC),
-                             Decimal(repr(table.closes[sym[s]][j]))) for j in range(start, i + 1)) for s in targets}
-        decision = strategy.decide(StrategyContext(allocation=alloc, targets=dict(targets), now=now,
-                                                   last_rebalance_at=last, price_history=history))
-        run.decisions += 1
-        if decision.rebalance:
-            pending = (day, decision.reasons, decision.targets or targets)
-        for r, a in ((run, alloc), (hold, _allocation(hold_units, prices, targets))):
-            r.values.append(float(a.total_usd))
-            r.max_drift_pp.append(float(a.max_drift_pp))
-            for asset in a.assets:
-                r.weights.setdefault(asset.symbol, []).append(float(asset.weight_pct))
-    if pending is not None:
-        run.unexecuted = Event(pending[0], pending[1], decided=pending[0])
-    return run, hold
-
-
-def _eth_closes(table: PriceTable) -> tuple[float, ...]:
-    """ETH closes over the table's days (gas is paid in ETH even when ETH is not a target)."""
-    try:
-        return load_prices(["ETH"], table.dates[0], table.dates[-1]).closes["ETH"]
-    except ConfigError as exc:
-        raise ConfigError(f"--from: gas is paid in ETH and is priced with ETH's daily close ({exc}); "
-                          "choose a range ETH's prices cover") from None
+                 gas: tuple[list[date], list[float]] | None = None, rf_pct: float = 0.0) -> tuple[Run, Run]:
+    """(the strategy's run, buy and hold) over every bar of ``table``."""
+    runs, hold = run_all([strategy], table, targets, initial_usd=initial_usd, model=model or CostModel(), gas=gas,
+                         rf_pct=rf_pct)
+    return runs[0], hold
 
 
 def run_all(strategies: Sequence[Strategy], table: PriceTable, targets: Mapping[str, Decimal], *,
-            initial_usd: float, model: CostModel) -> tuple[list[Run], Run]:
-    gas = load_gas_gwei()
-    runs, hold = [], None
-    for strategy in strategies:
-        run, hold = run_backtest(strategy, table, targets, initial_usd=initial_usd, model=model, gas=gas)
-        runs.append(run)
-    assert hold is not None
-    return runs, hold
+            initial_usd: float, model: CostModel, gas: tuple[list[date], list[float]] | None = None,
+            rf_pct: float = 0.0, benchmarks: Sequence[Spec] = ()) -> tuple[list[Run], Run]:
+    """Every strategy and buy and hold (and any benchmark specs) in one engine batch, with events explained."""
+    columns = list(targets)
+    extra = sorted({c for b in benchmarks for c in b.targets if c not in columns})
+    columns += extra
+    market = build_market(table, columns, model, gas)
+    specs = [spec_for(s, targets, model.min_trade_usd) for s in strategies]
+    specs += [Spec("buy and hold", "hold", {s: float(p) for s, p in targets.items()}), *benchmarks]
+    res = simulate(specs, market, engine_costs(columns, model, initial_usd), detail=True)
+    out = [to_run(res, r, s, table, market, rf_pct) for r, s in enumerate(specs)]
+    return out[:len(strategies)], out[len(strategies)]
+
+
+def to_run(res: Result, r: int, spec: Spec, table: PriceTable, market: Market, rf_pct: float) -> Run:
+    """One engine row as a ``Run``: its series, counters and events explained by the live ``decide``."""
+    assert res.weights is not None and res.max_drift is not None and res.events is not None
+    lo, hi = spec.start, spec.end % market.bars
+    cols = [j for j, a in enumerate(market.assets) if a in spec.targets]
+    run = Run(spec.name, values=res.values[r, lo:hi + 1].tolist(),
+              weights={market.assets[j]: res.weights[r, lo:hi + 1, j].tolist() for j in cols},
+              max_drift_pp=res.max_drift[r, lo:hi + 1].tolist(), decisions=int(res.decisions[r]),
+              counters={k: float(getattr(res, k)[r]) for k in ("rebalances", "trades", "skipped", "turnover",
+                                                                "costs", "gas")},
+              bars_per_year=market.bars_per_year, rf_pct=rf_pct, dates=table.dates[lo:hi + 1])
+    last = lo
+    for e in res.events[r]:
+        reasons = _explain(spec, res, r, e["decided"], last, market)
+        run.events.append(Event(table.dates[e["bar"]], reasons, [Leg(**g) for g in e["legs"]], e["skipped"],
+                                decided=table.dates[e["decided"]]))
+        if e["legs"]:
+            last = e["decided"]
+    if res.unexecuted[r] >= 0:
+        u = int(res.unexecuted[r])
+        run.unexecuted = Event(table.dates[u], _explain(spec, res, r, u, last, market), decided=table.dates[u])
+    return run
+
+
+def _explain(spec: Spec, res: Result, r: int, t: int, last: int, market: Market) -> tuple[str, ...]:
+    """The live strategy's reasons on the bar that decided (its ``decide`` must agree with the rule)."""
+    if spec.strategy is None:
+        return (f"{spec.kind} rule",)
+    assert res.weights is not None
+    p = market.closes[spec.path if market.closes.shape[0] > 1 else 0, t]
+    usd = np.nan_to_num(res.weights[r, t]) / 100 * res.values[r, t]
+    tgt = np.array([spec.targets.get(a, 0.0) for a in market.assets])
+    cash = res.values[r, t] - usd.sum()
+    d = decide_on_bar(spec.strategy, market, t, usd / p, p, tgt, last, spec.targets, cash=max(float(cash), 0.0),
+                      history_bars=HISTORY_BARS if spec.kind == "custom" else 0)
+    if not d.rebalance and spec.kind != "custom":
+        raise AssertionError(f"{spec.name}: the rule fired on bar {t} but decide() says {d.reasons}")
+    return d.reasons
 
 
 def backtest_document(runs: Sequence[Run], hold: Run, table: PriceTable, targets: Mapping[str, Decimal],
-                      model: CostModel) -> dict[str, Any]:
+                      model: CostModel, *, stable_price: str = "peg") -> dict[str, Any]:
     """The ``--json`` document: the range and cost model, each strategy's metrics and explained events, the
     baseline; with one strategy its metrics are also at the top level."""
     doc: dict[str, Any] = {
-        "from": table.dates[0].isoformat(), "to": table.dates[-1].isoformat(), "days": len(table.dates),
+        "from": _iso(table.dates[0]), "to": _iso(table.dates[-1]), "days": len(table.dates),
+        "interval": table.interval, "bars": len(table.dates),
         "targets": {s: float(p) for s, p in targets.items()},
-        "prices": {"source": DAILY_PRICES_CSV.name, "symbols": {s: price_symbol(s) for s in targets}},
-        "costs": {"fee_bps": model.fee_bps, "swap_gas": model.swap_gas, "approve_gas": model.approve_gas,
-                  "min_trade_usd": model.min_trade_usd,
-                  "gas_gwei": model.gas_gwei if model.gas_gwei is not None
-                  else f"daily average ({DAILY_GAS_CSV.name})"},
+        "prices": {"source": table.source, "symbols": {s: price_symbol(s) for s in targets},
+                   "stable_price": stable_price},
+        "warnings": list(table.warnings),
+        "costs": {"fee_bps": model.fee_bps if model.fee_bps is not None else "route LP fee on " + model.chain,
+                  "route_fee_bps": {s: model.route_fee_bps(s) for s in targets},
+                  "depth_usd": dict(model.depth_usd), "chain": model.chain,
+                  "swap_gas": model.swap_gas, "approve_gas": model.approve_gas,
+                  "min_trade_usd": model.min_trade_usd, "stable_apy_pct": model.stable_apy_pct,
+                  "gas_gwei": model.gas_gwei if model.gas_gwei is not None else f"daily average ({DAILY_GAS})"},
         "runs": [r.metrics() | {"decisions": r.decisions, "events": [e.as_dict() for e in r.events],
                                 "unexecuted_at_end": r.unexecuted.as_dict() if r.unexecuted else None} for r in runs],
         "buy_and_hold": hold.metrics(),

@@ -132,38 +132,9 @@ def write_report(rec: DemoRecord, path: Path) -> Path:
     return path
 
 
-def render_backtest_html(doc: dict, runs: list, hold: object) -> str:
-    """The backtest's report: value of each strategy and buy and hold, the first strategy's weights vs targets,
-    the metrics table and every rebalance with its reasons."""
-    step = max(1, doc["days"] // 1500)  # at most ~1,500 points per line
-    values = {r.name: r.values[::step] for r in [*runs, hold]}
-    charts = [svg_lines(values, title="Portfolio value (USD)"),
-              svg_lines({k: v[::step] for k, v in runs[0].weights.items()},
-                        title=f"{runs[0].name}: weights (%) vs targets (dashed)", hlines=doc["targets"], unit="%")]
-    keys = ("strategy", "final_usd", "return_pct", "cagr_pct", "volatility_pct", "max_drawdown_pct", "sharpe",
-            "rebalances", "trades", "skipped_legs", "turnover_usd", "costs_usd", "gas_usd", "mean_max_drift_pp",
-            "max_drift_pp")
-    metrics = [[str(m[k]) for k in keys] for m in [*doc["runs"], doc["buy_and_hold"]]]
-    events = [[r["strategy"], e["date"], "; ".join(e["reasons"]),
-               ", ".join(f"{t['side']} {t['asset']} {t['usd']:,.0f} (cost {t['cost_usd']:,.2f})" for t in e["trades"]),
-               "; ".join(e["skipped"])] for r in doc["runs"] for e in r["events"]]
-    title = f"Backtest {doc['from']} → {doc['to']}"
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:24px;max-width:1000px}}
-table{{border-collapse:collapse;font-size:12px;margin:8px 0}}td,th{{border:1px solid #ccc;padding:3px 6px}}
-th{{background:#f3f3f3}}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>{doc['days']} days of real daily closes ({html.escape(doc['prices']['source'])});
-costs: {doc['costs']['fee_bps']} bps per swap leg + gas at {html.escape(str(doc['costs']['gas_gwei']))} gwei;
-legs under {doc['costs']['min_trade_usd']} USD or costing more than the drift they remove are skipped.</p>
-{_table(list(keys), metrics)}
-{"".join(f"<div>{c}</div>" for c in charts)}
-<h2>Rebalances</h2>{_table(["strategy", "date", "why", "trades", "skipped"], events)}
-</body></html>
-"""
+def write_backtest_report(doc: dict, runs: list, hold: object, path: Path,
+                          benchmarks: list | None = None) -> Path:
+    """The backtest's tear sheet (plotly): ``agent.research.tearsheet``."""
+    from agent.research.tearsheet import write
 
-
-def write_backtest_report(doc: dict, runs: list, hold: object, path: Path) -> Path:
-    path.write_text(render_backtest_html(doc, runs, hold))
-    return path
+    return write(doc, runs, hold, path, benchmarks=benchmarks or [])

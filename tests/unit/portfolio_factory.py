@@ -19,8 +19,8 @@ def chains() -> dict[str, ChainConfig]:
 
 
 def chain_snapshot(chain: ChainConfig, units: dict[str, Decimal], *, vault_usdc: Decimal = Decimal(0),
-                   base_fee_wei: int = 10**9) -> ChainSnapshot:
-    prices = {s: Price(usd=p, source="test", depth_usd=DEPTHS.get(s)) for s, p in PRICES.items()}
+                   base_fee_wei: int = 10**9, usd_prices: dict[str, Decimal] | None = None) -> ChainSnapshot:
+    prices = {s: Price(usd=p, source="test", depth_usd=DEPTHS.get(s)) for s, p in (usd_prices or PRICES).items()}
     holdings = [Holding(chain=chain.name, symbol="ETH", asset="ETH", kind="native", address=None, decimals=18,
                         balance_raw=int(units.get("ETH", 0) * 10**18), price=prices["WETH"])]
     for t in chain.tokens:
@@ -36,9 +36,11 @@ def chain_snapshot(chain: ChainConfig, units: dict[str, Decimal], *, vault_usdc:
                          base_fee_wei=base_fee_wei, holdings=tuple(holdings), prices=prices)
 
 
-def snapshot(a: dict[str, Decimal], b: dict[str, Decimal] | None = None, **kw: Decimal) -> Snapshot:
+def snapshot(a: dict[str, Decimal], b: dict[str, Decimal] | None = None, *, vault_usdc: Decimal = Decimal(0),
+             base_fee_wei: int = 10**9, usd_prices: dict[str, Decimal] | None = None) -> Snapshot:
     cs = chains()
-    parts = [chain_snapshot(cs["sandbox_a"], a, **kw)]
+    parts = [chain_snapshot(cs["sandbox_a"], a, vault_usdc=vault_usdc, base_fee_wei=base_fee_wei,
+                            usd_prices=usd_prices)]
     if b is not None:
-        parts.append(chain_snapshot(cs["sandbox_b"], b))
+        parts.append(chain_snapshot(cs["sandbox_b"], b, usd_prices=usd_prices))
     return Snapshot(wallet=WALLET, chains=tuple(parts))

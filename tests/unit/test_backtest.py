@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from datetime import date, timedelta
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from agent.cli import main
 from agent.commands import backtest as backtest_cmd
 from agent.errors import ConfigError
+from agent.planning.costs import ChainCosts, leg_cost_usd, swap_cost_usd
 from agent.research.backtest import CostModel, PriceTable, load_prices, run_backtest
 from strategies import Decision, StrategyContext
 from strategies.calendar import CalendarStrategy
@@ -106,12 +108,67 @@ def test_a_decision_on_the_last_day_is_reported_not_traded() -> None:
     assert run.values[-1] == 15_000
 
 
-def test_the_calendar_rebalances_on_its_period_counted_from_the_start() -> None:
+def test_the_calendar_rebalances_on_its_period_counted_from_the_decision() -> None:
     prices = table(ETH=[1000 * (1 + 0.05 * i) for i in range(10)], USDC=[1] * 10)
     run, _ = run_backtest(CalendarStrategy(interval=timedelta(days=3)), prices, {"ETH": D(50), "USDC": D(50)},
                           initial_usd=10_000, model=CostModel(fee_bps=0, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
-    # due 3 days after the start (day 4), traded on day 5; due again 3 days after that trade, traded on day 9
-    assert [e.day.day for e in run.events if e.legs] == [5, 9]
+    # due 3 days after the start (decided day 4), traded on day 5; due again 3 days after that decision (day 7),
+    # traded on day 8 — counted from the trade day it would be day 9 (the old one-day-long calendar)
+    assert [(e.decided.day, e.day.day) for e in run.events if e.legs] == [(4, 5), (7, 8)]
+
+
+def test_a_weekly_calendar_trades_every_7_days_not_8() -> None:
+    n = 60
+    prices = table(ETH=[1000 * (1 + 0.02 * i) for i in range(n)], USDC=[1] * n)
+    run, _ = run_backtest(CalendarStrategy(interval=timedelta(hours=168)), prices, {"ETH": D(50), "USDC": D(50)},
+                          initial_usd=10_000, model=CostModel(fee_bps=0, gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
+    days = [e.day for e in run.events if e.legs]
+    assert len(days) == 8 and {(b - a).days for a, b in itertools.pairwise(days)} == {7}
+
+
+def test_without_a_stable_the_proceeds_of_a_sell_whose_buy_is_skipped_are_kept() -> None:
+    # ETH doubles: 9,000 / 4,500 / 1,000 of 14,500 → sell 2,475 ETH, buy 2,025 BTC, the 450 LINK buy is under
+    # MIN_TRADE_USD 500 and skipped: its 450 stay as cash (the old engine lost them: 14,050)
+    prices = table(ETH=[1000, 2000, 2000, 2000], BTC=[100] * 4, LINK=[10] * 4)
+    run, _ = run_backtest(THRESHOLD, prices, {"ETH": D(45), "BTC": D(45), "LINK": D(10)}, initial_usd=10_000,
+                          model=CostModel(fee_bps=0, gas_gwei=0, min_trade_usd=500), gas=NO_GAS)
+    legs = {(g.asset, g.side): g.usd for g in run.events[0].legs}
+    assert legs == {("ETH", "sell"): pytest.approx(2475), ("BTC", "buy"): pytest.approx(2025)}
+    assert "LINK: below MIN_TRADE_USD" in run.events[0].skipped[0]
+    assert run.values[-1] == pytest.approx(14_500)
+    assert run.weights["LINK"][-1] == pytest.approx(100 * 1000 / 14_500)  # the cash is outside every target
+
+
+def test_stables_are_marked_at_1_unless_market_prices_are_asked_for() -> None:
+    peg = load_prices(["WETH", "USDC"], date(2019, 1, 1), date(2020, 12, 31))
+    market = load_prices(["WETH", "USDC"], date(2019, 1, 1), date(2020, 12, 31), stable_price="market")
+    assert set(peg.closes["USDC"]) == {1.0} and peg.closes["ETH"] == market.closes["ETH"]
+    moves = [abs(b / a - 1) for a, b in zip(market.closes["USDC"], market.closes["USDC"][1:], strict=False)]
+    assert sum(m > 0.005 for m in moves) > 50  # the noisy Yahoo close the peg replaces
+    with pytest.raises(ConfigError, match="--stable-price"):
+        load_prices(["USDC"], None, None, stable_price="close")
+
+
+def test_an_asset_whose_data_ends_inside_the_range_is_warned_about() -> None:
+    t = load_prices(["WETH", "MATIC", "USDC"], None, None)
+    assert t.dates[-1] == date(2023, 2, 24)
+    assert t.warnings == ("MATIC's data ends 2023-02-24 (the data set runs to 2025-11-20): the backtest stops there",)
+    assert load_prices(["WETH", "MATIC"], None, date(2022, 1, 1)).warnings == ()
+
+
+def test_costs_come_from_the_live_cost_model_route_fee_depth_and_gas() -> None:
+    model = CostModel()  # ethereum: WETH on its 0.05% V3 pool, WBTC on the 0.3% default tier
+    assert (model.route_fee_bps("WETH"), model.route_fee_bps("WBTC")) == (5.0, 30.0)
+    costs = ChainCosts(chain="ethereum", gas_price_wei=20 * 10**9, native_usd=D(2000), lp_fee_bps=D(5))
+    total, gas, _ = swap_cost_usd(costs, D(100_000), D(5_000_000))
+    assert leg_cost_usd(100_000.0, float(costs.gas_usd(gas)), 5.0, 5_000_000.0) == pytest.approx(float(total))
+    prices = table(ETH=[1000, 2000, 2000], USDC=[1, 1, 1])
+    deep, _ = run_backtest(THRESHOLD, prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
+                           model=CostModel(gas_gwei=0, min_trade_usd=0), gas=NO_GAS)
+    shallow, _ = run_backtest(THRESHOLD, prices, {"ETH": D(50), "USDC": D(50)}, initial_usd=10_000,
+                              model=CostModel(gas_gwei=0, min_trade_usd=0, depth_usd={"ETH": 250_000}), gas=NO_GAS)
+    assert deep.events[0].legs[0].cost_usd == pytest.approx(2500 * 5 / 10_000)
+    assert shallow.events[0].legs[0].cost_usd == pytest.approx(2500 * (5 / 10_000 + 2500 / 252_500))
 
 
 @pytest.mark.slow  # a compile / long search: make test, not make test-fast

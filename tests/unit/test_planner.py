@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agent.planning.allocation import compute_allocation
@@ -34,7 +34,7 @@ def plan(snap: Snapshot, params: PlanParams | None = None, **kw: int) -> Plan:
                           params=params or PlanParams(), now=NOW)
 
 
-def execute(snap: Snapshot, p: Plan) -> dict[tuple[str, str], Decimal]:
+def execute(snap: Snapshot, p: Plan, prices: dict[str, Decimal] = PRICES) -> dict[tuple[str, str], Decimal]:
     """Apply the plan at its estimated prices (fee + impact taken out); assert nothing is oversold."""
     held: dict[tuple[str, str], Decimal] = {}
     for cs in snap.chains:
@@ -45,18 +45,21 @@ def execute(snap: Snapshot, p: Plan) -> dict[tuple[str, str], Decimal]:
         decimals = 18 if a.sell in ("ETH", "WETH") else CHAINS[a.chain].token(a.sell).decimals \
             if a.kind != "withdraw" else 6
         units = D(a.amount_raw).scaleb(-decimals)
-        assert units <= held[(a.chain, a.sell)] + D("1e-9"), f"oversold {a.sell} on {a.chain}: {a}"
+        # rounding of estimated proceeds (raw units, Decimal) may differ by a millionth: not an oversell
+        slack = max(D("1e-9"), units * D("1e-6"))
+        assert units <= held[(a.chain, a.sell)] + slack, f"oversold {a.sell} on {a.chain}: {a}"
         held[(a.chain, a.sell)] -= units
         if a.kind in ("wrap", "withdraw"):
             held[(a.chain, a.buy)] += units
             continue
-        price_sell = PRICES["WETH" if a.sell == "ETH" else a.sell]
+        price_sell = prices["WETH" if a.sell == "ETH" else a.sell]
         usd_out = units * price_sell * (1 - (D(30) + a.est_impact_bps) / D(10_000))
-        held[(a.chain, a.buy)] += usd_out / PRICES[a.buy]
+        held[(a.chain, a.buy)] += usd_out / prices[a.buy]
     return held
 
 
-def allocation_after(snap: Snapshot, held: dict[tuple[str, str], Decimal]):
+def allocation_after(snap: Snapshot, held: dict[tuple[str, str], Decimal], targets: dict[str, Decimal] = TARGETS,
+                     prices: dict[str, Decimal] = PRICES):
     parts = []
     for cs in snap.chains:
         hs = []
@@ -68,7 +71,7 @@ def allocation_after(snap: Snapshot, held: dict[tuple[str, str], Decimal]):
             else:
                 hs.append(h.model_copy(update={"balance_raw": int(units.scaleb(h.decimals))}))
         parts.append(cs.model_copy(update={"holdings": tuple(hs)}))
-    return compute_allocation(Snapshot(wallet=snap.wallet, chains=tuple(parts)), TARGETS)
+    return compute_allocation(Snapshot(wallet=snap.wallet, chains=tuple(parts)), targets)
 
 
 amounts = st.decimals(min_value=0, max_value=200, places=3)
@@ -163,3 +166,78 @@ def test_one_withdrawal_per_vault_funds_every_buy() -> None:
     buys = [a for a in p.actions if a.phase == 2]
     assert len(withdrawals) == 1 and len(buys) == 2
     assert withdrawals[0].amount_usd >= sum((b.amount_usd for b in buys), D(0)) - 1
+
+
+def test_a_sell_whose_buys_are_skipped_does_not_push_the_stable_further_over_target() -> None:
+    """The review's case: MIN_TRADE_USD=65000, ETH +7 pp, USDC already +4 pp, the two underweights each
+    below the minimum. Selling ETH would only move the drift into USDC (+11 pp): the sell is skipped."""
+    targets = {"ETH": D(40), "WBTC": D(25), "LINK": D(5), "USDC": D(30)}
+    snap = snapshot({"ETH": D(470_000) / 3000, "WBTC": D(195_000) / 60000, "LINK": D(0),
+                     "USDC": D(340_000)})
+    params = PlanParams(min_trade_usd=D(65_000))
+    p = plan_rebalance(snapshot=snap, chains=CHAINS, targets=targets, costs=costs(), params=params, now=NOW)
+    assert [a for a in p.actions if a.kind == "swap"] == []
+    assert any("buys its proceeds would fund were skipped" in s.why for s in p.skipped)
+
+
+def test_a_sell_is_cut_to_what_the_stable_may_still_take() -> None:
+    """ETH +10 pp, USDC -8 pp, WBTC -2 pp (below a 65k minimum): 80k of the 100k sell may go into USDC."""
+    snap = snapshot({"ETH": D(500_000) / 3000, "WBTC": D(280_000) / 60000, "USDC": D(220_000)})
+    p = plan_rebalance(snapshot=snap, chains=CHAINS, targets=TARGETS, costs=costs(),
+                       params=PlanParams(min_trade_usd=D(65_000)), now=NOW)
+    [sell] = [a for a in p.actions if a.kind == "swap"]
+    assert (sell.sell, sell.buy) == ("WETH", "USDC")
+    assert abs(sell.amount_usd - D(80_000)) < 1
+
+
+weights = st.integers(min_value=0, max_value=4)
+usd_amounts = st.sampled_from([D(0), D(900), D(20_000), D(60_000), D(150_000), D(300_000)])
+
+
+def _usd(**kw: int) -> dict[str, D]:
+    return {k: D(v) for k, v in kw.items()}
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# what the search found before the fix: sells into a stable already over target whose buys were skipped ...
+@example(units=_usd(ETH=0, WETH=60_000, WBTC=150_000, LINK=0, USDC=0), units_b=_usd(ETH=0, WBTC=0, USDC=60_000),
+         mix=(2, 1, 1, 1), eth_price=D(800), btc_price=D(20_000), min_trade=D(65_000), gwei=1, vault=D(0),
+         buffer=D(0))
+# ... and a buy drawing the stable below target when the sells meant to fund it were under the minimum
+@example(units=_usd(ETH=20_000, WETH=60_000, WBTC=150_000, LINK=0, USDC=0),
+         units_b=_usd(ETH=0, WBTC=20_000, USDC=150_000), mix=(0, 2, 1, 2), eth_price=D(800), btc_price=D(20_000),
+         min_trade=D(65_000), gwei=1, vault=D(0), buffer=D(0))
+@given(units=st.fixed_dictionaries({s: usd_amounts for s in ("ETH", "WETH", "WBTC", "LINK", "USDC")}),
+       units_b=st.fixed_dictionaries({s: usd_amounts for s in ("ETH", "WBTC", "USDC")}),
+       mix=st.tuples(weights, weights, weights, weights).filter(lambda w: sum(w) > 0),
+       eth_price=st.sampled_from([D(800), D(3000), D(9000)]), btc_price=st.sampled_from([D(20_000), D(90_000)]),
+       min_trade=st.sampled_from([D(10), D(50), D(5_000), D(65_000)]),
+       gwei=st.sampled_from([1, 50, 400]), vault=usd_amounts,
+       buffer=st.sampled_from([D(0), D(2_000)]))
+def test_a_plan_never_increases_the_maximum_or_the_total_drift(units, units_b, mix, eth_price, btc_price, min_trade,
+                                                               gwei, vault, buffer) -> None:
+    """Random portfolios (USD amounts per token on two chains), targets, prices and settings: executing the plan
+    at its estimated prices (LP fee and impact taken out) never increases the largest or the summed absolute
+    drift, beyond what those fees themselves shift (weights of the untouched assets rise as the total falls)."""
+    prices = {**PRICES, "WETH": eth_price, "WBTC": btc_price}
+    targets = {k: D(v) * 100 / sum(mix) for k, v in zip(("ETH", "WBTC", "LINK", "USDC"), mix, strict=True) if v}
+    per_unit = {"ETH": eth_price, "WETH": eth_price, "WBTC": btc_price, "LINK": prices["LINK"], "USDC": D(1)}
+    snap = snapshot({s: (usd / per_unit[s]).quantize(D("1e-6")) for s, usd in units.items()},
+                    {s: (usd / per_unit[s]).quantize(D("1e-6")) for s, usd in units_b.items()},
+                    vault_usdc=vault, usd_prices=prices)
+    before = compute_allocation(snap, targets)
+    if before.total_usd < 1_000:
+        return
+    p = plan_rebalance(snapshot=snap, chains=CHAINS, targets=targets, costs=costs(gwei, gwei),
+                       params=PlanParams(min_trade_usd=min_trade, stable_buffer_usd=buffer), now=NOW)
+    held = execute(snap, p, prices)
+    after = allocation_after(snap, held, targets)
+    fees_pp = 100 * sum(a.amount_usd * (30 + a.est_impact_bps) / 10_000 for a in p.actions if a.kind == "swap") \
+        / before.total_usd
+    tolerance = 2 * fees_pp + D("1e-6") * len(before.assets)
+    max_before = max(abs(a.drift_pp) for a in before.assets)
+    max_after = max(abs(a.drift_pp) for a in after.assets)
+    assert max_after <= max_before + tolerance, ([a.reason for a in p.actions], p.skipped)
+    total_before = sum(abs(a.drift_pp) for a in before.assets)
+    total_after = sum(abs(a.drift_pp) for a in after.assets)
+    assert total_after <= total_before + len(before.assets) * tolerance, ([a.reason for a in p.actions], p.skipped)

@@ -1,4 +1,4 @@
-"""``rebalancer bench rpc|execution|gas [--json]``: benchmarks printing one JSON object."""
+"""``rebalancer bench rpc|execution|gas|structure|backtest [--json]``: benchmarks printing one JSON object."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from rich.table import Table
 
 from agent.commands.render import console, print_json
 
-BENCHES = ("rpc", "execution", "gas")
+BENCHES = ("rpc", "execution", "gas", "structure", "backtest")
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def bench(
-        name: str = typer.Argument(..., help="rpc | execution | gas"),
+        name: str = typer.Argument(..., help="rpc | execution | gas | structure | backtest"),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object (the default output)."),
         table: bool = typer.Option(False, "--table", help="Also print a short table."),
     ) -> None:

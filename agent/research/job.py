@@ -1,0 +1,95 @@
+"""One ``rebalancer backtest`` invocation: load, run the strategies beside the benchmarks, and any multi-path study."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from agent.errors import ConfigError
+from agent.research.backtest import CostModel, Run, backtest_document, build_market, engine_costs, run_all, spec_for
+from agent.research.data import load_prices, price_symbol
+from agent.research.paths import benchmarks
+from agent.research.study import StudyOptions, study
+
+
+@dataclass(frozen=True)
+class Job:
+    strategies: Sequence[Any]
+    targets: Mapping[str, Decimal]
+    start: date | None
+    end: date | None
+    initial_usd: float
+    model: CostModel
+    interval: str = "1d"
+    stable_price: str = "peg"
+    rf_pct: float = 0.0
+    study: StudyOptions = field(default_factory=StudyOptions)
+
+
+def parse_depths(text: str | None) -> dict[str, float]:
+    """``SYMBOL:USD,…`` → {symbol: depth}; ``ConfigError`` naming ``--depth-usd``."""
+    out: dict[str, float] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            sym, usd = part.split(":")
+            out[sym.strip()] = float(usd)
+            if out[sym.strip()] <= 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"--depth-usd: {part!r} is not SYMBOL:USD with USD > 0; write e.g. "
+                              "--depth-usd WETH:20000000,WBTC:10000000") from None
+    return out
+
+
+def check_outputs(report: Path | None, csv_dir: Path | None) -> None:
+    """Fail before computing when an output cannot be written."""
+    if report is not None and not report.parent.resolve().is_dir():
+        raise ConfigError(f"--report: directory {report.parent} does not exist; create it or choose another path")
+    if csv_dir is not None and csv_dir.exists() and not csv_dir.is_dir():
+        raise ConfigError(f"--csv: {csv_dir} is a file; give a directory")
+
+
+def btc_column(targets: Mapping[str, Any]) -> str:
+    return next((s for s in targets if price_symbol(s) == "BTC"), "BTC")
+
+
+def run_job(job: Job) -> tuple[dict[str, Any], list[Run], Run, list[Run]]:
+    """(the JSON document, the strategies' runs, buy and hold, the benchmarks' runs)."""
+    btc = btc_column(job.targets)
+    symbols = [*job.targets, *([btc] if btc not in job.targets else [])]
+    table = load_prices(symbols, job.start, job.end, interval=job.interval, stable_price=job.stable_price)
+    t = {s: float(p) for s, p in job.targets.items()}
+    bench = [b for b in benchmarks(t, btc) if b.name != "buy and hold"]
+    runs, hold = run_all(job.strategies, table, job.targets, initial_usd=job.initial_usd, model=job.model,
+                         rf_pct=job.rf_pct)
+    bench_runs = _bench_runs(table, job, bench)
+    doc = backtest_document(runs, hold, table, job.targets, job.model, stable_price=job.stable_price)
+    doc["risk_free_pct"] = job.rf_pct
+    doc["benchmarks"] = [hold.metrics(), *(r.metrics() for r in bench_runs)]
+    if job.study.multi:
+        cols = [*job.targets, *([btc] if btc not in job.targets else [])]
+        market = build_market(table, cols, job.model)
+        base = [spec_for(s, job.targets, job.model.min_trade_usd).with_(strategy=None) for s in job.strategies]
+        slow = [b.name for b in base if b.kind == "custom"]
+        if slow:
+            raise ConfigError(f"--starts/--sweep/--bootstrap/--walk-forward: {', '.join(slow)} has no rule function "
+                              "for the engine yet; run many paths with threshold, calendar or hybrid")
+        doc["study"] = study(base, t, btc, market, engine_costs(cols, job.model, job.initial_usd), job.study)
+    return doc, runs, hold, bench_runs
+
+
+def _bench_runs(table: Any, job: Job, bench: Sequence[Any]) -> list[Run]:
+    from agent.research.backtest import to_run
+    from agent.research.engine import simulate
+
+    btc = btc_column(job.targets)
+    cols = [*job.targets, *([btc] if btc not in job.targets else [])]
+    market = build_market(table, cols, job.model)
+    res = simulate(bench, market, engine_costs(cols, job.model, job.initial_usd), detail=True)
+    return [to_run(res, r, s, table, market, job.rf_pct) for r, s in enumerate(bench)]
