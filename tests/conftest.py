@@ -12,6 +12,8 @@ from eth_account.signers.local import LocalAccount
 from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
 from agent.devtools.sandbox.spec import chain_spec
 
+pytest_plugins = ["tests.backtest_paths"]  # the `real` closes fixture, shared by unit and integration
+
 if TYPE_CHECKING:
     from agent.devtools.simulators.ledger_sim import LedgerSimulator, LedgerTcpServer
     from agent.devtools.simulators.trezor_sim import TrezorSimulator, TrezorUdpServer
