@@ -30,7 +30,7 @@ typecheck: install
 # Pure unit tests only (no sockets, no processes, no EVM: tests/unit/conftest.py enforces it), without the few
 # slow ones (compiles, long searches; `make test` runs those): under a minute.
 test-fast: install
-	$(BIN)/pytest -q -n 0 -m "not slow" tests/unit
+	$(BIN)/pytest -q -n 2 -m "not slow" tests/unit
 
 test: install
 	$(BIN)/ruff check .
