@@ -1,8 +1,11 @@
 """JSON ABIs of the real protocols the agent talks to (abis/*.json).
 
 Written from the protocols' published interfaces: ERC20, ERC4626, WETH9, Multicall3,
-UniswapV2Router02, UniswapV2Pair, UniswapV2Factory, QuoterV2 and SwapRouter02 (Uniswap V3) and Permit2
-(core functions). The sandbox contracts are checked to contain every function and event of these ABIs
+UniswapV2Router02, UniswapV2Pair, UniswapV2Factory, QuoterV2 and SwapRouter02 (Uniswap V3), Permit2
+(core functions), the aggregator entry points the agent decodes (AllowanceHolder ``exec``, Settler
+``execute``, AggregationRouterV6 ``swap``), the sandbox AggregatorRouter, and Solidity's built-in
+``Error(string)``/``Panic(uint256)`` (SolidityErrors). ``agent.chain.abi.abi(name)`` speaks them.
+The sandbox contracts are checked to contain every function and event of these ABIs
 (tests/unit/test_artifacts.py), so code written against them works on the sandbox too.
 """
 

@@ -8,21 +8,16 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode, encode
 from eth_account.typed_transactions import TypedTransaction
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
+from agent.chain.abi import SOLIDITY_ERRORS, AbiDecodeError, abi
 from agent.chain.rpc import ChainRpc
 from agent.errors import SimulationFailed
 from agent.models import UnsignedTx
 
-SEL_APPROVE = bytes.fromhex("095ea7b3")
-SEL_ALLOWANCE = bytes.fromhex("dd62ed3e")
-SEL_BALANCE_OF = bytes.fromhex("70a08231")
-SEL_ERROR = bytes.fromhex("08c379a0")
-SEL_PANIC = bytes.fromhex("4e487b71")
 NATIVE = "native"
 FEE_HISTORY_BLOCKS = 10
 REFUND_BOUND = 1.25
@@ -55,7 +50,7 @@ class FeeInputs:
 
 
 def approve_calldata(spender: str, amount_raw: int) -> bytes:
-    return SEL_APPROVE + encode(["address", "uint256"], [Web3.to_checksum_address(spender), amount_raw])
+    return abi("ERC20").encode("approve", Web3.to_checksum_address(spender), amount_raw)
 
 
 def decode_revert(data: bytes | str | None) -> str:
@@ -64,13 +59,13 @@ def decode_revert(data: bytes | str | None) -> str:
         data = bytes.fromhex(data.removeprefix("0x")) if data.startswith("0x") else data.encode()
     if not data:
         return "reverted without a reason"
-    if data[:4] == SEL_ERROR:
-        try:
-            return str(decode(["string"], data[4:])[0])
-        except Exception:
-            pass
-    if data[:4] == SEL_PANIC and len(data) >= 36:
-        return f"panic 0x{int.from_bytes(data[4:36], 'big'):02x}"
+    try:
+        decoded = abi(SOLIDITY_ERRORS).decode_error(data)
+    except AbiDecodeError:  # an Error/Panic selector with a payload that does not decode
+        decoded = None
+    if decoded is not None:
+        name, (value,) = decoded
+        return str(value) if name == "Error" else f"panic 0x{value:02x}"
     return "custom error 0x" + data.hex()[:80]
 
 
@@ -152,18 +147,20 @@ def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: flo
 
 
 def fetch_allowance(rpc: ChainRpc, token: str, owner: str, spender: str) -> int:
-    data = SEL_ALLOWANCE + encode(["address", "address"], [owner, spender])
+    erc20 = abi("ERC20")
+    data = erc20.encode("allowance", owner, spender)
     raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, "latest"), what="allowance")
-    return int(decode(["uint256"], bytes(raw))[0])
+    return int(erc20.decode_output("allowance", bytes(raw))[0])
 
 
 def fetch_balance(rpc: ChainRpc, token: str, owner: str, block: int | str = "latest") -> int:
     """``token`` is an ERC-20 address or ``"native"``."""
     if token == NATIVE:
         return int(rpc.read(lambda w3: w3.eth.get_balance(owner, block), what="balance"))  # type: ignore[arg-type]
-    data = SEL_BALANCE_OF + encode(["address"], [owner])
+    erc20 = abi("ERC20")
+    data = erc20.encode("balanceOf", owner)
     raw = rpc.read(lambda w3: w3.eth.call({"to": token, "data": data}, block), what="balanceOf")  # type: ignore[arg-type]
-    return int(decode(["uint256"], bytes(raw))[0])
+    return int(erc20.decode_output("balanceOf", bytes(raw))[0])
 
 
 def fetch_receipt(rpc: ChainRpc, tx_hash: str) -> dict[str, Any] | None:

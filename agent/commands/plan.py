@@ -11,7 +11,7 @@ from rich.table import Table
 from agent.commands.render import console, fmt_usd, print_json
 from agent.config.settings import load_config
 from agent.cycle.compose import build_rpcs, wallet_address
-from agent.cycle.loop import decide, make_plan, plan_action_json
+from agent.cycle.loop import decide, make_plan
 from agent.journal.store import JournalStore
 from agent.planning.models import Plan
 from agent.portfolio.reader import fetch_snapshot
@@ -24,8 +24,8 @@ def plan_document(decision: Decision, plan: Plan | None, pending: list[str]) -> 
         "reasons": [*decision.reasons, *(f"action {k} may still be in flight" for k in pending)],
         "urgent": decision.urgent,
         "targets": {k: float(v) for k, v in decision.targets.items()},
-        "actions": [plan_action_json(a) for a in plan.actions] if plan else [],
-        "skipped": [s.model_dump() for s in plan.skipped] if plan else [],
+        "actions": [a.as_json() for a in plan.actions] if plan else [],
+        "skipped": [s.as_json() for s in plan.skipped] if plan else [],
         "est_cost_usd": float(plan.est_cost_usd) if plan else 0.0,
         "total_usd": float(plan.total_usd) if plan else None,
     }

@@ -3,7 +3,6 @@ verdict, and the winner (output net of gas). Nothing is signed or sent."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import typer
@@ -14,6 +13,7 @@ from agent.config.settings import load_config
 from agent.cycle.compose import wallet_address
 from agent.quotes.models import BestQuote, QuoteResult
 from agent.quotes.service import quote_best
+from agent.units import to_units
 
 
 def result_document(r: QuoteResult) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def quote_document(chain: str, best: BestQuote) -> dict[str, Any]:
 
 
 def _units(raw: int | None, decimals: int) -> str:
-    return "—" if raw is None else fmt_num(Decimal(raw).scaleb(-decimals), 8)
+    return "—" if raw is None else fmt_num(to_units(raw, decimals), 8)
 
 
 def _render(chain: str, best: BestQuote) -> None:

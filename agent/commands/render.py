@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
 
+from agent.jsonable import dumps
+
 console = Console()
 err_console = Console(stderr=True)
 
 
-def _default(o: Any) -> Any:
-    if isinstance(o, Decimal):
-        return float(o)
-    if isinstance(o, bytes):
-        return "0x" + o.hex()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
 def print_json(doc: Any) -> None:
-    print(json.dumps(doc, default=_default, indent=2, ensure_ascii=False))
+    """One JSON document on stdout, by the one encoder (raw amounts as strings, USD as numbers)."""
+    print(dumps(doc))
 
 
 def fmt_usd(v: Decimal | None) -> str:

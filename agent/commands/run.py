@@ -63,8 +63,8 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
         "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
         "actions": [{"kind": a.action.kind, "chain": a.action.chain, "sell": a.action.sell, "buy": a.action.buy,
-                     "amount_raw": str(a.action.amount_raw), "state": a.state, "source": a.quote_source,
-                     "error": a.error, "gas_paid_wei": str(a.gas_paid_wei),
+                     "amount_raw": a.action.amount_raw, "state": a.state, "source": a.quote_source,
+                     "error": a.error, "gas_paid_wei": a.gas_paid_wei,
                      "tx_hashes": [o.tx_hash for o in a.result.outcomes] if a.result else []}
                     for a in report.actions],
         "parking": [{"key": r.idempotency_key, "state": r.state,

@@ -28,8 +28,8 @@ def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str
                     "target_pct": a.target_pct, "drift_pp": a.drift_pp, "by_chain": a.by_chain,
                     "unpriced": list(a.unpriced)} for a in alloc.assets],
         "holdings": [{"chain": h.chain, "symbol": h.symbol, "asset": h.asset, "kind": h.kind, "address": h.address,
-                      "balance": h.balance, "balance_raw": str(h.balance_raw), "usd": h.usd,
-                      "underlying_raw": None if h.underlying_raw is None else str(h.underlying_raw),
+                      "balance": h.balance, "balance_raw": h.balance_raw, "usd": h.usd,
+                      "underlying_raw": h.underlying_raw,
                       "price_usd": h.price.usd if h.price else None,
                       "price_source": h.price.source if h.price else None}
                      for h in snapshot.holdings() if h.balance_raw],

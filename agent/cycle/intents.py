@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from agent.chain.abi import Fn
+from agent.chain.abi import abi
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import Settings
@@ -20,7 +20,7 @@ from agent.quotes.service import build_sources, limits_from
 
 log = logging.getLogger(__name__)
 
-WETH_DEPOSIT = Fn("deposit()", ())
+WETH_DEPOSIT = abi("WETH9").fn("deposit")
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = DEFAU
 
 
 def plan_id_for(cycle_id: int, now: datetime, plan: Plan) -> str:
-    digest = hashlib.sha256(f"{now.isoformat()}|{[a.model_dump_json() for a in plan.actions]}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{now.isoformat()}|{[a.as_json() for a in plan.actions]}".encode()).hexdigest()
     return f"c{cycle_id}-{digest[:10]}"
 
 
@@ -330,14 +330,8 @@ def _rebalance(config: AppConfig, report: CycleReport, journal: JournalStore, co
 
 
 def plan_detail(plan: Plan) -> dict[str, Any]:
-    return {"actions": [plan_action_json(a) for a in plan.actions],
-            "skipped": [s.model_dump() for s in plan.skipped], "total_usd": str(plan.total_usd)}
-
-
-def plan_action_json(a: Action) -> dict[str, Any]:
-    return {"kind": a.kind, "chain": a.chain, "sell": a.sell, "buy": a.buy, "amount_raw": str(a.amount_raw),
-            "amount_usd": float(a.amount_usd), "reason": a.reason, "est_cost_usd": float(a.est_cost_usd),
-            "est_gas": a.est_gas, "est_impact_bps": float(a.est_impact_bps)}
+    return {"actions": [a.as_json() for a in plan.actions],
+            "skipped": [s.as_json() for s in plan.skipped], "total_usd": str(plan.total_usd)}
 
 
 __all__ = ["ActionReport", "CycleReport", "build_costs", "decide", "make_plan", "run_cycle"]

@@ -36,6 +36,7 @@ from agent.portfolio.models import Snapshot
 from agent.portfolio.reader import fetch_snapshot
 from agent.research.report import DemoRecord, TradeRow, write_report
 from agent.signers.factory import open_signer
+from agent.units import to_units
 
 log = logging.getLogger(__name__)
 DEMO_START = "2021-05-17T00:00:00Z"
@@ -47,10 +48,8 @@ TICKS_PER_HOUR = 6
 def _asset_units(snapshot: Snapshot) -> dict[str, Decimal]:
     units: dict[str, Decimal] = {}
     for h in snapshot.holdings():
-        if h.kind == "vault":
-            amount = Decimal(h.underlying_raw or 0).scaleb(-(h.underlying_decimals or 0))
-        else:
-            amount = h.balance
+        vault = h.kind == "vault"
+        amount = to_units(h.underlying_raw or 0, h.underlying_decimals or 0) if vault else h.balance
         units[h.asset] = units.get(h.asset, Decimal(0)) + amount
     return units
 

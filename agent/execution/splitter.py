@@ -3,7 +3,7 @@
 * ``fit_impact_curve`` — quotes at several sizes in, an ``ImpactCurve`` out. For a constant-product pool
   ``size/out`` is linear in ``size`` (``size/out = α + β·size``); least squares on that line gives the
   zero-size price ``1/α`` (LP fee included) and an effective depth ``α/β`` in input-token units, so the
-  average impact of a trade of ``q`` is ``q/(depth+q)`` — :func:`agent.planning.costs.impact_bps`. An
+  average impact of a trade of ``q`` is ``q/(depth+q)`` — :func:`agent.amm.impact_bps`. An
   aggregator route over several pools behaves like one deeper pool, so the same fit serves both.
 * ``expected_cost`` — what ``n`` equal chunks are expected to cost: the impact of each chunk; the *carry*
   (a chunk starts where arbitrage left the pool: within the no-arbitrage band — about the LP fee — of the
@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.planning.costs import impact_bps
+from agent.amm import impact_bps
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 SECONDS_PER_YEAR = 365.25 * 24 * 3600

@@ -46,6 +46,7 @@ from agent.journal.records import ActionRecord, ActionState, Mode
 from agent.quotes.best import ReferenceFn, fetch_best_quote
 from agent.quotes.models import Quote, QuoteRequest, QuoteSource, is_native
 from agent.quotes.validate import Limits
+from agent.units import gas_cost_native, to_units
 
 log = logging.getLogger(__name__)
 FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -200,7 +201,7 @@ class PollingBlockClock:
 
 # ------------------------------------------------------------------------------------------------ plan
 def _units(raw: int, decimals: int) -> float:
-    return raw / 10**decimals
+    return float(to_units(raw, decimals))
 
 
 def _points(quotes: Sequence[Quote]) -> list[tuple[float, float]]:
@@ -213,7 +214,7 @@ def gas_per_chunk_in(quote: Quote, quoter: ChunkQuoter, gas_price_wei: int, sell
     per_native = quoter.sell_per_native()
     if per_native is None:
         return 0.0
-    return gas * gas_price_wei / 1e18 * per_native * 10**sell_decimals
+    return float(gas_cost_native(gas, gas_price_wei)) * per_native * 10**sell_decimals
 
 
 def plan_twap(order: TwapOrder, quoter: ChunkQuoter, *, gas_price_wei: int, sell_decimals: int,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from agent.portfolio.models import Holding, Snapshot
+from agent.units import to_units
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 HUNDRED = Decimal(100)
@@ -54,7 +55,7 @@ def _units(h: Holding) -> Decimal:
     if h.kind == "vault":
         if h.underlying_raw is None or h.underlying_decimals is None:
             return Decimal(0)
-        return Decimal(h.underlying_raw).scaleb(-h.underlying_decimals)
+        return to_units(h.underlying_raw, h.underlying_decimals)
     return h.balance
 
 

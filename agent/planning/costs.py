@@ -7,8 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from agent.amm import impact_bps
+from agent.units import gas_cost_native
+
 FROZEN = ConfigDict(frozen=True, extra="forbid")
-GWEI = Decimal(10) ** 9
 
 
 class ChainCosts(BaseModel):
@@ -26,14 +28,7 @@ class ChainCosts(BaseModel):
     lp_fee_bps: Decimal = Decimal(30)
 
     def gas_usd(self, gas: int) -> Decimal:
-        return Decimal(gas * self.gas_price_wei).scaleb(-18) * self.native_usd
-
-
-def impact_bps(trade_usd: Decimal, depth_usd: Decimal | None) -> Decimal:
-    """Average-price impact of selling ``trade_usd`` into an input-side depth: Δ/(x+Δ), in bps."""
-    if depth_usd is None or depth_usd <= 0 or trade_usd <= 0:
-        return Decimal(0)
-    return trade_usd / (depth_usd + trade_usd) * Decimal(10_000)
+        return gas_cost_native(gas, self.gas_price_wei) * self.native_usd
 
 
 def leg_cost_usd(trade_usd: Any, gas_usd: Any, lp_fee_bps: Any, depth_usd: Any) -> Any:

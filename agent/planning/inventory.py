@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from agent.config.chains import ChainConfig
 from agent.portfolio.models import Holding, Snapshot
+from agent.units import to_raw, to_units
 
 
 @dataclass
@@ -26,7 +27,7 @@ class Source:
 
     @property
     def usd(self) -> Decimal:
-        return Decimal(self.raw).scaleb(-self.decimals) * self.price_usd
+        return to_units(self.raw, self.decimals) * self.price_usd
 
 
 def build_sources(snapshot: Snapshot, chains: dict[str, ChainConfig], gas_reserve_native: Decimal) -> list[Source]:
@@ -46,7 +47,7 @@ def _source(h: Holding, chain: ChainConfig, gas_reserve_native: Decimal) -> Sour
     if h.price is None or h.balance_raw == 0:
         return None
     if h.kind == "native":
-        reserve = int(gas_reserve_native.scaleb(h.decimals))
+        reserve = to_raw(gas_reserve_native, h.decimals)
         return Source(h.chain, h.asset, chain.wrapped_native, "native", max(0, h.balance_raw - reserve), h.decimals,
                       h.price.usd, h.price.depth_usd)
     if h.kind == "vault":

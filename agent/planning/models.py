@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from agent.jsonable import jsonable
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -33,12 +35,20 @@ class Action(BaseModel):
     #: phase 0 = unlock funds (withdraw, wrap), 1 = sells into the hub stable or direct swaps, 2 = buys.
     phase: int = 1
 
+    def as_json(self) -> dict[str, Any]:
+        """The one serialisation of an action (CLI documents, journal details, plan ids): every field,
+        ``amount_raw`` as a string, USD and bps as numbers (``agent.jsonable``)."""
+        return jsonable(self)
+
 
 class Skipped(BaseModel):
     model_config = FROZEN
 
     what: str
     why: str
+
+    def as_json(self) -> dict[str, Any]:
+        return jsonable(self)
 
 
 class Plan(BaseModel):

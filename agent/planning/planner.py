@@ -20,6 +20,7 @@ from agent.planning.costs import ChainCosts, swap_cost_usd
 from agent.planning.inventory import KIND_PREFERENCE, Source, build_sources
 from agent.planning.models import KIND_ORDER, Action, Plan, Skipped
 from agent.portfolio.models import Snapshot
+from agent.units import to_raw, to_units
 
 HUNDRED = Decimal(100)
 BPS = Decimal(10_000)
@@ -53,7 +54,7 @@ def _cheapest_first(chains: list[str], costs: Mapping[str, ChainCosts]) -> list[
 
 
 def _raw(usd: Decimal, src: Source) -> int:
-    return min(src.raw, int((usd / src.price_usd).scaleb(src.decimals)))
+    return min(src.raw, to_raw(usd / src.price_usd, src.decimals))
 
 
 def plan_rebalance(*, snapshot: Snapshot, chains: Mapping[str, ChainConfig], targets: Mapping[str, Decimal],
@@ -125,7 +126,7 @@ def _plan_sell(asset: str, need: Decimal, alloc: Allocation, sources: list[Sourc
                                             why=f"estimated cost {cost:.2f} USD exceeds the drift benefit"))
                 continue
             raw = _raw(usd, src)
-            usd = Decimal(raw).scaleb(-src.decimals) * src.price_usd  # what the rounded-down amount is worth
+            usd = to_units(raw, src.decimals) * src.price_usd  # what the rounded-down amount is worth
             if src.kind == "native":
                 work.actions.append(Action(kind="wrap", chain=chain, sell=chains[chain].native_symbol, buy=src.token,
                                            amount_raw=raw, amount_usd=usd, reason=f"wrap to sell {asset}",
@@ -165,7 +166,7 @@ def _plan_buy(asset: str, need: Decimal, alloc: Allocation, chains: Mapping[str,
             continue
         _unlock_hub(chain, usd, chains[chain], costs[chain], params, work)
         hub = chains[chain].usd_stable
-        hub_raw = int(usd.scaleb(chains[chain].token(hub).decimals))
+        hub_raw = to_raw(usd, chains[chain].token(hub).decimals)
         work.actions.append(Action(
             kind="swap", chain=chain, sell=hub, buy=token, amount_raw=hub_raw,
             amount_usd=usd, reason=f"{asset} is {drift:+.2f} pp from target: buy {usd:.2f} USD with {hub}",
@@ -193,10 +194,10 @@ def _unlock_hub(chain: str, usd: Decimal, cfg: ChainConfig, costs: ChainCosts, p
         if want <= 0:
             break
         # round up to whole raw units so the withdrawal covers the need exactly
-        raw = min(vault.raw, int((want / vault.price_usd).scaleb(vault.decimals).to_integral_value(ROUND_CEILING)))
+        raw = min(vault.raw, to_raw(want / vault.price_usd, vault.decimals, rounding=ROUND_CEILING))
         if raw <= 0:
             continue
-        amount = Decimal(raw).scaleb(-vault.decimals) * vault.price_usd
+        amount = to_units(raw, vault.decimals) * vault.price_usd
         work.actions.append(Action(
             kind="withdraw", chain=chain, sell=vault.vault or "", buy=cfg.usd_stable, amount_raw=raw,
             amount_usd=amount, reason=f"withdraw {amount:.2f} USD from {vault.vault} to fund buys",

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from agent.units import to_units
+
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -41,7 +43,7 @@ class Holding(BaseModel):
 
     @property
     def balance(self) -> Decimal:
-        return Decimal(self.balance_raw).scaleb(-self.decimals)
+        return to_units(self.balance_raw, self.decimals)
 
     @property
     def usd(self) -> Decimal | None:
@@ -49,7 +51,7 @@ class Holding(BaseModel):
             return None
         if self.kind == "vault":
             assert self.underlying_raw is not None and self.underlying_decimals is not None
-            return Decimal(self.underlying_raw).scaleb(-self.underlying_decimals) * self.price.usd
+            return to_units(self.underlying_raw, self.underlying_decimals) * self.price.usd
         return self.balance * self.price.usd
 
 

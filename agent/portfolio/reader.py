@@ -15,15 +15,8 @@ from typing import Any
 
 from web3 import Web3
 
-from agent.chain.abi import (
-    AGGREGATE3,
-    BALANCE_OF,
-    CONVERT_TO_ASSETS,
-    GET_BASEFEE,
-    GET_BLOCK_NUMBER,
-    GET_ETH_BALANCE,
-    Fn,
-)
+from agent.chain.abi import abi
+from agent.chain.multicall import Call, decode_aggregate3, encode_aggregate3
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import safe_error
@@ -40,40 +33,38 @@ from agent.portfolio.valuation import (
 )
 
 log = logging.getLogger(__name__)
+BALANCE_OF = abi("ERC20").fn("balanceOf")
+CONVERT_TO_ASSETS = abi("ERC4626").fn("convertToAssets")
+GET_BLOCK_NUMBER = abi("Multicall3").fn("getBlockNumber")
+GET_BASEFEE = abi("Multicall3").fn("getBasefee")
+GET_ETH_BALANCE = abi("Multicall3").fn("getEthBalance")
 
 
 @dataclass(frozen=True)
 class SubCall:
-    target: str
-    fn: Fn
-    args: tuple[Any, ...]
+    call: Call
     key: tuple[str, str]  # (kind, name): how the result is used
 
 
 def plan_calls(chain: ChainConfig, wallet: str) -> tuple[list[SubCall], list[PriceCall]]:
     """Every sub-call of one chain's aggregate3, in a fixed order."""
     mc = chain.multicall3
-    calls = [SubCall(mc, GET_BLOCK_NUMBER, (), ("block", "")), SubCall(mc, GET_BASEFEE, (), ("base_fee", "")),
-             SubCall(mc, GET_ETH_BALANCE, (wallet,), ("native", ""))]
-    calls += [SubCall(t.address, BALANCE_OF, (wallet,), ("token", t.symbol)) for t in chain.tokens]
+    calls = [SubCall(Call(mc, GET_BLOCK_NUMBER), ("block", "")), SubCall(Call(mc, GET_BASEFEE), ("base_fee", "")),
+             SubCall(Call(mc, GET_ETH_BALANCE, (wallet,)), ("native", ""))]
+    calls += [SubCall(Call(t.address, BALANCE_OF, (wallet,)), ("token", t.symbol)) for t in chain.tokens]
     for v in chain.vaults:
-        calls.append(SubCall(v.address, BALANCE_OF, (wallet,), ("vault", v.name)))
-        calls.append(SubCall(v.address, CONVERT_TO_ASSETS, (10**v.decimals,), ("share_price", v.name)))
+        calls.append(SubCall(Call(v.address, BALANCE_OF, (wallet,)), ("vault", v.name)))
+        calls.append(SubCall(Call(v.address, CONVERT_TO_ASSETS, (10**v.decimals,)), ("share_price", v.name)))
     price_calls = plan_price_calls(chain)
-    calls += [SubCall(target, fn, args, key) for target, fn, args, key in price_subcalls(price_calls)]
-    calls += [SubCall(target, fn, args, key) for target, fn, args, key in pair_subcalls(plan_pair_calls(chain))]
+    calls += [SubCall(call, key) for call, key in price_subcalls(price_calls)]
+    calls += [SubCall(call, key) for call, key in pair_subcalls(plan_pair_calls(chain))]
     return calls, price_calls
 
 
-def decode_results(results: list[tuple[bool, bytes]],
-                   calls: list[SubCall]) -> dict[tuple[str, str], tuple[Any, ...] | None]:
-    out: dict[tuple[str, str], tuple[Any, ...] | None] = {}
-    for call, (ok, data) in zip(calls, results, strict=True):
-        try:
-            out[call.key] = call.fn.decode(bytes(data)) if ok else None
-        except Exception:  # malformed return data (e.g. an EOA or a non-conforming contract)
-            out[call.key] = None
-    return out
+def decode_values(calls: list[SubCall], data: bytes) -> dict[tuple[str, str], tuple[Any, ...] | None]:
+    """The aggregate3 return ``data`` filed by each sub-call's key (None: reverted or not decodable)."""
+    results = decode_aggregate3([c.call for c in calls], data)
+    return {c.key: r for c, r in zip(calls, results, strict=True)}
 
 
 def build_snapshot(chain: ChainConfig, wallet: str, values: dict[tuple[str, str], Any],
@@ -115,7 +106,7 @@ def fetch_chain(rpc: ChainRpc, wallet: str) -> ChainSnapshot:
     """Read one chain. Identity checks ride in the same JSON-RPC batch the first time."""
     chain = rpc.chain
     calls, price_calls = plan_calls(chain, wallet)
-    payload = AGGREGATE3.encode([(c.target, True, c.fn.encode(*c.args)) for c in calls])
+    payload = encode_aggregate3([c.call for c in calls])
     contracts = chain.contract_addresses()
 
     def _read(w3: Web3) -> list[Any]:
@@ -130,8 +121,7 @@ def fetch_chain(rpc: ChainRpc, wallet: str) -> ChainSnapshot:
     responses = rpc.read(_read, what="aggregate3")
     if not rpc.verified:
         rpc.check_identity(int(responses[0]), dict(zip(contracts, responses[1:-1], strict=True)))
-    (results,) = AGGREGATE3.decode(bytes(responses[-1]))
-    return build_snapshot(chain, wallet, decode_results(results, calls), price_calls)
+    return build_snapshot(chain, wallet, decode_values(calls, bytes(responses[-1])), price_calls)
 
 
 def _read_or_report(rpc: ChainRpc, wallet: str) -> ChainSnapshot:

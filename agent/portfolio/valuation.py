@@ -16,18 +16,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from agent.chain.abi import GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
+from agent.amm import fit_curve
+from agent.chain.abi import Function, abi
+from agent.chain.multicall import Call
 from agent.config.chains import ChainConfig, Token
 from agent.portfolio.models import Price
+from agent.units import to_units
 
 V2_FEE = Decimal("0.997")
+GET_AMOUNTS_OUT = abi("UniswapV2Router02").fn("getAmountsOut")
+QUOTE_EXACT_INPUT_SINGLE = abi("QuoterV2").fn("quoteExactInputSingle")
+#: A Multicall3 sub-call and the key its result is filed under.
+KeyedCall = tuple[Call, tuple[str, str]]
 
 
 @dataclass(frozen=True)
 class PriceCall:
     symbol: str
     target: str
-    fn: Fn
+    fn: Function
     args: tuple[Any, ...]
     probe_raw: int
     depth_args: tuple[Any, ...]
@@ -100,11 +107,11 @@ def plan_pair_calls(chain: ChainConfig) -> list[PairCall]:
     return out
 
 
-def pair_subcalls(calls: list[PairCall]) -> list[tuple[str, Fn, tuple[Any, ...], tuple[str, str]]]:
+def pair_subcalls(calls: list[PairCall]) -> list[KeyedCall]:
     out = []
     for c in calls:
-        out.append((c.target, GET_AMOUNTS_OUT, c.small, ("pair", c.key)))
-        out.append((c.target, GET_AMOUNTS_OUT, c.big, ("pair_depth", c.key)))
+        out.append((Call(c.target, GET_AMOUNTS_OUT, c.small), ("pair", c.key)))
+        out.append((Call(c.target, GET_AMOUNTS_OUT, c.big), ("pair_depth", c.key)))
     return out
 
 
@@ -120,42 +127,23 @@ def decode_pair_depths(chain: ChainConfig, calls: list[PairCall], prices: dict[s
         _, depth_raw = fit_curve(small_in=c.small_in, small_out=int(small[0][-1]), big_in=c.big_in,
                                  big_out=int(big[0][-1]), fee_factor=V2_FEE)
         if depth_raw is not None:
-            out[c.key] = depth_raw.scaleb(-chain.token(c.a).decimals) * price.usd
+            out[c.key] = to_units(depth_raw, chain.token(c.a).decimals) * price.usd
     return out
 
 
-def price_subcalls(calls: list[PriceCall]) -> list[tuple[str, Fn, tuple[Any, ...], tuple[str, str]]]:
-    """The Multicall3 sub-calls behind ``calls`` — (target, fn, args, result key) — for ``decode_prices``."""
+def price_subcalls(calls: list[PriceCall]) -> list[KeyedCall]:
+    """The Multicall3 sub-calls behind ``calls`` — (call, result key) — for ``decode_prices``."""
     out = []
     for c in calls:
-        out.append((c.target, c.fn, c.args, ("price", c.symbol)))
-        out.append((c.target, c.fn, c.depth_args, ("depth", c.symbol)))
+        out.append((Call(c.target, c.fn, c.args), ("price", c.symbol)))
+        out.append((Call(c.target, c.fn, c.depth_args), ("depth", c.symbol)))
     return out
 
 
 def _out(call: PriceCall, value: tuple[Any, ...] | None) -> int:
     if not value:
         return 0
-    return int(value[0][-1] if call.fn is GET_AMOUNTS_OUT else value[0])
-
-
-def fit_curve(*, small_in: int, small_out: int, big_in: int, big_out: int,
-              fee_factor: Decimal) -> tuple[Decimal, Decimal | None]:
-    """Marginal price (raw out per raw in, fee removed) and input-side depth (raw in) from two quotes.
-
-    1/out = a·(1/Δ) + b with a = x/(γy) and b = 1/y: the marginal price with fee is 1/a and x = γ·a/b.
-    Falls back to the small quote's average price (depth unknown) when the fit is not a curve.
-    """
-    fallback = (Decimal(small_out) / small_in / fee_factor, None)
-    if big_out <= 0 or big_in == small_in:
-        return fallback
-    u1, u2 = 1 / Decimal(small_out), 1 / Decimal(big_out)
-    v1, v2 = 1 / Decimal(small_in), 1 / Decimal(big_in)
-    a = (u1 - u2) / (v1 - v2)
-    b = u1 - a * v1
-    if a <= 0 or b <= 0:
-        return fallback
-    return 1 / a / fee_factor, fee_factor * a / b
+    return int(value[0][-1] if call.fn == GET_AMOUNTS_OUT else value[0])
 
 
 def decode_prices(chain: ChainConfig, calls: list[PriceCall],
@@ -171,6 +159,6 @@ def decode_prices(chain: ChainConfig, calls: list[PriceCall],
                                          big_out=_out(call, values.get(("depth", call.symbol))),
                                          fee_factor=call.fee_factor)
         price = raw_price.scaleb(token.decimals - usd.decimals)
-        depth_usd = None if depth_raw is None else depth_raw.scaleb(-token.decimals) * price
+        depth_usd = None if depth_raw is None else to_units(depth_raw, token.decimals) * price
         prices[call.symbol] = Price(usd=price, source=call.source, depth_usd=depth_usd)
     return prices

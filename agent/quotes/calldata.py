@@ -20,24 +20,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode
-
-from agent.chain.abi import Fn
+from agent.chain.abi import AbiDecodeError, Function, abi
 from agent.models import checksum
 
-AGG_SWAP = Fn("swap(address,address,uint256,uint256,address,(uint256,address[])[])", ("uint256",))
-V2_SWAP_EXACT_TOKENS = Fn("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)", ("uint256[]",))
-V2_SWAP_EXACT_ETH = Fn("swapExactETHForTokens(uint256,address[],address,uint256)", ("uint256[]",))
-V2_SWAP_EXACT_TOKENS_FOR_ETH = Fn("swapExactTokensForETH(uint256,uint256,address[],address,uint256)", ("uint256[]",))
-V3_EXACT_INPUT_SINGLE = Fn("exactInputSingle((address,address,uint24,address,uint256,uint256,uint160))",
-                           ("uint256",))
-V3_EXACT_INPUT = Fn("exactInput((bytes,address,uint256,uint256))", ("uint256",))
+AGG_SWAP = abi("AggregatorRouter").fn("swap")
+V2_SWAP_EXACT_TOKENS = abi("UniswapV2Router02").fn("swapExactTokensForTokens")
+V2_SWAP_EXACT_ETH = abi("UniswapV2Router02").fn("swapExactETHForTokens")
+V2_SWAP_EXACT_TOKENS_FOR_ETH = abi("UniswapV2Router02").fn("swapExactTokensForETH")
+V3_EXACT_INPUT_SINGLE = abi("SwapRouter02").fn("exactInputSingle")
+V3_EXACT_INPUT = abi("SwapRouter02").fn("exactInput")
 #: SwapRouter02's recipient placeholder for "the caller".
 V3_MSG_SENDER = 1
-ZEROX_EXEC = Fn("exec(address,address,uint256,address,bytes)", ("bytes",))
-SETTLER_EXECUTE = Fn("execute((address,address,uint256),bytes[],bytes32)", ("bool",))
-ONEINCH_SWAP = Fn("swap(address,(address,address,address,address,uint256,uint256,uint256),bytes)",
-                  ("uint256", "uint256"))
+ZEROX_EXEC = abi("AllowanceHolder").fn("exec")
+SETTLER_EXECUTE = abi("Settler").fn("execute")
+ONEINCH_SWAP = abi("AggregationRouterV6").fn("swap")
 
 
 class CalldataError(ValueError):
@@ -59,11 +55,11 @@ class DecodedSwap:
     legs: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
 
-def _args(fn: Fn, data: bytes) -> tuple[Any, ...]:
+def _args(fn: Function, data: bytes) -> tuple[Any, ...]:
     try:
-        return tuple(decode(fn.arg_types, data[4:]))
-    except Exception as exc:  # eth_abi raises several types for short/garbled input
-        raise CalldataError(f"{fn.signature.split('(')[0]} calldata does not decode ({type(exc).__name__})") from None
+        return fn.decode_input(data)
+    except AbiDecodeError as exc:
+        raise CalldataError(str(exc)) from None
 
 
 def _agg(data: bytes) -> DecodedSwap:

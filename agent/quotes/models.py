@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from agent.config.chains import NATIVE_PLACEHOLDER
 from agent.models import checksum
+from agent.units import gas_cost_native, to_raw, to_units
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 Address = Annotated[str, AfterValidator(lambda v: checksum(v))]
@@ -116,15 +117,14 @@ class ReferencePrice(BaseModel):
 
     def expected_out_raw(self, request: QuoteRequest) -> int:
         """What ``sell_amount_raw`` would buy at the marginal price (no fee, no impact)."""
-        units = Decimal(request.sell_amount_raw).scaleb(-request.sell_decimals)
-        return int((units * self.buy_per_sell).scaleb(request.buy_decimals))
+        units = to_units(request.sell_amount_raw, request.sell_decimals)
+        return to_raw(units * self.buy_per_sell, request.buy_decimals)
 
     def gas_cost_raw(self, gas: int, buy_decimals: int) -> int:
         """``gas`` at the current gas price, in raw buy-token units (0 when it cannot be valued)."""
         if self.buy_per_native is None or not self.gas_price_wei:
             return 0
-        native_units = Decimal(gas * self.gas_price_wei).scaleb(-18)
-        return int((native_units * self.buy_per_native).scaleb(buy_decimals))
+        return to_raw(gas_cost_native(gas, self.gas_price_wei) * self.buy_per_native, buy_decimals)
 
 
 class QuoteResult(BaseModel):

@@ -15,11 +15,10 @@ the fee-free marginal price of each token against the chain's USD stable, as ``p
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from agent.chain.abi import AGGREGATE3, GET_AMOUNTS_OUT, QUOTE_EXACT_INPUT_SINGLE, Fn
+from agent.chain.abi import abi
+from agent.chain.multicall import Call, aggregate
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig, Token
 from agent.errors import QuoteError
@@ -35,29 +34,16 @@ from agent.quotes.models import Quote, QuoteRequest, QuoteTx, ReferencePrice, is
 
 log = logging.getLogger(__name__)
 NAME = "onchain"
-GET_BLOCK_NUMBER = Fn("getBlockNumber()", ("uint256",))
-GET_TIMESTAMP = Fn("getCurrentBlockTimestamp()", ("uint256",))
+GET_BLOCK_NUMBER = abi("Multicall3").fn("getBlockNumber")
+GET_TIMESTAMP = abi("Multicall3").fn("getCurrentBlockTimestamp")
+GET_AMOUNTS_OUT = abi("UniswapV2Router02").fn("getAmountsOut")
+QUOTE_EXACT_INPUT_SINGLE = abi("QuoterV2").fn("quoteExactInputSingle")
 V2_GAS_BASE = 110_000
 V2_GAS_PER_HOP = 70_000
 V3_FEES = (500, 3000, 100, 10_000)
 #: Added to QuoterV2's gasEstimate (the pool swap alone) for an executable quote: the transaction's base cost,
 #: SwapRouter02's own work and the input token transfer.
 V3_ROUTER_GAS = 60_000
-
-
-def aggregate(rpc: ChainRpc, calls: Sequence[tuple[str, Fn, tuple[Any, ...]]]) -> list[tuple[Any, ...] | None]:
-    """One Multicall3 ``aggregate3`` eth_call; a reverted or undecodable sub-call gives None."""
-    chain = rpc.chain
-    payload = AGGREGATE3.encode([(target, True, fn.encode(*args)) for target, fn, args in calls])
-    raw = rpc.read(lambda w3: w3.eth.call({"to": chain.multicall3, "data": payload}, "latest"), what="aggregate3")
-    (results,) = AGGREGATE3.decode(bytes(raw))
-    out: list[tuple[Any, ...] | None] = []
-    for (_t, fn, _a), (ok, data) in zip(calls, results, strict=True):
-        try:
-            out.append(fn.decode(bytes(data)) if ok else None)
-        except Exception:
-            out.append(None)
-    return out
 
 
 def path_token(chain: ChainConfig, address: str) -> Token:
@@ -98,9 +84,8 @@ class OnchainQuoter:
         assert self.chain.uniswap_v2 is not None
         router = self.chain.uniswap_v2.router
         paths = candidate_paths(self.chain, request)
-        calls: list[tuple[str, Fn, tuple[Any, ...]]] = [(self.chain.multicall3, GET_BLOCK_NUMBER, ()),
-                                                       (self.chain.multicall3, GET_TIMESTAMP, ())]
-        calls += [(router, GET_AMOUNTS_OUT, (request.sell_amount_raw, p)) for p in paths]
+        calls = [Call(self.chain.multicall3, GET_BLOCK_NUMBER), Call(self.chain.multicall3, GET_TIMESTAMP)]
+        calls += [Call(router, GET_AMOUNTS_OUT, (request.sell_amount_raw, p)) for p in paths]
         block, stamp, *outs = aggregate(self.rpc, calls)
         found = [(v[0][-1], p) for v, p in zip(outs, paths, strict=True) if v and v[0][-1] > 0]
         if not found:
@@ -131,8 +116,8 @@ class OnchainQuoter:
         assert self.chain.uniswap_v3 is not None
         quoter = self.chain.uniswap_v3.quoter_v2
         fees = list(dict.fromkeys((a.v3_fee, b.v3_fee, *V3_FEES)))
-        calls: list[tuple[str, Fn, tuple[Any, ...]]] = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())]
-        calls += [(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, request.sell_amount_raw, f, 0),))
+        calls = [Call(self.chain.multicall3, GET_BLOCK_NUMBER)]
+        calls += [Call(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, request.sell_amount_raw, f, 0),))
                   for f in fees]
         block, *outs = aggregate(self.rpc, calls)
         found = [(v[0], v[3], f) for v, f in zip(outs, fees, strict=True) if v and v[0] > 0]
@@ -169,10 +154,10 @@ class OnchainQuoter:
                   self.chain.wrapped_native}
         price_calls = [c for c in plan_price_calls(self.chain) if c.symbol in wanted]
         subcalls = price_subcalls(price_calls)
-        calls = [(self.chain.multicall3, GET_BLOCK_NUMBER, ())] + [(t, fn, args) for t, fn, args, _ in subcalls]
+        calls = [Call(self.chain.multicall3, GET_BLOCK_NUMBER)] + [call for call, _ in subcalls]
         block, *values = aggregate(self.rpc, calls)
         prices = decode_prices(self.chain, price_calls,
-                               {key: v for (_, _, _, key), v in zip(subcalls, values, strict=True)})
+                               {key: v for (_, key), v in zip(subcalls, values, strict=True)})
         sell = prices.get(path_token(self.chain, request.sell_token).symbol)
         buy = prices.get(path_token(self.chain, request.buy_token).symbol)
         if sell is None or buy is None:

@@ -22,6 +22,8 @@ from agent.quotes.oneinch import OneInchClient
 from agent.quotes.paraswap import ParaSwapClient
 from agent.quotes.validate import Limits
 from agent.quotes.zerox import ZeroExClient
+from agent.units import is_whole_raw
+from agent.units import to_raw as units_to_raw
 
 
 def _secret(value: SecretStr | None) -> str | None:
@@ -80,10 +82,9 @@ def to_raw(amount: Decimal | str, decimals: int, symbol: str) -> int:
         raise ConfigError(f"--amount {amount!r} is not a number; write e.g. --amount 1.5") from None
     if not value.is_finite() or value <= 0:
         raise ConfigError(f"--amount must be a positive number of {symbol} (got {amount})")
-    raw = value.scaleb(decimals)
-    if raw != raw.to_integral_value():
+    if not is_whole_raw(value, decimals):
         raise ConfigError(f"--amount {amount} has more decimals than {symbol}'s {decimals}")
-    return int(raw)
+    return units_to_raw(value, decimals)
 
 
 def build_request(chain: ChainConfig, *, sell: str, buy: str, amount: Decimal | str, taker: str,

@@ -21,11 +21,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from web3 import Web3
 
-from agent.chain.abi import AGGREGATE3, BALANCE_OF, CONVERT_TO_ASSETS, GET_BLOCK_NUMBER, Fn
+from agent.chain.abi import abi
+from agent.chain.multicall import Call, aggregate
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig, Vault
 from agent.errors import ExecutionError, TemporaryError
 from agent.execution.intent import Approval, BalanceDelta, TxIntent
+from agent.units import to_units
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 BPS = 10_000
@@ -34,20 +36,9 @@ PROBE_EXP = 9
 #: Gas bound for one vault call (deposit/withdraw/redeem); real vaults with strategies use a few hundred k.
 VAULT_MAX_GAS = 1_500_000
 
-ASSET = Fn("asset()", ("address",))
-TOTAL_ASSETS = Fn("totalAssets()", ("uint256",))
-TOTAL_SUPPLY = Fn("totalSupply()", ("uint256",))
-CONVERT_TO_SHARES = Fn("convertToShares(uint256)", ("uint256",))
-MAX_DEPOSIT = Fn("maxDeposit(address)", ("uint256",))
-MAX_WITHDRAW = Fn("maxWithdraw(address)", ("uint256",))
-MAX_REDEEM = Fn("maxRedeem(address)", ("uint256",))
-PREVIEW_DEPOSIT = Fn("previewDeposit(uint256)", ("uint256",))
-PREVIEW_WITHDRAW = Fn("previewWithdraw(uint256)", ("uint256",))
-PREVIEW_REDEEM = Fn("previewRedeem(uint256)", ("uint256",))
-GET_TIMESTAMP = Fn("getCurrentBlockTimestamp()", ("uint256",))
-DEPOSIT = Fn("deposit(uint256,address)", ("uint256",))
-WITHDRAW = Fn("withdraw(uint256,address,address)", ("uint256",))
-REDEEM = Fn("redeem(uint256,address,address)", ("uint256",))
+ERC4626 = abi("ERC4626")
+BALANCE_OF = ERC4626.fn("balanceOf")
+PREVIEWS = {kind: ERC4626.fn(f"preview{kind.capitalize()}") for kind in ("deposit", "withdraw", "redeem")}
 
 
 class VaultState(BaseModel):
@@ -87,8 +78,8 @@ class VaultState(BaseModel):
         """Underlying units per whole share (e.g. 1.0437 USDC per sUSDC)."""
         if self.assets_per_probe_raw is None:
             return None
-        shares = Decimal(self.probe_shares_raw).scaleb(-self.share_decimals)
-        return Decimal(self.assets_per_probe_raw).scaleb(-self.asset_decimals) / shares
+        shares = to_units(self.probe_shares_raw, self.share_decimals)
+        return to_units(self.assets_per_probe_raw, self.asset_decimals) / shares
 
     @property
     def asset_matches(self) -> bool:
@@ -116,29 +107,30 @@ def listed_vault(chain: ChainConfig, name_or_address: str) -> Vault:
                          f"allow-list of chains/{chain.name}.toml")
 
 
-def _calls(chain: ChainConfig, v: Vault, wallet: str) -> list[tuple[str, Fn, tuple[Any, ...], str]]:
+#: (ERC-4626 function, argument, VaultState field) read from each vault; "probe_shares"/"probe_assets"/"wallet"
+#: name the argument.
+VAULT_READS = (("asset", None, "asset"), ("totalAssets", None, "total_assets_raw"),
+               ("totalSupply", None, "total_supply_raw"), ("convertToAssets", "probe_shares", "assets_per_probe_raw"),
+               ("previewRedeem", "probe_shares", "preview_redeem_raw"),
+               ("convertToShares", "probe_assets", "shares_per_probe_raw"),
+               ("previewDeposit", "probe_assets", "preview_deposit_raw"), ("maxDeposit", "wallet", "max_deposit_raw"),
+               ("maxWithdraw", "wallet", "max_withdraw_raw"), ("maxRedeem", "wallet", "max_redeem_raw"),
+               ("balanceOf", "wallet", "shares_raw"))
+
+
+def _calls(chain: ChainConfig, v: Vault, wallet: str) -> list[tuple[Call, str]]:
     under = chain.token(v.asset)
-    probe_shares = 10 ** (v.decimals + PROBE_EXP)
-    probe_assets = 10 ** (under.decimals + PROBE_EXP)
-    a = v.address
-    return [(a, ASSET, (), "asset"), (a, TOTAL_ASSETS, (), "total_assets_raw"),
-            (a, TOTAL_SUPPLY, (), "total_supply_raw"),
-            (a, CONVERT_TO_ASSETS, (probe_shares,), "assets_per_probe_raw"),
-            (a, PREVIEW_REDEEM, (probe_shares,), "preview_redeem_raw"),
-            (a, CONVERT_TO_SHARES, (probe_assets,), "shares_per_probe_raw"),
-            (a, PREVIEW_DEPOSIT, (probe_assets,), "preview_deposit_raw"),
-            (a, MAX_DEPOSIT, (wallet,), "max_deposit_raw"), (a, MAX_WITHDRAW, (wallet,), "max_withdraw_raw"),
-            (a, MAX_REDEEM, (wallet,), "max_redeem_raw"), (a, BALANCE_OF, (wallet,), "shares_raw"),
-            (under.address, BALANCE_OF, (wallet,), "underlying_balance_raw")]
+    given = {"probe_shares": 10 ** (v.decimals + PROBE_EXP), "probe_assets": 10 ** (under.decimals + PROBE_EXP),
+             "wallet": wallet}
+    calls = [(Call(v.address, ERC4626.fn(name), () if arg is None else (given[arg],)), key)
+             for name, arg, key in VAULT_READS]
+    return [*calls, (Call(under.address, BALANCE_OF, (wallet,)), "underlying_balance_raw")]
 
 
-def _decode(fn: Fn, ok: bool, data: bytes) -> Any:
-    if not ok:
+def _value(result: tuple[Any, ...] | None) -> Any:
+    if result is None:
         return None
-    try:
-        value = fn.decode(bytes(data))[0]
-    except Exception:  # an EOA, a non-conforming vault: treat as unread
-        return None
+    value = result[0]
     return Web3.to_checksum_address(value) if isinstance(value, str) else int(value)
 
 
@@ -152,22 +144,19 @@ def fetch_vault_states(rpc: ChainRpc, wallet: str, vaults: Sequence[Vault] | Non
     chosen = [listed_vault(chain, v.name) for v in (vaults if vaults is not None else chain.vaults)]
     if not chosen:
         return {}
-    mc = chain.multicall3
-    head = [(mc, GET_BLOCK_NUMBER, (), "block"), (mc, GET_TIMESTAMP, (), "timestamp")]
+    mc, multicall3 = chain.multicall3, abi("Multicall3")
+    head = [(Call(mc, multicall3.fn("getBlockNumber")), "block"),
+            (Call(mc, multicall3.fn("getCurrentBlockTimestamp")), "timestamp")]
     per_vault = [_calls(chain, v, wallet) for v in chosen]
     flat = head + [c for calls in per_vault for c in calls]
-    payload = AGGREGATE3.encode([(target, True, fn.encode(*args)) for target, fn, args, _ in flat])
-    raw = rpc.read(lambda w3: w3.eth.call({"to": mc, "data": payload}, "latest"),
-                   what="vault aggregate3")
-    (results,) = AGGREGATE3.decode(bytes(raw))
-    values = [_decode(fn, ok, data) for (_, fn, _, _), (ok, data) in zip(flat, results, strict=True)]
+    values = [_value(r) for r in aggregate(rpc, [call for call, _ in flat], what="vault aggregate3")]
     block, timestamp = values[0], values[1]
     if block is None or timestamp is None:
         raise TemporaryError(f"chain {chain.name}: Multicall3 did not return the block number/timestamp")
     out: dict[str, VaultState] = {}
     offset = len(head)
     for v, calls in zip(chosen, per_vault, strict=True):
-        got = {key: values[offset + i] for i, (_, _, _, key) in enumerate(calls)}
+        got = {key: values[offset + i] for i, (_, key) in enumerate(calls)}
         offset += len(calls)
         out[v.name] = _state(chain, v, block, timestamp, got)
     return out
@@ -179,9 +168,6 @@ def fetch_vault_state(rpc: ChainRpc, vault: str, wallet: str) -> VaultState:
     return fetch_vault_states(rpc, wallet, [v])[v.name]
 
 
-PREVIEWS = {"deposit": PREVIEW_DEPOSIT, "withdraw": PREVIEW_WITHDRAW, "redeem": PREVIEW_REDEEM}
-
-
 def fetch_preview(rpc: ChainRpc, vault: str, kind: str, amount_raw: int) -> int:
     """``previewDeposit`` / ``previewWithdraw`` / ``previewRedeem`` of ``amount_raw`` at the latest block."""
     v = listed_vault(rpc.chain, vault)
@@ -189,7 +175,7 @@ def fetch_preview(rpc: ChainRpc, vault: str, kind: str, amount_raw: int) -> int:
     data = fn.encode(amount_raw)
     raw = rpc.read(lambda w3: w3.eth.call({"to": v.address, "data": data}, "latest"),
                    what=f"preview{kind.capitalize()}")
-    return int(fn.decode(bytes(raw))[0])
+    return int(fn.decode_output(bytes(raw))[0])
 
 
 def _state(chain: ChainConfig, v: Vault, block: int, timestamp: int, got: dict[str, Any]) -> VaultState:
@@ -230,7 +216,8 @@ def build_deposit_intent(chain: ChainConfig, vault: str, *, assets_raw: int, rec
     if assets_raw <= 0:
         raise ExecutionError(f"chain {chain.name}: deposit into {v.name} of {assets_raw} raw; nothing to do")
     under = chain.token(v.asset).address
-    return _intent(chain, v, "deposit", DEPOSIT.encode(assets_raw, receiver), plan_id=plan_id, key=idempotency_key,
+    data = ERC4626.encode("deposit", assets_raw, receiver)
+    return _intent(chain, v, "deposit", data, plan_id=plan_id, key=idempotency_key,
                    description=description or f"deposit {assets_raw} raw {v.asset} into {v.name}",
                    approval=Approval(token=under, spender=v.address, amount_raw=assets_raw),
                    deltas=(BalanceDelta(token=under, min_raw=-assets_raw, max_raw=-assets_raw),
@@ -244,7 +231,7 @@ def build_withdraw_intent(chain: ChainConfig, vault: str, *, assets_raw: int, ow
     if assets_raw <= 0:
         raise ExecutionError(f"chain {chain.name}: withdrawal from {v.name} of {assets_raw} raw; nothing to do")
     under = chain.token(v.asset).address
-    return _intent(chain, v, "withdraw", WITHDRAW.encode(assets_raw, owner, owner), plan_id=plan_id,
+    return _intent(chain, v, "withdraw", ERC4626.encode("withdraw", assets_raw, owner, owner), plan_id=plan_id,
                    key=idempotency_key, description=description or f"withdraw {assets_raw} raw {v.asset} "
                                                                     f"from {v.name}",
                    deltas=(BalanceDelta(token=under, min_raw=assets_raw, max_raw=assets_raw),
@@ -258,7 +245,7 @@ def build_redeem_intent(chain: ChainConfig, vault: str, *, shares_raw: int, owne
     if shares_raw <= 0:
         raise ExecutionError(f"chain {chain.name}: redemption from {v.name} of {shares_raw} shares; nothing to do")
     under = chain.token(v.asset).address
-    return _intent(chain, v, "redeem", REDEEM.encode(shares_raw, owner, owner), plan_id=plan_id,
+    return _intent(chain, v, "redeem", ERC4626.encode("redeem", shares_raw, owner, owner), plan_id=plan_id,
                    key=idempotency_key, description=description or f"redeem {shares_raw} shares of {v.name}",
                    deltas=(BalanceDelta(token=v.address, min_raw=-shares_raw, max_raw=-shares_raw),
                            BalanceDelta(token=under, min_raw=min_assets_raw)))

@@ -28,6 +28,7 @@ from agent.config.chains import ChainConfig, Vault
 from agent.planning.costs import ChainCosts
 from agent.planning.models import Action
 from agent.portfolio.models import ChainSnapshot, Snapshot
+from agent.units import to_raw, to_units
 from agent.vaults.adapter import VaultState
 from agent.vaults.yields import YieldMeasure
 
@@ -127,7 +128,7 @@ class _Chain:
         return p.usd if p is not None and p.usd > 0 else None
 
     def usd(self, raw: int, symbol: str) -> Decimal:
-        return Decimal(raw).scaleb(-self.chain.token(symbol).decimals) * (self.price(symbol) or Decimal(0))
+        return to_units(raw, self.chain.token(symbol).decimals) * (self.price(symbol) or Decimal(0))
 
     def plan(self) -> None:
         exited_hub_raw = 0
@@ -149,8 +150,8 @@ class _Chain:
             self.note("*", "skipped", f"no USD price for {self.hub.symbol}; parking needs one")
             return
         liquid = self.liquid_raw()
-        buffer_raw = int((self.buffer_usd / price).scaleb(self.hub.decimals))
-        min_raw = int((self.params.min_deposit_usd / price).scaleb(self.hub.decimals))
+        buffer_raw = to_raw(self.buffer_usd / price, self.hub.decimals)
+        min_raw = to_raw(self.params.min_deposit_usd / price, self.hub.decimals)
         excess = liquid + exited_hub_raw - buffer_raw
         if excess >= min_raw and excess > 0:
             eligible = [(v, st) for v, st in usable if self.eligible(v, st)]

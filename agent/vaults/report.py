@@ -8,11 +8,11 @@ keeps in the journal (``None`` until the loop has sampled the vault over a long 
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from agent.journal.store import JournalStore
 from agent.portfolio.models import Snapshot
+from agent.units import to_units
 from agent.vaults.samples import load_flags, load_samples
 from agent.vaults.yields import measure_yield
 
@@ -26,7 +26,7 @@ def vault_rows(snapshot: Snapshot, journal: JournalStore | None, *, window: time
             continue
         underlying = None
         if h.underlying_raw is not None and h.underlying_decimals is not None:
-            underlying = Decimal(h.underlying_raw).scaleb(-h.underlying_decimals)
+            underlying = to_units(h.underlying_raw, h.underlying_decimals)
         samples = load_samples(journal, h.chain, h.symbol) if journal is not None else []
         m = measure_yield(samples, window)
         per_share = m.last_assets_per_share

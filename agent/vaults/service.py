@@ -170,7 +170,7 @@ def adapt_plan_to_vault_limits(config: AppConfig, plan: Plan, ctx_by_chain: Mapp
                                       min_trade_usd=config.settings.min_trade_usd)
     if notes:
         journal.record_event(ROUTE_EVENT, {"notes": [n.model_dump() for n in notes],
-                                           "actions": [a.model_dump(mode="json") for a in routed.actions]},
+                                           "actions": [a.as_json() for a in routed.actions]},
                              cycle_id=cycle_id)
         for n in notes:
             log.info("vault routing on %s: %s %s: %s", n.chain, n.vault, n.status, n.reason)
@@ -211,8 +211,8 @@ def park_idle_stables(config: AppConfig, snapshot: Snapshot, journal: JournalSto
                 results.append(execute_vault_action(action, ctx, plan_id=f"park-{name}-{block}", key=key,
                                                     tolerance_bps=settings.vault_preview_tolerance_bps))
             except ExecutionError as exc:
-                journal.record_event(FAILED_EVENT, {"chain": name, "key": key, "action": action.model_dump(
-                    mode="json"), "error": str(exc)}, cycle_id=cycle_id)
+                journal.record_event(FAILED_EVENT, {"chain": name, "key": key, "action": action.as_json(),
+                                                    "error": str(exc)}, cycle_id=cycle_id)
                 log.warning("chain %s: vault action %s failed (%s); no more vault actions there this cycle",
                             ctx.chain.chain_id, key, exc)
                 break
@@ -232,7 +232,7 @@ def _journal_plan(journal: JournalStore, plan: ParkingPlan, stats: Mapping[tuple
                          "assets_per_share": st.state.assets_per_share}
             flag_vault(journal, n.chain, n.vault, n.reason, cycle_id=cycle_id, **extra)
             log.warning("vault %s on %s flagged: %s", n.vault, n.chain, n.reason)
-    detail = {"buffer_usd": str(plan.buffer_usd), "actions": [a.model_dump(mode="json") for a in plan.actions],
+    detail = {"buffer_usd": str(plan.buffer_usd), "actions": [a.as_json() for a in plan.actions],
               "notes": [n.model_dump() for n in plan.notes],
               "yields": {f"{c}:{v}": _yield_view(s) for (c, v), s in stats.items()}}
     journal.record_event(PLAN_EVENT, detail, cycle_id=cycle_id)

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from agent.chain.abi import AGGREGATE3
+from agent.chain.multicall import encode_aggregate3
 from agent.config.chains import ChainConfig
-from agent.portfolio.reader import build_snapshot, decode_results, plan_calls
+from agent.portfolio.reader import build_snapshot, decode_values, plan_calls
 
 from .conftest import World
 
@@ -41,9 +41,9 @@ def _chain(world: World, *, v3_only: bool = False) -> ChainConfig:
 
 def _read(world: World, chain: ChainConfig):
     calls, price_calls = plan_calls(chain, world.user)
-    payload = AGGREGATE3.encode([(c.target, True, c.fn.encode(*c.args)) for c in calls])
-    (results,) = AGGREGATE3.decode(bytes(world.w3.eth.call({"to": chain.multicall3, "data": payload})))
-    return build_snapshot(chain, world.user, decode_results(results, calls), price_calls)
+    payload = encode_aggregate3([c.call for c in calls])
+    returned = bytes(world.w3.eth.call({"to": chain.multicall3, "data": payload}))
+    return build_snapshot(chain, world.user, decode_values(calls, returned), price_calls)
 
 
 def test_balances_and_block_come_from_one_call(world: World) -> None:

@@ -28,6 +28,7 @@ COMPATIBLE_WITH = {
     "UniswapV2Router02": ["UniswapV2Router02"],
     "QuoterV2": ["QuoterV2"],
     "SwapRouter02": ["SwapRouter02"],
+    "AggregatorRouter": ["AggregatorRouter"],
 }
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from agent.chain.abi import Fn
+from agent.chain.abi import abi
+from agent.chain.multicall import Call, aggregate
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import ChainSettings
@@ -16,15 +17,14 @@ from agent.devtools.aggregator.routing import Pool
 from agent.devtools.contracts import contract_at
 from agent.errors import ConfigError
 from agent.models import checksum
-from agent.quotes.onchain import aggregate
 
-ALL_PAIRS_LENGTH = Fn("allPairsLength()", ("uint256",))
-ALL_PAIRS = Fn("allPairs(uint256)", ("address",))
-TOKEN0 = Fn("token0()", ("address",))
-TOKEN1 = Fn("token1()", ("address",))
-GET_RESERVES = Fn("getReserves()", ("uint112", "uint112", "uint32"))
-ALLOWANCE = Fn("allowance(address,address)", ("uint256",))
-GET_BLOCK_NUMBER = Fn("getBlockNumber()", ("uint256",))
+ALL_PAIRS_LENGTH = abi("UniswapV2Factory").fn("allPairsLength")
+ALL_PAIRS = abi("UniswapV2Factory").fn("allPairs")
+TOKEN0 = abi("UniswapV2Pair").fn("token0")
+TOKEN1 = abi("UniswapV2Pair").fn("token1")
+GET_RESERVES = abi("UniswapV2Pair").fn("getReserves")
+ALLOWANCE = abi("ERC20").fn("allowance")
+GET_BLOCK_NUMBER = abi("Multicall3").fn("getBlockNumber")
 
 
 @dataclass(frozen=True)
@@ -67,18 +67,18 @@ class ChainView:
         return out
 
     def _discover(self) -> None:
-        lengths = aggregate(self.rpc, [(f, ALL_PAIRS_LENGTH, ()) for f in self.factories])
+        lengths = aggregate(self.rpc, [Call(f, ALL_PAIRS_LENGTH) for f in self.factories])
         calls, owners = [], []
         for i, (factory, n) in enumerate(zip(self.factories, lengths, strict=True)):
             total = n[0] if n else 0
             for k in range(self._seen[factory], total):
-                calls.append((factory, ALL_PAIRS, (k,)))
+                calls.append(Call(factory, ALL_PAIRS, (k,)))
                 owners.append(f"v2-factory-{i}")
             self._seen[factory] = total
         if not calls:
             return
         pairs = [checksum(v[0]) for v in aggregate(self.rpc, calls) if v]
-        tokens = aggregate(self.rpc, [c for p in pairs for c in ((p, TOKEN0, ()), (p, TOKEN1, ()))])
+        tokens = aggregate(self.rpc, [c for p in pairs for c in (Call(p, TOKEN0), Call(p, TOKEN1))])
         for j, pair in enumerate(pairs):
             t0, t1 = tokens[2 * j], tokens[2 * j + 1]
             if t0 and t1:
@@ -89,14 +89,14 @@ class ChainView:
         with self._lock:
             self._discover()
             pairs = list(self._pairs.items())
-        calls = [(self.config.multicall3, GET_BLOCK_NUMBER, ())] + [(p, GET_RESERVES, ()) for p, _ in pairs]
+        calls = [Call(self.config.multicall3, GET_BLOCK_NUMBER)] + [Call(p, GET_RESERVES) for p, _ in pairs]
         block, *reserves = aggregate(self.rpc, calls)
         pools = [Pool(p, t0, t1, r[0], r[1], venue) for (p, (t0, t1, venue)), r in zip(pairs, reserves, strict=True)
                  if r]
         return pools, block[0] if block else 0
 
     def allowance(self, token: str, owner: str) -> int:
-        (value,) = aggregate(self.rpc, [(token, ALLOWANCE, (owner, self.router))])
+        (value,) = aggregate(self.rpc, [Call(token, ALLOWANCE, (owner, self.router))])
         return value[0] if value else 0
 
     def gas_price(self) -> int:

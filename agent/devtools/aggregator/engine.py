@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agent.amm import shortfall_bps
 from agent.config.chains import NATIVE_PLACEHOLDER
 from agent.devtools.aggregator.chain_state import ChainView, SandboxChain
 from agent.devtools.aggregator.routing import Route, best_route
@@ -52,8 +53,7 @@ class Priced:
     @property
     def impact_pct(self) -> float:
         """Shortfall against the pools' marginal prices, in percent (includes the 0.3% fee)."""
-        ideal = self.route.ideal_out
-        return 0.0 if ideal <= 0 else (ideal - self.amount_out) * 100 / ideal
+        return float(shortfall_bps(self.route.ideal_out, self.amount_out)) / 100
 
     def calldata(self, *, min_out: int, recipient: str) -> bytes:
         return encode_sandbox_swap(token_in=self.sell, token_out=self.buy, amount_in=self.amount_in, min_out=min_out,

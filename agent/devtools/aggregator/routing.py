@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from agent.amm import get_amount_out, spot_out
+
 MAX_LEGS = 4
 MAX_HOPS = 3
 CHUNKS = 20
-FEE_NUM, FEE_DEN = 997, 1000
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,6 @@ class Route:
     #: Output at the pools' marginal prices (no fee, no impact) along the legs: for price impact.
     ideal_out: int = 0
     hops: int = field(default=0)
-
-
-def amount_out(amount_in: int, reserve_in: int, reserve_out: int) -> int:
-    if amount_in <= 0 or reserve_in <= 0 or reserve_out <= 0:
-        return 0
-    with_fee = amount_in * FEE_NUM
-    return with_fee * reserve_out // (reserve_in * FEE_DEN + with_fee)
 
 
 def find_paths(pools: Iterable[Pool], token_in: str, token_out: str, max_hops: int = MAX_HOPS) -> list[list[Pool]]:
@@ -93,7 +87,7 @@ def swap_path(reserves: Reserves, pools: Mapping[str, Pool], tokens: list[str], 
         r0, r1 = reserves[addr]
         zero_for_one = tokens[i] == pools[addr].token0
         r_in, r_out = (r0, r1) if zero_for_one else (r1, r0)
-        out = amount_out(amount, r_in, r_out)
+        out = get_amount_out(amount, r_in, r_out)
         if apply:
             reserves[addr] = (r0 + amount, r1 - out) if zero_for_one else (r0 - out, r1 + amount)
         amount = out
@@ -112,7 +106,7 @@ def _ideal(pools: Mapping[str, Pool], reserves: Reserves, tokens: list[str], pai
     for i, addr in enumerate(pairs):
         r0, r1 = reserves[addr]
         r_in, r_out = (r0, r1) if tokens[i] == pools[addr].token0 else (r1, r0)
-        value = value * r_out // r_in
+        value = spot_out(value, r_in, r_out)
     return value
 
 

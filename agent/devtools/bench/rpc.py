@@ -16,14 +16,13 @@ from typing import Any
 from pydantic import SecretStr
 from web3 import Web3
 
-from agent.chain.abi import GET_BLOCK_NUMBER
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import ChainSettings
 from agent.devtools.bench.proxy import CountingProxy
 from agent.devtools.sandbox.anvil import start_anvil
 from agent.devtools.sandbox.spec import CHAINS, WALLET
 from agent.devtools.sandbox.world import deploy_world
-from agent.portfolio.reader import fetch_snapshot, plan_calls
+from agent.portfolio.reader import GET_BLOCK_NUMBER, fetch_snapshot, plan_calls
 
 
 def _naive_read(rpc: ChainRpc) -> None:
@@ -35,8 +34,8 @@ def _naive_read(rpc: ChainRpc) -> None:
         w3.eth.get_code(Web3.to_checksum_address(addr))
     calls, _ = plan_calls(chain, WALLET)
     block = w3.eth.block_number
-    for c in calls:
-        if c.fn is GET_BLOCK_NUMBER:
+    for c in (sub.call for sub in calls):
+        if c.fn == GET_BLOCK_NUMBER:
             continue
         w3.eth.call({"to": c.target, "data": c.fn.encode(*c.args)}, block)
 

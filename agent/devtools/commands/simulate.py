@@ -39,6 +39,7 @@ from agent.errors import SafetyHalt
 from agent.planning.allocation import Allocation, compute_allocation
 from agent.portfolio.models import Snapshot
 from agent.portfolio.reader import fetch_snapshot
+from agent.units import wei_to_native
 
 log = logging.getLogger(__name__)
 DEFAULT_FUND_USD = Decimal(100_000)
@@ -121,25 +122,23 @@ def trade_rows(report: Any, native_usd: Decimal) -> list[dict[str, Any]]:
     for a in report.actions:
         act, result = a.action, a.result
         rows.append({
-            "kind": act.kind, "chain": act.chain, "sell": act.sell, "buy": act.buy, "amount_raw": str(act.amount_raw),
+            "kind": act.kind, "chain": act.chain, "sell": act.sell, "buy": act.buy, "amount_raw": act.amount_raw,
             "amount_usd": act.amount_usd, "reason": act.reason, "est_cost_usd": act.est_cost_usd,
             "est_impact_bps": act.est_impact_bps, "state": a.state, "quote_source": a.quote_source, "error": a.error,
             "observed_deltas": {k: str(v) for k, v in (result.observed_deltas if result else {}).items()},
             "txs": [{"purpose": o.purpose, "status": o.status, "tx_hash": o.tx_hash, "nonce": o.nonce,
-                     "gas_used": o.gas_used, "fee_paid_wei": str(o.fee_paid_wei)}
+                     "gas_used": o.gas_used, "fee_paid_wei": o.fee_paid_wei}
                     for o in (result.outcomes if result else ())],
-            "gas_paid_wei": str(a.gas_paid_wei),
-            "gas_paid_usd": Decimal(a.gas_paid_wei).scaleb(-18) * native_usd,
+            "gas_paid_wei": a.gas_paid_wei,
+            "gas_paid_usd": wei_to_native(a.gas_paid_wei) * native_usd,
         })
     return rows
 
 
 def plan_document(plan: Any, decision: Any) -> dict[str, Any]:
-    from agent.cycle.loop import plan_action_json
-
     return {"rebalance": bool(plan.rebalance) if plan else False, "reasons": list(decision.reasons),
-            "actions": [plan_action_json(a) for a in plan.actions] if plan else [],
-            "skipped": [s.model_dump() for s in plan.skipped] if plan else [],
+            "actions": [a.as_json() for a in plan.actions] if plan else [],
+            "skipped": [s.as_json() for s in plan.skipped] if plan else [],
             "est_cost_usd": plan.est_cost_usd if plan else Decimal(0)}
 
 
@@ -167,7 +166,7 @@ def run_simulation(base: AppConfig, chain_name: str, *, fork_block: int | None =
         return {
             "chain": chain_name, "chain_id": config.chains[chain_name].chain_id, "fork_block": ready.fork.block,
             "wallet": WALLET,
-            "funded": {f.symbol: {"amount": f.amount, "amount_raw": str(f.amount_raw), "how": f.how}
+            "funded": {f.symbol: {"amount": f.amount, "amount_raw": f.amount_raw, "how": f.how}
                        for f in ready.funded},
             "decision": {"rebalance": report.decision.rebalance, "reasons": list(report.decision.reasons)},
             "plan": plan_document(report.plan, report.decision),

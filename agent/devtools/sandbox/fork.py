@@ -20,12 +20,13 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from agent.chain.abi import BALANCE_OF
+from agent.chain.abi import abi
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig
 from agent.config.settings import AppConfig, ChainSettings, redact_url, safe_error
 from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
 from agent.errors import ChainUnavailable, ConfigError, SafetyHalt
+from agent.units import to_raw
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,8 @@ def get_storage(w3: Web3, address: str, slot: int) -> int:
 
 
 def balance_of(w3: Web3, token: str, holder: str) -> int:
-    data = w3.eth.call({"to": Web3.to_checksum_address(token), "data": BALANCE_OF.encode(holder)})
-    return int(BALANCE_OF.decode(bytes(data))[0])
+    data = w3.eth.call({"to": Web3.to_checksum_address(token), "data": abi("ERC20").encode("balanceOf", holder)})
+    return int(abi("ERC20").decode_output("balanceOf", bytes(data))[0])
 
 
 @dataclass(frozen=True)
@@ -261,11 +262,11 @@ def fund_wallet(w3: Web3, chain: ChainConfig, wallet: str, amounts: Mapping[str,
     out = []
     for t in chain.tokens:
         amount = amounts.get(t.symbol, Decimal(0))
-        raw = int(amount.scaleb(t.decimals))
+        raw = to_raw(amount, t.decimals)
         found = set_token_balance(w3, t.address, wallet, raw)
         out.append(Funded(t.symbol, amount, raw, f"{found.layout} slot {found.slot}"))
     native = amounts.get(chain.native_symbol, Decimal(0))
-    native_raw = int(native.scaleb(chain.native_decimals))
+    native_raw = to_raw(native, chain.native_decimals)
     w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [Web3.to_checksum_address(wallet), hex(native_raw)])
     out.insert(0, Funded(chain.native_symbol, native, native_raw, "anvil_setBalance"))
     log.info("fork of %s: funded %s", chain.name, ", ".join(f"{f.symbol} {f.amount}" for f in out if f.amount_raw))

@@ -48,13 +48,14 @@ from web3 import Web3
 from web3.types import Wei
 
 from agent import REPO_ROOT
-from agent.chain.abi import Fn
+from agent.amm import amount_in_to_price
+from agent.chain.abi import abi
+from agent.chain.multicall import Call, aggregate
 from agent.chain.rpc import ChainRpc, make_web3
 from agent.config.settings import ChainSettings
 from agent.devtools.contracts import contract_at
 from agent.devtools.sandbox.spec import DEPLOYER, KEEPER, TOKENS
 from agent.devtools.sandbox.world import World
-from agent.quotes.onchain import aggregate
 
 log = logging.getLogger(__name__)
 DATA_DIR = REPO_ROOT / "data"
@@ -63,8 +64,8 @@ PER_BLOCK_CSV = DATA_DIR / "eth_basefee_perblock_15533942-15535581.csv"
 DAILY_CSV = DATA_DIR / "eth_gas_price_daily_2015-2025.csv"
 SPEC_USD = {t.symbol: float(t.usd_price) for t in TOKENS}
 ASSET_OF = {"WETH": "ETH", "WBTC": "BTC"}
-GET_RESERVES = Fn("getReserves()", ("uint112", "uint112", "uint32"))
-TOKEN0 = Fn("token0()", ("address",))
+GET_RESERVES = abi("UniswapV2Pair").fn("getReserves")
+TOKEN0 = abi("UniswapV2Pair").fn("token0")
 MAX_UINT = 2**256 - 1
 
 
@@ -313,7 +314,7 @@ class MarketSimulator:
     # ------------------------------------------------------------------------------------ keeper
     def _arbitrage(self, c: _Chain) -> list[KeeperTrade]:
         assert self.keeper is not None
-        reserves = aggregate(c.rpc, [(p.address, GET_RESERVES, ()) for p in c.pools])
+        reserves = aggregate(c.rpc, [Call(p.address, GET_RESERVES) for p in c.pools])
         block = int(c.w3.eth.block_number)
         out: list[KeeperTrade] = []
         for pool, res in zip(c.pools, reserves, strict=True):
@@ -337,11 +338,10 @@ class MarketSimulator:
             return None
         goal = math.copysign(band + (1 - self.keeper.efficiency) * (abs(dev) - band), dev)
         price = target * (1 + goal)
-        k = r0 * r1
         if dev < 0:  # token0 cheap in the pool: buy token0 with token1
-            amount, sell, buy = int(math.sqrt(k * price)) - r1, pool.token1, pool.token0
+            amount, sell, buy = amount_in_to_price(r1, r0, target_out_per_in=1 / price), pool.token1, pool.token0
         else:
-            amount, sell, buy = int(math.sqrt(k / price)) - r0, pool.token0, pool.token1
+            amount, sell, buy = amount_in_to_price(r0, r1, target_out_per_in=price), pool.token0, pool.token1
         if amount <= 0:
             return None
         router = contract_at(c.w3, "UniswapV2Router02", pool.router)
@@ -370,7 +370,8 @@ def _pools(w3: Web3, world: World) -> list[_Pool]:
     for (venue, a, b), pair in world.pairs.items():
         if a not in decimals or b not in decimals:
             continue
-        t0 = Web3.to_checksum_address(TOKEN0.decode(bytes(w3.eth.call({"to": pair, "data": TOKEN0.encode()})))[0])
+        returned = bytes(w3.eth.call({"to": pair, "data": TOKEN0.encode()}))
+        t0 = Web3.to_checksum_address(TOKEN0.decode_output(returned)[0])
         s0, s1 = (a, b) if t0 == world.token(a) else (b, a)
         out.append(_Pool(pair, routers[venue], world.token(s0), world.token(s1), s0, s1, decimals[s0], decimals[s1]))
     return out

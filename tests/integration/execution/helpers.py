@@ -11,6 +11,7 @@ from eth_account import Account
 from pydantic import SecretStr
 from web3 import Web3
 
+from agent.chain.abi import abi
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import ChainSettings
@@ -101,6 +102,6 @@ def wait_until(predicate: Callable[[], bool], *, what: str, timeout_s: float = 6
 
 
 def swap_events(w3: Web3, pair: str, from_block: int) -> int:
-    topic = Web3.keccak(text="Swap(address,uint256,uint256,uint256,uint256,address)")
+    topic = abi("UniswapV2Pair").event_topic("Swap")
     return len(w3.eth.get_logs({"address": Web3.to_checksum_address(pair), "fromBlock": from_block,
                                 "toBlock": "latest", "topics": [topic]}))

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import SecretStr
 from web3 import Web3
 
-from agent.chain.abi import BALANCE_OF, Fn
+from agent.chain.abi import abi
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import NATIVE_PLACEHOLDER, ChainConfig
 from agent.config.settings import ChainSettings
@@ -67,14 +67,15 @@ def reference_3000() -> ReferencePrice:
     return ReferencePrice(buy_per_sell=Decimal(3000), buy_per_native=Decimal(3000), gas_price_wei=10**9)
 
 
-APPROVE = Fn("approve(address,uint256)", ("bool",))
+APPROVE = abi("ERC20").fn("approve")
+BALANCE_OF = abi("ERC20").fn("balanceOf")
 
 
 def balance(w3: Web3, token: str, holder: str) -> int:
     """A token balance, or the native balance for the 0xEeee… placeholder."""
     if token.lower() == NATIVE_PLACEHOLDER.lower():
         return int(w3.eth.get_balance(holder))
-    return int(BALANCE_OF.decode(bytes(w3.eth.call({"to": token, "data": BALANCE_OF.encode(holder)})))[0])
+    return int(BALANCE_OF.decode_output(bytes(w3.eth.call({"to": token, "data": BALANCE_OF.encode(holder)})))[0])
 
 
 def execute(w3: Web3, request: QuoteRequest, quote: Quote, *, gas: int = 2_000_000) -> dict[str, Any]:

@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from eth_abi import decode
 from pydantic import SecretStr
 
-from agent.chain.abi import Fn
+from agent.chain.abi import abi
 from agent.chain.rpc import ChainRpc, make_web3
 from agent.config.chains import ChainConfig
 from agent.config.settings import ChainSettings
@@ -26,7 +25,7 @@ from .conftest import ATTACKER
 from .helpers import balance, execute
 
 pytestmark = pytest.mark.anvil
-ALLOWANCE = Fn("allowance(address,address)", ("uint256",))
+ALLOWANCE = abi("ERC20").fn("allowance")
 LIMITS = Limits(max_slippage_bps=50, max_quote_deviation_bps=150, max_swap_gas=1_500_000)
 
 
@@ -75,14 +74,13 @@ def test_v3_only_quote_executes_through_swap_router02(world, sell: str, buy: str
     assert receipt["gasUsed"] <= quote.gas_estimate
     if not request.sells_native:
         allowance = ALLOWANCE.encode(world.wallet, world.swap_router02)
-        assert ALLOWANCE.decode(bytes(w3.eth.call({"to": request.sell_token, "data": allowance})))[0] == 0
+        assert ALLOWANCE.decode_output(bytes(w3.eth.call({"to": request.sell_token, "data": allowance})))[0] == 0
 
 
 def tampered(quote: Quote, *, recipient: str | None = None, min_out: int | None = None) -> Quote:
     """The quote with its exactInputSingle calldata re-encoded with another recipient or min-out."""
     assert quote.tx is not None
-    ((token_in, token_out, fee, to, amount_in, floor, limit),) = decode(V3_EXACT_INPUT_SINGLE.arg_types,
-                                                                       bytes(quote.tx.data)[4:])
+    ((token_in, token_out, fee, to, amount_in, floor, limit),) = V3_EXACT_INPUT_SINGLE.decode_input(quote.tx.data)
     data = V3_EXACT_INPUT_SINGLE.encode((token_in, token_out, fee, recipient or to, amount_in,
                                          floor if min_out is None else min_out, limit))
     return quote.model_copy(update={"tx": QuoteTx(to=quote.tx.to, data=data, value_wei=quote.tx.value_wei)})

@@ -9,9 +9,7 @@ import pytest
 from agent.errors import ExecutionError
 from agent.execution.approvals import plan_approval
 from agent.vaults.adapter import (
-    DEPOSIT,
-    REDEEM,
-    WITHDRAW,
+    ERC4626,
     build_deposit_intent,
     build_redeem_intent,
     build_withdraw_intent,
@@ -29,7 +27,8 @@ USDC_ADDR = CHAIN.token("USDC").address
 def test_deposit_approves_exactly_the_amount_to_the_vault() -> None:
     i = build_deposit_intent(CHAIN, "sUSDC", assets_raw=1_234 * USDC, receiver=WALLET, min_shares_raw=1_200 * USDC,
                              plan_id="p", idempotency_key="k")
-    assert i.to == SUSDC and i.kind == "deposit" and i.data == DEPOSIT.encode(1_234 * USDC, WALLET)
+    assert i.to == SUSDC and i.kind == "deposit" and ERC4626.decode_input(i.data) == (
+        "deposit", (1_234 * USDC, WALLET.lower()))
     assert i.approval is not None and (i.approval.token, i.approval.spender, i.approval.amount_raw) == (
         USDC_ADDR, SUSDC, 1_234 * USDC)
     assert [(d.token, d.min_raw, d.max_raw) for d in i.expected_deltas] == [
@@ -42,11 +41,12 @@ def test_deposit_approves_exactly_the_amount_to_the_vault() -> None:
 def test_withdraw_and_redeem_bound_the_other_side() -> None:
     w = build_withdraw_intent(CHAIN, "vB", assets_raw=500 * USDC, owner=WALLET, max_shares_raw=490 * USDC,
                               plan_id="p", idempotency_key="k")
-    assert w.approval is None and w.data == WITHDRAW.encode(500 * USDC, WALLET, WALLET)
+    assert w.approval is None and ERC4626.decode_input(w.data) == (
+        "withdraw", (500 * USDC, WALLET.lower(), WALLET.lower()))
     assert [(d.min_raw, d.max_raw) for d in w.expected_deltas] == [(500 * USDC, 500 * USDC), (-490 * USDC, 0)]
     r = build_redeem_intent(CHAIN, SUSDC, shares_raw=77, owner=WALLET, min_assets_raw=80, plan_id="p",
                             idempotency_key="k2")
-    assert r.kind == "redeem" and r.data == REDEEM.encode(77, WALLET, WALLET)
+    assert r.kind == "redeem" and ERC4626.decode_input(r.data) == ("redeem", (77, WALLET.lower(), WALLET.lower()))
     assert [(d.min_raw, d.max_raw) for d in r.expected_deltas] == [(-77, -77), (80, None)]
 
 
