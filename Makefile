@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ANVIL := .tools/node_modules/.bin/anvil
 STAMP := $(VENV)/.installed
 
-.PHONY: install tools test test-fast lint typecheck demo contracts clean
+.PHONY: install tools browser test test-fast lint typecheck demo contracts clean
 
 install: $(STAMP) tools
 
@@ -21,6 +21,14 @@ $(ANVIL): .tools/package.json .tools/package-lock.json
 	cd .tools && npm install --no-audit --no-fund
 	touch $(ANVIL)
 
+# The dashboard's browser tests drive Debian's Chromium (no browser download); CI runs as root.
+CHROMIUM := /usr/bin/chromium
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver
+
 lint: install
 	$(BIN)/ruff check .
 
@@ -32,7 +40,7 @@ typecheck: install
 test-fast: install
 	$(BIN)/pytest -q -n 2 -m "not slow" tests/unit
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy

@@ -16,7 +16,7 @@ import typer
 
 from agent.errors import AgentError, ConfigError, SafetyHalt
 
-COMMAND_MODULES = ("status", "quote", "journal", "plan", "run", "backtest")
+COMMAND_MODULES = ("status", "quote", "journal", "plan", "run", "backtest", "approve", "serve")
 #: Commands that live outside the production layers (the sandbox, demo, benches, fork simulation) plug in
 #: through this entry-point group, so the CLI never imports the devtools wing by name.
 PLUGIN_GROUP = "rebalancer.commands"
@@ -45,8 +45,16 @@ def _register_commands() -> None:
 
 def setup_logging() -> None:
     level = os.environ.get("LOG_LEVEL", "WARNING").upper()
+    fmt = os.environ.get("LOG_FORMAT", "text").lower()
+    if fmt not in ("text", "json"):
+        raise SystemExit(f"error: LOG_FORMAT: {fmt!r} is neither text nor json; set LOG_FORMAT=json or unset it")
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if fmt == "json":
+        from agent.operator.jsonlog import JsonFormatter
+
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
 
 
 def exit_code_for(exc: AgentError) -> int:

@@ -17,10 +17,12 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from agent.commands.operate import operator_for, progress_for
 from agent.commands.render import console, err_console, fmt_usd, print_json
-from agent.config.settings import AppConfig, load_config, read_environment
+from agent.config.settings import AppConfig, load_config, read_environment, safe_error
 from agent.cycle.compose import build_rpcs
 from agent.cycle.loop import CycleReport, run_cycle
+from agent.errors import SafetyHalt
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.ports import Signer
@@ -62,6 +64,9 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
         "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
         "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
+        "approval": None if report.approval is None else {
+            "status": report.approval.status, "approval_id": report.approval.approval_id,
+            "expires_at": report.approval.expires_at, "reason": report.approval.reason},
         "actions": [{"kind": a.action.kind, "chain": a.action.chain, "sell": a.action.sell, "buy": a.action.buy,
                      "amount_raw": a.action.amount_raw, "state": a.state, "source": a.quote_source,
                      "error": a.error, "gas_paid_wei": a.gas_paid_wei,
@@ -71,8 +76,10 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
                      "tx_hashes": [o.tx_hash for o in r.outcomes if o.tx_hash]} for r in report.parking],
         "allocation_before": [{"symbol": a.symbol, "weight_pct": a.weight_pct, "drift_pp": a.drift_pp}
                               for a in before.assets],
-        "allocation_after": [{"symbol": a.symbol, "weight_pct": a.weight_pct, "drift_pp": a.drift_pp}
-                             for a in after.assets],
+        "allocation_after": [{"symbol": a.symbol, "weight_pct": a.weight_pct, "drift_pp": a.drift_pp,
+                              "target_pct": a.target_pct, "usd": a.usd} for a in after.assets],
+        "chains": [{"chain": c.chain, "chain_id": c.chain_id, "available": c.available, "block": c.block,
+                    "error": c.error} for c in (report.snapshot_after or report.snapshot_before).chains],
         "total_usd_after": after.total_usd,
     }
 
@@ -89,6 +96,8 @@ def render_cycle(doc: dict[str, Any]) -> None:
             t.add_row(a["kind"], a["chain"], f"{a['sell']}→{a['buy']}", a["state"], a["source"] or "",
                       (a["tx_hashes"][-1] or "")[:14] if a["tx_hashes"] else "", a["error"] or "")
         console.print(t)
+    if doc["approval"] and not doc["actions"]:
+        console.print(f"[yellow]approval:[/] {doc['approval']['reason']}")
     for p in doc["parking"]:
         console.print(f"  vault: {p['key']} → {p['state']}")
     if doc["dropped_because"]:
@@ -108,11 +117,17 @@ def register(app: typer.Typer) -> None:
         stop = StopFlag()
         stop.install()
         rpcs = build_rpcs(config)
-        with JournalStore.open(config.settings.journal_path) as journal:
+        with JournalStore.open(config.settings.journal_path) as journal, operator_for(config, journal) as operator:
             while True:
-                report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run, signer=signer,
-                                   rpcs=rpcs, should_stop=stop)
+                try:
+                    with progress_for(config, journal):
+                        report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run,
+                                           signer=signer, rpcs=rpcs, should_stop=stop)
+                except SafetyHalt as exc:
+                    operator.on_halt(safe_error(exc))
+                    raise
                 doc = cycle_document(report, config)
+                operator.on_cycle(doc)
                 print_json(doc) if json_out else render_cycle(doc)
                 if once or stop():
                     break

@@ -25,7 +25,7 @@ from agent.models import checksum
 
 QUOTE_SOURCES = ("onchain", "0x", "1inch", "paraswap", "odos", "kyberswap")
 SECRET_FIELDS = {"sandbox_private_key", "keystore_password", "zerox_api_key", "oneinch_api_key",
-                 "odos_api_key", "kyberswap_client_id"}
+                 "odos_api_key", "kyberswap_client_id", "notify_urls", "dashboard_token"}
 
 
 def _split(value: object) -> object:
@@ -98,6 +98,16 @@ class Settings(BaseSettings):
     journal_path: Path = Path(".rebalancer/journal.sqlite")
     chains_dir: Path = REPO_ROOT / "chains"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    # operating it (#18): approval before execution, notifications, metrics, the dashboard
+    approval: str = "auto"  # auto | manual | above:USD (a plan trading more than USD waits for approval)
+    approval_ttl_s: float = Field(default=3600.0, gt=0)  # a pending approval expires after this long
+    approval_tolerance_bps: int = Field(default=100, ge=0, le=10000)  # re-planned vs approved, per action
+    notify_urls: SecretStr | None = None  # apprise URLs, comma/space separated (they carry tokens: secret)
+    metrics_addr: str | None = None  # HOST:PORT of the Prometheus endpoint (unset: off)
+    dashboard_addr: str = "127.0.0.1:8787"
+    dashboard_token: SecretStr | None = None  # unset: `serve` generates one and prints it once to stderr
 
     @classmethod
     def settings_customise_sources(
@@ -177,6 +187,31 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not SYMBOL:PP with PP ≥ 0; write e.g. ASSET_BANDS_PP=ETH:3,USDC:8")
             out[sym.strip()] = value
         return out
+
+    @field_validator("approval")
+    @classmethod
+    def _approval(cls, v: str) -> str:
+        v = v.strip().lower()
+        if v in ("auto", "manual"):
+            return v
+        kind, _, usd = v.partition(":")
+        try:
+            ok = kind == "above" and Decimal(usd) >= 0
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            raise ValueError(f"{v!r} is not auto, manual or above:USD; write e.g. APPROVAL=above:5000")
+        return v
+
+    @field_validator("metrics_addr", "dashboard_addr")
+    @classmethod
+    def _host_port(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{v!r} is not HOST:PORT; write e.g. 127.0.0.1:9108")
+        return v
 
     @field_validator("wallet_address", "signer_expected_address")
     @classmethod

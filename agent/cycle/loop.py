@@ -28,6 +28,7 @@ from agent.execution.sender import DryRunSender, SendPolicy, TxSender
 from agent.execution.twap import TwapResult
 from agent.journal.records import CycleStatus, Mode
 from agent.journal.store import JournalStore
+from agent.operator.approvals import ApprovalPolicy, Gate, gate_plan
 from agent.planning.allocation import compute_allocation
 from agent.planning.costs import ChainCosts
 from agent.planning.models import Action, Plan
@@ -74,6 +75,8 @@ class CycleReport:
     dropped_because: str | None = None
     #: vault parking after the trades (deposits of idle stables, exits of flagged vaults)
     parking: list[ActionResult] = field(default_factory=list)
+    #: the approval step's word on the plan (APPROVAL=manual|above:USD); None when it was not asked
+    approval: Gate | None = None
 
 
 def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = DEFAULT_TIP_WEI) -> dict[str, ChainCosts]:
@@ -283,7 +286,8 @@ def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStor
                    dry_run, wallet, should_stop, block_clock)
     else:
         journal.record_decision(cycle_id, rebalance=False, reasons=list(decision.reasons))
-    if config.settings.vault_parking and not report.dropped_because and not should_stop():
+    waiting = report.approval is not None and not report.approval.proceed  # its funds stay where they are
+    if config.settings.vault_parking and not report.dropped_because and not waiting and not should_stop():
         usable = {n: c for n, c in contexts.items() if n not in blocked}
         report.parking = park_idle_stables(config, snapshot, journal, usable, now, cycle_id=cycle_id,
                                            costs=build_costs(snapshot, config.chains))
@@ -305,6 +309,11 @@ def _rebalance(config: AppConfig, report: CycleReport, journal: JournalStore, co
     journal.record_decision(cycle_id, rebalance=plan.rebalance, plan_id=plan_id,
                             reasons=[*decision.reasons, *(f"chain {c}: {why}" for c, why in excluded.items())],
                             detail=plan_detail(plan))
+    if not dry_run:  # a plan that needs a person's approval waits for it (agent/operator/approvals.py)
+        report.approval = gate_plan(ApprovalPolicy.from_settings(config.settings), journal, plan, plan_id=plan_id,
+                                    cycle_id=cycle_id, now=now)
+        if not report.approval.proceed:
+            return
     for index, action in enumerate(plan.actions):
         if should_stop():
             report.dropped_because = "stopped by signal before the next action; the rest of the plan is dropped"

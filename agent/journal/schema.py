@@ -74,4 +74,22 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT NOT NULL
     )
     """,
+    # 2: plans waiting for a person's approval (APPROVAL=manual|above:USD), decided by `approve`/`reject`
+    """
+    CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        cycle_id INTEGER REFERENCES cycles(id),
+        plan_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status TEXT NOT NULL,
+        total_usd TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        decided_at TEXT,
+        decided_by TEXT,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX approvals_fingerprint ON approvals (fingerprint, status)
+    """,
 )

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from agent.errors import ConfigError
 from agent.journal.records import (
@@ -61,8 +62,8 @@ class JournalSummary:
     events: list[EventRecord]
     open_actions: list[str]
 
-    def to_json(self) -> JsonObject:
-        """The ``journal --json`` document."""
+    def to_json(self) -> dict[str, Any]:
+        """The ``journal --json`` document (a JSON view for output; code reads the records)."""
         actions: list[JsonValue] = []
         for action, attempts in self.actions:
             row: JsonObject = dict(asdict(action))
@@ -284,7 +285,58 @@ class JournalStore:
         rows = self._rows("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,))
         return _event(rows[0]) if rows else None
 
-    def events(self, *kinds: str, detail_equals: Mapping[str, str | int] | None = None,
+    def events(self, kind: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest events of ``kind``, oldest first, decoded."""
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT ?",
+                                      (kind, limit)).fetchall()
+        return [_decoded(r, "detail") for r in reversed(rows)]
+
+    def events_after(self, event_id: int, kinds: tuple[str, ...], *, limit: int = 500) -> list[dict[str, Any]]:
+        """Events of ``kinds`` with an id above ``event_id``, oldest first (a tail of the journal)."""
+        marks = ",".join("?" * len(kinds))
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM events WHERE id > ? AND kind IN ({marks}) ORDER BY id LIMIT ?",
+                                      (event_id, *kinds, limit)).fetchall()
+        return [_decoded(r, "detail") for r in rows]
+
+    # ---------------------------------------------------------------------------------- approvals
+    def create_approval(self, *, approval_id: str, cycle_id: int | None, plan_id: str, fingerprint: str,
+                        total_usd: str, detail: dict[str, Any], expires_at: str) -> dict[str, Any]:
+        with self._tx() as c:
+            c.execute("INSERT INTO approvals (id, cycle_id, plan_id, fingerprint, status, total_usd, detail, "
+                      "created_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                      (approval_id, cycle_id, plan_id, fingerprint, total_usd, _json(detail), _now(), expires_at))
+            return _decoded(c.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone(), "detail")
+
+    def approval(self, approval_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone()
+        return _decoded(row, "detail") if row else None
+
+    def approvals(self, *, status: str | None = None, fingerprint: str | None = None,
+                  limit: int = 100) -> list[dict[str, Any]]:
+        """Approvals, newest first, optionally of one status and/or plan fingerprint."""
+        clauses, args = [], []
+        for column, value in (("status", status), ("fingerprint", fingerprint)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM approvals {where} ORDER BY created_at DESC, rowid DESC "
+                                      "LIMIT ?", (*args, limit)).fetchall()
+        return [_decoded(r, "detail") for r in rows]
+
+    def transition_approval(self, approval_id: str, *, from_status: str, to_status: str, by: str,
+                            note: str = "") -> bool:
+        """Move an approval ``from_status`` → ``to_status`` atomically; False when it was not in ``from_status``."""
+        with self._tx() as c:
+            cur = c.execute("UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, note = ? "
+                            "WHERE id = ? AND status = ?", (to_status, _now(), by, note, approval_id, from_status))
+            return cur.rowcount == 1
+
+    def events_where(self, *kinds: str, detail_equals: Mapping[str, str | int] | None = None,
                detail_at_least: Mapping[str, int] | None = None) -> list[EventRecord]:
         """Events of any of ``kinds``, oldest first, whose JSON detail has the given field values
         (``detail_equals``) and numeric fields at least the given bounds (``detail_at_least``)."""
@@ -350,3 +402,15 @@ def _attempt(r: sqlite3.Row) -> AttemptRecord:
 def _event(r: sqlite3.Row) -> EventRecord:
     return EventRecord(id=r["id"], created_at=r["created_at"], kind=r["kind"], cycle_id=r["cycle_id"],
                        action_id=r["action_id"], detail=loads_object(r["detail"]))
+
+
+def _json(value: object) -> str:
+    return dumps(value)
+
+
+def _decoded(row: sqlite3.Row, *json_columns: str) -> dict[str, Any]:
+    out = dict(row)
+    for col in json_columns:
+        if out.get(col):
+            out[col] = json.loads(out[col])
+    return out

@@ -72,6 +72,10 @@ def rank(results: Sequence[QuoteResult]) -> list[QuoteResult]:
     return valid + [r for r in results if not r.valid]
 
 
+#: Called with every BestQuote (observers only: metrics); add with ``LISTENERS.append(fn)``.
+LISTENERS: list[Callable[[BestQuote], None]] = []
+
+
 def fetch_best_quote(request: QuoteRequest, *, chain: ChainConfig, sources: Sequence[QuoteSource],
                      reference: ReferenceFn | None, limits: Limits, timeout_s: float) -> BestQuote:
     """Every source's validated quote and the best one, all within ``timeout_s``."""
@@ -101,4 +105,10 @@ def fetch_best_quote(request: QuoteRequest, *, chain: ChainConfig, sources: Sequ
         pool.shutdown(wait=False, cancel_futures=True)
     ranked = rank(results)
     best = ranked[0] if ranked and ranked[0].valid else None
-    return BestQuote(request=request, results=tuple(ranked), best=best, reference=ref, reference_error=ref_error)
+    out = BestQuote(request=request, results=tuple(ranked), best=best, reference=ref, reference_error=ref_error)
+    for listener in tuple(LISTENERS):  # e.g. the Prometheus metrics (quote failures by source and reason)
+        try:
+            listener(out)
+        except Exception as exc:  # an observer must never break quoting
+            log.warning("quote listener failed: %s", safe_error(exc))
+    return out

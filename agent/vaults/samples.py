@@ -5,7 +5,7 @@ needed: a sample is an event of kind ``vault_sample``; a flag (share price fell,
 ``vault_flagged`` and stays in force until a ``vault_unflagged`` event (``clear_vault_flag``), so a vault
 that lost money is not refilled just because the loss has left the measuring window.
 
-Writes go through ``JournalStore.record_event``, reads through ``JournalStore.events`` (no SQL here).
+Writes go through ``JournalStore.record_event``, reads through ``JournalStore.events_where`` (no SQL here).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def sample_from_state(state: VaultState) -> VaultSample | None:
 
 def load_samples(journal: JournalStore, chain: str, vault: str, *, since_ts: int = 0) -> list[VaultSample]:
     """Samples of one vault with a block timestamp at or after ``since_ts``, oldest first."""
-    events = journal.events(SAMPLE, detail_equals={"chain": chain, "vault": vault},
+    events = journal.events_where(SAMPLE, detail_equals={"chain": chain, "vault": vault},
                             detail_at_least={"timestamp": since_ts})
     return sorted((VaultSample.model_validate(e.detail) for e in events), key=lambda s: (s.timestamp, s.block))
 
@@ -63,7 +63,7 @@ def record_samples(journal: JournalStore, states: Iterable[VaultState], *,
 def load_flags(journal: JournalStore) -> dict[tuple[str, str], str]:
     """(chain, vault) → the reason it is flagged, for every vault whose latest flag event is a flag."""
     out: dict[tuple[str, str], str] = {}
-    for event in journal.events(FLAGGED, UNFLAGGED):
+    for event in journal.events_where(FLAGGED, UNFLAGGED):
         d = event.detail
         key = (str(d["chain"]), str(d["vault"]))
         if event.kind == FLAGGED:

@@ -112,11 +112,11 @@ def test_events_filter_by_kind_and_detail_fields(store: JournalStore) -> None:
     store.record_event("sample", {"chain": "a", "vault": "v", "timestamp": 20})
     store.record_event("sample", {"chain": "b", "vault": "v", "timestamp": 30})
     store.record_event("other", {"chain": "a", "vault": "v", "timestamp": 40})
-    got = store.events("sample", detail_equals={"chain": "a", "vault": "v"}, detail_at_least={"timestamp": 15})
+    got = store.events_where("sample", detail_equals={"chain": "a", "vault": "v"}, detail_at_least={"timestamp": 15})
     assert [e.detail["timestamp"] for e in got] == [20]
-    assert [e.kind for e in store.events("sample", "other")] == ["sample", "sample", "sample", "other"]
+    assert [e.kind for e in store.events_where("sample", "other")] == ["sample", "sample", "sample", "other"]
     with pytest.raises(ValueError, match="not a detail field"):
-        store.events("sample", detail_equals={"x') OR 1=1 --": "a"})
+        store.events_where("sample", detail_equals={"x') OR 1=1 --": "a"})
 
 
 def test_old_dry_run_spelling_reads_as_the_enum(store: JournalStore) -> None:
