@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 tools: $(ANVIL)
 
 $(ANVIL): .tools/package.json .tools/package-lock.json
-	cd .tools && npm install --no-audit --no-fund
+	cd .tools && npm install --ignore-scripts --no-audit --no-fund
 	touch $(ANVIL)
 
 # The dashboard's browser tests drive Debian's Chromium (no browser download); CI runs as root.
@@ -45,6 +45,7 @@ test: install browser
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python contracts/compile.py --check
+	$(BIN)/python contracts/official.py --check
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The sandbox on two chains + a replayed real market + the agent loop; prints a report, writes report.html.
@@ -53,6 +54,7 @@ demo: install
 
 contracts: install
 	$(BIN)/python contracts/compile.py
+	$(BIN)/python contracts/official.py
 
 clean:
 	-$(BIN)/rebalancer sandbox down

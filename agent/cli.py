@@ -44,6 +44,9 @@ def _register_commands() -> None:
 
 
 def setup_logging() -> None:
+    """stderr logging at LOG_LEVEL, with every configured secret scrubbed from every logger's records."""
+    from agent.config.scrub import environment_with_dotenv, install
+
     level = os.environ.get("LOG_LEVEL", "WARNING").upper()
     fmt = os.environ.get("LOG_FORMAT", "text").lower()
     if fmt not in ("text", "json"):
@@ -55,6 +58,7 @@ def setup_logging() -> None:
 
         for handler in logging.getLogger().handlers:
             handler.setFormatter(JsonFormatter())
+    install(environment_with_dotenv())
 
 
 def exit_code_for(exc: AgentError) -> int:

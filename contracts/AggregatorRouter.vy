@@ -3,6 +3,11 @@
 @title Sandbox DEX-aggregator router
 @license MIT
 @notice Executes a split, multi-hop route over UniswapV2Pair pools atomically, with a min-out check.
+        Entry points: its own `swap`, the 0x AllowanceHolder `exec` (with a Settler `execute` inside)
+        and Augustus v6.2 `swapExactAmountIn`, with the real selectors and argument shapes; the legs
+        travel ABI-encoded in the shape's opaque bytes (Settler action, executorData). The 1inch, Odos
+        and KyberSwap shapes (whose entry points are all named `swap`) are `ShapeOneInch`, `ShapeOdos`
+        and `ShapeKyber`, adapters that pull the tokens and call this router's `swap`.
         A route is up to MAX_LEGS legs; each leg sells `amount_in` of token_in through a chain of up
         to MAX_HOPS pairs and must end in token_out. Leg amounts must sum to amount_in.
 @dev token_in is pulled with transferFrom(msg.sender, first pair, leg amount), so the approval
@@ -32,9 +37,29 @@ MAX_HOPS: constant(uint256) = 3
 MAX_TOUCHED: constant(uint256) = MAX_LEGS * MAX_HOPS
 NATIVE: constant(address) = 0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE
 
+MAX_CALL: constant(uint256) = 4096
+MAX_LEGS_BYTES: constant(uint256) = 1024
+MAX_ACTIONS: constant(uint256) = 2
+MAX_PERMIT: constant(uint256) = 512
+SETTLER_EXECUTE: constant(bytes4) = 0x1fff991f
+
 struct Leg:
     amount_in: uint256
     pairs: DynArray[address, MAX_HOPS]
+
+struct Slippage:
+    recipient: address
+    buy_token: address
+    min_amount_out: uint256
+
+struct GenericData:
+    srcToken: address
+    destToken: address
+    fromAmount: uint256
+    toAmount: uint256
+    quotedAmount: uint256
+    metadata: bytes32
+    beneficiary: address
 
 event Swapped:
     sender: indexed(address)
@@ -144,6 +169,63 @@ def _balance(token: address, holder: address) -> uint256:
     return staticcall IERC20(token).balanceOf(holder)
 
 
+@internal
+def _swap(
+    payer: address,
+    paid: uint256,
+    token_in: address,
+    token_out: address,
+    amount_in: uint256,
+    min_amount_out: uint256,
+    recipient: address,
+    legs: DynArray[Leg, MAX_LEGS],
+) -> uint256:
+    assert token_in != token_out, "AggregatorRouter: token_in equals token_out"
+    assert recipient != empty(address), "AggregatorRouter: recipient is the zero address"
+    self._check_legs(amount_in, legs)
+
+    path_in: address = token_in
+    if token_in == NATIVE:
+        assert paid == amount_in, "AggregatorRouter: msg.value must equal amount_in"
+        path_in = WETH
+        extcall IWETH(WETH).deposit(value=amount_in)
+    else:
+        assert paid == 0, "AggregatorRouter: msg.value must be 0 when selling a token"
+    path_out: address = token_out
+    receiver: address = recipient
+    if token_out == NATIVE:
+        path_out = WETH
+        receiver = self
+    assert path_in != path_out, "AggregatorRouter: token_in equals token_out"
+
+    balance_before: uint256 = self._balance(path_out, receiver)
+    for leg: Leg in legs:
+        if token_in == NATIVE:
+            assert extcall IWETH(WETH).transfer(leg.pairs[0], leg.amount_in)
+        else:
+            assert extcall IERC20(token_in).transferFrom(
+                payer, leg.pairs[0], leg.amount_in, default_return_value=True
+            ), "AggregatorRouter: transferFrom failed"
+        self._swap_leg(path_in, path_out, leg.pairs, receiver)
+    amount_out: uint256 = self._balance(path_out, receiver) - balance_before
+    assert amount_out >= min_amount_out, "AggregatorRouter: output below min_amount_out"
+
+    if token_out == NATIVE:
+        extcall IWETH(WETH).withdraw(amount_out)
+        success: bool = raw_call(recipient, b"", value=amount_out, revert_on_failure=False)
+        assert success, "AggregatorRouter: ETH transfer to recipient failed"
+
+    log Swapped(
+        sender=payer,
+        recipient=recipient,
+        token_in=token_in,
+        token_out=token_out,
+        amount_in=amount_in,
+        amount_out=amount_out,
+    )
+    return amount_out
+
+
 @external
 @payable
 @nonreentrant
@@ -166,50 +248,59 @@ def swap(
     @param legs Up to 4 legs of up to 3 UniswapV2Pair hops each
     @return amount_out What `recipient` received
     """
-    assert token_in != token_out, "AggregatorRouter: token_in equals token_out"
-    assert recipient != empty(address), "AggregatorRouter: recipient is the zero address"
-    self._check_legs(amount_in, legs)
+    return self._swap(msg.sender, msg.value, token_in, token_out, amount_in, min_amount_out, recipient, legs)
 
-    path_in: address = token_in
-    if token_in == NATIVE:
-        assert msg.value == amount_in, "AggregatorRouter: msg.value must equal amount_in"
-        path_in = WETH
-        extcall IWETH(WETH).deposit(value=amount_in)
-    else:
-        assert msg.value == 0, "AggregatorRouter: msg.value must be 0 when selling a token"
-    path_out: address = token_out
-    receiver: address = recipient
-    if token_out == NATIVE:
-        path_out = WETH
-        receiver = self
-    assert path_in != path_out, "AggregatorRouter: token_in equals token_out"
 
-    balance_before: uint256 = self._balance(path_out, receiver)
-    for leg: Leg in legs:
-        if token_in == NATIVE:
-            assert extcall IWETH(WETH).transfer(leg.pairs[0], leg.amount_in)
-        else:
-            assert extcall IERC20(token_in).transferFrom(
-                msg.sender, leg.pairs[0], leg.amount_in, default_return_value=True
-            ), "AggregatorRouter: transferFrom failed"
-        self._swap_leg(path_in, path_out, leg.pairs, receiver)
-    amount_out: uint256 = self._balance(path_out, receiver) - balance_before
-    assert amount_out >= min_amount_out, "AggregatorRouter: output below min_amount_out"
-
-    if token_out == NATIVE:
-        extcall IWETH(WETH).withdraw(amount_out)
-        success: bool = raw_call(recipient, b"", value=amount_out, revert_on_failure=False)
-        assert success, "AggregatorRouter: ETH transfer to recipient failed"
-
-    log Swapped(
-        sender=msg.sender,
-        recipient=recipient,
-        token_in=token_in,
-        token_out=token_out,
-        amount_in=amount_in,
-        amount_out=amount_out,
+@external
+@payable
+@nonreentrant
+def exec(operator: address, token: address, amount: uint256, target: address, data: Bytes[MAX_CALL]) -> Bytes[32]:
+    """
+    @notice The 0x AllowanceHolder entry point: `data` is a Settler
+            `execute((recipient, buyToken, minAmountOut), actions, zid)` whose first action is the
+            ABI-encoded legs. The sandbox router plays AllowanceHolder and Settler at once: `target`
+            (= `operator`) names the Settler a real AllowanceHolder would call; it is not called.
+    """
+    assert operator == target, "AggregatorRouter: operator must be the Settler target"
+    assert len(data) >= 4, "AggregatorRouter: no Settler call"
+    assert convert(slice(data, 0, 4), bytes4) == SETTLER_EXECUTE, "AggregatorRouter: not a Settler execute"
+    slippage: Slippage = empty(Slippage)
+    actions: DynArray[Bytes[MAX_LEGS_BYTES], MAX_ACTIONS] = []
+    zid: bytes32 = empty(bytes32)
+    slippage, actions, zid = abi_decode(
+        slice(data, 4, len(data) - 4), (Slippage, DynArray[Bytes[MAX_LEGS_BYTES], MAX_ACTIONS], bytes32)
     )
-    return amount_out
+    assert len(actions) > 0, "AggregatorRouter: no actions"
+    legs: DynArray[Leg, MAX_LEGS] = abi_decode(actions[0], DynArray[Leg, MAX_LEGS])
+    out: uint256 = self._swap(
+        msg.sender, msg.value, token, slippage.buy_token, amount, slippage.min_amount_out, slippage.recipient, legs
+    )
+    return abi_encode(True)
+
+
+@external
+@payable
+@nonreentrant
+def swapExactAmountIn(
+    executor: address,
+    swapData: GenericData,
+    partnerAndFee: uint256,
+    permit: Bytes[MAX_PERMIT],
+    executorData: Bytes[MAX_LEGS_BYTES],
+) -> (uint256, uint256, uint256):
+    """
+    @notice The Augustus v6.2 generic entry point: `executorData` is the ABI-encoded legs;
+            `swapData.toAmount` is the min-out and a zero `beneficiary` means the caller
+    """
+    recipient: address = swapData.beneficiary
+    if recipient == empty(address):
+        recipient = msg.sender
+    legs: DynArray[Leg, MAX_LEGS] = abi_decode(executorData, DynArray[Leg, MAX_LEGS])
+    out: uint256 = self._swap(
+        msg.sender, msg.value, swapData.srcToken, swapData.destToken, swapData.fromAmount, swapData.toAmount,
+        recipient, legs
+    )
+    return out, 0, 0
 
 
 @external

@@ -89,10 +89,12 @@ def simulate(rpc: ChainRpc, call: Call, *, what: str) -> None:
         try:
             w3.eth.call(call.as_rpc(), "latest")  # type: ignore[arg-type]
         except ContractLogicError as exc:
-            raise SimulationFailed(f"{what}: simulation reverted: {_logic_reason(exc)}; nothing was sent") from None
+            reason = explain(_logic_reason(exc))
+            raise SimulationFailed(f"{what}: simulation reverted: {reason}; nothing was sent") from None
         except Web3RPCError as exc:
             if "revert" in str(exc).lower():
-                raise SimulationFailed(f"{what}: simulation reverted: {_rpc_message(exc)}; nothing was sent") from None
+                reason = explain(_rpc_message(exc))
+                raise SimulationFailed(f"{what}: simulation reverted: {reason}; nothing was sent") from None
             raise
     rpc.read(read, what="eth_call")
 
@@ -140,7 +142,7 @@ def simulate_bundle(rpc: ChainRpc, calls: list[tuple[str, Call]], *, margin: flo
             error = result.get("error") or {}
             reason = decode_revert(error.get("data") or result.get("returnData")) if (
                 error.get("data") or result.get("returnData") not in (None, "0x")) else error.get("message", "")
-            raise SimulationFailed(f"{what}: simulation reverted: {reason or 'no reason'}; nothing was sent")
+            raise SimulationFailed(f"{what}: simulation reverted: {explain(reason or 'no reason')}; nothing was sent")
         # gasUsed is net of refunds (at most a fifth of the gas spent, EIP-3529): undo that bound first.
         gas.append(int(int(result["gasUsed"], 16) * REFUND_BOUND * margin) + GAS_HEADROOM)
     return gas
@@ -193,6 +195,21 @@ def decode_raw(raw: bytes) -> UnsignedTx:
                       value_wei=fields["value"], data=bytes(fields["data"]), gas=fields["gas"],
                       max_fee_per_gas_wei=fields["maxFeePerGas"],
                       max_priority_fee_per_gas_wei=fields["maxPriorityFeePerGas"])
+
+
+#: Revert reasons that mean more than they say, and what they mean for the agent.
+REVERT_HINTS = {
+    "UniswapV2: K": "the pair received less than the router sent — the sell token takes a fee on transfer; "
+                    "refusing: the quote (getAmountsOut) promised more than the pool can deliver",
+    "TransferHelper: TRANSFER_FROM_FAILED": "the token refused the transfer (balance, allowance, blacklist or "
+                                            "a fee-on-transfer/non-standard token)",
+}
+
+
+def explain(reason: str) -> str:
+    """The revert reason, followed by what it means when it is one of REVERT_HINTS."""
+    hint = next((h for known, h in REVERT_HINTS.items() if known in reason), None)
+    return f"{reason} ({hint})" if hint else reason
 
 
 def _logic_reason(exc: ContractLogicError) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.table import Table
@@ -14,6 +14,7 @@ from agent.cycle.compose import build_rpcs, wallet_address
 from agent.cycle.loop import decide, make_plan
 from agent.journal.store import JournalStore
 from agent.planning.models import Plan
+from agent.portfolio.models import Snapshot
 from agent.portfolio.reader import fetch_snapshot
 from strategies import Decision
 
@@ -47,6 +48,17 @@ def render_plan(doc: dict[str, Any]) -> None:
         console.print(f"  skipped: {s['what']} — {s['why']}")
 
 
+def refuse_partial(snapshot: Snapshot, json_out: bool) -> NoReturn:
+    """Never plan on a partial view: one line naming what is unread, ``partial``/``unread[]`` in --json, exit 1."""
+    reason = snapshot.partial_reason()
+    if json_out:
+        print_json({"rebalance": False, "partial": True, "unread": snapshot.unread,
+                    "nothing_read": snapshot.nothing_read, "reasons": [reason], "actions": [], "skipped": [],
+                    "est_cost_usd": 0.0, "total_usd": None})
+    typer.echo(f"error: {reason}", err=True)
+    raise SystemExit(1)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def plan(json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
@@ -54,6 +66,8 @@ def register(app: typer.Typer) -> None:
         config = load_config()
         now = datetime.now(UTC)
         snapshot = fetch_snapshot(build_rpcs(config), wallet_address(config))
+        if snapshot.partial:
+            refuse_partial(snapshot, json_out)
         with JournalStore.open(config.settings.journal_path) as journal:
             pending = [a.idempotency_key for a in journal.open_actions()]
             blocked = {a.chain for a in journal.open_actions()}
@@ -61,7 +75,7 @@ def register(app: typer.Typer) -> None:
         unavailable = {c.chain for c in snapshot.chains if not c.available}
         result = make_plan(config, snapshot, decision, now, exclude_chains=blocked | unavailable) \
             if decision.rebalance else None
-        doc = plan_document(decision, result, pending)
+        doc = {**plan_document(decision, result, pending), "partial": False, "unread": []}
         if json_out:
             print_json(doc)
         else:

@@ -20,9 +20,10 @@ from rich.table import Table
 from agent.commands.operate import operator_for, progress_for
 from agent.commands.render import console, err_console, fmt_usd, print_json
 from agent.config.settings import AppConfig, load_config, read_environment, safe_error
-from agent.cycle.compose import build_rpcs
+from agent.cycle.compose import build_rpcs, wallet_address
 from agent.cycle.loop import CycleReport, run_cycle
 from agent.errors import SafetyHalt
+from agent.journal.lock import AgentLock
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.ports import Signer
@@ -64,6 +65,7 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
         "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
         "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
+        "partial": report.snapshot_before.partial, "unread": report.snapshot_before.unread,
         "approval": None if report.approval is None else {
             "status": report.approval.status, "approval_id": report.approval.approval_id,
             "expires_at": report.approval.expires_at, "reason": report.approval.reason},
@@ -106,6 +108,36 @@ def render_cycle(doc: dict[str, Any]) -> None:
     console.print(f"  after: {fmt_usd(doc['total_usd_after'])}; drift {drift}")
 
 
+def _run_loop(config: AppConfig, *, once: bool, dry_run: bool, json_out: bool) -> None:
+    signer = None if dry_run else open_configured_signer(config)
+    stop = StopFlag()
+    stop.install()
+    rpcs = build_rpcs(config)
+    with JournalStore.open(config.settings.journal_path) as journal, operator_for(config, journal) as operator:
+        while True:
+            try:
+                with progress_for(config, journal):
+                    report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run,
+                                       signer=signer, rpcs=rpcs, should_stop=stop)
+            except SafetyHalt as exc:
+                operator.on_halt(safe_error(exc))
+                raise
+            doc = cycle_document(report, config)
+            operator.on_cycle(doc)
+            print_json(doc) if json_out else render_cycle(doc)
+            if report.snapshot_before.partial:  # never trade blind (#14): one line, non-zero for --once
+                typer.echo(f"error: {report.snapshot_before.partial_reason()}", err=True)
+                if once or report.snapshot_before.nothing_read:
+                    raise SystemExit(1)
+            if once or stop():
+                break
+            deadline = time.monotonic() + config.settings.run_interval_s
+            while time.monotonic() < deadline and not stop():
+                time.sleep(0.5)
+            if stop():
+                break
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(once: bool = typer.Option(False, "--once", help="Run one cycle and exit."),
@@ -113,26 +145,6 @@ def register(app: typer.Typer) -> None:
             json_out: bool = typer.Option(False, "--json", help="Print each cycle as one JSON document.")) -> None:
         """The agent loop: read, decide, plan, quote, wait for gas, execute, journal."""
         config = load_config()
-        signer = None if dry_run else open_configured_signer(config)
-        stop = StopFlag()
-        stop.install()
-        rpcs = build_rpcs(config)
-        with JournalStore.open(config.settings.journal_path) as journal, operator_for(config, journal) as operator:
-            while True:
-                try:
-                    with progress_for(config, journal):
-                        report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=dry_run,
-                                           signer=signer, rpcs=rpcs, should_stop=stop)
-                except SafetyHalt as exc:
-                    operator.on_halt(safe_error(exc))
-                    raise
-                doc = cycle_document(report, config)
-                operator.on_cycle(doc)
-                print_json(doc) if json_out else render_cycle(doc)
-                if once or stop():
-                    break
-                deadline = time.monotonic() + config.settings.run_interval_s
-                while time.monotonic() < deadline and not stop():
-                    time.sleep(0.5)
-                if stop():
-                    break
+        # one agent per wallet and journal, for the life of the process (a second run exits naming the PID)
+        with AgentLock(config.settings.journal_path, wallet_address(config)):
+            _run_loop(config, once=once, dry_run=dry_run, json_out=json_out)

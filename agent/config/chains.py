@@ -9,6 +9,7 @@ listed here can never receive a call or an approval from the agent.
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -105,6 +106,9 @@ class ChainConfig(BaseModel):
     #: Pairs with a direct V2 pool worth trading through instead of the hub stable (their depth is read
     #: each cycle; the planner uses the direct pool when it is estimated cheaper).
     direct_pairs: tuple[tuple[str, str], ...] = ()
+    #: The maxFeePerGas hard cap (gwei) when ``<CHAIN>_HARD_CAP_GWEI`` is unset: fees, replacements included,
+    #: never go above it (#14).
+    default_hard_cap_gwei: Decimal = Field(gt=0)
 
     @model_validator(mode="after")
     def _check_references(self) -> ChainConfig:

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from agent import REPO_ROOT
 from agent.config.chains import ChainConfig, load_chain
+from agent.config.scrub import key_like_label
 from agent.errors import ConfigError
 from agent.models import checksum
 
@@ -252,8 +253,13 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "<unparseable url>"
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
+    labels = (parts.hostname or "?").split(".")
+    # a key in a subdomain (https://k3y...@ or https://<key>.rpc.example) is a credential, not a name
+    host = ".".join("…" if key_like_label(label) else label for label in labels)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparseable url>"
     tail = "/…" if (parts.path not in ("", "/") or parts.query or parts.username) else ""
     return f"{parts.scheme}://{host}{port}{tail}"
 
@@ -294,13 +300,19 @@ def _chain_settings(chain: ChainConfig, env: Mapping[str, str]) -> ChainSettings
                        ("CONFIRMATIONS", "confirmations")):
         if env.get(f"{prefix}_{key}"):
             values[field] = env[f"{prefix}_{key}"]
+    values.setdefault("hard_cap_gwei", chain.default_hard_cap_gwei)  # fees are always capped (#14)
     try:
-        return ChainSettings.model_validate(values)
+        out = ChainSettings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = f"{prefix}_{str(first['loc'][0]).upper()}"
         shown = "" if first["loc"][0] in ("rpc_urls", "tx_rpc_url") else f" (got {first.get('input')!r})"
         raise ConfigError(f"{name}: {first['msg']}{shown}") from exc
+    cap, limit = out.hard_cap_gwei, out.max_base_fee_gwei
+    if cap is not None and limit is not None and cap < limit:
+        raise ConfigError(f"{prefix}_HARD_CAP_GWEI={cap} is below {prefix}_MAX_BASE_FEE_GWEI={limit}: a transaction "
+                          f"could never be sent at the limit; raise the cap or lower the limit")
+    return out
 
 
 def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> AppConfig:

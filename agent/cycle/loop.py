@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from agent.chain.reads import fetch_balance
@@ -20,7 +21,7 @@ from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig, safe_error
 from agent.cycle.compose import build_rpcs, wallet_address
 from agent.cycle.intents import IntentContext, action_key, build_swap, build_wrap, swap_request
-from agent.errors import AgentError, ExecutionError, SafetyHalt
+from agent.errors import AgentError, ExecutionError, QuoteError, SafetyHalt
 from agent.execution.intent import ActionResult
 from agent.execution.pipeline import ExecutionContext, execute_intent
 from agent.execution.reconcile import reconcile
@@ -154,13 +155,30 @@ def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContex
         amount = min(action.amount_raw, held)
         if amount <= 0:
             return ActionReport(action=action, key=key, state="skipped", error=f"no {action.sell} left to sell")
-        if action.est_impact_bps > ictx.settings.max_impact_bps:
+        if _trade_impact_bps(action, ictx, amount) > ictx.settings.max_impact_bps:
             return _execute_twap(action, key, amount, ictx, ectx)
         return _execute_swap(action, key, amount, ictx, ectx)
     else:
         raise ExecutionError(f"action kind {action.kind!r} is not executable by the loop")
     result = execute_intent(intent, ectx)
     return ActionReport(action=action, key=key, state=result.state, result=result, quote_source=source)
+
+
+def _trade_impact_bps(action: Action, ictx: IntentContext, amount: int) -> Decimal:
+    """The plan's impact estimate or, on a chain whose on-chain source is V3 (no V2 router), the impact QuoterV2
+    gives at the trade's own size when that is worse: the plan's two-size depth fit reads concentrated liquidity
+    as far deeper than it is for trades that leave the active range."""
+    if ictx.chain.uniswap_v2 is not None or ictx.chain.uniswap_v3 is None:
+        return action.est_impact_bps
+    from agent.quotes.onchain import OnchainQuoter
+
+    try:
+        quoted = OnchainQuoter(ictx.chain, ictx.rpc).v3_impact_bps(swap_request(action, ictx, amount))
+    except QuoteError as exc:
+        log.info("chain %s: no trade-size V3 impact for %s→%s (%s); using the plan's estimate", ictx.chain.name,
+                 action.sell, action.buy, exc)
+        return action.est_impact_bps
+    return action.est_impact_bps if quoted is None else max(action.est_impact_bps, quoted)
 
 
 TWAP_STATE = {"completed": "confirmed", "dry_run": "dry_run", "abandoned": "abandoned"}
@@ -281,7 +299,10 @@ def _cycle(config: AppConfig, cycle_id: int, now: datetime, journal: JournalStor
                                        sender=make_sender(config, rpc, journal, signer, dry_run, wallet,
                                                           sender_options))
                 for name, rpc in rpcs.items() if name not in unavailable}
-    if decision.rebalance:
+    if snapshot.partial:  # never trade blind: an unread chain or balance makes every total wrong (#14)
+        report.dropped_because = snapshot.partial_reason()
+        journal.record_decision(cycle_id, rebalance=False, reasons=[report.dropped_because])
+    elif decision.rebalance:
         _rebalance(config, report, journal, contexts, blocked | dict.fromkeys(unavailable, "unavailable"),
                    dry_run, wallet, should_stop, block_clock)
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from functools import cache
 from typing import Any
 
@@ -28,6 +29,8 @@ from agent.errors import ConfigError, ExecutionError
 logger = logging.getLogger(__name__)
 
 BUILD_DIR = REPO_ROOT / "contracts" / "build"
+#: The official builds (npm packages, solc-js, Multicall3's pre-signed tx) written by contracts/official.py.
+OFFICIAL_DIR = BUILD_DIR / "official"
 #: Seconds to wait for a deployment receipt (anvil with automine answers at once).
 RECEIPT_TIMEOUT_S = 60.0
 
@@ -71,6 +74,68 @@ def load_artifact(name: str) -> Artifact:
         if raw.get(key) is not None:
             raw[key] = bytes(HexBytes(raw[key]))
     return Artifact.model_validate(raw)
+
+
+class OfficialArtifact(BaseModel):
+    """One official build, as written by contracts/official.py (``provenance`` says where it came from)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    contract: str
+    abi: list[dict[str, Any]]
+    bytecode: bytes
+    deployed_bytecode: bytes
+    #: {source file: {library: [{start, length}]}}: byte offsets in ``bytecode`` to fill with library addresses
+    link_references: dict[str, dict[str, list[dict[str, int]]]]
+    provenance: dict[str, Any]
+    raw_transaction: str | None = None
+
+    def linked_bytecode(self, libraries: dict[str, str]) -> bytes:
+        """Creation code with every library placeholder replaced by the address given for that library."""
+        code = bytearray(self.bytecode)
+        for refs in self.link_references.values():
+            for library, spots in refs.items():
+                if library not in libraries:
+                    raise ConfigError(f"{self.contract} needs library {library} linked: pass libraries={{...}}")
+                address = bytes(HexBytes(libraries[library]))
+                for spot in spots:
+                    code[spot["start"]:spot["start"] + spot["length"]] = address
+        return bytes(code)
+
+
+_LINK_PLACEHOLDER = re.compile(r"__.{36}__")
+
+
+@cache
+def load_official(name: str) -> OfficialArtifact:
+    """Read contracts/build/official/<name>.json. Cached and shared: do not mutate its ABI."""
+    path = OFFICIAL_DIR / f"{name}.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        known = sorted(p.stem for p in OFFICIAL_DIR.glob("*.json"))
+        raise ConfigError(
+            f"no official build {name!r} at {path} (known: {', '.join(known) or 'none'}); "
+            "run `make tools && python contracts/official.py`"
+        ) from None
+    for key in ("bytecode", "deployed_bytecode"):
+        # library placeholders (40 characters between "__") become zeros; linked_bytecode fills them in
+        raw[key] = bytes(HexBytes(_LINK_PLACEHOLDER.sub("0" * 40, raw[key])))
+    return OfficialArtifact.model_validate(raw)
+
+
+def official_at(w3: Web3, name: str, address: str) -> Contract:
+    """A web3 contract handle for the official build `name` at `address`."""
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_official(name).abi)
+
+
+def deploy_official(w3: Web3, name: str, *args: Any, sender: str, libraries: dict[str, str] | None = None,
+                    value: int = 0) -> ChecksumAddress:
+    """Deploy the official build `name` with constructor `args` (libraries linked by name) from `sender`."""
+    artifact = load_official(name)
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.linked_bytecode(libraries or {}))
+    tx = factory.constructor(*args).build_transaction({"from": Web3.to_checksum_address(sender), "value": value})
+    return _send_and_confirm(w3, tx, name)
 
 
 def contract_at(w3: Web3, name: str, address: str) -> Contract:

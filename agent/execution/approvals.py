@@ -3,7 +3,9 @@
 The spenders that may ever receive an approval on a chain: every ``spenders`` entry of every aggregator,
 the Uniswap V2 router, SwapRouter02 and the chain's vaults, minus any ``never_approve`` entry. An approval
 is planned only when the current allowance is short; it approves exactly the amount needed (never "unlimited"),
-and tokens flagged ``approve_requires_zero`` get a reset to 0 first when their allowance is non-zero.
+and tokens flagged ``approve_requires_zero`` get a reset to 0 first when their allowance is non-zero (so does an
+unflagged token whose direct non-zero → non-zero approve reverts in simulation, as USDT's does, bare). Approvals
+are sent as raw calldata and never decoded, so a token whose approve returns nothing (USDT) is fine.
 """
 
 from __future__ import annotations
@@ -37,14 +39,29 @@ def check_approval(chain: ChainConfig, approval: Approval) -> None:
             f"chains/{chain.name}.toml)")
 
 
-def plan_approval(chain: ChainConfig, approval: Approval, *, current_allowance_raw: int) -> list[tuple[str, bytes]]:
-    """The approval calls needed, as ``(purpose, calldata)`` to ``approval.token``: none, one or two."""
+def needs_zero_first(chain: ChainConfig, approval: Approval, *, current_allowance_raw: int) -> bool | None:
+    """True when the token is flagged ``approve_requires_zero`` and holds a stale non-zero allowance; None when a
+    non-zero allowance is short on an unflagged token (the caller should find out by simulating the direct
+    approve: USDT-like tokens revert it bare); False when no reset can be needed."""
+    if current_allowance_raw == 0 or current_allowance_raw >= approval.amount_raw:
+        return False
+    token = chain.token_by_address(approval.token)
+    return True if token is not None and token.approve_requires_zero else None
+
+
+def plan_approval(chain: ChainConfig, approval: Approval, *, current_allowance_raw: int,
+                  direct_approve_reverts: bool = False) -> list[tuple[str, bytes]]:
+    """The approval calls needed, as ``(purpose, calldata)`` to ``approval.token``: none, one or two.
+
+    ``direct_approve_reverts``: a simulated non-zero → non-zero approve reverted (a USDT-like token the chain
+    file does not flag), so the allowance is reset to 0 first as for a flagged token.
+    """
     check_approval(chain, approval)
     if current_allowance_raw >= approval.amount_raw:
         return []
-    token = chain.token_by_address(approval.token)
     calls: list[tuple[str, bytes]] = []
-    if token is not None and token.approve_requires_zero and current_allowance_raw > 0:
+    reset = needs_zero_first(chain, approval, current_allowance_raw=current_allowance_raw)
+    if reset or (reset is None and direct_approve_reverts):
         calls.append(("approve-reset", approve_calldata(approval.spender, 0)))
     calls.append(("approve", approve_calldata(approval.spender, approval.amount_raw)))
     return calls

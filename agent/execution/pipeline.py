@@ -21,6 +21,7 @@ from typing import Any
 from agent.chain.reads import (
     NATIVE,
     Call,
+    approve_calldata,
     estimate_gas,
     fetch_allowance,
     fetch_balance,
@@ -31,7 +32,7 @@ from agent.chain.reads import (
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.errors import ExecutionError, SimulationFailed
-from agent.execution.approvals import plan_approval
+from agent.execution.approvals import needs_zero_first, plan_approval
 from agent.execution.intent import ActionResult, TxIntent, TxOutcome, TxRequest
 from agent.execution.sender import TxSender
 from agent.journal.records import ActionState, AttemptStatus
@@ -113,7 +114,16 @@ def _approval_calls(intent: TxIntent, ctx: ExecutionContext) -> list[tuple[str, 
         return []
     a = intent.approval
     current = fetch_allowance(ctx.rpc, a.token, ctx.sender.address, a.spender)
-    planned = plan_approval(ctx.chain, a, current_allowance_raw=current)
+    reverts = False
+    if needs_zero_first(ctx.chain, a, current_allowance_raw=current) is None:
+        try:  # an unflagged token with a stale allowance: does it take a direct non-zero → non-zero approve?
+            simulate(ctx.rpc, Call(ctx.sender.address, a.token, approve_calldata(a.spender, a.amount_raw)),
+                     what="direct approve")
+        except SimulationFailed:
+            log.info("chain %s: %s reverts a non-zero to non-zero approve; resetting it to 0 first",
+                     ctx.chain.chain_id, a.token)
+            reverts = True
+    planned = plan_approval(ctx.chain, a, current_allowance_raw=current, direct_approve_reverts=reverts)
     if planned:
         log.info("chain %s plan %s: allowance %s < %s for spender %s; approving the exact amount",
                  ctx.chain.chain_id, intent.plan_id, current, a.amount_raw, a.spender)

@@ -68,6 +68,8 @@ class ChainSnapshot(BaseModel):
     prices: dict[str, Price] = {}
     #: "A/B" -> USD depth of the direct pool's A side (chains/<chain>.toml ``direct_pairs``)
     pair_depths_usd: dict[str, Decimal] = {}
+    #: Holdings whose balance could not be read (shown as 0 but unknown, not zero).
+    unread: tuple[str, ...] = ()
 
 
 class Snapshot(BaseModel):
@@ -80,3 +82,28 @@ class Snapshot(BaseModel):
 
     def holdings(self) -> list[Holding]:
         return [h for c in self.chains for h in c.holdings]
+
+    @property
+    def unread(self) -> list[str]:
+        """What could not be read: a whole chain (``"base"``) or one holding (``"base:USDC"``)."""
+        return [c.chain if not c.available else f"{c.chain}:{symbol}"
+                for c in self.chains for symbol in ((None,) if not c.available else c.unread)]
+
+    @property
+    def partial(self) -> bool:
+        """True when any chain or balance is unread: the portfolio's total is unknown, trading on it is blind."""
+        return bool(self.unread)
+
+    @property
+    def nothing_read(self) -> bool:
+        return not any(c.available for c in self.chains)
+
+    def partial_reason(self) -> str:
+        """One line naming what is unread and the fix."""
+        down = [c for c in self.chains if not c.available]
+        what = ", ".join(f"{c.chain} ({c.error or 'unreachable'})" for c in down) if down else ""
+        assets = ", ".join(u for u in self.unread if ":" in u)
+        parts = [p for p in (f"chains unread: {what}" if what else "", f"balances unread: {assets}" if assets else "")
+                 if p]
+        return (f"partial portfolio view ({'; '.join(parts)}); refusing to trade on it: fix the RPC "
+                "(<CHAIN>_RPC_URL) or remove the chain from CHAINS, then retry")

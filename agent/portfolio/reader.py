@@ -74,13 +74,18 @@ def build_snapshot(chain: ChainConfig, wallet: str, values: dict[tuple[str, str]
         raise SafetyHalt(f"chain {chain.name}: Multicall3 at {chain.multicall3} did not answer getBlockNumber()")
     prices = decode_prices(chain, price_calls, values)
     holdings: list[Holding] = []
+    unread: list[str] = []
     native = values.get(("native", ""))
+    if native is None:
+        unread.append(chain.native_symbol)
     wrapped = chain.token(chain.wrapped_native)
     holdings.append(Holding(chain=chain.name, symbol=chain.native_symbol, asset=chain.native_symbol, kind="native",
                             address=None, decimals=chain.native_decimals, balance_raw=native[0] if native else 0,
                             price=prices.get(wrapped.symbol)))
     for t in chain.tokens:
         bal = values.get(("token", t.symbol))
+        if bal is None:
+            unread.append(t.symbol)
         holdings.append(Holding(chain=chain.name, symbol=t.symbol, asset=t.asset_symbol, kind="token",
                                 address=t.address, decimals=t.decimals, balance_raw=bal[0] if bal else 0,
                                 price=prices.get(t.symbol)))
@@ -89,6 +94,8 @@ def build_snapshot(chain: ChainConfig, wallet: str, values: dict[tuple[str, str]
         per_share = values.get(("share_price", v.name))
         under = chain.token(v.asset)
         shares_raw = shares[0] if shares else 0
+        if shares is None or (shares_raw and per_share is None):
+            unread.append(v.name)
         under_raw = shares_raw * per_share[0] // 10**v.decimals if per_share else None
         holdings.append(Holding(chain=chain.name, symbol=v.name, asset=under.asset_symbol, kind="vault",
                                 address=v.address, decimals=v.decimals, balance_raw=shares_raw,
@@ -99,7 +106,7 @@ def build_snapshot(chain: ChainConfig, wallet: str, values: dict[tuple[str, str]
     pairs = decode_pair_depths(chain, plan_pair_calls(chain), prices, values)
     return ChainSnapshot(chain=chain.name, chain_id=chain.chain_id, available=True, block=block_v[0],
                          base_fee_wei=base_fee[0] if base_fee else None, holdings=tuple(holdings), prices=prices,
-                         pair_depths_usd=pairs)
+                         pair_depths_usd=pairs, unread=tuple(unread))
 
 
 def fetch_chain(rpc: ChainRpc, wallet: str) -> ChainSnapshot:

@@ -88,6 +88,10 @@ def error_detail(response: httpx.Response) -> str:
     return json.dumps(body)[:200]
 
 
+#: Aggregator answers larger than this are refused (a hostile or broken API cannot exhaust memory).
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
 class HttpApi:
     """One aggregator's HTTP endpoint. ``get_json``/``post_json`` return decoded JSON or raise ``QuoteError``."""
 
@@ -125,9 +129,28 @@ class HttpApi:
             raise QuoteError(self.source, f"malformed_json: {method} {path} answered {ctype} that is not JSON") \
                 from None
 
+    def _capped_request(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> httpx.Response:
+        """The response, its body read up to ``MAX_BODY_BYTES`` (a larger one is refused, never buffered)."""
+        with self._client.stream(method, path, params=params, json=body) as response:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                raise QuoteError(self.source, f"body_too_large: {method} {path} announced {declared} bytes "
+                                              f"(limit {MAX_BODY_BYTES})")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise QuoteError(self.source, f"body_too_large: {method} {path} sent more than "
+                                                  f"{MAX_BODY_BYTES} bytes")
+                chunks.append(chunk)
+        headers = [(k, v) for k, v in response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks),
+                              request=response.request)
+
     def _once(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> httpx.Response:
         try:
-            response = self._client.request(method, path, params=params, json=body)
+            response = self._capped_request(method, path, params, body)
         except httpx.TimeoutException:
             raise QuoteError(self.source, f"timeout: {method} {path} took longer than "
                                           f"{self._client.timeout.read}s") from None

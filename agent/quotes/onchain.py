@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from agent.chain.abi import abi
 from agent.chain.multicall import Call, aggregate
@@ -44,6 +45,10 @@ V3_FEES = (500, 3000, 100, 10_000)
 #: Added to QuoterV2's gasEstimate (the pool swap alone) for an executable quote: the transaction's base cost,
 #: SwapRouter02's own work and the input token transfer.
 V3_ROUTER_GAS = 60_000
+#: QuoterV2's price limits when called with sqrtPriceLimitX96 = 0 (TickMath MIN_SQRT_RATIO + 1, MAX - 1). A quote
+#: whose sqrtPriceX96After sits on one ran out of liquidity: it is a partial fill of the amount asked for, and
+#: SwapRouter02 would execute just as partially (spending less than asked).
+V3_PRICE_LIMITS = frozenset({4295128740, 1461446703485210103287273052203988822378723970341})
 
 
 def path_token(chain: ChainConfig, address: str) -> Token:
@@ -120,9 +125,18 @@ class OnchainQuoter:
         calls += [Call(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, request.sell_amount_raw, f, 0),))
                   for f in fees]
         block, *outs = aggregate(self.rpc, calls)
-        found = [(v[0], v[3], f) for v, f in zip(outs, fees, strict=True) if v and v[0] > 0]
+        quoted = [(v, f) for v, f in zip(outs, fees, strict=True) if v and v[0] > 0]
+        found = [(v[0], v[3], f) for v, f in quoted if v[1] not in V3_PRICE_LIMITS]
+        partial = [f for v, f in quoted if v[1] in V3_PRICE_LIMITS]
+        if not found and partial:
+            raise QuoteError(NAME, f"partial_fill: QuoterV2 fills only part of {request.sell_amount_raw} raw "
+                                   f"{a.symbol} → {b.symbol} at fee(s) {partial} (the pool runs out of liquidity "
+                                   "before the whole amount); refusing this size: trade less or split it")
         if not found:
             raise QuoteError(NAME, f"no_liquidity: QuoterV2 has no pool for {a.symbol}/{b.symbol} at fees {fees}")
+        if partial:
+            log.info("QuoterV2 %s>%s: fee tier(s) %s fill only part of the amount; not used", a.symbol, b.symbol,
+                     partial)
         out, gas, fee = max(found, key=lambda f: f[0])
         return (block[0] if block else None), out, gas, fee
 
@@ -147,6 +161,36 @@ class OnchainQuoter:
                      buy_token=request.buy_token, sell_amount_raw=request.sell_amount_raw, buy_amount_raw=out,
                      min_buy_amount_raw=min_out, gas_estimate=gas, tx=tx, spender=spender, block_number=block,
                      quoted_at=datetime.now(UTC), route=f"uniswap_v3 {how} {a.symbol}>{b.symbol} fee {fee}")
+
+    def v3_impact_bps(self, request: QuoteRequest) -> Decimal | None:
+        """Price impact of this trade at its own size on the best V3 tier, in bps (fee excluded): QuoterV2 at
+        the full amount against a 1/10,000 probe, in one batch. A partial fill is 10,000 (the pool cannot take
+        it). None where there is no V3 quoter or no pool.
+
+        Concentrated liquidity makes a two-size curve fit meaningless (a narrow range looks infinitely deep
+        until it runs out), so on V3 this is what ``est_impact_bps`` should be.
+        """
+        if self.chain.uniswap_v3 is None:
+            return None
+        a, b = path_token(self.chain, request.sell_token), path_token(self.chain, request.buy_token)
+        quoter = self.chain.uniswap_v3.quoter_v2
+        fees = list(dict.fromkeys((a.v3_fee, b.v3_fee, *V3_FEES)))
+        probe = max(1, request.sell_amount_raw // 10_000)
+        calls = [Call(quoter, QUOTE_EXACT_INPUT_SINGLE, ((a.address, b.address, amount, f, 0),))
+                 for f in fees for amount in (probe, request.sell_amount_raw)]
+        values = aggregate(self.rpc, calls)
+        best: Decimal | None = None
+        for i, _fee in enumerate(fees):
+            small, big = values[2 * i], values[2 * i + 1]
+            if not small or small[0] <= 0:
+                continue
+            if not big or big[0] <= 0 or big[1] in V3_PRICE_LIMITS:
+                impact = Decimal(10_000)
+            else:
+                marginal = Decimal(small[0]) / probe
+                impact = max(Decimal(0), (1 - Decimal(big[0]) / request.sell_amount_raw / marginal) * 10_000)
+            best = impact if best is None else min(best, impact)
+        return best
 
     def fetch_reference(self, request: QuoteRequest) -> ReferencePrice:
         """Marginal prices of the sell token, the buy token and the native coin in USD → buy per sell."""

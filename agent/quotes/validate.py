@@ -13,8 +13,14 @@ from agent.errors import QuoteRejected
 from agent.quotes.calldata import CalldataError, DecodedSwap, decode_swap
 from agent.quotes.models import Quote, QuoteRequest, ReferencePrice, is_native
 
-CHECKS = ("chain", "token", "amount", "executable", "router", "spender", "value", "calldata", "recipient",
-          "min_out", "gas", "price_deviation")
+CHECKS = ("chain", "token", "amount", "executable", "router", "spender", "value", "calldata_unknown", "calldata",
+          "recipient", "min_out", "gas", "price_deviation")
+
+
+#: The calldata shapes (``DecodedSwap.shape`` prefixes) each source's router really has; another router's shape
+#: sent to it is refused (a selector decoded as the wrong contract's function would mean something else).
+SOURCE_SHAPES = {"0x": ("0x_",), "1inch": ("1inch_",), "paraswap": ("velora_",), "odos": ("odos_",),
+                 "kyberswap": ("kyberswap_",), "sandbox": ("sandbox_router",), "onchain": ("uniswap_v2", "uniswap_v3")}
 
 
 @dataclass(frozen=True)
@@ -61,13 +67,13 @@ def _check_router(chain: ChainConfig, quote: Quote) -> None:
                                        f"router on {chain.name} ({', '.join(routers) or 'none configured'})")
 
 
-def _check_spender(chain: ChainConfig, request: QuoteRequest, quote: Quote, decoded: DecodedSwap | None) -> None:
+def _check_spender(chain: ChainConfig, request: QuoteRequest, quote: Quote, decoded: DecodedSwap) -> None:
     _routers, spenders, never = allow_list(chain, quote.source)
     if request.sells_native:
         return  # nothing is approved when selling the native coin
     if quote.spender is None:
         raise _reject(quote, "spender", "the quote names no spender for the approval")
-    if quote.spender in never or (decoded is not None and decoded.target == quote.spender):
+    if quote.spender in never or decoded.target == quote.spender:
         raise _reject(quote, "spender", f"{quote.spender} is the 0x Settler (or another never-approve address); "
                                         "it must never receive an approval")
     if quote.spender not in spenders:
@@ -83,17 +89,20 @@ def _check_value(request: QuoteRequest, quote: Quote) -> None:
         raise _reject(quote, "value", f"transaction sends {quote.tx.value_wei} wei; {what} ({want})")
 
 
-def _decode(chain: ChainConfig, quote: Quote) -> DecodedSwap | None:
+def _decode(quote: Quote) -> DecodedSwap:
+    """The decoded calldata; anything that does not decode is refused: there is no trust-the-API path."""
     assert quote.tx is not None
-    sandbox = chain.aggregators.get("sandbox")
-    must_decode = quote.source == "onchain" or (sandbox is not None and quote.tx.to in sandbox.routers)
     try:
         decoded = decode_swap(quote.tx.data)
     except CalldataError as exc:
-        raise _reject(quote, "calldata", str(exc)) from None
-    if decoded is None and must_decode:
-        raise _reject(quote, "calldata", f"selector 0x{quote.tx.data[:4].hex()} is not a swap of the router at "
-                                         f"{quote.tx.to}; its recipient cannot be checked")
+        raise _reject(quote, "calldata_unknown", str(exc)) from None
+    if decoded is None:
+        raise _reject(quote, "calldata_unknown", f"selector 0x{quote.tx.data[:4].hex()} is not a swap entry point "
+                                                 f"this agent can decode (router {quote.tx.to}); its recipient "
+                                                 "and min-out cannot be checked")
+    if not decoded.shape.startswith(SOURCE_SHAPES.get(quote.source, ("?",))):
+        raise _reject(quote, "calldata_unknown", f"calldata is a {decoded.shape} call, not one of the "
+                                                 f"{quote.source} router's entry points")
     return decoded
 
 
@@ -105,12 +114,19 @@ def _same_token(chain: ChainConfig, decoded: DecodedSwap, got: str | None, want:
     return wraps and is_native(want) and got == chain.token(chain.wrapped_native).address
 
 
-def _check_calldata(chain: ChainConfig, request: QuoteRequest, quote: Quote, decoded: DecodedSwap | None) -> None:
-    if decoded is None:
-        return
+def _check_calldata(chain: ChainConfig, request: QuoteRequest, quote: Quote, decoded: DecodedSwap) -> None:
+    if decoded.problems:
+        raise _reject(quote, "calldata", f"calldata ({decoded.shape}): {'; '.join(decoded.problems)}")
     if decoded.recipient is not None and decoded.recipient != request.taker:
         raise _reject(quote, "recipient", f"calldata ({decoded.shape}) pays {decoded.recipient}, not our wallet "
                                           f"{request.taker}")
+    if decoded.token_out is None:
+        raise _reject(quote, "calldata_unknown", f"calldata ({decoded.shape}) does not name the token it buys "
+                                                 "(it follows from the pools); the buy token cannot be checked")
+    if decoded.min_out is None:
+        raise _reject(quote, "calldata_unknown", f"calldata ({decoded.shape}) carries no min-out")
+    if decoded.amount_in is None and not request.sells_native:
+        raise _reject(quote, "calldata_unknown", f"calldata ({decoded.shape}) does not name the amount it sells")
     if not _same_token(chain, decoded, decoded.token_in, request.sell_token, sell=True):
         raise _reject(quote, "calldata", f"calldata sells {decoded.token_in}, not {request.sell_token}")
     if not _same_token(chain, decoded, decoded.token_out, request.buy_token, sell=False):
@@ -120,7 +136,7 @@ def _check_calldata(chain: ChainConfig, request: QuoteRequest, quote: Quote, dec
 
 
 def effective_min_out(quote: Quote) -> int:
-    """The quote's min-out, or the calldata's when that is lower (the contract enforces the calldata)."""
+    """The min-out the contract enforces: the calldata's (the quote's own figure only if it does not decode)."""
     decoded = None
     if quote.tx is not None:
         try:
@@ -128,13 +144,15 @@ def effective_min_out(quote: Quote) -> int:
         except CalldataError:
             decoded = None
     if decoded is not None and decoded.min_out is not None:
-        return min(decoded.min_out, quote.min_buy_amount_raw)
+        return decoded.min_out
     return quote.min_buy_amount_raw
 
 
-def _check_amounts(quote: Quote, limits: Limits) -> None:
+def _check_amounts(quote: Quote, decoded: DecodedSwap, limits: Limits) -> None:
+    """The calldata's min-out against quote x (1 - MAX_SLIPPAGE_BPS), from our own setting, not the API's."""
     floor = quote.buy_amount_raw * (10_000 - limits.max_slippage_bps) // 10_000
-    min_out = effective_min_out(quote)
+    assert decoded.min_out is not None
+    min_out = decoded.min_out
     if quote.buy_amount_raw <= 0:
         raise _reject(quote, "min_out", "the quote buys nothing")
     if min_out < floor - 1:  # one raw unit of rounding slack between the API and us
@@ -178,9 +196,9 @@ def check_quote(chain: ChainConfig, request: QuoteRequest, quote: Quote, *, limi
     if quote.tx is None:
         raise _reject(quote, "executable", "quote-only source: no transaction to execute on this chain")
     _check_router(chain, quote)
-    decoded = _decode(chain, quote)
+    decoded = _decode(quote)
     _check_spender(chain, request, quote, decoded)
     _check_value(request, quote)
     _check_calldata(chain, request, quote, decoded)
-    _check_amounts(quote, limits)
+    _check_amounts(quote, decoded, limits)
     _check_price(request, quote, reference, limits)

@@ -134,6 +134,26 @@ def test_sandbox_up_status_kill_one_chain_down(tmp_path: Path) -> None:
         assert chains["sandbox_a"]["available"] and not chains["sandbox_b"]["available"]
         assert "no RPC endpoint answered" in chains["sandbox_b"]["error"]
         assert doc["total_usd"] > 0
+        # never trade blind: plan and run refuse the partial view, name the chain and exit non-zero
+        down_env = {**env, "RPC_ATTEMPTS": "1", "RPC_TIMEOUT_S": "2", "JOURNAL_PATH": str(tmp_path / "j.sqlite")}
+        out = _cli(down_env, "plan")
+        assert out.returncode == 1 and "sandbox_b" in out.stderr and "partial" in out.stderr
+        assert len([ln for ln in out.stderr.splitlines() if ln.startswith("error:")]) == 1
+        out = _cli(down_env, "plan", "--json")
+        doc = json.loads(out.stdout)
+        assert out.returncode == 1 and doc["partial"] is True and doc["unread"] == ["sandbox_b"]
+        assert doc["actions"] == [] and doc["nothing_read"] is False
+        out = _cli(down_env, "run", "--once", "--dry-run", "--json")
+        assert out.returncode == 1 and "sandbox_b" in out.stderr and out.stdout, out.stderr[-2000:]
+        doc = json.loads(out.stdout)
+        assert doc["partial"] is True and doc["actions"] == [] and "partial" in doc["dropped_because"]
+        # nothing readable at all: non-zero too
+        a = next(p for p in procs if p.role == "anvil:sandbox_a")
+        os.kill(a.pid, 9)
+        out = _cli(down_env, "plan", "--json")
+        assert out.returncode == 1 and json.loads(out.stdout)["nothing_read"] is True
+        out = _cli(down_env, "run", "--once", "--dry-run")
+        assert out.returncode == 1
     finally:
         sandbox_down(tmp_path)
     assert not any(pid_alive(p.pid) for p in procs)

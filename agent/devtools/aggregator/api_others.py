@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 from agent.config.chains import NATIVE_PLACEHOLDER
+from agent.devtools.aggregator import shapes
 from agent.devtools.aggregator.engine import ZERO, ApiError, Engine, min_out
 from agent.models import checksum
-from agent.quotes.calldata import encode_sandbox_swap
 
 PARASWAP_VERSION = "6.2"
 
@@ -61,8 +61,8 @@ def paraswap_prices(engine: Engine, params: dict[str, str]) -> dict[str, Any]:
         "blockNumber": priced.block, "network": cid, "srcToken": sell, "srcDecimals": int(params["srcDecimals"]),
         "srcAmount": str(priced.amount_in), "destToken": buy, "destDecimals": int(params["destDecimals"]),
         "destAmount": str(priced.amount_out), "bestRoute": best_route, "gasCostUSD": "0", "gasCost": str(priced.gas),
-        "side": "SELL", "version": PARASWAP_VERSION, "contractAddress": view.router,
-        "tokenTransferProxy": view.router, "contractMethod": "swapExactAmountIn", "partnerFee": 0,
+        "side": "SELL", "version": PARASWAP_VERSION, "contractAddress": view.router_for("paraswap"),
+        "tokenTransferProxy": view.router_for("paraswap"), "contractMethod": "swapExactAmountIn", "partnerFee": 0,
         "srcUSD": "0", "destUSD": "0", "partner": "anon", "maxImpactReached": False,
         "hmac": engine.sign(_sig_payload(cid, sell, buy, priced.amount_in, priced.amount_out, legs)),
     }
@@ -92,9 +92,10 @@ def paraswap_transactions(engine: Engine, network: str, body: Any) -> dict[str, 
     user = engine.token(view, body.get("userAddress"), "userAddress")
     recipient = engine.token(view, body.get("receiver") or user, "receiver")
     slippage = int(body.get("slippage", 100))
-    data = encode_sandbox_swap(token_in=sell, token_out=buy, amount_in=amount_in,
-                               min_out=min_out(amount_out, slippage), recipient=recipient, legs=legs)
-    return {"from": user, "to": view.router, "value": str(amount_in if sell == NATIVE_PLACEHOLDER else 0),
+    data = shapes.paraswap(router=view.router_for("paraswap"), sell=sell, buy=buy, amount=amount_in,
+                           min_out=min_out(amount_out, slippage), quoted=amount_out, recipient=recipient, legs=legs)
+    value = amount_in if sell == NATIVE_PLACEHOLDER else 0
+    return {"from": user, "to": view.router_for("paraswap"), "value": str(value),
             "data": "0x" + data.hex(), "gasPrice": str(view.gas_price()), "chainId": view.config.chain_id,
             "gas": str(route.get("gasCost", "0"))}
 
@@ -137,15 +138,18 @@ def odos_assemble(engine: Engine, body: Any) -> dict[str, Any]:
         raise _odos_error("userAddr does not match the quote", 4002)
     recipient = engine.token(priced.view, body.get("receiver") or user, "receiver")
     low = min_out(priced.amount_out, int(slippage))
-    data = priced.calldata(min_out=low, recipient=recipient)
     view = priced.view
+    router = view.router_for("odos")
+    data = shapes.odos(router=router, sell=priced.sell, buy=priced.buy, amount=priced.amount_in, min_out=low,
+                       quoted=priced.amount_out, recipient=recipient,
+                       legs=[(leg.amount_in, list(leg.pairs)) for leg in priced.route.legs])
     return {
         "deprecated": None, "blockNumber": priced.block, "gasEstimate": priced.gas, "gasEstimateValue": 0.0,
         "inputTokens": [{"tokenAddress": priced.sell, "amount": str(priced.amount_in)}],
         "outputTokens": [{"tokenAddress": priced.buy, "amount": str(priced.amount_out)}],
         "netOutValue": 0.0, "outValues": ["0"],
         "transaction": {"gas": priced.gas, "gasPrice": priced.gas_price, "value": str(priced.value),
-                        "to": view.router, "from": user, "data": "0x" + data.hex(), "nonce": 0,
+                        "to": router, "from": user, "data": "0x" + data.hex(), "nonce": 0,
                         "chainId": view.config.chain_id},
         "simulation": None,
     }
@@ -179,7 +183,8 @@ def kyber_routes(engine: Engine, slug: str, params: dict[str, str]) -> dict[str,
     }
     summary["checksum"] = engine.sign(_sig_payload(view.config.chain_id, sell, buy, priced.amount_in,
                                                    priced.amount_out, legs))
-    return {"code": 0, "message": "successfully", "data": {"routeSummary": summary, "routerAddress": view.router},
+    return {"code": 0, "message": "successfully", "data": {"routeSummary": summary,
+                                                             "routerAddress": view.router_for("kyberswap")},
             "requestId": secrets.token_hex(8)}
 
 
@@ -202,10 +207,10 @@ def kyber_build(engine: Engine, slug: str, body: Any) -> dict[str, Any]:
     if not 0 <= slippage <= 2000:
         raise _kyber_error("slippageTolerance must be in [0, 2000]", 4001)
     recipient = engine.token(view, body.get("recipient") or body.get("sender"), "recipient")
-    data = encode_sandbox_swap(token_in=sell, token_out=buy, amount_in=amount_in,
-                               min_out=min_out(amount_out, slippage), recipient=recipient, legs=legs)
+    data = shapes.kyber(core=view.router, sell=sell, buy=buy, amount=amount_in, min_out=min_out(amount_out, slippage),
+                        recipient=recipient, legs=legs)
     return {"code": 0, "message": "successfully", "data": {
         "amountIn": str(amount_in), "amountInUsd": "0", "amountOut": str(amount_out), "amountOutUsd": "0",
         "gas": summary.get("gas", "0"), "gasUsd": "0", "outputChange": {"amount": "0", "percent": 0, "level": 0},
-        "data": "0x" + data.hex(), "routerAddress": view.router,
+        "data": "0x" + data.hex(), "routerAddress": view.router_for("kyberswap"),
         "transactionValue": str(amount_in if sell == NATIVE_PLACEHOLDER else 0)}, "requestId": secrets.token_hex(8)}

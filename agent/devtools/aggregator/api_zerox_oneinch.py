@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from agent.config.chains import NATIVE_PLACEHOLDER
+from agent.devtools.aggregator import shapes
 from agent.devtools.aggregator.chain_state import ChainView
 from agent.devtools.aggregator.engine import ApiError, Engine, Priced, min_out
 
@@ -41,7 +42,7 @@ def zerox(engine: Engine, action: str, params: dict[str, str]) -> dict[str, Any]
     allowance = None
     if sell != NATIVE_PLACEHOLDER and taker:
         actual = view.allowance(sell, taker)
-        allowance = {"actual": str(actual), "spender": view.router} if actual < amount else None
+        allowance = {"actual": str(actual), "spender": view.router_for("0x")} if actual < amount else None
     out: dict[str, Any] = {
         "blockNumber": str(priced.block), "buyAmount": str(priced.amount_out), "buyToken": buy.lower(),
         "fees": {"integratorFee": None, "zeroExFee": None, "gasFee": None},
@@ -53,12 +54,17 @@ def zerox(engine: Engine, action: str, params: dict[str, str]) -> dict[str, Any]
         "totalNetworkFee": str(priced.gas * priced.gas_price), "zid": zid,
     }
     if action == "quote":
-        out["transaction"] = {"to": view.router, "data": "0x" + priced.calldata(min_out=low, recipient=taker or "")
-                              .hex(), "gas": str(priced.gas), "gasPrice": str(priced.gas_price),
-                              "value": str(priced.value)}
+        data = shapes.zerox(sell=sell, buy=buy, amount=amount, min_out=low, recipient=taker or "",
+                            legs=_legs(priced), zid=bytes.fromhex(zid[2:]))
+        out["transaction"] = {"to": view.router_for("0x"), "data": "0x" + data.hex(), "gas": str(priced.gas),
+                              "gasPrice": str(priced.gas_price), "value": str(priced.value)}
     else:
         out.update(gas=str(priced.gas), gasPrice=str(priced.gas_price))
     return out
+
+
+def _legs(priced: Priced) -> list[tuple[int, list[str]]]:
+    return [(leg.amount_in, list(leg.pairs)) for leg in priced.route.legs]
 
 
 def _fills(priced: Priced) -> list[dict[str, Any]]:
@@ -87,12 +93,13 @@ def oneinch(engine: Engine, chain_id: str, action: str, params: dict[str, str]) 
         view = engine.chain(chain_id)
     except ApiError:
         raise _oneinch_error(400, f"chain {chain_id} is not supported") from None
+    router = view.router_for("1inch")
     if action == "approve/spender":
-        return {"address": view.router}
+        return {"address": router}
     if action == "approve/allowance":
         token = engine.token(view, params.get("tokenAddress"), "tokenAddress")
         owner = engine.token(view, params.get("walletAddress"), "walletAddress")
-        return {"allowance": str(view.allowance(token, owner))}
+        return {"allowance": str(view.allowance(token, owner, router))}
     if action not in ("quote", "swap"):
         raise _oneinch_error(404, f"unknown endpoint {action}")
     needed = ("src", "dst", "amount") + (("from", "slippage") if action == "swap" else ())
@@ -123,7 +130,8 @@ def oneinch(engine: Engine, chain_id: str, action: str, params: dict[str, str]) 
         raise _oneinch_error(400, "slippage must be between 0 and 50")
     recipient = params.get("receiver") or params["from"]
     low = min_out(priced.amount_out, slippage_bps)
-    out["tx"] = {"from": params["from"].lower(), "to": view.router.lower(),
-                 "data": "0x" + priced.calldata(min_out=low, recipient=recipient).hex(),
+    data = shapes.oneinch(router=router, sell=sell, buy=buy, amount=priced.amount_in, min_out=low,
+                          recipient=engine.token(view, recipient, "receiver"), legs=_legs(priced))
+    out["tx"] = {"from": params["from"].lower(), "to": router.lower(), "data": "0x" + data.hex(),
                  "value": str(priced.value), "gas": priced.gas, "gasPrice": str(priced.gas_price)}
     return out

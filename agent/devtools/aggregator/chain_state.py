@@ -95,8 +95,13 @@ class ChainView:
                  if r]
         return pools, block[0] if block else 0
 
-    def allowance(self, token: str, owner: str) -> int:
-        (value,) = aggregate(self.rpc, [Call(token, ALLOWANCE, (owner, self.router))])
+    def router_for(self, source: str) -> str:
+        """Where ``source``'s calldata goes: its allow-listed router (a Shape adapter or the AggregatorRouter)."""
+        allowed = self.config.aggregators.get(source)
+        return allowed.routers[0] if allowed is not None and allowed.routers else self.router
+
+    def allowance(self, token: str, owner: str, spender: str | None = None) -> int:
+        (value,) = aggregate(self.rpc, [Call(token, ALLOWANCE, (owner, spender or self.router))])
         return value[0] if value else 0
 
     def gas_price(self) -> int:

@@ -20,7 +20,8 @@ from agent.models import checksum
 from agent.quotes.calldata import encode_sandbox_swap
 
 ZERO = "0x0000000000000000000000000000000000000000"
-GAS_BASE = 80_000
+#: includes the Shape adapter hop (pull, approve, call) that the 1inch/Odos/KyberSwap shapes add
+GAS_BASE = 140_000
 GAS_PER_HOP = 65_000
 GAS_PER_LEG = 20_000
 GAS_NATIVE = 30_000

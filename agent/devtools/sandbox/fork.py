@@ -105,7 +105,13 @@ def find_balance_slot(w3: Web3, token: str, holder: str, *, max_slot: int = MAX_
 def set_token_balance(w3: Web3, token: str, holder: str, amount_raw: int) -> BalanceSlot:
     """Give ``holder`` exactly ``amount_raw`` of ``token`` by writing its balance slot; checked with balanceOf."""
     found = find_balance_slot(w3, token, holder)
-    set_storage(w3, token, found.for_holder(holder), amount_raw)
+    where = found.for_holder(holder)
+    # bits of the word that are not the balance stay as they are: FiatTokenV2_2 (USDC) packs the holder's
+    # blacklist flag into the top bit of the same word, and funding must not lift a blacklist
+    flags = get_storage(w3, token, where) ^ balance_of(w3, token, holder)
+    if amount_raw & flags:
+        raise SafetyHalt(f"token {token}: {amount_raw} does not fit beside the flag bits of its balance word")
+    set_storage(w3, token, where, flags | amount_raw)
     if balance_of(w3, token, holder) != amount_raw:
         raise SafetyHalt(f"token {token}: balanceOf does not return the written balance")
     return found

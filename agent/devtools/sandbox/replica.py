@@ -16,7 +16,7 @@ Built on a fresh anvil with chain id 1, so the real ``ethereum`` chain config �
   (steakUSDC: 18 over USDC's 6) the ``decimals`` immutable is rewritten in the copied code (its offset comes
   from the artifact's code layout). A seed deposit then gets its share count set so that one share is worth
   a realistic amount of the asset (sDAI ≈ 1.15 DAI …).
-* Multicall3 has no immutables: its runtime code goes straight to the canonical address (as in the sandbox).
+* Multicall3 is the official one, deployed by its canonical pre-signed transaction (as in the sandbox).
 
 Balances and pools are created afterwards by calling the placed contracts, so they live at the real addresses.
 """
@@ -35,9 +35,18 @@ from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain
 from agent.config.settings import redact_url
 from agent.devtools.contracts import contract_at, deploy, deploy_blueprint, load_artifact
+from agent.devtools.protocols import deploy_multicall3
 from agent.devtools.sandbox.fork import set_storage, vyper_mapping_slot
-from agent.devtools.sandbox.spec import DEPLOYER, TOKENS, DeployedAddresses, PoolSpec, TokenSpec
+from agent.devtools.sandbox.spec import (
+    DEPLOYER,
+    SHAPE_CONTRACTS,
+    TOKENS,
+    DeployedAddresses,
+    PoolSpec,
+    TokenSpec,
+)
 from agent.devtools.sandbox.world import fund_token, raw, seed_pool, send_tx
+from agent.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -163,11 +172,13 @@ def _place_routers(w3: Web3, chain: ChainConfig, out: DeployedAddresses) -> None
             place(w3, "SwapRouter02", deploy(w3, "SwapRouter02", out.factory, weth, sender=DEPLOYER),
                   chain.uniswap_v3.swap_router02)
     aggregator = deploy(w3, "AggregatorRouter", weth, sender=DEPLOYER)
-    for allow in chain.aggregators.values():
+    shapes = {source: (name, deploy(w3, name, aggregator, sender=DEPLOYER)) for source, name in SHAPE_CONTRACTS.items()}
+    for source, allow in chain.aggregators.items():
+        name, deployed = shapes.get(source, ("AggregatorRouter", aggregator))
         for router in allow.routers:
-            place(w3, "AggregatorRouter", aggregator, router)
-    runtime = load_artifact("Multicall3").deployed_bytecode
-    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [chain.multicall3, "0x" + runtime.hex()])
+            place(w3, name, deployed, router)
+    if deploy_multicall3(w3) != chain.multicall3:  # the official one, by its canonical pre-signed transaction
+        raise ConfigError(f"chains/{chain.name}.toml: multicall3 {chain.multicall3} is not the canonical Multicall3")
 
 
 def check_replica(w3: Web3, chain: ChainConfig) -> dict[str, str]:

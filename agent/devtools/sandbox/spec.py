@@ -97,6 +97,10 @@ def extra_token_specs(n: int) -> list[TokenSpec]:
     return [TokenSpec(f"TKN{i:02d}", f"Bench Token {i}", 18, Decimal(1 + i)) for i in range(1, n + 1)]
 
 
+#: aggregator source -> the sandbox contract carrying its router's real `swap` entry point
+SHAPE_CONTRACTS = {"1inch": "ShapeOneInch", "odos": "ShapeOdos", "kyberswap": "ShapeKyber"}
+
+
 @dataclass
 class DeployedAddresses:
     tokens: dict[str, str] = field(default_factory=dict)
@@ -108,4 +112,7 @@ class DeployedAddresses:
     vault: str = ""
     quoter: str = ""
     aggregator_router: str = ""
+    #: source -> the router its real-shaped calldata goes to (ShapeOneInch/ShapeOdos/ShapeKyber adapters;
+    #: the 0x and ParaSwap shapes are entry points of the AggregatorRouter itself)
+    shape_routers: dict[str, str] = field(default_factory=dict)
     multicall3: str = "0xcA11bde05977b3631167028862bE2a173976CA11"

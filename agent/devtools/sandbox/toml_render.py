@@ -19,6 +19,7 @@ def render_chain_toml(spec: ChainSpec, tokens: list[TokenSpec], out: DeployedAdd
         'native_symbol = "ETH"',
         'wrapped_native = "WETH"',
         'usd_stable = "USDC"',
+        f"default_hard_cap_gwei = 150   # maxFeePerGas ceiling when {spec.name.upper()}_HARD_CAP_GWEI is unset",
         f'multicall3 = "{out.multicall3}"',
         f"block_time_s = {spec.block_time_s}",
         "# a direct pool the planner may use instead of two legs through USDC when that is cheaper",
@@ -47,8 +48,10 @@ def render_chain_toml(spec: ChainSpec, tokens: list[TokenSpec], out: DeployedAdd
     lines += ["", "[[vaults]]", 'name = "sUSDC"', f'address = "{out.vault}"', 'asset = "USDC"', "decimals = 6"]
     for source in AGGREGATOR_SHAPES:
         key = f'"{source}"' if not source.isidentifier() or source[0].isdigit() else source
-        lines += ["", f"[aggregators.{key}]   # served by the local aggregator server; routes via AggregatorRouter",
-                  f'routers = ["{out.aggregator_router}"]', f'spenders = ["{out.aggregator_router}"]']
+        router = out.shape_routers.get(source, out.aggregator_router)
+        via = "AggregatorRouter" if router == out.aggregator_router else "its Shape adapter"
+        lines += ["", f"[aggregators.{key}]   # served by the local aggregator server; routes via {via}",
+                  f'routers = ["{router}"]', f'spenders = ["{router}"]']
         if source == "kyberswap":
             lines.append(f'slug = "{spec.name}"')
     return "\n".join(lines) + "\n"

@@ -19,10 +19,12 @@ from web3.types import RPCEndpoint
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain_file
 from agent.devtools.contracts import contract_at as contract
-from agent.devtools.contracts import deploy, deploy_blueprint, load_artifact
+from agent.devtools.contracts import deploy, deploy_blueprint
+from agent.devtools.protocols import deploy_multicall3
 from agent.devtools.sandbox.spec import (
     DEPLOYER,
     POOLS,
+    SHAPE_CONTRACTS,
     TOKENS,
     WALLET,
     ChainSpec,
@@ -139,6 +141,7 @@ def _fund_wallet(w3: Web3, spec: ChainSpec, specs: dict[str, TokenSpec], out: De
                              [WALLET, hex(raw(spec.wallet.get("ETH", Decimal(0)), 18))])
 
 
+
 def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec | None = None,
                  fund_wallet: bool = True, chains_dir: Path | None = None) -> World:
     """Deploy everything onto a fresh anvil at ``rpc_url`` and return the world with its chain config."""
@@ -160,8 +163,7 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
     out.vault = deploy(w3, "Vault4626", out.tokens["USDC"], "Sandbox Savings USDC", "sUSDC",
                        spec.vault_rate_bps_per_year, DEPLOYER, sender=DEPLOYER)
     send_tx(contract(w3, "ERC20", out.tokens["USDC"]).functions.set_minter(out.vault, True))
-    runtime = load_artifact("Multicall3").deployed_bytecode
-    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [out.multicall3, "0x" + runtime.hex()])
+    out.multicall3 = deploy_multicall3(w3)  # the official one, by its canonical pre-signed transaction
     pools = list(POOLS) + [PoolSpec(t.symbol, "USDC", Decimal(1_000_000)) for t in extra_token_specs(spec.extra_tokens)]
     for pool in pools:
         seed_pool(w3, pool, by_symbol, out, spec.pool_scale)
@@ -169,6 +171,9 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
         _fund_wallet(w3, spec, by_symbol, out)
     # deployed last so that every address deployed before it stays what it was before SwapRouter02 existed
     swap_router02 = deploy(w3, "SwapRouter02", out.factory, out.tokens["WETH"], sender=DEPLOYER)
+    # then the real-shape adapters, for the same reason
+    for source, name in SHAPE_CONTRACTS.items():
+        out.shape_routers[source] = deploy(w3, name, out.aggregator_router, sender=DEPLOYER)
     text = render_chain_toml(spec, token_specs, out, swap_router02=swap_router02)
     path = (chains_dir / f"{spec.name}.toml") if chains_dir else None
     if path is not None:

@@ -42,7 +42,7 @@ def test_good_response_is_valid_and_normalized(canned, sandbox_chain, reference,
     assert q is not None and best.best is not None
     assert (q.buy_amount_raw, q.sell_amount_raw, q.gas_estimate) == (shapes.BUY_RAW, shapes.SELL_RAW, 250_000)
     assert q.min_buy_amount_raw == shapes.MIN_RAW
-    assert q.spender == q.tx.to == sandbox_chain.aggregators["sandbox"].routers[0]
+    assert q.spender == q.tx.to == sandbox_chain.aggregators[name].routers[0]
     assert q.price_impact_bps == 30  # Odos reports 0.3%; the others are derived from the reference
     assert result.net_buy_amount_raw == shapes.BUY_RAW - 750_000  # 250k gas at 1 gwei = 0.00025 ETH = 0.75 USDC
 

@@ -101,7 +101,7 @@ def _odos_wrong_chain(canned: CannedServer, chain: ChainConfig) -> None:
 
 def _oneinch_recipient(canned: CannedServer, chain: ChainConfig) -> None:
     body = shapes.oneinch(chain)
-    body["tx"]["data"] = shapes.calldata(chain, recipient=ATTACKER)
+    body["tx"]["data"] = shapes.calldata(chain, "1inch", recipient=ATTACKER)
     canned.on("GET", f"/swap/v6.0/{chain.chain_id}/swap", Canned(body=body))
 
 

@@ -14,6 +14,7 @@ import pytest
 from agent.chain.rpc import make_web3
 from agent.devtools.sandbox.anvil import free_port
 from agent.quotes.best import fetch_best_quote
+from agent.quotes.calldata import decode_swap
 from agent.quotes.models import QuoteRequest
 from agent.quotes.onchain import OnchainQuoter
 from agent.quotes.service import build_request
@@ -32,6 +33,10 @@ SOURCES = ("0x", "1inch", "paraswap", "odos", "kyberswap")
 
 
 
+REAL_SHAPE = {"0x": "0x_allowance_holder", "1inch": "1inch_swap", "paraswap": "velora_generic", "odos": "odos_swap",
+              "kyberswap": "kyberswap_swap"}
+
+
 def _request(world: Any, sell: str, buy: str, amount: str) -> QuoteRequest:
     return build_request(world.chain, sell=sell, buy=buy, amount=amount, taker=world.wallet, slippage_bps=50)
 
@@ -45,6 +50,10 @@ def test_client_quote_executes_for_at_least_min_out(world, aggregator_server, na
     (result,) = best.results
     assert result.valid, result.rejected_because
     quote = result.quote
+    # the calldata is in the real router's shape (the same decoder the real API's answers go through)
+    decoded = decode_swap(quote.tx.data)
+    assert decoded is not None and decoded.shape == REAL_SHAPE[name]
+    assert decoded.recipient in (None, world.wallet) and decoded.min_out == quote.min_buy_amount_raw
     w3 = make_web3(world.rpc_url, timeout_s=30)
     before = balance(w3, request.buy_token, world.wallet), balance(w3, request.sell_token, world.wallet)
     receipt = execute(w3, request, quote)
@@ -111,7 +120,8 @@ def test_server_errors_in_api_shapes(aggregator_server, world) -> None:
                                                   "destDecimals": 6, "network": 31337, "version": "6.2"})
     assert r.status_code == 400 and "native" in r.json()["error"]
     r = httpx.get(aggregator_server.url + "/swap/v6.0/31337/approve/spender")
-    assert r.json() == {"address": world.aggregator_router}
+    assert r.json() == {"address": world.chain.aggregators["1inch"].routers[0]}  # its Shape adapter
+    assert world.chain.aggregators["1inch"].routers[0] != world.aggregator_router
     r = httpx.get(aggregator_server.url + "/swap/allowance-holder/quote",
                   params={"chainId": 31337, "sellToken": weth, "buyToken": "0x" + "12" * 20, "sellAmount": "1",
                           "taker": world.wallet})

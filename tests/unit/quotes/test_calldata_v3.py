@@ -81,7 +81,7 @@ def test_exact_input_path_decodes_first_and_last_token() -> None:
 def test_truncated_exact_input_single_is_a_calldata_error() -> None:
     with pytest.raises(CalldataError, match="exactInputSingle"):
         decode_swap(single()[:100])
-    assert rejected(quote(request(), data=single()[:100]), request()) == "calldata"
+    assert rejected(quote(request(), data=single()[:100]), request()) == "calldata_unknown"
 
 
 def test_well_formed_swap_router02_quote_passes() -> None:

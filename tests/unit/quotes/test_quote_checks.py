@@ -110,14 +110,17 @@ def test_sandbox_router_calldata_must_decode_and_match() -> None:
     weth, usdc = SANDBOX.token("WETH").address, SANDBOX.token("USDC").address
 
     def sandbox_quote(data: bytes, value: int = 0) -> Quote:
-        return quote(req, tx=QuoteTx(to=router, data=data, value_wei=value), spender=router)
+        return quote(req, "sandbox", tx=QuoteTx(to=router, data=data, value_wei=value), spender=router)
 
     good = encode_sandbox_swap(token_in=weth, token_out=usdc, amount_in=10**18, min_out=2_980_000_000,
                                recipient=WALLET, legs=[(10**18, [OTHER])])
     check_quote(SANDBOX, req, sandbox_quote(good), limits=LIMITS, reference=REF)
-    assert rejected(sandbox_quote(b"\x12\x34\x56\x78" + good[4:]), req, SANDBOX) == "calldata"
-    assert rejected(sandbox_quote(good[:40]), req, SANDBOX) == "calldata"
+    assert rejected(sandbox_quote(b"\x12\x34\x56\x78" + good[4:]), req, SANDBOX) == "calldata_unknown"
+    assert rejected(sandbox_quote(good[:40]), req, SANDBOX) == "calldata_unknown"
     assert rejected(sandbox_quote(good, value=1), req, SANDBOX) == "value"
+    # the same calldata sent as another source's (whose router has no such entry point) is refused
+    as_zerox = quote(req, tx=QuoteTx(to=router, data=good, value_wei=0), spender=router)
+    assert rejected(as_zerox, req, SANDBOX) == "calldata_unknown"
 
 
 def test_native_sell_value_must_equal_amount_and_needs_no_spender() -> None:

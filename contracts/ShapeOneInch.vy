@@ -1,0 +1,86 @@
+# pragma version 0.4.3
+"""
+@title Sandbox stand-in for the 1inch AggregationRouterV6 `swap` entry point
+@license MIT
+@notice `swap(executor, desc, data)` with the real selector and argument shape: pulls `desc.amount` of
+        `desc.srcToken` from the caller and has the AggregatorRouter route it along the legs ABI-encoded in
+        `data`, paying `desc.dstReceiver` (zero = the caller) at least `desc.minReturnAmount`.
+        Partial fills (flag bit 0) are refused.
+"""
+from ethereum.ercs import IERC20
+
+NATIVE: constant(address) = 0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE
+MAX_LEGS: constant(uint256) = 4
+MAX_HOPS: constant(uint256) = 3
+MAX_LEGS_BYTES: constant(uint256) = 1024
+
+struct Leg:
+    amount_in: uint256
+    pairs: DynArray[address, MAX_HOPS]
+
+interface IAggregatorRouter:
+    def swap(
+        token_in: address,
+        token_out: address,
+        amount_in: uint256,
+        min_amount_out: uint256,
+        recipient: address,
+        legs: DynArray[Leg, MAX_LEGS],
+    ) -> uint256: payable
+
+ROUTER: public(immutable(address))
+
+struct SwapDescription:
+    srcToken: address
+    dstToken: address
+    srcReceiver: address
+    dstReceiver: address
+    amount: uint256
+    minReturnAmount: uint256
+    flags: uint256
+
+
+@deploy
+def __init__(router: address):
+    """
+    @param router The sandbox AggregatorRouter that executes the legs
+    """
+    ROUTER = router
+
+
+@internal
+def _route(
+    paid: uint256,
+    token_in: address,
+    token_out: address,
+    amount: uint256,
+    min_out: uint256,
+    recipient: address,
+    route: Bytes[MAX_LEGS_BYTES],
+) -> uint256:
+    legs: DynArray[Leg, MAX_LEGS] = abi_decode(route, DynArray[Leg, MAX_LEGS])
+    if token_in == NATIVE:
+        return extcall IAggregatorRouter(ROUTER).swap(
+            token_in, token_out, amount, min_out, recipient, legs, value=paid
+        )
+    assert paid == 0, "shape: msg.value must be 0 when selling a token"
+    assert extcall IERC20(token_in).transferFrom(msg.sender, self, amount, default_return_value=True)
+    assert extcall IERC20(token_in).approve(ROUTER, amount, default_return_value=True)
+    return extcall IAggregatorRouter(ROUTER).swap(token_in, token_out, amount, min_out, recipient, legs)
+
+
+@external
+@payable
+def swap(executor: address, desc: SwapDescription, data: Bytes[MAX_LEGS_BYTES]) -> (uint256, uint256):
+    """
+    @notice Sell `desc.amount` of `desc.srcToken` for at least `desc.minReturnAmount` of `desc.dstToken`
+    @return (returnAmount, spentAmount)
+    """
+    assert desc.flags & 1 == 0, "ShapeOneInch: partial fills are not supported"
+    recipient: address = desc.dstReceiver
+    if recipient == empty(address):
+        recipient = msg.sender
+    out: uint256 = self._route(
+        msg.value, desc.srcToken, desc.dstToken, desc.amount, desc.minReturnAmount, recipient, data
+    )
+    return out, desc.amount
