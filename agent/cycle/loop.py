@@ -155,7 +155,7 @@ def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContex
         amount = min(action.amount_raw, held)
         if amount <= 0:
             return ActionReport(action=action, key=key, state="skipped", error=f"no {action.sell} left to sell")
-        if _trade_impact_bps(action, ictx, amount) > ictx.settings.max_impact_bps:
+        if trade_impact_bps(action, ictx, amount) > ictx.settings.max_impact_bps:
             return _execute_twap(action, key, amount, ictx, ectx)
         return _execute_swap(action, key, amount, ictx, ectx)
     else:
@@ -164,7 +164,7 @@ def _execute_action(index: int, action: Action, plan_id: str, ictx: IntentContex
     return ActionReport(action=action, key=key, state=result.state, result=result, quote_source=source)
 
 
-def _trade_impact_bps(action: Action, ictx: IntentContext, amount: int) -> Decimal:
+def trade_impact_bps(action: Action, ictx: IntentContext, amount: int) -> Decimal:
     """The plan's impact estimate or, on a chain whose on-chain source is V3 (no V2 router), the impact QuoterV2
     gives at the trade's own size when that is worse: the plan's two-size depth fit reads concentrated liquidity
     as far deeper than it is for trades that leave the active range."""

@@ -192,7 +192,7 @@ def test_the_loop_uses_the_trade_size_v3_impact_when_the_plan_underestimates(cha
     from types import SimpleNamespace
 
     from agent.cycle.intents import IntentContext
-    from agent.cycle.loop import _trade_impact_bps
+    from agent.cycle.loop import trade_impact_bps
     from agent.planning.models import Action
 
     quoter, amount = _impact_setup(chain, "0.75")
@@ -203,6 +203,6 @@ def test_the_loop_uses_the_trade_size_v3_impact_when_the_plan_underestimates(cha
                     amount_usd=Decimal(amount) / 10**6, reason="test", est_cost_usd=Decimal(0), est_gas=0,
                     est_impact_bps=Decimal(5))
     realised = _realised_impact_bps(chain, amount, 500)
-    assert abs(_trade_impact_bps(action, ictx, amount) - realised) <= realised * Decimal("0.25")
+    assert abs(trade_impact_bps(action, ictx, amount) - realised) <= realised * Decimal("0.25")
     pessimistic = action.model_copy(update={"est_impact_bps": Decimal(5000)})
-    assert _trade_impact_bps(pessimistic, ictx, amount) == 5000  # never lowers the plan's estimate
+    assert trade_impact_bps(pessimistic, ictx, amount) == 5000  # never lowers the plan's estimate
