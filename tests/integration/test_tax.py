@@ -106,7 +106,6 @@ def test_tax_aware_skips_a_sell_whose_tax_exceeds_its_drift_benefit() -> None:
 
 def test_the_tax_aware_planner_skips_the_taxable_sell_and_keeps_the_loss_making_one() -> None:
     from agent.planning.planner import PlanParams, plan_rebalance
-
     from tests.unit.portfolio_factory import chains, snapshot
     from tests.unit.test_planner import NOW, TARGETS, costs
 
