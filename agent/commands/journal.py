@@ -6,6 +6,7 @@ Needs only ``JOURNAL_PATH`` (or ``--path``), not the chain settings, so it works
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -23,7 +24,7 @@ def journal_path(path: Path | None) -> Path:
     return Path(value).expanduser()
 
 
-def _render(doc: dict) -> None:  # type: ignore[type-arg]
+def _render(doc: dict[str, Any]) -> None:
     """The journal at 80 columns: compact tables; reasons, transactions (full hashes), errors and event details
     on lines of their own under each table."""
     notes([f"journal {doc['journal']}"], indent="")
@@ -80,7 +81,7 @@ def register(app: typer.Typer) -> None:
         from agent.journal.store import JournalStore
 
         with JournalStore.open(file) as store:
-            doc = store.summary(limit=limit)
+            doc: dict[str, Any] = dict(store.summary(limit=limit).to_json())
         for action in doc["actions"]:  # the same name as run's and simulate's actions (docs/json.md)
             action["key"] = action["idempotency_key"]
         if as_json:

@@ -72,8 +72,8 @@ def _render(chain: str, best: BestQuote) -> None:
                       _cell(r.net_buy_amount_raw, req.buy_decimals), str(q.gas_estimate) if q else "—",
                       str(q.price_impact_bps) if q and q.price_impact_bps is not None else "—")
     console.print(table)
-    notes(f"{r.source}: {r.rejected_because or q.route}" for r in best.results
-          if r.rejected_because or ((q := r.quote) is not None and q.route))
+    notes(f"{r.source}: {why}" for r in best.results
+          if (why := r.rejected_because or (r.quote.route if r.quote is not None else None)))
     if best.reference is not None:
         console.print(f"on-chain reference: {best.reference.buy_per_sell:.8g} {req.buy_symbol} per {req.sell_symbol}"
                       f" ({best.reference.source})")

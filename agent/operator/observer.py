@@ -71,7 +71,7 @@ def cycle_messages(doc: dict[str, Any]) -> list[Message]:
 
 
 def summary_message(journal: JournalStore, doc: dict[str, Any], since: datetime) -> Message:
-    trades = [a for a in journal.summary(limit=200)["actions"]
+    trades = [a for a in journal.summary(limit=200).to_json()["actions"]
               if a["mode"] == "live" and a["state"] == "confirmed" and a["updated_at"] >= since.isoformat()]
     drift = ", ".join(f"{a['symbol']} {float(a['drift_pp']):+.1f} pp" for a in doc["allocation_after"])
     return Message(title="rebalancer: daily summary",
@@ -112,14 +112,14 @@ class Operator:
         last announcement is journaled, so a restart does not repeat it."""
         pause = (detail.get("decision") or {}).get("pause") or detail.get("pause")
         last = self.journal.last_event(PAUSE_NOTICE_EVENT)
-        last_trigger = (last["detail"].get("trigger") if last else None) or None
+        last_trigger = (last.detail.get("trigger") if last else None) or None
         trigger = pause.get("trigger") if isinstance(pause, dict) else None
         if trigger == last_trigger:
             return
         if isinstance(pause, dict) and trigger:
             self._send(pause_message(pause, cycle_id))
         elif last_trigger:
-            self._send(resume_message(last_trigger, cycle_id))
+            self._send(resume_message(str(last_trigger), cycle_id))
         self.journal.record_event(PAUSE_NOTICE_EVENT, {"trigger": trigger}, cycle_id=cycle_id)
 
     def on_cycle(self, doc: dict[str, Any], *, now: datetime | None = None) -> None:
@@ -148,7 +148,7 @@ class Operator:
         for msg in cycle_messages(doc):
             self.notifier.send(msg)
         last = self.journal.last_event(SUMMARY_EVENT)
-        if last is None or datetime.fromisoformat(last["detail"]["at"]) + self.summary_every <= now:
+        if last is None or datetime.fromisoformat(str(last.detail["at"])) + self.summary_every <= now:
             self.notifier.send(summary_message(self.journal, doc, now - self.summary_every))
             self.journal.record_event(SUMMARY_EVENT, {"at": now.isoformat()})
 

@@ -16,7 +16,7 @@ def test_twap_and_gas_progress_lines(journal: JournalStore) -> None:
                                           "threshold_wei": 20 * 10**9, "blocks_waited": 3, "waited_s": 36.0,
                                           "deadline_s": 600})
         row = journal.begin_action(key="k", chain_id=1, chain="a", plan_id="p", kind="twap", intent={})
-        aid = int(row["id"])
+        aid = row.id
         journal.record_event("twap_plan", {"key": "c1-abc:2:swap:sandbox_a:WETH>WBTC", "n": 11}, action_id=aid)
         for i in range(2):
             journal.record_event("twap_chunk", {"index": i, "state": "confirmed"}, action_id=aid)

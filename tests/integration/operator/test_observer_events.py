@@ -7,7 +7,7 @@ from agent.cycle.events import CycleEventKind, EventBus
 from agent.journal.store import JournalStore
 from agent.operator.notify import Notifier
 from agent.operator.observer import Operator
-from tests.unit.operator.test_notify import HASH, Inbox, inbox  # noqa: F401  (the fixture)
+from tests.integration.operator.test_notify import HASH, Inbox, inbox  # noqa: F401  (the fixture)
 
 PAUSE = {"trigger": "crash", "reason": "ETH fell 22% in 24 h (limit 15%)", "resume_when": "24 h without a crash"}
 
