@@ -21,13 +21,19 @@ $(ANVIL): .tools/package.json .tools/package-lock.json
 	cd .tools && npm install --ignore-scripts --no-audit --no-fund
 	touch $(ANVIL)
 
-# The dashboard's browser tests drive Debian's Chromium (no browser download); CI runs as root.
+# The dashboard's and the reports' browser tests drive Debian's Chromium (no browser download); the 80-column
+# terminal test (tests/integration/test_cli_80_columns.py) runs the commands in Debian's tmux. CI runs as root.
 CHROMIUM := /usr/bin/chromium
-browser: $(CHROMIUM)
+TMUX := /usr/bin/tmux
+browser: $(CHROMIUM) $(TMUX)
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver
+
+$(TMUX):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q tmux
 
 lint: install
 	$(BIN)/ruff check .
