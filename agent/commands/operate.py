@@ -28,7 +28,14 @@ def operator_for(config: AppConfig, journal: JournalStore) -> Iterator[Operator]
         metrics = Metrics(interval_s=s.run_interval_s)
         LISTENERS.append(metrics.on_quotes)
         server = serve_metrics(metrics, s.metrics_addr)
-    op = Operator(journal, notifier=notifier, metrics=metrics)
+    telegram = None
+    if s.telegram_bot_token is not None and s.telegram_chat_id:
+        from agent.operator.telegram import TelegramApprovals
+
+        telegram = TelegramApprovals(s.telegram_bot_token.get_secret_value(), s.telegram_chat_id, journal,
+                                     api_url=s.telegram_api_url)
+        telegram.start()
+    op = Operator(journal, notifier=notifier, metrics=metrics, telegram=telegram)
     try:
         yield op
     finally:

@@ -25,7 +25,7 @@ from agent.models import checksum
 
 QUOTE_SOURCES = ("onchain", "0x", "1inch", "paraswap", "odos", "kyberswap")
 SECRET_FIELDS = {"sandbox_private_key", "keystore_password", "zerox_api_key", "oneinch_api_key",
-                 "odos_api_key", "kyberswap_client_id", "notify_urls", "dashboard_token"}
+                 "odos_api_key", "kyberswap_client_id", "notify_urls", "dashboard_token", "telegram_bot_token"}
 
 
 def _parts(value: str) -> list[str]:
@@ -214,6 +214,10 @@ class Settings(BaseSettings):
     metrics_addr: str | None = None  # HOST:PORT of the Prometheus endpoint (unset: off)
     dashboard_addr: str = "127.0.0.1:8787"
     dashboard_token: SecretStr | None = None  # unset: `serve` generates one and prints it once to stderr
+    # approve/reject buttons on Telegram (both set: on); the API URL points at another Bot API server
+    telegram_bot_token: SecretStr | None = None
+    telegram_chat_id: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
 
     rpc: RpcSettings = Field(default_factory=RpcSettings)
     strategy: StrategySettings = Field(default_factory=StrategySettings)

@@ -84,8 +84,10 @@ class Operator:
     """Observer of the run loop; ``on_cycle`` after each cycle, ``on_halt`` when the loop stops on a halt."""
 
     def __init__(self, journal: JournalStore, *, notifier: Notifier | None = None, metrics: Metrics | None = None,
-                 summary_every: timedelta = timedelta(hours=24)) -> None:
+                 summary_every: timedelta = timedelta(hours=24), telegram: Any = None) -> None:
         self.journal, self.notifier, self.metrics, self.summary_every = journal, notifier, metrics, summary_every
+        #: ``agent.operator.telegram.TelegramApprovals``: approve/reject buttons for a plan awaiting approval
+        self.telegram = telegram
 
     def on_event(self, event: Any) -> None:
         """The cycle's events (an ``agent.cycle.events.CycleEvent``: ``kind``, ``cycle_id``, ``detail``; read by
@@ -125,7 +127,7 @@ class Operator:
     def on_cycle(self, doc: dict[str, Any], *, now: datetime | None = None) -> None:
         """Journal, metrics, notifications: each on its own, none may raise into the loop."""
         now = now or datetime.now(UTC)
-        for step in (self._journal_allocation, self._metrics, self._notify):
+        for step in (self._journal_allocation, self._metrics, self._notify, self._offer):
             try:
                 step(doc, now)
             except Exception as exc:  # the operator's view must never stop the agent
@@ -152,6 +154,11 @@ class Operator:
             self.notifier.send(summary_message(self.journal, doc, now - self.summary_every))
             self.journal.record_event(SUMMARY_EVENT, {"at": now.isoformat()})
 
+    def _offer(self, doc: dict[str, Any], _: datetime) -> None:
+        approval = doc.get("approval") or {}
+        if self.telegram is not None and approval.get("status") == "requested":
+            self.telegram.offer(approval)
+
     def on_halt(self, why: str) -> None:
         if self.metrics is not None:
             self.metrics.on_halt(why)
@@ -162,6 +169,8 @@ class Operator:
     def close(self) -> None:
         if self.notifier is not None:
             self.notifier.close()
+        if self.telegram is not None:
+            self.telegram.close()
 
 
 __all__ = ["Operator", "correlation_message", "cycle_messages", "pause_message", "summary_message"]
