@@ -16,10 +16,10 @@ from agent.errors import ConfigError
 def journal_path(path: Path | None) -> Path:
     if path is not None:
         return path
-    from agent.config.settings import Settings, read_environment
+    from agent.config.environment import default_journal_path, read_environment
 
     env = read_environment()
-    value = env.get("JOURNAL_PATH") or str(Settings.model_fields["journal_path"].default)
+    value = env.get("JOURNAL_PATH") or str(default_journal_path())
     return Path(value).expanduser()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from agent.journal.store import JournalStore
 from agent.ports import Signer
 
 S = TypeVar("S", bound=Signer)
+log = logging.getLogger(__name__)
 
 
 def build_rpcs(config: AppConfig) -> list[ChainRpc]:
@@ -24,16 +26,36 @@ def build_rpcs(config: AppConfig) -> list[ChainRpc]:
             for chain, cs in config.enabled()]
 
 
-def wallet_address(config: AppConfig) -> str:
-    """The wallet to read: WALLET_ADDRESS, else the sandbox key's address, else the expected signer address."""
+def signer_wallet(config: AppConfig) -> str | None:
+    """The address ``SIGNER`` signs for, resolved without unlocking anything (``agent.signers.address``);
+    a SIGNER that does not parse raises ``ConfigError`` here, at start-up, whatever the command."""
     s = config.settings
+    if not s.signer:
+        return None
+    from agent.signers.address import signer_address
+
+    key = s.sandbox_private_key.get_secret_value() if s.sandbox_private_key is not None else None
+    return signer_address(s.signer, expected=s.signer_expected_address, sandbox_key=key)
+
+
+def wallet_address(config: AppConfig) -> str:
+    """The wallet to read: WALLET_ADDRESS, else SIGNER's address, else the expected signer address, else the
+    sandbox key's address. SIGNER is parsed (and checked against WALLET_ADDRESS) in every case."""
+    s = config.settings
+    from_signer = signer_wallet(config)
     if s.wallet_address:
+        if from_signer is not None and from_signer != s.wallet_address:
+            log.warning("WALLET_ADDRESS %s is not the address SIGNER signs for (%s); reading WALLET_ADDRESS",
+                        s.wallet_address, from_signer)
         return s.wallet_address
+    if from_signer is not None:
+        return from_signer
     if s.signer_expected_address:
         return s.signer_expected_address
     if s.sandbox_private_key is not None:
         return str(Account.from_key(s.sandbox_private_key.get_secret_value()).address)
-    raise ConfigError("WALLET_ADDRESS: not set; set WALLET_ADDRESS=0x… (the wallet to read) or SIGNER_EXPECTED_ADDRESS")
+    raise ConfigError("WALLET_ADDRESS: not set; set WALLET_ADDRESS=0x… (the wallet to read), a SIGNER whose "
+                      "address is known (anvil:N, keystore:PATH) or SIGNER_EXPECTED_ADDRESS")
 
 
 def build_sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore | None, signer: Signer | None,
