@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from agent.commands.plan import render_cuts
 from agent.commands.render import Table, console, err_console, fmt_usd, print_json
 from agent.errors import SafetyHalt
 
@@ -65,6 +66,7 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
         "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
         "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
+        "cuts": [c.as_json() for c in report.plan.cuts] if report.plan else [],
         "disposition": str(report.disposition) if report.disposition else None,
         "partial": report.snapshot_before.partial, "unread": report.snapshot_before.unread,
         "approval": None if report.approval is None else {
@@ -101,6 +103,7 @@ def render_cycle(doc: dict[str, Any]) -> None:
         console.print(t)
     if doc["approval"] and not doc["actions"]:
         console.print(f"[yellow]approval:[/] {doc['approval']['reason']}")
+    render_cuts(doc["cuts"])
     for p in doc["parking"]:
         console.print(f"  vault: {p['key']} → {p['state']}")
     if doc["dropped_because"]:

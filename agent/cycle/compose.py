@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from eth_account import Account
@@ -12,6 +14,7 @@ from eth_account import Account
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig
 from agent.errors import ConfigError
+from agent.execution.guard import GuardedSender
 from agent.execution.sender import DryRunSender, SendPolicy, TxSender
 from agent.journal.store import JournalStore
 from agent.ports import Signer
@@ -70,7 +73,23 @@ def build_sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore | None,
     from agent.execution.live import LiveSender
 
     timing = GasTimingConfig.from_settings(config.chain_settings[chain.name], chain.block_time_s)
-    return LiveSender(rpc, signer, journal, policy, gas_timing=timing, **sender_options)  # type: ignore[arg-type]
+    execution = config.settings.execution
+    options = dict(sender_options)
+    if execution.pause_file is not None:  # a pause during a gas wait abandons the action before it is signed
+        pause, stop = execution.pause_file, options.get("should_stop")
+        options["should_stop"] = lambda: pause.exists() or bool(stop and stop())
+    live = LiveSender(rpc, signer, journal, policy, gas_timing=timing, **options)  # type: ignore[arg-type]
+    if execution.pause_file is None and execution.max_daily_gas_usd is None:
+        return live
+    return GuardedSender(live, pause_file=execution.pause_file, max_daily_gas_usd=execution.max_daily_gas_usd,
+                         gas_spent_usd=None if journal is None else lambda: daily_spent(journal)[1])  # type: ignore[return-value]
+
+
+def daily_spent(journal: JournalStore, now: datetime | None = None) -> tuple[Decimal, Decimal]:
+    """(trade USD, gas USD) the journal records for the last 24 hours (the daily limits' rolling window)."""
+    from agent.journal.spending import spent_since
+
+    return spent_since(journal, (now or datetime.now(UTC)) - timedelta(hours=24))
 
 
 @contextmanager

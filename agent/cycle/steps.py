@@ -17,6 +17,7 @@ from agent.journal.prices import PriceHistory, history_path_for
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.planning.costs import ChainCosts
+from agent.planning.limits import SpendingLimits, Spent, apply_limits
 from agent.planning.models import Plan
 from agent.planning.planner import PlanParams, plan_rebalance
 from agent.portfolio.models import Snapshot
@@ -91,7 +92,21 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
 
 
 def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
-              exclude_chains: frozenset[str] | set[str] = frozenset()) -> Plan:
+              exclude_chains: frozenset[str] | set[str] = frozenset(), spent: Spent | None = None) -> Plan:
+    """The planner's plan for ``decision``, cut to the spending limits (``spent``: the last 24 h, journaled)."""
+    plan = _plan_rebalance(config, snapshot, decision, now, exclude_chains)
+    return apply_limits(plan, SpendingLimits.from_settings(config.settings.execution), spent or Spent())
+
+
+def spent_last_day(journal: JournalStore, now: datetime) -> Spent:
+    from agent.journal.spending import spent_since
+
+    trades, gas = spent_since(journal, now - timedelta(hours=24))
+    return Spent(trades_usd=trades, gas_usd=gas)
+
+
+def _plan_rebalance(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
+                    exclude_chains: frozenset[str] | set[str]) -> Plan:
     s = config.settings
     costs = {c: v for c, v in build_costs(snapshot, config.chains).items() if c not in exclude_chains}
     buffer = effective_buffer_usd(buffer_usd=s.strategy.stable_buffer_usd, buffer_pct=s.strategy.stable_buffer_pct,
