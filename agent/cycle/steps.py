@@ -95,7 +95,8 @@ def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: da
               exclude_chains: frozenset[str] | set[str] = frozenset(), spent: Spent | None = None) -> Plan:
     """The planner's plan for ``decision``, cut to the spending limits (``spent``: the last 24 h, journaled)."""
     plan = _plan_rebalance(config, snapshot, decision, now, exclude_chains)
-    return apply_limits(plan, SpendingLimits.from_settings(config.settings.execution), spent or Spent())
+    return apply_limits(plan, SpendingLimits.from_settings(config.settings.execution), spent or Spent(),
+                        min_trade_usd=config.settings.strategy.min_trade_usd)
 
 
 def spent_last_day(journal: JournalStore, now: datetime) -> Spent:

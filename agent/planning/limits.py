@@ -93,8 +93,9 @@ def _binding(swaps: Iterable[Action], limits: SpendingLimits, spent: Spent) -> t
     return min(options, key=lambda o: o[0]) if options else None
 
 
-def apply_limits(plan: Plan, limits: SpendingLimits, spent: Spent = Spent()) -> Plan:
-    """``plan`` within the spending limits; what was cut is in ``plan.cuts`` (and a line in its reasons)."""
+def apply_limits(plan: Plan, limits: SpendingLimits, spent: Spent = Spent(), min_trade_usd: Decimal = ZERO) -> Plan:
+    """``plan`` within the spending limits; what was cut is in ``plan.cuts`` (and a line in its reasons).
+    A cut that leaves every trade below ``min_trade_usd`` cuts the whole plan (dust costs more than it moves)."""
     if not limits.any or not plan.actions:
         return plan
     if limits.max_daily_gas_usd is not None and spent.gas_usd + plan.est_cost_usd > limits.max_daily_gas_usd:
@@ -110,6 +111,8 @@ def apply_limits(plan: Plan, limits: SpendingLimits, spent: Spent = Spent()) -> 
     if factor <= 0:
         return _cut_all(plan, limit, why + "; nothing is traded until the 24 h window has room")
     scaled = tuple(_scale(a, factor) for a in plan.actions)
+    if max((a.amount_usd for a in scaled if a.kind == "swap"), default=ZERO) < max(min_trade_usd, Decimal("0.01")):
+        return _cut_all(plan, limit, f"{why}; what is left of each trade is below MIN_TRADE_USD={min_trade_usd}")
     why = f"{why}: every action scaled by {factor:.4f} so each sell and the buys it funds stay in step"
     cuts = tuple(Cut(what=_what(old), limit=limit, from_usd=old.amount_usd, to_usd=new.amount_usd, why=why)
                  for old, new in zip(plan.actions, scaled, strict=True))

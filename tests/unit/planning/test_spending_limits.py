@@ -92,3 +92,9 @@ def test_limits_must_be_positive_and_finite(value: str) -> None:
     for name in ("max_trade_usd", "max_cycle_usd", "max_daily_usd", "max_daily_gas_usd"):
         with pytest.raises(ValidationError):
             Settings(chains="ethereum", targets="ETH:100", **{name: value})
+
+
+def test_a_cut_that_leaves_only_dust_cuts_the_whole_plan() -> None:
+    cut = apply_limits(_plan(), SpendingLimits(max_daily_usd=D(1000)), Spent(trades_usd=D(990)), min_trade_usd=D(50))
+    assert cut.actions == () and not cut.rebalance
+    assert "below MIN_TRADE_USD=50" in cut.cuts[0].why
