@@ -73,16 +73,18 @@ def register(app: typer.Typer) -> None:
         """What the agent would do now and why; sends nothing."""
         from agent.config.settings import load_config
         from agent.cycle.compose import build_rpcs, wallet_address
-        from agent.cycle.steps import decide, make_plan, spent_last_day
+        from agent.cycle.steps import decide, make_plan, spent_last_day, verify_genesis
         from agent.journal.store import JournalStore
         from agent.portfolio.reader import fetch_snapshot
 
         config = load_config()
         now = datetime.now(UTC)
-        snapshot = fetch_snapshot(build_rpcs(config), wallet_address(config))
+        rpcs = build_rpcs(config)
+        snapshot = fetch_snapshot(rpcs, wallet_address(config))
         if snapshot.partial:
             refuse_partial(snapshot, json_out)
         with JournalStore.open(config.settings.journal_path) as journal:
+            verify_genesis(journal, rpcs, record=False)  # plan only reads the journal
             pending = [a["idempotency_key"] for a in journal.open_actions()]
             blocked = {a["chain"] for a in journal.open_actions()}
             decision = decide(config, snapshot, journal, now, record_prices=False)

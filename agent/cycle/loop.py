@@ -27,7 +27,15 @@ from agent.cycle.executors import ActionJob, Executor, executor_for
 from agent.cycle.intents import IntentContext, action_key
 from agent.cycle.report import ActionReport, CycleReport, plan_detail
 from agent.cycle.resources import CycleResources
-from agent.cycle.steps import blocked_chains, build_costs, decide, make_plan, plan_id_for, spent_last_day
+from agent.cycle.steps import (
+    blocked_chains,
+    build_costs,
+    decide,
+    make_plan,
+    plan_id_for,
+    spent_last_day,
+    verify_genesis,
+)
 from agent.errors import AgentError, Disposition, disposition_of
 from agent.execution.gas_wait import GasGate, GasWaitProgress
 from agent.execution.guard import SendPaused, check_pause
@@ -103,6 +111,7 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
 
 def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
            sender_options: dict[str, Any]) -> CycleReport:
+    verify_genesis(run.journal, run.rpcs.values())                                      # the journal's chains
     blocked = blocked_chains(run.journal, run.rpcs, run.dry_run)                        # reconcile
     snapshot = fetch_snapshot(list(run.rpcs.values()), run.wallet)                      # read + value
     decision = decide(run.config, snapshot, run.journal, run.now, strategy)             # decide

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,9 @@ from typing import Any
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig
+from agent.errors import TemporaryError
 from agent.execution.reconcile import reconcile
+from agent.journal.genesis import check_genesis
 from agent.journal.prices import PriceHistory, history_path_for
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
@@ -59,6 +62,20 @@ def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bo
         name = next((n for n, r in rpcs.items() if r.chain.chain_id == chain_id), str(chain_id))
         blocked[name] = "unresolved transactions on an unreachable chain"
     return blocked
+
+
+def verify_genesis(journal: JournalStore, rpcs: Iterable[ChainRpc], *, record: bool = True) -> None:
+    """Each reachable chain's genesis hash against the journal's (``agent.journal.genesis``): a reset sandbox or a
+    wrong RPC URL halts before anything is reconciled, planned or signed. An unreachable chain is compared when
+    it answers again (until then the snapshot is partial and nothing trades). One block read per chain per cycle:
+    a sandbox reset under a running agent is caught at its next cycle."""
+    for rpc in rpcs:
+        try:
+            genesis = rpc.read(lambda w3: w3.to_hex(w3.eth.get_block(0)["hash"]), what="genesis block")
+        except TemporaryError:
+            continue
+        check_genesis(journal, chain=rpc.chain.name, chain_id=rpc.chain.chain_id, rpc_env=rpc.chain.rpc_env,
+                      genesis_hash=str(genesis), record=record)
 
 
 def asset_prices(config: AppConfig, snapshot: Snapshot) -> dict[str, Decimal]:
