@@ -1,5 +1,7 @@
-"""Spending limits and the pause file on the sandbox (#14 item 8): a cut plan says what and why, a pause file
-stops every send (also one created in the middle of a plan), and the daily budget reads the journal."""
+"""On the sandbox: spending limits and the pause file (#14 item 8): a cut plan says what and why, a pause file
+stops every send (also one created in the middle of a plan), and the daily budget reads the journal; quote
+sanity (#14 item 10): ETH↔WETH is a wrap/unwrap with no quote source asked, an amount above the balance is
+refused with the reason."""
 
 from __future__ import annotations
 
@@ -7,10 +9,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from web3 import Web3
@@ -50,12 +55,79 @@ class PauseAfterFirstSwap:
             self.path.touch()
 
 
-def test_limits_cut_the_plan_and_the_pause_file_stops_every_send(tmp_path: Path) -> None:
-    env = sandbox_up(tmp_path / "sandbox", with_aggregator=False)
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    directory = tmp_path_factory.mktemp("sandbox")
+    env = sandbox_up(directory, with_aggregator=False)
+    try:
+        yield directory, {**env, "ENV_FILE": str(directory / "sandbox.env")}
+    finally:
+        sandbox_down(directory)
+
+
+class _Counter(BaseHTTPRequestHandler):
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        self.send_response(503)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def counting_api(sandbox: tuple[Path, dict[str, str]]) -> Iterator[tuple[dict[str, str], list[str]]]:
+    """A real loopback HTTP server standing in for the 0x API: it counts every request it gets (and fails it)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Counter)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Counter.seen = []
+    try:
+        yield ({**sandbox[1], "QUOTE_SOURCES": "onchain,0x", "ZEROX_API_URL": f"http://127.0.0.1:{server.server_port}"},
+               _Counter.seen)
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize(("sell", "buy", "kind", "selector"), [("ETH", "WETH", "wrap", "0xd0e30db0"),
+                                                             ("WETH", "ETH", "unwrap", "0x2e1a7d4d")])
+def test_eth_weth_is_a_wrap_or_unwrap_and_no_source_is_asked(counting_api: tuple[dict[str, str], list[str]],
+                                                             sell: str, buy: str, kind: str, selector: str) -> None:
+    env, seen = counting_api
+    out = _cli(env, "quote", "--chain", "sandbox_a", "--sell", sell, "--buy", buy, "--amount", "0.5", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["wrap"]["kind"] == kind and doc["wrap"]["data"].startswith(selector)
+    assert doc["wrap"]["buy_amount_raw"] == str(5 * 10**17) and doc["quotes"] == [] and doc["best"] is None
+    assert doc["wrap"]["to"] == doc["buy" if kind == "wrap" else "sell"]["address"]  # the WETH contract itself
+    text = _cli(env, "quote", "--chain", "sandbox_a", "--sell", sell, "--buy", buy, "--amount", "0.5")
+    assert f"is an {kind}" in text.stdout and "not a swap" in text.stdout
+    assert seen == []  # no aggregator was asked
+    control = _cli(env, "quote", "--chain", "sandbox_a", "--sell", "WETH", "--buy", "USDC", "--amount", "0.5")
+    assert control.returncode == 0 and seen  # the same set-up asks the aggregator for a real swap
+
+
+def test_an_amount_above_the_balance_is_refused_with_the_reason(
+        counting_api: tuple[dict[str, str], list[str]]) -> None:
+    env, seen = counting_api
+    out = _cli(env, "quote", "--chain", "sandbox_a", "--sell", "WETH", "--buy", "USDC", "--amount", "1000000",
+               "--json")
+    assert out.returncode == 1
+    doc = json.loads(out.stdout)
+    assert "above the wallet's balance" in doc["refused"] and doc["quotes"] == []
+    assert int(doc["balance_raw"]) < 10**24
+    assert out.stderr.strip().splitlines()[-1].startswith("error: the amount")
+    assert seen == []
+
+
+def test_limits_cut_the_plan_and_the_pause_file_stops_every_send(tmp_path: Path,
+                                                                 sandbox: tuple[Path, dict[str, str]]) -> None:
+    _, env = sandbox
     try:
         pause = tmp_path / "pause"
-        base = {**env, "ENV_FILE": str(tmp_path / "sandbox" / "sandbox.env"), "PAUSE_FILE": str(pause),
-                "MAX_TRADE_USD": "400"}
+        base = {**env, "PAUSE_FILE": str(pause), "MAX_TRADE_USD": "400"}
         # plan: every trade within MAX_TRADE_USD, and the cut says what and why
         out = _cli(base, "plan", "--json")
         assert out.returncode == 0, out.stderr
@@ -101,4 +173,4 @@ def test_limits_cut_the_plan_and_the_pause_file_stops_every_send(tmp_path: Path)
         assert all(c["to_usd"] == 0 for c in spent["cuts"])
         assert _nonces(env) == after_one
     finally:
-        sandbox_down(tmp_path / "sandbox")
+        pause.unlink(missing_ok=True)
