@@ -85,8 +85,8 @@ def register(app: typer.Typer) -> None:
             refuse_partial(snapshot, json_out)
         with JournalStore.open(config.settings.journal_path) as journal:
             verify_genesis(journal, rpcs, record=False)  # plan only reads the journal
-            pending = [a["idempotency_key"] for a in journal.open_actions()]
-            blocked = {a["chain"] for a in journal.open_actions()}
+            pending = [a.idempotency_key for a in journal.open_actions()]
+            blocked = {a.chain for a in journal.open_actions()}
             decision = decide(config, snapshot, journal, now, record_prices=False)
             spent = spent_last_day(journal, now)
         unavailable = {c.chain for c in snapshot.chains if not c.available}

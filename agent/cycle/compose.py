@@ -82,7 +82,7 @@ def build_sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore | None,
     if execution.pause_file is None and execution.max_daily_gas_usd is None:
         return live
     return GuardedSender(live, pause_file=execution.pause_file, max_daily_gas_usd=execution.max_daily_gas_usd,
-                         gas_spent_usd=None if journal is None else lambda: daily_spent(journal)[1])  # type: ignore[return-value]
+                         gas_spent_usd=None if journal is None else lambda: daily_spent(journal)[1])
 
 
 def daily_spent(journal: JournalStore, now: datetime | None = None) -> tuple[Decimal, Decimal]:

@@ -53,4 +53,4 @@ class GuardedSender:
 
     def send(self, req: TxRequest) -> TxOutcome:
         self.check()
-        return self.inner.send(req)  # type: ignore[no-any-return]
+        return self.inner.send(req)

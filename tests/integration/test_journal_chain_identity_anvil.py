@@ -114,5 +114,5 @@ def test_sandbox_up_keeps_the_old_journal_aside(tmp_path: Path) -> None:
     assert moved is not None and moved.exists() and moved.name.startswith("journal.2")
     assert not (tmp_path / "journal.sqlite").exists() and not (tmp_path / "journal.prices.sqlite").exists()
     with JournalStore.open(moved) as old:
-        assert old.summary()["cycles"]  # the previous sandbox's history is intact
+        assert old.summary().cycles  # the previous sandbox's history is intact
     assert retire_journal(tmp_path) is None  # nothing to move: nothing said
