@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agent.config.chain_settings import CHAIN_KEYS, ChainSettings, chain_settings_from_env
 from agent.config.chains import ChainConfig, default_chains_dir, load_chain
 from agent.config.environment import (
     OTHER_NAMES,
@@ -29,7 +29,7 @@ from agent.config.environment import (
 )
 
 __all__ = ["AppConfig", "ChainSettings", "Settings", "load_config", "read_environment", "redact_url", "safe_error"]
-from agent.config.scrub import key_like_label
+from agent.config.redact import redact_url, safe_error
 from agent.errors import ConfigError
 from agent.models import checksum
 
@@ -373,31 +373,6 @@ class Settings(BaseSettings):
         return None if v in (None, "") else checksum(v, strict=True)
 
 
-#: ``<CHAIN>_<KEY>`` variables → ChainSettings fields (``<CHAIN>_RPC_URL`` is read apart: a list)
-CHAIN_FIELDS = {"TX_RPC_URL": "tx_rpc_url", "MAX_BASE_FEE_GWEI": "max_base_fee_gwei",
-                "HARD_CAP_GWEI": "hard_cap_gwei", "GAS_WAIT_DEADLINE_S": "gas_wait_deadline_s",
-                "GAS_TIMING": "gas_timing", "GAS_HISTORY_BLOCKS": "gas_history_blocks",
-                "CONFIRMATIONS": "confirmations"}
-CHAIN_KEYS = ("RPC_URL", *CHAIN_FIELDS)
-
-
-class ChainSettings(BaseModel):
-    """Per-chain settings from ``<CHAIN>_*`` variables. RPC URLs may hold API keys: kept secret."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-    rpc_urls: tuple[SecretStr, ...] = Field(min_length=1)
-    tx_rpc_url: SecretStr | None = None
-    max_base_fee_gwei: Decimal | None = Field(default=None, gt=0)
-    hard_cap_gwei: Decimal | None = Field(default=None, gt=0)
-    #: wait this long for the base fee, then retry later
-    gas_wait_deadline_s: float = Field(default=3600.0, gt=0, le=7 * 86400)
-    gas_timing: Literal["limit", "optimal"] = "limit"  # optimal: also wait, within the deadline, for a cheap block
-    gas_history_blocks: int | None = Field(default=None, ge=16)  # optimal timing's history (default 8 x deadline)
-    #: blocks on top of a receipt before it counts (reorg safety; 0: at once)
-    confirmations: int = Field(default=0, ge=0, le=64)
-
-
 class AppConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -407,23 +382,6 @@ class AppConfig(BaseModel):
 
     def enabled(self) -> list[tuple[ChainConfig, ChainSettings]]:
         return [(self.chains[n], self.chain_settings[n]) for n in self.settings.chains]
-
-
-def redact_url(url: str) -> str:
-    """``https://eth-mainnet.g.alchemy.com/v2/KEY`` → ``https://eth-mainnet.g.alchemy.com/…``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable url>"
-    labels = (parts.hostname or "?").split(".")
-    # a key in a subdomain (https://k3y...@ or https://<key>.rpc.example) is a credential, not a name
-    host = ".".join("…" if key_like_label(label) else label for label in labels)
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<unparseable url>"
-    tail = "/…" if (parts.path not in ("", "/") or parts.query or parts.username) else ""
-    return f"{parts.scheme}://{host}{port}{tail}"
 
 
 def env_name(loc: list[str]) -> str:
@@ -447,50 +405,6 @@ def settings_error(exc: ValidationError) -> ConfigError:
     return ConfigError(f"{field.upper()}: {msg}")
 
 
-def _chain_settings(chain: ChainConfig, env: Mapping[str, str]) -> ChainSettings:
-    prefix = chain.rpc_env
-    urls = [u.strip() for u in env.get(f"{prefix}_RPC_URL", "").split(",") if u.strip()]
-    if not urls:
-        raise ConfigError(
-            f"{prefix}_RPC_URL: chain {chain.name!r} is in CHAINS but has no RPC URL; "
-            f"set {prefix}_RPC_URL=https://… (comma-separated fallbacks allowed) or remove it from CHAINS")
-    for u in urls:
-        _check_url(f"{prefix}_RPC_URL", u)
-    if env.get(f"{prefix}_TX_RPC_URL"):
-        _check_url(f"{prefix}_TX_RPC_URL", env[f"{prefix}_TX_RPC_URL"])
-    values: dict[str, Any] = {"rpc_urls": tuple(SecretStr(u) for u in urls)}
-    for key, field in CHAIN_FIELDS.items():
-        if env.get(f"{prefix}_{key}"):
-            values[field] = env[f"{prefix}_{key}"]
-    values.setdefault("hard_cap_gwei", chain.default_hard_cap_gwei)  # fees are always capped (#14)
-    try:
-        out = ChainSettings.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = f"{prefix}_{str(first['loc'][0]).upper()}"
-        shown = "" if first["loc"][0] in ("rpc_urls", "tx_rpc_url") else f" (got {first.get('input')!r})"
-        raise ConfigError(f"{name}: {first['msg']}{shown}") from exc
-    cap, limit = out.hard_cap_gwei, out.max_base_fee_gwei
-    if cap is not None and limit is not None and cap < limit:
-        raise ConfigError(f"{prefix}_HARD_CAP_GWEI={cap} is below {prefix}_MAX_BASE_FEE_GWEI={limit}: a transaction "
-                          f"could never be sent at the limit; raise the cap or lower the limit")
-    return out
-
-
-def _check_url(name: str, url: str) -> None:
-    """An RPC URL that parses, is http(s) and names a host (the URL itself is never echoed: it may hold a key)."""
-    try:
-        parts = urlsplit(url)
-        host, _port = parts.hostname, parts.port
-    except ValueError as exc:
-        raise ConfigError(f"{name}: not a valid URL ({exc}); write it like https://HOST/PATH "
-                          "(an IPv6 host in brackets: http://[::1]:8545)") from None
-    if parts.scheme not in ("http", "https"):
-        raise ConfigError(f"{name}: {redact_url(url)} is not an http(s) URL; use http:// or https://")
-    if not host:
-        raise ConfigError(f"{name}: the URL has no host; write it like https://HOST/PATH")
-
-
 def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> AppConfig:
     base = dict(os.environ if environ is None else environ)
     from_file = env_file_values(base, env_file)
@@ -504,7 +418,7 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
     settings = settings.model_copy(update={"journal_path": check_journal_path(settings.journal_path)})
     chains = {name: load_chain(name, settings.chains_dir) for name in settings.chains}
     _warn_unknown(env, from_file, chains.values())
-    chain_settings = {name: _chain_settings(cfg, env) for name, cfg in chains.items()}
+    chain_settings = {name: chain_settings_from_env(cfg, env) for name, cfg in chains.items()}
     _check_targets(settings, chains)
     return AppConfig(settings=settings, chains=chains, chain_settings=chain_settings)
 
@@ -528,13 +442,3 @@ def _check_targets(settings: Settings, chains: Mapping[str, ChainConfig]) -> Non
             raise ConfigError(
                 f"TARGETS: {symbol!r} is not a token on any configured chain ({', '.join(settings.chains)}); "
                 f"use one of {', '.join(sorted(known))} or add the token to chains/<chain>.toml")
-
-
-def safe_error(exc: BaseException) -> str:
-    """An exception as one line with anything URL-like removed (URLs may carry API keys)."""
-    import re
-
-    text = f"{type(exc).__name__}: {exc}"
-    text = re.sub(r"[a-z][a-z0-9+.-]*://[^\s'\"),]+", lambda m: redact_url(m.group(0)), text, flags=re.I)
-    text = re.sub(r"(url|path)[:=]\s*\S+", r"\1: …", text, flags=re.I)
-    return text.splitlines()[0][:300] if text else type(exc).__name__
