@@ -14,6 +14,7 @@ from typing import Any
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig
 from agent.errors import TemporaryError
+from agent.execution.fees import PLANNING_TIP_WEI
 from agent.execution.reconcile import reconcile
 from agent.journal.genesis import check_genesis
 from agent.journal.prices import PriceHistory, history_path_for
@@ -30,10 +31,7 @@ from strategies import Decision, Strategy, StrategyContext, load_strategy
 #: how much recorded price history a decision sees (the longest look-back any rule reads: a year of volatility)
 HISTORY_WINDOW = timedelta(days=400)
 
-DEFAULT_TIP_WEI = 10**9
-
-
-def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = DEFAULT_TIP_WEI) -> dict[str, ChainCosts]:
+def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = PLANNING_TIP_WEI) -> dict[str, ChainCosts]:
     out = {}
     for cs in snapshot.chains:
         if not cs.available or cs.base_fee_wei is None:
