@@ -60,23 +60,24 @@ def env_file_values(env: Mapping[str, str], env_file: Path | None = None) -> dic
     return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
 
 
-def check_journal_path(path: Path) -> Path:
-    """``path`` made absolute; refused (one line) when it names something that is not a journal."""
+def check_journal_path(path: Path, name: str = "JOURNAL_PATH") -> Path:
+    """``path`` made absolute; refused (one line naming ``name``) when it names something that is not a journal."""
     path = Path(path).expanduser().absolute()
-    fix = "point JOURNAL_PATH at a file such as ~/.local/share/rebalancer/journal.sqlite (or unset it)"
+    fix = f"point {name} at a file such as ~/.local/share/rebalancer/journal.sqlite" + \
+        (" (or unset it)" if name == "JOURNAL_PATH" else "")
     if path.exists() and not path.is_file():
         what = "a directory" if path.is_dir() else "not a regular file"
-        raise ConfigError(f"JOURNAL_PATH: {path} is {what}; {fix}")
+        raise ConfigError(f"{name}: {path} is {what}; {fix}")
     if path.is_file() and path.stat().st_size > 0:
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_HEADER))
         if head != SQLITE_HEADER:
-            raise ConfigError(f"JOURNAL_PATH: {path} is not a SQLite journal (another kind of file); move it "
+            raise ConfigError(f"{name}: {path} is not a SQLite journal (another kind of file); move it "
                               f"away or {fix}")
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise ConfigError(f"JOURNAL_PATH: {parent} (a parent of {path}) is not a directory; {fix}")
+                raise ConfigError(f"{name}: {parent} (a parent of {path}) is not a directory; {fix}")
             break
     return path
 

@@ -106,6 +106,9 @@ CASES = [
     ("signer-keystore", {"SIGNER": "keystore:{tmp}/none.json"}, ["plan"], "SIGNER", "fix the path"),
     ("fund-usd", {}, ["simulate", "--fork", "ethereum", "--fund-usd", "-1"], "--fund-usd", "positive"),
     ("journal-command-utf8", {"ENV_FILE": "{tmp}/bad.env"}, ["journal"], "ENV_FILE", "UTF-8"),
+    ("journal-command-dev-null", {"JOURNAL_PATH": "/dev/null"}, ["journal"], "JOURNAL_PATH", "regular file"),
+    ("journal-command-path", {}, ["journal", "--path", "{tmp}/not-sqlite.db"], "--path", "SQLite"),
+    ("tax-not-sqlite", {"JOURNAL_PATH": "{tmp}/not-sqlite.db"}, ["tax", "--year", "2026"], "JOURNAL_PATH", "SQLite"),
 ]
 
 
@@ -113,6 +116,7 @@ CASES = [
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(world: Path, extra: dict[str, str], args: list[str],
                                                           setting: str, fix: str) -> None:
     env = _env(world, **{k: v.replace("{tmp}", str(world)) for k, v in extra.items()})
+    args = [a.replace("{tmp}", str(world)) for a in args]
     before = _tree(world)
     proc = _run(world, args, env)
     lines = proc.stderr.strip().splitlines()
