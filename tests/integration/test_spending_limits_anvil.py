@@ -141,6 +141,8 @@ def test_limits_cut_the_plan_and_the_pause_file_stops_every_send(tmp_path: Path,
 
         # the pause file exists: `run --once` sends nothing, says why and exits non-zero (its plan was deferred)
         pause.touch()
+        said = json.loads(_cli(base, "plan", "--json").stdout)
+        assert said["paused"] is True and any("PAUSE_FILE" in r for r in said["reasons"])
         before = _nonces(env)
         paused = _cli(base, "run", "--once", "--json")
         assert paused.returncode == 1, paused.stderr
