@@ -7,11 +7,26 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.journal.spending import record_spend, spent_since
 from agent.journal.store import JournalStore
+from agent.planning.allocation import compute_allocation
 from agent.planning.limits import SpendingLimits, Spent, apply_limits
 from agent.planning.models import Action, Plan
+from agent.planning.planner import PlanParams, plan_rebalance
+from tests.unit.test_planner import (
+    CHAINS,
+    PRICES,
+    allocation_after,
+    costs,
+    execute,
+    snapshot,
+    usd_amounts,
+    weights,
+)
+from tests.unit.test_planner import NOW as PLANNER_NOW
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 D = Decimal
@@ -98,3 +113,34 @@ def test_a_cut_that_leaves_only_dust_cuts_the_whole_plan() -> None:
     cut = apply_limits(_plan(), SpendingLimits(max_daily_usd=D(1000)), Spent(trades_usd=D(990)), min_trade_usd=D(50))
     assert cut.actions == () and not cut.rebalance
     assert "below MIN_TRADE_USD=50" in cut.cuts[0].why
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(units=st.fixed_dictionaries({s: usd_amounts for s in ("ETH", "WETH", "WBTC", "LINK", "USDC")}),
+       mix=st.tuples(weights, weights, weights, weights).filter(lambda w: sum(w) > 0),
+       eth_price=st.sampled_from([D(800), D(3000)]), max_trade=st.sampled_from([D(500), D(5_000), D(40_000)]),
+       daily_left=st.sampled_from([None, D(1_000), D(30_000)]))
+def test_a_cut_plan_never_increases_the_maximum_or_the_total_drift(units, mix, eth_price, max_trade,
+                                                                   daily_left) -> None:
+    """The planner's property (a plan never makes drift worse, tests/unit/test_planner.py) holds for the plan the
+    spending limits cut: random portfolios, targets and prices, a trade cap and a daily budget on top."""
+    prices = {**PRICES, "WETH": eth_price}
+    targets = {k: D(v) * 100 / sum(mix) for k, v in zip(("ETH", "WBTC", "LINK", "USDC"), mix, strict=True) if v}
+    per_unit = {"ETH": eth_price, "WETH": eth_price, "WBTC": prices["WBTC"], "LINK": prices["LINK"], "USDC": D(1)}
+    snap = snapshot({s: (usd / per_unit[s]).quantize(D("1e-6")) for s, usd in units.items()}, usd_prices=prices)
+    before = compute_allocation(snap, targets)
+    if before.total_usd < 1_000:
+        return
+    full = plan_rebalance(snapshot=snap, chains=CHAINS, targets=targets, costs=costs(1, 1),
+                          params=PlanParams(min_trade_usd=D(10)), now=PLANNER_NOW)
+    limits = SpendingLimits(max_trade_usd=max_trade, max_daily_usd=None if daily_left is None else D(50_000))
+    spent = Spent(trades_usd=D(0) if daily_left is None else D(50_000) - daily_left)
+    p = apply_limits(full, limits, spent, min_trade_usd=D(10))
+    assert all(a.amount_usd <= max_trade + D("0.01") for a in p.actions if a.kind == "swap")
+    after = allocation_after(snap, execute(snap, p, prices), targets)
+    fees_pp = 100 * sum(a.amount_usd * (30 + a.est_impact_bps) / 10_000 for a in p.actions if a.kind == "swap") \
+        / before.total_usd
+    tolerance = 2 * fees_pp + D("1e-6") * len(before.assets)
+    assert max(abs(a.drift_pp) for a in after.assets) <= max(abs(a.drift_pp) for a in before.assets) + tolerance
+    assert sum(abs(a.drift_pp) for a in after.assets) <= sum(abs(a.drift_pp) for a in before.assets) \
+        + len(before.assets) * tolerance
