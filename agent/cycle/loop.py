@@ -38,7 +38,7 @@ from agent.cycle.steps import (
 )
 from agent.errors import AgentError, Disposition, disposition_of
 from agent.execution.gas_wait import GasGate, GasWaitProgress
-from agent.execution.guard import SendPaused, check_pause
+from agent.execution.guard import GasBudgetSpent, SendPaused, check_pause
 from agent.execution.pipeline import ExecutionContext
 from agent.journal.records import CycleStatus, Mode
 from agent.journal.spending import record_spend
@@ -140,11 +140,16 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
     else:
         run.journal.record_decision(run.cycle_id, rebalance=False, reasons=list(decision.reasons))
     waiting = report.approval is not None and not report.approval.proceed  # its funds stay where they are
+    pause = run.config.settings.execution.pause_file
+    paused = not run.dry_run and pause is not None and pause.exists()  # PAUSE_FILE: no parking either
     if run.config.settings.vaults.vault_parking and not report.dropped_because and not waiting \
-            and not run.should_stop():
+            and not run.should_stop() and not paused:
         usable = {n: c for n, c in run.contexts.items() if n not in blocked}             # park
-        report.parking = park_idle_stables(run.config, snapshot, run.journal, usable, run.now,
-                                           cycle_id=run.cycle_id, costs=build_costs(snapshot, run.config.chains))
+        try:
+            report.parking = park_idle_stables(run.config, snapshot, run.journal, usable, run.now,
+                                               cycle_id=run.cycle_id, costs=build_costs(snapshot, run.config.chains))
+        except (SendPaused, GasBudgetSpent) as exc:  # paused (or out of gas budget) while parking: park later
+            log.warning("vault parking stopped: %s", safe_error(exc))
         if report.parking:
             run.events.emit(CycleEventKind.PARKING, run.cycle_id,
                             actions=[{"key": r.idempotency_key, "state": r.state} for r in report.parking])
