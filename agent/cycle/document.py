@@ -19,6 +19,7 @@ def cycle_document(report: CycleReport, targets: Mapping[str, Decimal]) -> dict[
         "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
         "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
+        "cuts": [c.as_json() for c in report.plan.cuts] if report.plan else [],
         "disposition": str(report.disposition) if report.disposition else None,
         "partial": report.snapshot_before.partial, "unread": report.snapshot_before.unread,
         "approval": None if report.approval is None else {
