@@ -128,7 +128,8 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
     snapshot = fetch_snapshot(list(run.rpcs.values()), run.wallet)                      # read + value
     decision = decide(run.config, snapshot, run.journal, run.now, strategy)             # decide
     run.events.emit(CycleEventKind.DECISION, run.cycle_id, rebalance=decision.rebalance,
-                    reasons=list(decision.reasons), urgent=decision.urgent)
+                    reasons=list(decision.reasons), urgent=decision.urgent,
+                    pause=None if decision.pause is None else decision.pause.model_dump())
     report = CycleReport(cycle_id=run.cycle_id, now=run.now, decision=decision, plan=None, snapshot_before=snapshot,
                          blocked_chains=blocked)
     unavailable = {c.chain for c in snapshot.chains if not c.available}

@@ -3,6 +3,12 @@ restart) and correlation alerts reach a local webhook; the cycle's document arri
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from agent.cycle.events import CycleEventKind, EventBus
 from agent.journal.store import JournalStore
 from agent.operator.notify import Notifier
@@ -53,8 +59,12 @@ def test_pause_correlation_halt_and_cycle_end_through_the_bus(inbox: tuple[Inbox
     bus2.emit(CycleEventKind.DECISION, c2, rebalance=False, reasons=[], urgent=False, decision=decision)
     bus2.emit(CycleEventKind.DECISION, c2, rebalance=True, reasons=[], urgent=False,
               decision={"rule": "threshold", "inputs": {}, "pause": None})
+    # the cycle's own shape (agent/cycle/loop.py): ``pause`` beside the decision's reasons
+    bus2.emit(CycleEventKind.DECISION, c2, rebalance=False, reasons=[], urgent=False,
+              pause={**PAUSE, "trigger": "depeg", "reason": "USDC at 0.95 (floor 0.98)"})
     op2.close()
-    assert _titles(box) == ["rebalancer: stress pause over (crash), cycle 2"]
+    assert _titles(box) == ["rebalancer: stress pause over (crash), cycle 2",
+                            "rebalancer: stress pause (depeg), cycle 2"]
 
 
 def test_a_broken_document_never_reaches_the_cycle(journal: JournalStore) -> None:
@@ -63,3 +73,35 @@ def test_a_broken_document_never_reaches_the_cycle(journal: JournalStore) -> Non
     bus.emit(CycleEventKind.CYCLE_END, journal.start_cycle(), status="ok", document={"cycle_id": 1})  # no keys
     bus.emit(CycleEventKind.DECISION, 1, decision={"pause": "not a dict"})
     assert journal.events("allocation") == []  # the broken document was not recorded, and nothing raised
+
+
+@pytest.mark.anvil
+def test_a_paused_cycle_on_anvil_notifies_the_operator(world: Any, tmp_path: Path,
+                                                        inbox: tuple[Inbox, int]) -> None:  # noqa: F811
+    """run_cycle itself: a strategy's stress pause reaches the operator through the cycle's ``decision`` event."""
+    from agent.config.settings import load_config
+    from agent.cycle.loop import run_cycle
+    from strategies.base import Decision, PauseState
+
+    class Paused:
+        name = "paused"
+
+        def decide(self, ctx: Any) -> Decision:
+            return Decision(rebalance=False, reasons=("paused (crash): ETH fell 22% in 24 h",),
+                            targets=dict(ctx.targets), rule="stress_pause",
+                            pause=PauseState(trigger="crash", reason="ETH fell 22% in 24 h (limit 15%)",
+                                             resume_when="24 h without a crash"))
+
+    box, port = inbox
+    config = load_config({"CHAINS": "sandbox_a", "SANDBOX_A_RPC_URL": world.rpc_url,
+                          "TARGETS": "ETH:40,WBTC:30,USDC:30", "JOURNAL_PATH": str(tmp_path / "j.sqlite"),
+                          "WALLET_ADDRESS": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"},
+                         env_file=Path("/nonexistent"))
+    with JournalStore.open(tmp_path / "j.sqlite") as journal:
+        op = Operator(journal, notifier=Notifier([f"json://127.0.0.1:{port}/op"], backoff_s=0.05))
+        report = run_cycle(config, now=datetime.now(UTC), journal=journal, dry_run=True,
+                           strategy=Paused(), observers=[op])  # type: ignore[arg-type]
+        op.close()
+        assert report.decision.pause is not None and not report.actions
+        assert journal.events("allocation")  # the cycle's document arrived with cycle_end
+    assert any("stress pause (crash)" in t for t in _titles(box)), _titles(box)
