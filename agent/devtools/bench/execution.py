@@ -26,6 +26,7 @@ the impact a one-shot swap of that size really had, ±25% being the target.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -107,13 +108,21 @@ def bench_size(bench: Bench, venue: str, pct: float, side: str, grid: tuple[int,
         "reference_move_bps_over_splitter": ours["reference_move_bps"],
         "wall_s": round(sum(r["wall_s"] for r in (single, ours, *hindsight.values())), 1),
     }
-    if hindsight:
-        best_n = min(hindsight, key=lambda n: hindsight[n]["shortfall_bps"])
-        row |= {"hindsight_best_bps": hindsight[best_n]["shortfall_bps"], "hindsight_best_chunks": best_n,
+    # a run that sold nothing (its price guard abandoned every chunk) has no shortfall: it cannot be the best
+    spent = {n: r for n, r in hindsight.items() if r["shortfall_bps"] is not None}
+    if spent:
+        best_n = min(spent, key=lambda n: spent[n]["shortfall_bps"])
+        row |= {"hindsight_best_bps": spent[best_n]["shortfall_bps"], "hindsight_best_chunks": best_n,
                 "grid_bps": {str(n): r["shortfall_bps"] for n, r in hindsight.items()},
                 #: runs that did not finish every chunk (e.g. the price guard abandoned the rest)
                 "grid_unfinished": {str(n): r["state"] for n, r in hindsight.items() if r["state"] != "completed"}}
     return row
+
+
+def _progress(row: dict[str, Any], t0: float) -> None:
+    print(f"bench execution: {row['start'][:10]} {row['venue']} {row['size_pct_of_depth']:g}% {row['side']}: "
+          f"one shot {row['one_shot_bps']} bps, splitter {row['splitter_bps']} bps in {row['splitter_chunks']} chunks "
+          f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
 
 def run(sizes_pct: tuple[float, ...] = SIZES_PCT, *, grid: tuple[int, ...] = GRID, starts: tuple[str, ...] = STARTS,
@@ -140,6 +149,7 @@ def run(sizes_pct: tuple[float, ...] = SIZES_PCT, *, grid: tuple[int, ...] = GRI
                             rows.append({"start": start, **bench_size(bench, venue, pct, side,
                                                                       grid if pct >= 5 else (), depth[venue],
                                                                       max_chunks)})
+                            _progress(rows[-1], t0)
             depths = {v: dict(zip(("usdc", "weth"), depth[v], strict=True)) for v in venues}
             keeper_trades = bench.market.keeper_trades
         finally:
