@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def result() -> dict[str, Any]:
     return run((0.1, 5.0), grid=(1, 8), starts=("2021-05-18T00:00:00Z",), max_chunks=8, sides=("buy",),
-               impact_sizes_pct=(0.1, 3.0))
+               impact_sizes_pct=(0.1, 3.0), workers=1)
 
 
 def test_both_venues_run_on_the_official_pools_with_every_strategy_completed(result: dict[str, Any]) -> None:

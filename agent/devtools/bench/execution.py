@@ -27,8 +27,11 @@ the impact a one-shot swap of that size really had, ±25% being the target.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,8 @@ GRID = (1, 2, 4, 8, 16, 32)
 #: decision times over the copied month of hourly bars (chosen before any run)
 STARTS = ("2021-05-06T00:00:00Z", "2021-05-18T00:00:00Z")
 SIDES = ("buy", "sell")
+#: one process and one anvil per venue
+WORKERS = 2
 SPACING_BLOCKS = 1
 MAX_CHUNKS = 32
 MAX_IMPACT_BPS = 50
@@ -125,48 +130,73 @@ def _progress(row: dict[str, Any], t0: float) -> None:
           f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
 
-def run(sizes_pct: tuple[float, ...] = SIZES_PCT, *, grid: tuple[int, ...] = GRID, starts: tuple[str, ...] = STARTS,
-        venues: tuple[str, ...] = VENUES, max_chunks: int = MAX_CHUNKS,
-        sides: tuple[str, ...] = SIDES, impact_sizes_pct: tuple[float, ...] | None = None,
-        journal_dir: Path | None = None) -> dict[str, Any]:
-    """The whole benchmark (see the module docstring); the arguments shrink it for tests."""
-    import tempfile
+@dataclass(frozen=True)
+class Config:
+    sizes_pct: tuple[float, ...] = SIZES_PCT
+    grid: tuple[int, ...] = GRID
+    starts: tuple[str, ...] = STARTS
+    max_chunks: int = MAX_CHUNKS
+    sides: tuple[str, ...] = SIDES
+    impact_sizes_pct: tuple[float, ...] | None = None
 
+
+def run_venues(venues: tuple[str, ...], config: Config) -> dict[str, Any]:
+    """Every run on ``venues`` on one anvil (deployed once, reverted between runs)."""
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        bench = Bench(journal_dir=journal_dir or Path(tmp))
+        bench = Bench(journal_dir=Path(tmp))
         try:
-            impact = {v: impact_rows(bench, v, impact_sizes_pct) for v in venues}  # ends rewound
+            impact = {v: impact_rows(bench, v, config.impact_sizes_pct) for v in venues}  # ends rewound
             depth = {v: bench.depth(v) for v in venues}
             rows: list[dict[str, Any]] = []
             labels = []
-            bars = 2  # 600 blocks: more than the longest run needs (the horizon plus the last chunk)
-            for start in starts:
-                labels.append(bench.set_path(start, bars))
+            for start in config.starts:
+                labels.append(bench.set_path(start, bars=2))  # 600 blocks: more than the longest run needs
                 for venue in venues:
-                    for pct in sizes_pct:
-                        for side in sides:
-                            rows.append({"start": start, **bench_size(bench, venue, pct, side,
-                                                                      grid if pct >= 5 else (), depth[venue],
-                                                                      max_chunks)})
+                    for pct in config.sizes_pct:
+                        for side in config.sides:
+                            grid = config.grid if pct >= 5 else ()
+                            row = bench_size(bench, venue, pct, side, grid, depth[venue], config.max_chunks)
+                            rows.append({"start": start, **row})
                             _progress(rows[-1], t0)
-            depths = {v: dict(zip(("usdc", "weth"), depth[v], strict=True)) for v in venues}
-            keeper_trades = bench.market.keeper_trades
         finally:
             bench.close()
+    return {"impact": impact, "depth": depth, "rows": rows, "labels": labels, "fees": bench.fees.label,
+            "keeper_trades": bench.market.keeper_trades, "runs": bench.runs, "wall_s": time.perf_counter() - t0}
+
+
+def run(sizes_pct: tuple[float, ...] = SIZES_PCT, *, grid: tuple[int, ...] = GRID, starts: tuple[str, ...] = STARTS,
+        venues: tuple[str, ...] = VENUES, max_chunks: int = MAX_CHUNKS, sides: tuple[str, ...] = SIDES,
+        impact_sizes_pct: tuple[float, ...] | None = None, workers: int = WORKERS) -> dict[str, Any]:
+    """The whole benchmark (see the module docstring); the arguments shrink it for tests. With ``workers`` > 1
+    the venues run side by side, one process and one anvil each."""
+    t0 = time.perf_counter()
+    config = Config(sizes_pct, grid, starts, max_chunks, sides, impact_sizes_pct)
+    groups = [venues[i::workers] for i in range(min(workers, len(venues)))] if workers > 1 else [venues]
+    if len(groups) > 1:
+        with ProcessPoolExecutor(max_workers=len(groups)) as pool:
+            parts = list(pool.map(run_venues, groups, [config] * len(groups)))
+    else:
+        parts = [run_venues(venues, config)]
+    impact = {v: r for p in parts for v, r in p["impact"].items()}
+    depths = {v: dict(zip(("usdc", "weth"), d, strict=True)) for p in parts for v, d in p["depth"].items()}
+    rows = [r for p in parts for r in p["rows"]]
     venues_out = {v: summarize_venue(v, [summarize(v, pct, [r for r in rows if r["venue"] == v
                                                                and r["size_pct_of_depth"] == pct])
                                          for pct in sizes_pct], impact[v], depths[v]) for v in venues}
     targets = [t for v in venues_out.values() for t in v["targets_met"].values()]
     return {
         "benchmark": "execution", "contracts": "official builds (contracts/build/official)",
-        "chain": "one anvil, evm_snapshot/evm_revert between runs", "pair": "USDC <-> WETH",
-        "venues": venues_out, "all_targets_met": all(targets), "starts": list(starts), "reference_paths": labels,
-        "base_fee_trace": bench.fees.label,
+        "chain": "anvil, deployed once per process, evm_snapshot/evm_revert between runs", "pair": "USDC <-> WETH",
+        "venues": venues_out, "all_targets_met": all(targets), "starts": list(starts),
+        "reference_paths": parts[0]["labels"], "base_fee_trace": parts[0]["fees"],
         "keeper": {"efficiency": EFFICIENCY, "band": "the pool's LP fee", "min_excess_bps": 5, "delay_blocks": 0},
-        "keeper_trades": keeper_trades, "spacing_blocks": SPACING_BLOCKS, "max_chunks": max_chunks,
+        "keeper_trades": sum(p["keeper_trades"] for p in parts), "spacing_blocks": SPACING_BLOCKS,
+        "max_chunks": max_chunks,
         "max_impact_bps": MAX_IMPACT_BPS, "grid": list(grid),
         "measure": "implementation shortfall in bps of what was sold, valued at the reference mid at the decision; "
                    "LP fees, impact, drift and gas (at the replayed base fee) included; mean over starts and sides",
-        "runs": bench.runs, "wall_s": round(time.perf_counter() - t0, 1),
+        "runs": sum(p["runs"] for p in parts), "processes": len(parts), "anvils": len(parts),
+        "venue_wall_s": {"+".join(g): round(p["wall_s"], 1) for g, p in zip(groups, parts, strict=True)},
+        "wall_s": round(time.perf_counter() - t0, 1),
     }
