@@ -14,8 +14,9 @@ at the current price from the V3 pool's active liquidity (``L·√P`` or ``L/√
 USDC and sells the same size of WETH (the mean over both sides cancels the path's drift), from each decision
 time of ``STARTS``. Each strategy runs through the real pipeline (simulation, exact approval, signing, receipts,
 balance checks) with a fresh journal: one shot at the venue's on-chain quote; our splitter (``execute_twap``);
-at 5% and 10%, the same executor forced to each chunk count of ``GRID`` (its best is the hindsight best).
-Shortfall, in bps of what was sold valued at the reference mid at the decision block ``P₀``:
+at 5% and 10%, the same executor forced to each chunk count of ``GRID`` and to our own (its best is the
+hindsight best; our run stands for the forced run at its own count when it kept its plan — same schedule, same
+quotes, no re-plan). Shortfall, in bps of what was sold valued at the reference mid at the decision block ``P₀``:
 ``(sold − bought + gas) / sold`` — LP fees, impact, drift and gas included.
 
 Targets (on the means over starts and sides): at 5% and 10%, splitter ≤ 0.5 × the one shot and ≤ 1.15 × the
@@ -104,14 +105,17 @@ def bench_size(bench: Bench, venue: str, pct: float, side: str, grid: tuple[int,
     single = bench.measure(venue, one_shot(bench, venue, side, amount))
     ours = bench.measure(venue, twap(bench, venue, side, amount, None, max_chunks=max_chunks))
     counts = sorted({*grid, ours["chunks"] or 1}) if grid else []
-    hindsight = {n: bench.measure(venue, twap(bench, venue, side, amount, n, max_chunks=max_chunks)) for n in counts}
+    # our run is the forced run at its own count when it kept its plan (no re-plan, every chunk done): reuse it
+    same = ours["chunks"] if ours["state"] == "completed" and ours["chunks"] == ours["planned_chunks"] else None
+    hindsight = {n: ours if n == same else bench.measure(venue, twap(bench, venue, side, amount, n,
+                                                                     max_chunks=max_chunks)) for n in counts}
     row: dict[str, Any] = {
         "venue": venue, "size_pct_of_depth": pct, "side": side, "order_usd": round(single["usd_spent"], 2),
         "one_shot_bps": single["shortfall_bps"], "one_shot_state": single["state"],
         "splitter_bps": ours["shortfall_bps"], "splitter_chunks": ours["chunks"],
         "splitter_state": ours["state"], "splitter_reason": ours.get("reason", ""),
-        "reference_move_bps_over_splitter": ours["reference_move_bps"],
-        "wall_s": round(sum(r["wall_s"] for r in (single, ours, *hindsight.values())), 1),
+        "reference_move_bps_over_splitter": ours["reference_move_bps"], "grid_count_from_splitter_run": same,
+        "wall_s": round(sum(r["wall_s"] for r in (single, ours, *(r for n, r in hindsight.items() if n != same))), 1),
     }
     # a run that sold nothing (its price guard abandoned every chunk) has no shortfall: it cannot be the best
     spent = {n: r for n, r in hindsight.items() if r["shortfall_bps"] is not None}
