@@ -54,7 +54,7 @@ def summarize(venue: str, pct: float, rows: list[dict[str, Any]]) -> dict[str, A
                          "mean splitter chunk count <= 1.15 x the chunk count best on average")
         checks = {"vs_one_shot": s <= 0.5 * one}
         if "best_fixed_chunks_on_average" in out:
-            checks |= {"vs_hindsight_cost": s <= 1.15 * mean["hindsight_best_bps"],
+            checks |= {"vs_hindsight_cost": s <= 1.15 * (mean["hindsight_best_bps"] or 0.0),
                        "chunk_count": chunks <= 1.15 * out["best_fixed_chunks_on_average"]}
         out["checks"] = checks
         out["target_met"] = all(checks.values())

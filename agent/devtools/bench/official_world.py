@@ -115,8 +115,8 @@ def _v2_pool(w3: Web3, factory: str, router: str, weth: str, usdc: str) -> Bench
     transact(w3, call, DEPLOYER)
     pair = official_at(w3, "UniswapV2Factory", factory).functions.getPair(weth, usdc).call()
     t0, t1 = sorted((weth, usdc), key=lambda t: int(t, 16))
-    return BenchPool("v2", Web3.to_checksum_address(pair), t0, t1, 3000, Web3.to_checksum_address(router),
-                     t0 == usdc)
+    return BenchPool("v2", Web3.to_checksum_address(pair), Web3.to_checksum_address(t0),
+                     Web3.to_checksum_address(t1), 3000, Web3.to_checksum_address(router), t0 == usdc)
 
 
 def _v3_pool(w3: Web3, v3: UniswapV3Addresses, weth: str, usdc: str) -> BenchPool:
@@ -145,7 +145,7 @@ def deploy_bench_world(*, wallet_usdc: int = 10**9, wallet_weth: int = 400_000) 
     anvil = start_anvil(chain_id=31337)
     try:
         w3 = make_web3(anvil.url, timeout_s=60)
-        admin = w3.eth.accounts[7]  # the USDC proxy admin: cannot call the token, so not a trader
+        admin = list(w3.eth.accounts)[7]  # the USDC proxy admin: cannot call the token, so not a trader
         weth = deploy_official(w3, "WETH9", sender=DEPLOYER)
         usdc = deploy_usdc(w3, owner=DEPLOYER, proxy_admin=admin)
         factory_v2, router_v2 = deploy_uniswap_v2(w3, sender=DEPLOYER, weth=weth)
