@@ -48,8 +48,9 @@ class Bench:
         self.world: OfficialBenchWorld = deploy_bench_world()
         try:
             self.fees = BaseFeeTrace.per_block()
-            self.market = OfficialMarket(self.world, ReferencePath.from_hourly(start=FIRST_START, bars=2),
-                                         base_fees=self.fees, efficiency=efficiency)
+            # the warm-up blocks stay within the first bar's first ticks: the pools stay at the reference
+            first = ReferencePath.from_hourly(start=FIRST_START, bars=2, ticks_per_bar=300)
+            self.market = OfficialMarket(self.world, first, base_fees=self.fees, efficiency=efficiency)
             self.market.wait_blocks(2)
             self.cp: MarketCheckpoint = self.market.checkpoint()
             self.journal_dir, self.runs = journal_dir, 0
