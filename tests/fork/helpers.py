@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
-NO_ENV_FILE = Path("/nonexistent")
+#: an empty .env (ENV_FILE must name a file that exists: a missing one is an error since #14 item 9)
+NO_ENV_FILE = Path(tempfile.gettempdir()) / "rebalancer-tests-empty.env"
 
 
 def fork_env(url: str, **extra: str) -> dict[str, str]:
-    """A minimal environment whose ETHEREUM_RPC_URL is ``url`` (no .env file is read)."""
+    """A minimal environment whose ETHEREUM_RPC_URL is ``url`` (an empty .env file is read)."""
+    NO_ENV_FILE.touch()
     return {"CHAINS": "ethereum", "TARGETS": "ETH:40,WBTC:30,USDC:30", "ETHEREUM_RPC_URL": url,
             "ETHEREUM_MAX_BASE_FEE_GWEI": "30", "ENV_FILE": str(NO_ENV_FILE), **extra}
 

@@ -9,11 +9,13 @@ import typer
 from typer.testing import CliRunner
 
 from agent.chain.rpc import make_web3
+from agent.commands import render
 from agent.devtools.commands import simulate as simulate_command
 from agent.devtools.sandbox.fork import balance_of
 from agent.devtools.sandbox.replica import Replica
 from agent.devtools.sandbox.spec import WALLET
 from tests.fork.helpers import child_anvils, fork_env
+from tests.integration.test_cli_80_columns import valid
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
@@ -37,6 +39,8 @@ def test_simulate_fork_ethereum_rebalances_on_the_fork(replica: Replica) -> None
     result = CliRunner().invoke(_app(), ["simulate", "--fork", "ethereum", "--json"], env=env)
     assert result.exit_code == 0, (result.output, result.exception)
     doc = json.loads(result.stdout)
+    valid(doc, "simulate")  # docs/schema/rebalancer.schema.json
+    assert all(t["source"] == t["quote_source"] for t in doc["trades"])  # the alias keeps its value
     assert {"chain", "fork_block", "funded", "plan", "trades", "allocation_before", "allocation_after",
             "gas_paid_usd"} <= set(doc)
     assert doc["chain"] == "ethereum" and doc["chain_id"] == 1
@@ -57,6 +61,9 @@ def test_simulate_fork_ethereum_rebalances_on_the_fork(replica: Replica) -> None
 def test_simulate_human_output_shows_trades_and_allocation(replica: Replica) -> None:
     pytest.importorskip("agent.cycle.loop")
     env = fork_env(replica.rpc_url)
-    result = CliRunner().invoke(_app(), ["simulate", "--fork", "ethereum", "--fund", "ETH:1,USDC:9000"], env=env)
+    with render.recording(80) as (out, _):  # what a person reads at 80 columns
+        result = CliRunner().invoke(_app(), ["simulate", "--fork", "ethereum", "--fund", "ETH:1,USDC:9000"], env=env)
     assert result.exit_code == 0, (result.output, result.exception)
-    assert "Trades" in result.stdout and "Allocation" in result.stdout and "USDC → " in result.stdout
+    text = out.export_text(clear=False)
+    assert "Trades" in text and "Allocation" in text and "USDC→" in text
+    assert all(len(ln) <= 80 for ln in text.splitlines()) and "…" not in text, text
