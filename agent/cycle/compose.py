@@ -42,13 +42,16 @@ def build_sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore | None,
     with the chain's gas gate (``sender.gas_gate``) that the cycle waits on before each action."""
     chain = rpc.chain
     policy = SendPolicy.from_config(config.settings.execution, config.chain_settings[chain.name], chain)
+    options = dict(sender_options)
+    if "policy" in options:  # e.g. a test's or simulator's shorter receipt timeout
+        policy = policy.model_copy(update=dict(options.pop("policy")))
     if dry_run or signer is None:
         return DryRunSender(rpc, policy, wallet)
     from agent.execution.fee_model import GasTimingConfig
     from agent.execution.live import LiveSender
 
     timing = GasTimingConfig.from_settings(config.chain_settings[chain.name], chain.block_time_s)
-    return LiveSender(rpc, signer, journal, policy, gas_timing=timing, **sender_options)  # type: ignore[arg-type]
+    return LiveSender(rpc, signer, journal, policy, gas_timing=timing, **options)  # type: ignore[arg-type]
 
 
 @contextmanager

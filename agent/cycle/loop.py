@@ -127,9 +127,10 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
     else:
         run.journal.record_decision(run.cycle_id, rebalance=False, reasons=list(decision.reasons))
     waiting = report.approval is not None and not report.approval.proceed  # its funds stay where they are
+    # while a chain is blocked the global allocation is unsettled: nothing is parked either (#14)
     if run.config.settings.vaults.vault_parking and not report.dropped_because and not waiting \
-            and not run.should_stop():
-        usable = {n: c for n, c in run.contexts.items() if n not in blocked}             # park
+            and not run.should_stop() and not blocked:
+        usable = dict(run.contexts)                                                      # park
         report.parking = park_idle_stables(run.config, snapshot, run.journal, usable, run.now,
                                            cycle_id=run.cycle_id, costs=build_costs(snapshot, run.config.chains))
         if report.parking:
@@ -142,7 +143,8 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
 
 def _plan(run: CycleRun, report: CycleReport, excluded: dict[str, str]) -> Plan:
     decision = report.decision
-    plan = make_plan(run.config, report.snapshot_before, decision, run.now, exclude_chains=set(excluded))
+    plan = make_plan(run.config, report.snapshot_before, decision, run.now, exclude_chains=set(excluded),
+                     held=excluded)
     plan = adapt_plan_to_vault_limits(run.config, plan, run.contexts, run.journal, cycle_id=run.cycle_id)
     report.plan = plan
     plan_id = plan_id_for(run.cycle_id, run.now, plan)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from agent.journal.prices import PriceHistory, history_path_for
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.planning.costs import ChainCosts
-from agent.planning.models import Plan
+from agent.planning.models import Plan, Skipped
 from agent.planning.planner import PlanParams, plan_rebalance
 from agent.portfolio.models import Snapshot
 from agent.vaults.policy import effective_buffer_usd
@@ -50,7 +51,9 @@ def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bo
     """Chains not to plan on: an action of an earlier run may still be in flight there (after reconciling)."""
     if dry_run:
         return {}
-    rep = reconcile(journal, {r.chain.chain_id: r for r in rpcs.values()})
+    # a crash around a broadcast settles here, in the cycle that restarts: the receipt is waited for a little
+    wait_s = min(30.0, max([2.0, *(2 * r.chain.block_time_s for r in rpcs.values())]))
+    rep = reconcile(journal, {r.chain.chain_id: r for r in rpcs.values()}, wait_s=wait_s)
     blocked = {}
     for row in journal.open_actions():
         blocked[row["chain"]] = f"action {row['idempotency_key']} may still be in flight; not planning on this chain"
@@ -91,7 +94,30 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
 
 
 def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
-              exclude_chains: frozenset[str] | set[str] = frozenset()) -> Plan:
+              exclude_chains: frozenset[str] | set[str] = frozenset(),
+              held: Mapping[str, str] | None = None) -> Plan:
+    """The planner's plan on this snapshot. ``held``: blocked chains (chain → why); while any is blocked every
+    trade is held (``hold_plan``)."""
+    plan = _plan_rebalance(config, snapshot, decision, now, exclude_chains)
+    return hold_plan(plan, held) if held else plan
+
+
+def hold_plan(plan: Plan, held: Mapping[str, str]) -> Plan:
+    """Hold every action while a chain is blocked (a transaction there may still be in flight, #14).
+
+    The blocked chain's balances are not settled, so the global allocation is not known: the rest of the
+    rebalance is not moved onto the other chains. Each held action is listed in ``skipped`` with the reason."""
+    why = "; ".join(f"chain {chain}: {reason}" for chain, reason in sorted(held.items()))
+    hold = (f"held: {why}; the global rebalance waits until that settles (it is not moved onto the other "
+            "chains)")
+    skipped = tuple(Skipped(what=f"{a.kind} {a.sell}>{a.buy} on {a.chain} ({a.amount_usd:.2f} USD)", why=hold)
+                    for a in plan.actions)
+    return plan.model_copy(update={"rebalance": False, "actions": (), "skipped": (*plan.skipped, *skipped),
+                                   "reasons": (*plan.reasons, hold)})
+
+
+def _plan_rebalance(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
+                    exclude_chains: frozenset[str] | set[str]) -> Plan:
     s = config.settings
     costs = {c: v for c, v in build_costs(snapshot, config.chains).items() if c not in exclude_chains}
     buffer = effective_buffer_usd(buffer_usd=s.strategy.stable_buffer_usd, buffer_pct=s.strategy.stable_buffer_pct,
