@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import Any
 
 from agent.chain.reads import fetch_transaction_known
 from agent.chain.rpc import ChainRpc
 from agent.errors import TemporaryError, TxRefusal, TxRejected
+from agent.journal.records import AttemptRecord, AttemptStatus, Broadcast
 from agent.journal.store import JournalStore
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 UNKNOWN_PREFIX = "unknown to the node after a rebroadcast: "
 
 
-def refusal_of(attempt: dict[str, Any]) -> TxRefusal | None:
+def refusal_of(attempt: AttemptRecord) -> TxRefusal | None:
     """The node's refusal that made ``look_up`` give ``attempt`` up (from its journaled error), if any."""
-    error = str(attempt.get("error") or "")
+    error = attempt.error or ""
     if not error.startswith(UNKNOWN_PREFIX):
         return None
     reason = error[len(UNKNOWN_PREFIX):].split(":", 1)[0]
@@ -54,12 +54,12 @@ class Lookup(StrEnum):
     UNSURE = "unsure"
 
 
-def look_up(journal: JournalStore, rpc: ChainRpc, attempt: dict[str, Any]) -> Lookup:
+def look_up(journal: JournalStore, rpc: ChainRpc, attempt: AttemptRecord) -> Lookup:
     """Settle what can be proved about an unmined attempt: by hash, then by re-sending its exact signed bytes.
 
     The caller has already looked for a receipt and checked that the nonce is not taken. ``UNKNOWN`` marks the
     attempt ``rejected`` (broadcast ``never``) with the node's refusal, kept in ``refusal_of``."""
-    tx_hash = attempt["tx_hash"]
+    tx_hash = attempt.tx_hash
     try:
         if fetch_transaction_known(rpc, tx_hash):
             return _known(journal, attempt)
@@ -68,13 +68,13 @@ def look_up(journal: JournalStore, rpc: ChainRpc, attempt: dict[str, Any]) -> Lo
                     type(exc).__name__)
         return Lookup.UNSURE
     try:
-        rpc.send_raw_transaction(attempt["raw_tx"], what=f"rebroadcast of {tx_hash}")
+        rpc.send_raw_transaction(attempt.raw_tx, what=f"rebroadcast of {tx_hash}")
     except TxRejected as exc:
         if exc.reason == TxRefusal.ALREADY_KNOWN:
             return _known(journal, attempt)
         if exc.holds_nonce:
             log.info("chain %s: rebroadcast of %s (nonce %s): %s; looked up again", rpc.chain.chain_id, tx_hash,
-                     attempt["nonce"], exc.reason)
+                     attempt.nonce, exc.reason)
             return Lookup.UNSURE
         return _refused(journal, rpc, attempt, exc)
     except TemporaryError as exc:
@@ -84,24 +84,24 @@ def look_up(journal: JournalStore, rpc: ChainRpc, attempt: dict[str, Any]) -> Lo
     return _known(journal, attempt)
 
 
-def _known(journal: JournalStore, attempt: dict[str, Any]) -> Lookup:
-    if attempt["broadcast"] != "definitely":
-        journal.mark_broadcast(attempt["id"], "definitely")
+def _known(journal: JournalStore, attempt: AttemptRecord) -> Lookup:
+    if attempt.broadcast != Broadcast.DEFINITELY:
+        journal.mark_broadcast(attempt.id, Broadcast.DEFINITELY)
     return Lookup.KNOWN
 
 
-def _refused(journal: JournalStore, rpc: ChainRpc, attempt: dict[str, Any], exc: TxRejected) -> Lookup:
+def _refused(journal: JournalStore, rpc: ChainRpc, attempt: AttemptRecord, exc: TxRejected) -> Lookup:
     try:
-        if fetch_transaction_known(rpc, attempt["tx_hash"]):  # it arrived meanwhile
+        if fetch_transaction_known(rpc, attempt.tx_hash):  # it arrived meanwhile
             return _known(journal, attempt)
     except TemporaryError:
         return Lookup.UNSURE
     log.warning("chain %s: tx %s (nonce %s) is unknown to the node, which refuses the same bytes (%s); it was "
-                "never broadcast", rpc.chain.chain_id, attempt["tx_hash"], attempt["nonce"], exc.reason)
-    journal.mark_broadcast(attempt["id"], "never")
-    journal.mark_attempt(attempt["id"], "rejected",
+                "never broadcast", rpc.chain.chain_id, attempt.tx_hash, attempt.nonce, exc.reason)
+    journal.mark_broadcast(attempt.id, Broadcast.NEVER)
+    journal.mark_attempt(attempt.id, AttemptStatus.REJECTED,
                          error=f"{UNKNOWN_PREFIX}{exc.reason}: {exc}"[:300])
-    journal.record_event("broadcast_unknown", {"chain_id": attempt["chain_id"], "tx_hash": attempt["tx_hash"],
-                                               "nonce": attempt["nonce"], "reason": str(exc.reason)},
-                         action_id=attempt["action_id"])
+    journal.record_event("broadcast_unknown", {"chain_id": attempt.chain_id, "tx_hash": attempt.tx_hash,
+                                               "nonce": attempt.nonce, "reason": str(exc.reason)},
+                         action_id=attempt.action_id)
     return Lookup.UNKNOWN

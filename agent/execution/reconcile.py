@@ -24,7 +24,8 @@ from agent.chain.reads import fetch_nonces, fetch_receipt
 from agent.chain.rpc import ChainRpc
 from agent.errors import TemporaryError
 from agent.execution.maybe import Lookup, look_up
-from agent.journal.store import IN_FLIGHT, JournalStore
+from agent.journal.records import ActionState, AttemptRecord, AttemptStatus, Broadcast
+from agent.journal.store import JournalStore
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +54,15 @@ def reconcile(journal: JournalStore, rpcs: Mapping[int, ChainRpc], *, wait_s: fl
     out: dict[str, list[Any]] = {k: [] for k in ("mined", "rebroadcast", "dropped", "abandoned", "unknown",
                                                   "unreachable_chains")}
     for attempt in journal.unresolved_attempts():
-        if attempt["broadcast"] == "never":
-            journal.mark_attempt(attempt["id"], "abandoned", error="never broadcast (interrupted before sending)")
-            out["abandoned"].append(attempt["tx_hash"])
+        if attempt.broadcast == Broadcast.NEVER:
+            journal.mark_attempt(attempt.id, AttemptStatus.ABANDONED,
+                                 error="never broadcast (interrupted before sending)")
+            out["abandoned"].append(attempt.tx_hash)
             continue
-        rpc = rpcs.get(attempt["chain_id"])
+        rpc = rpcs.get(attempt.chain_id)
         if rpc is None:
-            if attempt["chain_id"] not in out["unreachable_chains"]:
-                out["unreachable_chains"].append(attempt["chain_id"])
+            if attempt.chain_id not in out["unreachable_chains"]:
+                out["unreachable_chains"].append(attempt.chain_id)
             continue
         _settle_attempt(journal, rpc, attempt, out)
     _wait_for_receipts(journal, rpcs, out, deadline=clock() + wait_s, poll_s=poll_s, sleep=sleep, clock=clock)
@@ -72,87 +74,87 @@ def reconcile(journal: JournalStore, rpcs: Mapping[int, ChainRpc], *, wait_s: fl
     return report
 
 
-def _settle_attempt(journal: JournalStore, rpc: ChainRpc, attempt: dict[str, Any], out: dict[str, list[Any]]) -> None:
-    current = journal.attempts(action_id=None, chain_id=attempt["chain_id"], sender=attempt["sender"],
-                               nonce=attempt["nonce"])
-    if any(a["status"] in ("mined", "reverted") for a in current):
-        journal.mark_attempt(attempt["id"], "replaced")
+def _settle_attempt(journal: JournalStore, rpc: ChainRpc, attempt: AttemptRecord, out: dict[str, list[Any]]) -> None:
+    current = journal.attempts(action_id=None, chain_id=attempt.chain_id, sender=attempt.sender,
+                               nonce=attempt.nonce)
+    if any(a.status.settled_on_chain for a in current):
+        journal.mark_attempt(attempt.id, AttemptStatus.REPLACED)
         return
-    chain_latest, _ = fetch_nonces(rpc, attempt["sender"])
-    receipt = fetch_receipt(rpc, attempt["tx_hash"])
+    chain_latest, _ = fetch_nonces(rpc, attempt.sender)
+    receipt = fetch_receipt(rpc, attempt.tx_hash)
     if receipt is not None:
         _record_mined(journal, attempt, receipt)
-        out["mined"].append(attempt["tx_hash"])
+        out["mined"].append(attempt.tx_hash)
         return
-    if chain_latest > attempt["nonce"]:
+    if chain_latest > attempt.nonce:
         # Another attempt at this nonce may still be unsettled; it is looked at in its own turn.
-        siblings = [a for a in current if a["id"] != attempt["id"] and a["status"] == "pending"
-                    and a["broadcast"] in IN_FLIGHT]
-        if not any(fetch_receipt(rpc, s["tx_hash"]) for s in siblings):
-            journal.mark_attempt(attempt["id"], "dropped", error="nonce used by another transaction")
-            out["dropped"].append(attempt["tx_hash"])
+        siblings = [a for a in current if a.id != attempt.id and a.status == AttemptStatus.PENDING
+                    and a.broadcast.in_flight]
+        if not any(fetch_receipt(rpc, s.tx_hash) for s in siblings):
+            journal.mark_attempt(attempt.id, AttemptStatus.DROPPED, error="nonce used by another transaction")
+            out["dropped"].append(attempt.tx_hash)
         return
     found = look_up(journal, rpc, attempt)  # by hash, then the same signed bytes again
     if found == Lookup.UNKNOWN:
-        out["unknown"].append(attempt["tx_hash"])
+        out["unknown"].append(attempt.tx_hash)
     elif found == Lookup.KNOWN:
-        out["rebroadcast"].append(attempt["tx_hash"])
+        out["rebroadcast"].append(attempt.tx_hash)
 
 
 def _wait_for_receipts(journal: JournalStore, rpcs: Mapping[int, ChainRpc], out: dict[str, list[Any]], *,
                        deadline: float, poll_s: float, sleep: Callable[[float], None],
                        clock: Callable[[], float]) -> None:
     """Poll the receipts of the attempts still in flight until they are mined or ``deadline`` passes."""
-    def in_flight() -> list[dict[str, Any]]:
-        return [a for a in journal.unresolved_attempts() if a["chain_id"] in rpcs and a["broadcast"] in IN_FLIGHT]
+    def in_flight() -> list[AttemptRecord]:
+        return [a for a in journal.unresolved_attempts() if a.chain_id in rpcs and a.broadcast.in_flight]
 
     waiting = in_flight()
     while waiting:
         for attempt in waiting:
             try:
-                receipt = fetch_receipt(rpcs[attempt["chain_id"]], attempt["tx_hash"])
+                receipt = fetch_receipt(rpcs[attempt.chain_id], attempt.tx_hash)
             except TemporaryError:
                 continue
             if receipt is not None:
                 _record_mined(journal, attempt, receipt)
-                out["mined"].append(attempt["tx_hash"])
+                out["mined"].append(attempt.tx_hash)
         waiting = in_flight()
         if not waiting or clock() >= deadline:
             return
         sleep(poll_s)
 
 
-def _record_mined(journal: JournalStore, attempt: dict[str, Any], receipt: dict[str, Any]) -> None:
-    status = "mined" if int(receipt["status"]) == 1 else "reverted"
-    journal.mark_attempt(attempt["id"], status, block_number=int(receipt["blockNumber"]),
+def _record_mined(journal: JournalStore, attempt: AttemptRecord, receipt: dict[str, Any]) -> None:
+    status = AttemptStatus.MINED if int(receipt["status"]) == 1 else AttemptStatus.REVERTED
+    journal.mark_attempt(attempt.id, status, block_number=int(receipt["blockNumber"]),
                          gas_used=int(receipt["gasUsed"]),
                          effective_gas_price_wei=int(receipt.get("effectiveGasPrice") or 0))
-    journal.mark_broadcast(attempt["id"], "definitely")
-    for other in journal.attempts(chain_id=attempt["chain_id"], sender=attempt["sender"], nonce=attempt["nonce"]):
-        if other["id"] != attempt["id"] and other["status"] == "pending":
-            journal.mark_attempt(other["id"], "replaced")
+    journal.mark_broadcast(attempt.id, Broadcast.DEFINITELY)
+    for other in journal.attempts(chain_id=attempt.chain_id, sender=attempt.sender, nonce=attempt.nonce):
+        if other.id != attempt.id and other.status == AttemptStatus.PENDING:
+            journal.mark_attempt(other.id, AttemptStatus.REPLACED)
 
 
 def _settle_actions(journal: JournalStore, chain_ids: set[int]) -> list[str]:
     pending: list[str] = []
     for action in journal.open_actions():
-        if action["chain_id"] not in chain_ids:
-            pending.append(action["idempotency_key"])
+        if action.chain_id not in chain_ids:
+            pending.append(action.idempotency_key)
             continue
-        attempts = journal.attempts(action_id=action["id"])
-        main = [a for a in attempts if a["purpose"] in ("main", "cancel") and a["status"] in ("mined", "reverted")]
+        attempts = journal.attempts(action_id=action.id)
+        main = [a for a in attempts if a.purpose in ("main", "cancel") and a.status.settled_on_chain]
         if main:
             last = main[-1]
-            ok = last["purpose"] == "main" and last["status"] == "mined"
+            ok = last.purpose == "main" and last.status == AttemptStatus.MINED
             journal.set_action_state(
-                action["id"], "confirmed" if ok else "failed",
-                error=None if ok else f"{last['purpose']} transaction {last['tx_hash']} {last['status']}",
-                result={"transactions": [{k: v for k, v in a.items() if k != "raw_tx"} for a in attempts],
+                action.id, ActionState.CONFIRMED if ok else ActionState.FAILED,
+                error=None if ok else f"{last.purpose} transaction {last.tx_hash} {last.status}",
+                result={"transactions": [a.to_json() for a in attempts],
                         "settled_by": "reconcile"})
             continue
-        if any(a["status"] == "pending" and a["broadcast"] in IN_FLIGHT for a in attempts):
-            pending.append(action["idempotency_key"])
+        if any(a.status == AttemptStatus.PENDING and a.broadcast.in_flight for a in attempts):
+            pending.append(action.idempotency_key)
         else:
-            journal.set_action_state(action["id"], "abandoned",
+            journal.set_action_state(action.id, ActionState.ABANDONED,
                                      error="interrupted with nothing in flight; safe to execute again")
     return pending
