@@ -58,6 +58,8 @@ class CycleRun:
     resources: CycleResources
     should_stop: Callable[[], bool] = lambda: False
     block_clock: Any = None
+    #: how long reconciling waits for the receipts of what is in flight (None: by the chains' block times)
+    reconcile_wait_s: float | None = None
     #: per available chain: where its actions execute
     contexts: dict[str, ExecutionContext] = field(default_factory=dict)
     #: the executor of each action kind (``agent.cycle.executors.EXECUTORS`` unless a caller overrides one)
@@ -68,7 +70,7 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
               signer: Signer | None = None, strategy: Strategy | None = None, rpcs: list[ChainRpc] | None = None,
               should_stop: Callable[[], bool] = lambda: False,
               sender_options: Mapping[str, Any] | None = None, block_clock: Any = None,
-              observers: Iterable[CycleObserver] = ()) -> CycleReport:
+              observers: Iterable[CycleObserver] = (), reconcile_wait_s: float | None = None) -> CycleReport:
     """Run one full cycle. ``signer=None`` or ``dry_run`` simulates everything and signs nothing.
 
     ``sender_options`` go to the live sender (e.g. ``sleep``/``clock`` of a market simulator, so every wait
@@ -84,7 +86,8 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
         with CycleResources(config.settings.aggregators) as resources:
             run = CycleRun(config=config, cycle_id=cycle_id, now=now, journal=journal, dry_run=dry_run,
                            wallet=wallet, rpcs={r.chain.name: r for r in rpcs}, events=events, resources=resources,
-                           should_stop=should_stop, block_clock=block_clock)
+                           should_stop=should_stop, block_clock=block_clock,
+                           reconcile_wait_s=reconcile_wait_s)
             report = _cycle(run, signer, strategy, dict(sender_options or {}))
     except BaseException as exc:
         journal.finish_cycle(cycle_id, status=CycleStatus.ERROR, note=safe_error(exc))
@@ -101,7 +104,7 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
 
 def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
            sender_options: dict[str, Any]) -> CycleReport:
-    blocked = blocked_chains(run.journal, run.rpcs, run.dry_run)                        # reconcile
+    blocked = blocked_chains(run.journal, run.rpcs, run.dry_run, wait_s=run.reconcile_wait_s)  # reconcile
     snapshot = fetch_snapshot(list(run.rpcs.values()), run.wallet)                      # read + value
     decision = decide(run.config, snapshot, run.journal, run.now, strategy)             # decide
     run.events.emit(CycleEventKind.DECISION, run.cycle_id, rebalance=decision.rebalance,

@@ -47,12 +47,16 @@ def plan_id_for(cycle_id: int, now: datetime, plan: Plan) -> str:
     return f"c{cycle_id}-{digest[:10]}"
 
 
-def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bool) -> dict[str, str]:
-    """Chains not to plan on: an action of an earlier run may still be in flight there (after reconciling)."""
+def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bool, *,
+                   wait_s: float | None = None) -> dict[str, str]:
+    """Chains not to plan on: an action of an earlier run may still be in flight there (after reconciling).
+
+    A crash around a broadcast settles here, in the cycle that restarts: receipts of what is in flight are waited
+    for up to ``wait_s`` (default two block times of the slowest chain, at most 30 s)."""
     if dry_run:
         return {}
-    # a crash around a broadcast settles here, in the cycle that restarts: the receipt is waited for a little
-    wait_s = min(30.0, max([2.0, *(2 * r.chain.block_time_s for r in rpcs.values())]))
+    if wait_s is None:
+        wait_s = min(30.0, max([2.0, *(2 * r.chain.block_time_s for r in rpcs.values())]))
     rep = reconcile(journal, {r.chain.chain_id: r for r in rpcs.values()}, wait_s=wait_s)
     blocked = {}
     for row in journal.open_actions():
