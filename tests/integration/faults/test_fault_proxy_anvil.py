@@ -123,7 +123,8 @@ def test_one_trade_per_action_under_faults(fresh: Chain, proxy: FaultProxy, unin
     if mode in LOST_REPLIES:
         proxy.arm(mode, skip=1 if mining == "on" else 0, hang_s=RPC_TIMEOUT_S + 0.5)
     else:
-        proxy.arm(mode, every=1 if mode == Fault.STALE_HEAD else EVERY, times=0, hang_s=RPC_TIMEOUT_S + 0.5)
+        every = {Fault.STALE_HEAD: 1, Fault.TIMEOUT: 3 * EVERY}.get(mode, EVERY)
+        proxy.arm(mode, every=every, times=0, hang_s=RPC_TIMEOUT_S + 0.5)
         after.setdefault(0, []).append(proxy.disarm)
     if mining == "paused":
         fresh.mining(False)
