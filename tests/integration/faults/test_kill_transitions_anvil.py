@@ -10,6 +10,7 @@ uninterrupted run's: one swap, its approval, the same balances up to gas.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.config.chains import default_chains_dir
 from agent.devtools.killpoint import ACTION_TRANSITIONS
 from agent.journal.store import JournalStore
 from tests.integration.faults.harness import Chain, Outcome, agent_env, differences, module_chain, outcome, reverted
@@ -29,9 +31,18 @@ def chain() -> Iterator[Chain]:
     yield from module_chain()
 
 
+def fast_chains_dir(tmp: Path) -> Path:
+    """sandbox_a's chain file with a 1 s block time: the sender polls receipts every 0.25 s (not 3 s)."""
+    out = tmp / "chains"
+    out.mkdir(exist_ok=True)
+    text = (default_chains_dir() / "sandbox_a.toml").read_text()
+    (out / "sandbox_a.toml").write_text(re.sub(r"(?m)^block_time_s = .*$", "block_time_s = 1.0", text))
+    return out
+
+
 def agent(chain: Chain, tmp: Path, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "REBALANCER_"))},
-           **agent_env(chain.anvil.url, tmp)}
+           **agent_env(chain.anvil.url, tmp), "CHAINS_DIR": str(fast_chains_dir(tmp))}
     args = ["-m", "agent.devtools.killpoint", kill_at, "--"] if kill_at else ["-m", "agent.cli"]
     return subprocess.run([sys.executable, *args, "run", "--once"], cwd=tmp, env=env, capture_output=True,
                           text=True, timeout=180)
