@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,11 +13,15 @@ from typing import Any
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig
+from agent.errors import TemporaryError
+from agent.execution.fees import PLANNING_TIP_WEI
 from agent.execution.reconcile import reconcile
+from agent.journal.genesis import check_genesis
 from agent.journal.prices import PriceHistory, history_path_for
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.planning.costs import ChainCosts
+from agent.planning.limits import SpendingLimits, Spent, apply_limits
 from agent.planning.models import Plan, Skipped
 from agent.planning.planner import PlanParams, plan_rebalance
 from agent.portfolio.models import Snapshot
@@ -27,10 +31,7 @@ from strategies import Decision, Strategy, StrategyContext, load_strategy
 #: how much recorded price history a decision sees (the longest look-back any rule reads: a year of volatility)
 HISTORY_WINDOW = timedelta(days=400)
 
-DEFAULT_TIP_WEI = 10**9
-
-
-def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = DEFAULT_TIP_WEI) -> dict[str, ChainCosts]:
+def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = PLANNING_TIP_WEI) -> dict[str, ChainCosts]:
     out = {}
     for cs in snapshot.chains:
         if not cs.available or cs.base_fee_wei is None:
@@ -67,6 +68,20 @@ def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bo
     return blocked
 
 
+def verify_genesis(journal: JournalStore, rpcs: Iterable[ChainRpc], *, record: bool = True) -> None:
+    """Each reachable chain's genesis hash against the journal's (``agent.journal.genesis``): a reset sandbox or a
+    wrong RPC URL halts before anything is reconciled, planned or signed. An unreachable chain is compared when
+    it answers again (until then the snapshot is partial and nothing trades). One block read per chain per cycle:
+    a sandbox reset under a running agent is caught at its next cycle."""
+    for rpc in rpcs:
+        try:
+            genesis = rpc.read(lambda w3: w3.to_hex(w3.eth.get_block(0)["hash"]), what="genesis block")
+        except TemporaryError:
+            continue
+        check_genesis(journal, chain=rpc.chain.name, chain_id=rpc.chain.chain_id, rpc_env=rpc.chain.rpc_env,
+                      genesis_hash=str(genesis), record=record)
+
+
 def asset_prices(config: AppConfig, snapshot: Snapshot) -> dict[str, Decimal]:
     """USD price per asset (``ETH`` from its ``WETH`` pool) as this snapshot read it, first chain that priced it."""
     out: dict[str, Decimal] = {}
@@ -98,12 +113,21 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
 
 
 def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
-              exclude_chains: frozenset[str] | set[str] = frozenset(),
+              exclude_chains: frozenset[str] | set[str] = frozenset(), spent: Spent | None = None,
               held: Mapping[str, str] | None = None) -> Plan:
-    """The planner's plan on this snapshot. ``held``: blocked chains (chain → why); while any is blocked every
-    trade is held (``hold_plan``)."""
+    """The planner's plan for ``decision``, cut to the spending limits (``spent``: the last 24 h, journaled).
+    ``held``: blocked chains (chain → why); while any is blocked every trade is held (``hold_plan``)."""
     plan = _plan_rebalance(config, snapshot, decision, now, exclude_chains)
+    plan = apply_limits(plan, SpendingLimits.from_settings(config.settings.execution), spent or Spent(),
+                        min_trade_usd=config.settings.strategy.min_trade_usd)
     return hold_plan(plan, held) if held else plan
+
+
+def spent_last_day(journal: JournalStore, now: datetime) -> Spent:
+    from agent.journal.spending import spent_since
+
+    trades, gas = spent_since(journal, now - timedelta(hours=24))
+    return Spent(trades_usd=trades, gas_usd=gas)
 
 
 def hold_plan(plan: Plan, held: Mapping[str, str]) -> Plan:
