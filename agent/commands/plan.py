@@ -85,12 +85,12 @@ def register(app: typer.Typer) -> None:
         with JournalStore.open(config.settings.journal_path) as journal:
             verify_genesis(journal, rpcs, record=False)  # plan only reads the journal
             pending = [a.idempotency_key for a in journal.open_actions()]
-            blocked = {a.chain for a in journal.open_actions()}
+            blocked = {a.chain: f"action {a.idempotency_key} may still be in flight" for a in journal.open_actions()}
             decision = decide(config, snapshot, journal, now, record_prices=False)
             spent = spent_last_day(journal, now)
         unavailable = {c.chain for c in snapshot.chains if not c.available}
-        result = make_plan(config, snapshot, decision, now, exclude_chains=blocked | unavailable, spent=spent) \
-            if decision.rebalance else None
+        result = make_plan(config, snapshot, decision, now, exclude_chains=set(blocked) | unavailable,
+                           spent=spent, held=blocked) if decision.rebalance else None
         pause = config.settings.execution.pause_file
         doc = {**plan_document(decision, result, pending), "partial": False, "unread": [],
                "paused": bool(pause and pause.exists())}

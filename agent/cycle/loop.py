@@ -70,6 +70,8 @@ class CycleRun:
     resources: CycleResources
     should_stop: Callable[[], bool] = lambda: False
     block_clock: Any = None
+    #: how long reconciling waits for the receipts of what is in flight (None: by the chains' block times)
+    reconcile_wait_s: float | None = None
     #: per available chain: where its actions execute
     contexts: dict[str, ExecutionContext] = field(default_factory=dict)
     #: the executor of each action kind (``agent.cycle.executors.EXECUTORS`` unless a caller overrides one)
@@ -80,7 +82,7 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
               signer: Signer | None = None, strategy: Strategy | None = None, rpcs: list[ChainRpc] | None = None,
               should_stop: Callable[[], bool] = lambda: False,
               sender_options: Mapping[str, Any] | None = None, block_clock: Any = None,
-              observers: Iterable[CycleObserver] = ()) -> CycleReport:
+              observers: Iterable[CycleObserver] = (), reconcile_wait_s: float | None = None) -> CycleReport:
     """Run one full cycle. ``signer=None`` or ``dry_run`` simulates everything and signs nothing.
 
     ``sender_options`` go to the live sender (e.g. ``sleep``/``clock`` of a market simulator, so every wait
@@ -96,7 +98,8 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
         with CycleResources(config.settings.aggregators) as resources:
             run = CycleRun(config=config, cycle_id=cycle_id, now=now, journal=journal, dry_run=dry_run,
                            wallet=wallet, rpcs={r.chain.name: r for r in rpcs}, events=events, resources=resources,
-                           should_stop=should_stop, block_clock=block_clock)
+                           should_stop=should_stop, block_clock=block_clock,
+                           reconcile_wait_s=reconcile_wait_s)
             report = _cycle(run, signer, strategy, dict(sender_options or {}))
     except BaseException as exc:
         journal.finish_cycle(cycle_id, status=CycleStatus.ERROR, note=safe_error(exc))
@@ -124,7 +127,7 @@ def _document(report: CycleReport, config: AppConfig) -> dict[str, Any] | None:
 def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
            sender_options: dict[str, Any]) -> CycleReport:
     verify_genesis(run.journal, run.rpcs.values())                                      # the journal's chains
-    blocked = blocked_chains(run.journal, run.rpcs, run.dry_run)                        # reconcile
+    blocked = blocked_chains(run.journal, run.rpcs, run.dry_run, wait_s=run.reconcile_wait_s)  # reconcile
     snapshot = fetch_snapshot(list(run.rpcs.values()), run.wallet)                      # read + value
     decision = decide(run.config, snapshot, run.journal, run.now, strategy)             # decide
     run.events.emit(CycleEventKind.DECISION, run.cycle_id, rebalance=decision.rebalance,
@@ -154,9 +157,10 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
     waiting = report.approval is not None and not report.approval.proceed  # its funds stay where they are
     pause = run.config.settings.execution.pause_file
     paused = not run.dry_run and pause is not None and pause.exists()  # PAUSE_FILE: no parking either
+    # while a chain is blocked the global allocation is unsettled: nothing is parked either (#14)
     if run.config.settings.vaults.vault_parking and not report.dropped_because and not waiting \
-            and not run.should_stop() and not paused:
-        usable = {n: c for n, c in run.contexts.items() if n not in blocked}             # park
+            and not run.should_stop() and not paused and not blocked:
+        usable = dict(run.contexts)                                                      # park
         try:
             report.parking = park_idle_stables(run.config, snapshot, run.journal, usable, run.now,
                                                cycle_id=run.cycle_id, costs=build_costs(snapshot, run.config.chains))
@@ -173,7 +177,7 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
 def _plan(run: CycleRun, report: CycleReport, excluded: dict[str, str]) -> Plan:
     decision = report.decision
     plan = make_plan(run.config, report.snapshot_before, decision, run.now, exclude_chains=set(excluded),
-                     spent=spent_last_day(run.journal, run.now))
+                     spent=spent_last_day(run.journal, run.now), held=excluded)
     plan = adapt_plan_to_vault_limits(run.config, plan, run.contexts, run.journal, cycle_id=run.cycle_id)
     report.plan = plan
     plan_id = plan_id_for(run.cycle_id, run.now, plan)

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +22,7 @@ from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.planning.costs import ChainCosts
 from agent.planning.limits import SpendingLimits, Spent, apply_limits
-from agent.planning.models import Plan
+from agent.planning.models import Plan, Skipped
 from agent.planning.planner import PlanParams, plan_rebalance
 from agent.portfolio.models import Snapshot
 from agent.vaults.policy import effective_buffer_usd
@@ -48,11 +48,17 @@ def plan_id_for(cycle_id: int, now: datetime, plan: Plan) -> str:
     return f"c{cycle_id}-{digest[:10]}"
 
 
-def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bool) -> dict[str, str]:
-    """Chains not to plan on: an action of an earlier run may still be in flight there (after reconciling)."""
+def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bool, *,
+                   wait_s: float | None = None) -> dict[str, str]:
+    """Chains not to plan on: an action of an earlier run may still be in flight there (after reconciling).
+
+    A crash around a broadcast settles here, in the cycle that restarts: receipts of what is in flight are waited
+    for up to ``wait_s`` (default two block times of the slowest chain, at most 30 s)."""
     if dry_run:
         return {}
-    rep = reconcile(journal, {r.chain.chain_id: r for r in rpcs.values()})
+    if wait_s is None:
+        wait_s = min(30.0, max([2.0, *(2 * r.chain.block_time_s for r in rpcs.values())]))
+    rep = reconcile(journal, {r.chain.chain_id: r for r in rpcs.values()}, wait_s=wait_s)
     blocked = {}
     for row in journal.open_actions():
         blocked[row.chain] = f"action {row.idempotency_key} may still be in flight; not planning on this chain"
@@ -107,11 +113,14 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
 
 
 def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
-              exclude_chains: frozenset[str] | set[str] = frozenset(), spent: Spent | None = None) -> Plan:
-    """The planner's plan for ``decision``, cut to the spending limits (``spent``: the last 24 h, journaled)."""
+              exclude_chains: frozenset[str] | set[str] = frozenset(), spent: Spent | None = None,
+              held: Mapping[str, str] | None = None) -> Plan:
+    """The planner's plan for ``decision``, cut to the spending limits (``spent``: the last 24 h, journaled).
+    ``held``: blocked chains (chain → why); while any is blocked every trade is held (``hold_plan``)."""
     plan = _plan_rebalance(config, snapshot, decision, now, exclude_chains)
-    return apply_limits(plan, SpendingLimits.from_settings(config.settings.execution), spent or Spent(),
+    plan = apply_limits(plan, SpendingLimits.from_settings(config.settings.execution), spent or Spent(),
                         min_trade_usd=config.settings.strategy.min_trade_usd)
+    return hold_plan(plan, held) if held else plan
 
 
 def spent_last_day(journal: JournalStore, now: datetime) -> Spent:
@@ -119,6 +128,20 @@ def spent_last_day(journal: JournalStore, now: datetime) -> Spent:
 
     trades, gas = spent_since(journal, now - timedelta(hours=24))
     return Spent(trades_usd=trades, gas_usd=gas)
+
+
+def hold_plan(plan: Plan, held: Mapping[str, str]) -> Plan:
+    """Hold every action while a chain is blocked (a transaction there may still be in flight, #14).
+
+    The blocked chain's balances are not settled, so the global allocation is not known: the rest of the
+    rebalance is not moved onto the other chains. Each held action is listed in ``skipped`` with the reason."""
+    why = "; ".join(f"chain {chain}: {reason}" for chain, reason in sorted(held.items()))
+    hold = (f"held: {why}; the global rebalance waits until that settles (it is not moved onto the other "
+            "chains)")
+    skipped = tuple(Skipped(what=f"{a.kind} {a.sell}>{a.buy} on {a.chain} ({a.amount_usd:.2f} USD)", why=hold)
+                    for a in plan.actions)
+    return plan.model_copy(update={"rebalance": False, "actions": (), "skipped": (*plan.skipped, *skipped),
+                                   "reasons": (*plan.reasons, hold)})
 
 
 def _plan_rebalance(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
