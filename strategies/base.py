@@ -57,6 +57,12 @@ class Decision(BaseModel):
     #: set while a stress pause holds: why, and what ends it
     pause: PauseState | None = None
 
+    def explain(self) -> dict[str, Any]:
+        """``{rule, inputs, pause}``: which rule decided and what it read (the ``decision`` key of plan/run/journal
+        JSON; plain JSON types once through ``agent.jsonable``)."""
+        return {"rule": self.rule, "inputs": dict(self.inputs),
+                "pause": None if self.pause is None else self.pause.model_dump()}
+
 
 class Strategy(Protocol):
     name: str

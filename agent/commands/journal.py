@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from agent.commands.plan import rule_line
 from agent.commands.render import Table, console, print_json
 from agent.errors import ConfigError
 
@@ -34,8 +35,9 @@ def _render(doc: dict) -> None:  # type: ignore[type-arg]
     for col in ("id", "cycle", "plan", "rebalance", "reasons"):
         decisions.add_column(col)
     for d in doc["decisions"]:
+        line = rule_line((d.get("detail") or {}).get("decision"))
         decisions.add_row(str(d["id"]), str(d["cycle_id"]), d["plan_id"] or "—", "yes" if d["rebalance"] else "no",
-                          "; ".join(d["reasons"]))
+                          "; ".join([*([line] if line else []), *d["reasons"]]))
     console.print(decisions)
     actions = Table(title="Actions and transactions")
     for col in ("id", "key", "chain", "kind", "state", "transactions", "error"):

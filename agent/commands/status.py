@@ -14,10 +14,11 @@ if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is import
     from agent.portfolio.models import Snapshot
 
 
-def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str, Any]] | None = None
-                    ) -> dict[str, Any]:
+def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str, Any]] | None = None,
+                    correlation: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "vaults": vaults or [],
+        "correlation": correlation,
         "wallet": snapshot.wallet,
         "total_usd": alloc.total_usd,
         "chains": [{"chain": c.chain, "chain_id": c.chain_id, "available": c.available, "error": c.error,
@@ -41,6 +42,39 @@ def read_status(config: AppConfig) -> tuple[Snapshot, Allocation]:
 
     snapshot = fetch_snapshot(build_rpcs(config), wallet_address(config))
     return snapshot, compute_allocation(snapshot, config.settings.targets)
+
+
+def correlation_document(config: AppConfig) -> dict[str, Any]:
+    """The correlation monitor on the price history beside the journal (read only): the average pairwise
+    correlation of the risky assets' daily returns, the alert threshold and the window."""
+    from datetime import UTC, datetime
+
+    from agent.cycle.steps import HISTORY_WINDOW, correlation_of
+    from agent.journal.prices import PriceHistory, history_path_for
+
+    s = config.settings.strategy
+    out: dict[str, Any] = {"average": None, "threshold": s.correlation_alert, "window_days": s.correlation_window_days,
+                           "above": False, "pairs": {}, "note": "too little price history (daily closes of two "
+                           "risky assets over the window: see `rebalancer prices backfill`)"}
+    path = history_path_for(config.settings.journal_path)
+    if not path.exists():
+        return out
+    now = datetime.now(UTC)
+    with PriceHistory.open(path) as prices:
+        history = prices.history(sorted(config.settings.targets), until=now, since=now - HISTORY_WINDOW)
+    reading = correlation_of(config, history, now)
+    return out if reading is None else {**reading.as_json(), "note": None}
+
+
+def render_correlation(doc: dict[str, Any] | None) -> None:
+    if not doc:
+        return
+    limit = "no alert set" if doc["threshold"] is None else f"alert at {doc['threshold']:g}"
+    if doc["average"] is None:
+        console.print(f"correlation: — over {doc['window_days']} d ({limit}): {doc['note']}", highlight=False)
+        return
+    flag = " [red]ALERT: diversification collapsing[/]" if doc["above"] else ""
+    console.print(f"correlation: average {doc['average']:.2f} over {doc['window_days']} d ({limit}){flag}")
 
 
 def _render(snapshot: Snapshot, alloc: Allocation) -> None:
@@ -105,11 +139,13 @@ def register(app: typer.Typer) -> None:
         config = load_config()
         snapshot, alloc = read_status(config)
         vaults = _vault_rows(config, snapshot)
+        correlation = correlation_document(config)
         if json_out:
-            print_json(status_document(snapshot, alloc, vaults))
+            print_json(status_document(snapshot, alloc, vaults, correlation))
         else:
             _render(snapshot, alloc)
             _render_vaults(vaults)
+            render_correlation(correlation)
         if not any(c.available for c in snapshot.chains):
             raise typer.Exit(1)
 
