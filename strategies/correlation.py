@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from strategies.signals import correlation_matrix, log_returns
@@ -22,12 +22,18 @@ MIN_RETURNS = 10
 DEFAULT_STABLES = frozenset({"USDC", "USDT", "DAI"})
 
 
-def daily_returns(history: Sequence[tuple[datetime, Any]], days: int, now: datetime) -> list[float]:
-    """Log returns of the last close of each day over the last ``days`` days up to ``now`` (only what is known)."""
-    by_day: dict[Any, float] = {}
+def daily_closes(history: Sequence[tuple[datetime, Any]], days: int, now: datetime) -> dict[date, float]:
+    """The last close of each day over the last ``days`` days up to ``now`` (only what is known at ``now``)."""
+    by_day: dict[date, float] = {}
     for t, p in history:
         if now - timedelta(days=days + 1) <= t <= now and float(p) > 0:
             by_day[t.date()] = float(p)
+    return by_day
+
+
+def daily_returns(history: Sequence[tuple[datetime, Any]], days: int, now: datetime) -> list[float]:
+    """Log returns of the daily closes over the last ``days`` days up to ``now``."""
+    by_day = daily_closes(history, days, now)
     return log_returns([by_day[d] for d in sorted(by_day)]) if len(by_day) > 2 else []
 
 
@@ -53,10 +59,14 @@ def read_correlation(history: Mapping[str, Sequence[tuple[datetime, Any]]], asse
                      stables: frozenset[str] = DEFAULT_STABLES) -> CorrelationReading | None:
     """The reading at ``now`` over the risky ``assets``; None with fewer than two of them with enough history."""
     risky = [a for a in assets if a not in stables]
-    returns = {a: daily_returns(history.get(a, ()), window_days, now) for a in risky}
-    returns = {a: r for a, r in returns.items() if len(r) >= MIN_RETURNS}
-    if len(returns) < 2:
+    closes = {a: daily_closes(history.get(a, ()), window_days, now) for a in risky}
+    closes = {a: c for a, c in closes.items() if len(c) > MIN_RETURNS}
+    if len(closes) < 2:
         return None
+    days = sorted(set.intersection(*(set(c) for c in closes.values())))  # returns of the same days, pair by pair
+    if len(days) <= MIN_RETURNS:
+        return None
+    returns = {a: log_returns([c[d] for d in days]) for a, c in closes.items()}
     matrix = correlation_matrix(returns, window_days)
     average = sum(matrix.values()) / len(matrix)
     return CorrelationReading(average=average, threshold=threshold, window_days=window_days,

@@ -15,10 +15,13 @@ if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is import
 
 
 def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str, Any]] | None = None,
-                    correlation: dict[str, Any] | None = None) -> dict[str, Any]:
+                    correlation: dict[str, Any] | None = None, decision: dict[str, Any] | None = None
+                    ) -> dict[str, Any]:
     return {
         "vaults": vaults or [],
         "correlation": correlation,
+        "decision": decision,
+        "pause": (decision or {}).get("pause"),
         "wallet": snapshot.wallet,
         "total_usd": alloc.total_usd,
         "chains": [{"chain": c.chain, "chain_id": c.chain_id, "available": c.available, "error": c.error,
@@ -64,6 +67,23 @@ def correlation_document(config: AppConfig) -> dict[str, Any]:
         history = prices.history(sorted(config.settings.targets), until=now, since=now - HISTORY_WINDOW)
     reading = correlation_of(config, history, now)
     return out if reading is None else {**reading.as_json(), "note": None}
+
+
+def decision_document(config: AppConfig, snapshot: Snapshot) -> dict[str, Any] | None:
+    """What the strategy would decide now (``{rule, inputs, pause}``; read only: no price is recorded)."""
+    from datetime import UTC, datetime
+
+    from agent.cycle.steps import decide, lots_for
+    from agent.journal.store import JournalStore
+    from agent.jsonable import jsonable
+
+    path = config.settings.journal_path
+    if snapshot.partial or not path.exists():
+        return None
+    with JournalStore.open(path) as journal:
+        decision = decide(config, snapshot, journal, datetime.now(UTC), record_prices=False,
+                          lots=lots_for(config, journal))
+    return {**jsonable(decision.explain()), "rebalance": decision.rebalance}
 
 
 def render_correlation(doc: dict[str, Any] | None) -> None:
@@ -140,12 +160,17 @@ def register(app: typer.Typer) -> None:
         snapshot, alloc = read_status(config)
         vaults = _vault_rows(config, snapshot)
         correlation = correlation_document(config)
+        decision = decision_document(config, snapshot)
         if json_out:
-            print_json(status_document(snapshot, alloc, vaults, correlation))
+            print_json(status_document(snapshot, alloc, vaults, correlation, decision))
         else:
             _render(snapshot, alloc)
             _render_vaults(vaults)
             render_correlation(correlation)
+            pause = (decision or {}).get("pause")
+            if pause:
+                console.print(f"[yellow]paused ({pause['trigger']}):[/] {pause['reason']}; resumes when "
+                              f"{pause['resume_when']}")
         if not any(c.available for c in snapshot.chains):
             raise typer.Exit(1)
 

@@ -95,7 +95,8 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
            strategy: Strategy | None = None, *, record_prices: bool = True,
            lots: JournalLots | None = None) -> Decision:
     """The strategy's decision on this snapshot. The prices read are recorded in the price history beside the
-    journal (``record_prices``; ``plan`` only reads) and the strategy sees that history up to ``now``, and the cost
+    journal (``record_prices``; ``plan`` and ``status`` only read, and add them in memory) and the strategy sees that
+    history up to ``now``, and the cost
     basis of the journal's tax lots (``lots``). The decision's inputs also carry the correlation monitor's reading
     and what the lots could not explain."""
     s = config.settings
@@ -103,10 +104,16 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
     last = journal.last_event("rebalanced")
     last_at = datetime.fromisoformat(last["detail"]["at"]) if last else None
     strategy = strategy or load_strategy(s.strategy.name, s.strategy)
+    read = asset_prices(config, snapshot)
     with PriceHistory.open(history_path_for(Path(journal.path))) as prices:
         if record_prices:
-            prices.record_cycle(now, asset_prices(config, snapshot))
+            prices.record_cycle(now, read)
         history = prices.history(sorted(s.targets), until=now, since=now - HISTORY_WINDOW)
+    if not record_prices:  # the prices just read are known at ``now`` too (kept in memory only)
+        for symbol, usd in read.items():
+            rows = history.get(symbol)
+            if rows is not None and (not rows or rows[-1][0] < now):
+                rows.append((now, usd))
     basis = lots.cost_basis() if lots is not None else {}
     decision = strategy.decide(StrategyContext(allocation=alloc, targets=dict(s.targets), now=now,
                                                last_rebalance_at=last_at, price_history=history, cost_basis=basis))
