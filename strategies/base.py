@@ -17,6 +17,9 @@ from agent.planning.allocation import Allocation
 
 FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 KNOWN = ("threshold", "calendar", "hybrid", "vol_bands", "regime", "dynamic")
+#: how far back a decision sees the price history, live and in the backtest (the longest look-back any rule reads:
+#: a year of volatility); the bar of ``now`` itself is included
+HISTORY_DAYS = 365
 
 
 class StrategyContext(BaseModel):

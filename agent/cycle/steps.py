@@ -24,10 +24,11 @@ from agent.planning.planner import PlanParams, plan_rebalance
 from agent.portfolio.models import Snapshot
 from agent.vaults.policy import effective_buffer_usd
 from strategies import Decision, Strategy, StrategyContext, load_strategy
+from strategies.base import HISTORY_DAYS
 from strategies.correlation import CorrelationReading, read_correlation
 
-#: how much recorded price history a decision sees (the longest look-back any rule reads: a year of volatility)
-HISTORY_WINDOW = timedelta(days=400)
+#: how much recorded price history a decision sees: the same span as in the backtest (``strategies.base``)
+HISTORY_WINDOW = timedelta(days=HISTORY_DAYS)
 
 DEFAULT_TIP_WEI = 10**9
 
