@@ -61,7 +61,8 @@ def _tax(journal: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, cwd=journal.parent)
 
 
-@pytest.mark.parametrize(("method", "short", "long_"), [("fifo", "497.50", "1998.00"), ("hifo", "995.00", "999.00")])
+@pytest.mark.parametrize(("method", "short", "long_"), [("fifo", "497.50", "1998.00"), ("hifo", "995.00", "999.00"),
+                                                     ("lifo", "995.00", "999.00"), ("min-tax", "995.00", "999.00")])
 def test_gains_by_method_with_opening_lots_partial_lots_and_gas(journal: Path, method: str, short: str,
                                                                 long_: str) -> None:
     # lots: opening 1 ETH @1000 (2020, long-term) + 1 ETH @2000 + 3 USD gas; sale 1.5 ETH for 4500 - 3 USD gas
