@@ -43,6 +43,7 @@ def _path() -> np.ndarray:
 SETTINGS = {
     "vol_bands": {"STRATEGY": "vol_bands", "VOL_BANDS_EXPONENT": "1"},
     "regime": {"STRATEGY": "regime", "REGIME_WINDOW_DAYS": "20"},
+    "regime_hmm": {"STRATEGY": "regime", "REGIME_MODEL": "hmm"},
     "dynamic": {"STRATEGY": "dynamic", "DYNAMIC_METHOD": "inverse_vol", "DYNAMIC_BOUNDS": "ETH:10-60,WBTC:10-60"},
     "pause": {"STRATEGY": "threshold", "PAUSE_CRASH_PCT": "15", "PAUSE_CRASH_HOURS": "168",
               "PAUSE_CORRELATION": "0.95"},
