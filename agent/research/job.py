@@ -82,8 +82,8 @@ def run_job(job: Job) -> tuple[dict[str, Any], list[Run], Run, list[Run]]:
         slow = [b.name for b in base if b.kind == "custom"]
         if slow:
             raise ConfigError(f"--starts/--sweep/--bootstrap/--walk-forward: {', '.join(slow)} has no rule function "
-                              "for the engine (the HMM regime and the overlays decide bar by bar); run many paths "
-                              "with threshold, calendar, hybrid, vol_bands, regime (rule) or dynamic")
+                              "for the engine (the overlays decide bar by bar); run many paths "
+                              "with threshold, calendar, hybrid, vol_bands, regime or dynamic")
         doc["study"] = study(base, t, btc, market, engine_costs(cols, job.model, job.initial_usd), job.study)
     return doc, runs, hold, bench_runs
 
