@@ -114,6 +114,7 @@ def register(app: typer.Typer) -> None:
         model = _model(fee_bps, settings, gas_gwei, chain, parse_depths(depth_usd), stable_apy)
         job = Job(_strategies(strategy, settings), settings.targets, _date(start, "--from"), _date(end, "--to"),
                   initial_usd, model, interval=interval, stable_price=stable_price, rf_pct=risk_free,
+                  tax_method=settings.strategy.lot_method,
                   study=StudyOptions(starts=starts, sweeps=tuple(sweep), bootstrap=bootstrap, block_bars=block_days,
                                      seed=seed, walk_forward=walk_forward, workers=workers, cluster=cluster))
         doc, runs, hold, bench = run_job(job)
