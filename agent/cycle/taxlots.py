@@ -95,7 +95,7 @@ def journal_lots(journal: JournalStore, method: LotMethod | str, *, opening: Pat
     book = LotBook(method=method)
     for lot in read_opening_lots(opening) if opening is not None else []:
         book.open_lot(lot)
-    view = journal.summary(limit=ALL_ROWS)
+    view = journal.summary(limit=ALL_ROWS).to_json()
     trades, warnings = trades_from_journal(view, token_namer(chains), native_pricer(Path(journal.path), chains))
     try:
         disposals = realise(trades, method, book)

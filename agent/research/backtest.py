@@ -149,7 +149,7 @@ class Run:
                 **({"after_tax": self.after_tax} if self.after_tax is not None else {})}
 
 
-def spec_for(strategy: Any, targets: Mapping[str, float], min_trade_usd: float) -> Spec:
+def spec_for(strategy: Any, targets: Mapping[str, float] | Mapping[str, Decimal], min_trade_usd: float) -> Spec:
     """The engine's run of a live strategy: its rule and settings (a strategy without a rule: its ``decide``)."""
     t = {s: float(p) for s, p in targets.items()}
     if isinstance(strategy, ThresholdStrategy):

@@ -69,7 +69,7 @@ def test_the_pause_blocks_sends_then_the_agent_resumes(sandbox: dict[str, str]) 
     assert "rule: stress_pause" in cli(sandbox, "journal").stdout
     assert nonces(sandbox) == sent  # nothing was sent while paused
     with JournalStore.open(journal) as j:
-        summary = j.summary()
+        summary = j.summary().to_json()
     [decision] = [d for d in summary["decisions"] if d["cycle_id"] == doc["cycle_id"]]
     assert decision["detail"]["decision"]["pause"]["trigger"] == "crash"
     alerts = [e for e in summary["events"] if e["kind"] == "correlation_alert"]

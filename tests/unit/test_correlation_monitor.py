@@ -87,8 +87,8 @@ def test_the_alert_fires_on_each_crossing_only_journaled_and_observed(tmp_path: 
 
         for average in (0.5, 0.9, 0.95, 0.6, 0.7, 0.86):
             cycle(average)
-        states = [e["detail"]["state"] for e in reversed(journal.events("correlation_alert"))]
-    assert states == ["above", "below", "above"]
+        states = [(e["detail"]["state"], e["detail"]["average"]) for e in journal.events("correlation_alert")]
+    assert states == [("above", 0.9), ("below", 0.6), ("above", 0.86)]  # oldest first
     assert [(e.kind, e.detail["state"], e.detail["average"]) for e in heard.events] == [
         (CycleEventKind.CORRELATION_ALERT, "above", 0.9), (CycleEventKind.CORRELATION_ALERT, "below", 0.6),
         (CycleEventKind.CORRELATION_ALERT, "above", 0.86)]

@@ -45,6 +45,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from web3 import Web3
+from web3.types import Wei
 
 from agent.amm import amount_in_to_price
 from agent.chain.abi import abi
@@ -348,7 +349,7 @@ class MarketSimulator:
         data = router.encode_abi("swapExactTokensForTokens", args=[amount, 0, [sell, buy], KEEPER, deadline])
         base = int(c.w3.eth.get_block("pending").get("baseFeePerGas") or 0)
         c.w3.eth.send_transaction({"from": KEEPER, "to": pool.router, "data": data, "gas": 300_000,
-                                   "maxFeePerGas": 3 * base + 1, "maxPriorityFeePerGas": 0})
+                                   "maxFeePerGas": Wei(3 * base + 1), "maxPriorityFeePerGas": Wei(0)})
         sym_sell, sym_buy = (pool.sym1, pool.sym0) if dev < 0 else (pool.sym0, pool.sym1)
         return KeeperTrade(chain_id=c.world.chain.chain_id, pool=pool.address, sell=sym_sell, buy=sym_buy,
                            amount_in_raw=amount, deviation_bps=dev * 10_000)
@@ -383,7 +384,7 @@ def _fund_keeper(w3: Web3, world: World, pools: list[_Pool]) -> None:
         token = world.token(sym)
         if sym == "WETH":
             w3.eth.wait_for_transaction_receipt(contract_at(w3, "WETH9", token).functions.deposit().transact(
-                {"from": KEEPER, "value": 500_000 * 10**18}))
+                {"from": KEEPER, "value": Wei(500_000 * 10**18)}))
         else:
             decimals = next(t.decimals for t in world.chain.tokens if t.symbol == sym)
             usd = SPEC_USD.get(sym, 1.0)

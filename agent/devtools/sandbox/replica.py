@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain
@@ -97,7 +98,7 @@ def place(w3: Web3, name: str, deployed: str, target: str, *, code: bytes | None
     runtime = code if code is not None else bytes(w3.eth.get_code(Web3.to_checksum_address(deployed)))
     if not runtime:
         raise SandboxError(f"replica: nothing deployed at {deployed} for {name}")
-    w3.provider.make_request("anvil_setCode", [target, "0x" + runtime.hex()])
+    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [target, "0x" + runtime.hex()])
     layout = load_artifact(name).storage_layout.get("storage_layout", {})
     for var, info in layout.items():
         if info["n_slots"] != 1 or info["type"].startswith(("HashMap", "DynArray")):

@@ -13,8 +13,9 @@ from agent.config.settings import load_config
 from agent.cycle.steps import decide, lots_for, make_plan
 from agent.journal.prices import PriceHistory, history_path_for
 from agent.journal.store import JournalStore
+from tests.journal_trades import USDC, WETH
+from tests.journal_trades import swap as _swap
 from tests.unit.portfolio_factory import snapshot
-from tests.unit.test_tax import USDC, WETH, _swap
 
 NOW = datetime.now(UTC) + timedelta(minutes=1)  # the journal's rows carry the real clock
 #: 15 WETH at 3,000 (the factory's price) and 15,000 USDC: ETH 75 % against a 60 % target (sell 9,000 USD of it;
