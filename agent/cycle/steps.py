@@ -13,6 +13,7 @@ from typing import Any
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig
 from agent.cycle.taxlots import JournalLots, journal_lots
+from agent.execution.fees import PLANNING_TIP_WEI
 from agent.execution.reconcile import reconcile
 from agent.journal.prices import PriceHistory, history_path_for
 from agent.journal.store import JournalStore
@@ -30,10 +31,7 @@ from strategies.correlation import CorrelationReading, read_correlation
 #: how much recorded price history a decision sees: the same span as in the backtest (``strategies.base``)
 HISTORY_WINDOW = timedelta(days=HISTORY_DAYS)
 
-DEFAULT_TIP_WEI = 10**9
-
-
-def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = DEFAULT_TIP_WEI) -> dict[str, ChainCosts]:
+def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = PLANNING_TIP_WEI) -> dict[str, ChainCosts]:
     out = {}
     for cs in snapshot.chains:
         if not cs.available or cs.base_fee_wei is None:

@@ -19,10 +19,11 @@ from agent.chain.reads import fetch_fee_inputs, fetch_nonces
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import ChainSettings, ExecutionSettings
-from agent.execution.fees import gwei_to_wei, plan_fees
+from agent.execution.fees import plan_fees
 from agent.execution.gas_wait import GasWaitProgress
 from agent.execution.intent import TxOutcome, TxRequest
 from agent.journal.records import Mode
+from agent.units import gwei_to_wei
 
 log = logging.getLogger(__name__)
 
