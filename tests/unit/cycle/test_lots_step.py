@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from agent.config.settings import load_config
 from agent.cycle.steps import decide, lots_for, make_plan
 from agent.journal.prices import PriceHistory, history_path_for
@@ -17,7 +19,15 @@ from tests.journal_trades import USDC, WETH
 from tests.journal_trades import swap as _swap
 from tests.unit.portfolio_factory import snapshot
 
-NOW = datetime.now(UTC) + timedelta(minutes=1)  # the journal's rows carry the real clock
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock() -> None:
+    """The journal's rows carry the real clock: each test decides a minute after it starts (gas is priced from the
+    history of the two days before each swap, so a stale ``now`` from collection time would miss it)."""
+    global NOW
+    NOW = datetime.now(UTC) + timedelta(minutes=1)
 #: 15 WETH at 3,000 (the factory's price) and 15,000 USDC: ETH 75 % against a 60 % target (sell 9,000 USD of it;
 #: removing 15 pp of drift is worth 1,350 USD, while 3 ETH bought at 1,000 realise 6,000 of gain: 2,220 of tax)
 SNAP = snapshot({"WETH": Decimal(15), "USDC": Decimal(15_000)})
