@@ -16,14 +16,15 @@ if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is import
 
 
 def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str, Any]] | None = None,
-                    correlation: dict[str, Any] | None = None, decision: dict[str, Any] | None = None
-                    ) -> dict[str, Any]:
+                    correlation: dict[str, Any] | None = None, decision: dict[str, Any] | None = None,
+                    journal: str | None = None) -> dict[str, Any]:
     return {
         "vaults": vaults or [],
         "correlation": correlation,
         "decision": decision,
         "pause": (decision or {}).get("pause"),
         "wallet": snapshot.wallet,
+        "journal": journal,
         "total_usd": alloc.total_usd,
         "chains": [{"chain": c.chain, "chain_id": c.chain_id, "available": c.available, "error": c.error,
                     "block": c.block} for c in snapshot.chains],
@@ -163,8 +164,10 @@ def register(app: typer.Typer) -> None:
         correlation = correlation_document(config)
         decision = decision_document(config, snapshot)
         if json_out:
-            print_json(status_document(snapshot, alloc, vaults, correlation, decision))
+            print_json(status_document(snapshot, alloc, vaults, correlation, decision,
+                                       journal=str(config.settings.journal_path)))
         else:
+            console.print(f"journal: {config.settings.journal_path}")
             _render(snapshot, alloc)
             _render_vaults(vaults)
             render_correlation(correlation)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,13 +14,16 @@ from typing import Any
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig
 from agent.cycle.taxlots import JournalLots, journal_lots
+from agent.errors import TemporaryError
 from agent.execution.fees import PLANNING_TIP_WEI
 from agent.execution.reconcile import reconcile
+from agent.journal.genesis import check_genesis
 from agent.journal.prices import PriceHistory, history_path_for
 from agent.journal.store import JournalStore
 from agent.jsonable import jsonable
 from agent.planning.allocation import compute_allocation
 from agent.planning.costs import ChainCosts
+from agent.planning.limits import SpendingLimits, Spent, apply_limits
 from agent.planning.models import Plan
 from agent.planning.planner import PlanParams, plan_rebalance
 from agent.portfolio.models import Snapshot
@@ -60,6 +64,20 @@ def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bo
         name = next((n for n, r in rpcs.items() if r.chain.chain_id == chain_id), str(chain_id))
         blocked[name] = "unresolved transactions on an unreachable chain"
     return blocked
+
+
+def verify_genesis(journal: JournalStore, rpcs: Iterable[ChainRpc], *, record: bool = True) -> None:
+    """Each reachable chain's genesis hash against the journal's (``agent.journal.genesis``): a reset sandbox or a
+    wrong RPC URL halts before anything is reconciled, planned or signed. An unreachable chain is compared when
+    it answers again (until then the snapshot is partial and nothing trades). One block read per chain per cycle:
+    a sandbox reset under a running agent is caught at its next cycle."""
+    for rpc in rpcs:
+        try:
+            genesis = rpc.read(lambda w3: w3.to_hex(w3.eth.get_block(0)["hash"]), what="genesis block")
+        except TemporaryError:
+            continue
+        check_genesis(journal, chain=rpc.chain.name, chain_id=rpc.chain.chain_id, rpc_env=rpc.chain.rpc_env,
+                      genesis_hash=str(genesis), record=record)
 
 
 def asset_prices(config: AppConfig, snapshot: Snapshot) -> dict[str, Decimal]:
@@ -131,9 +149,24 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
 
 
 def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
-              exclude_chains: frozenset[str] | set[str] = frozenset(), lots: JournalLots | None = None) -> Plan:
-    """The planner on this snapshot toward the decision's targets; with ``TAX_AWARE`` and usable ``lots`` a sell
-    whose estimated tax exceeds its drift benefit is skipped with the reason."""
+              exclude_chains: frozenset[str] | set[str] = frozenset(), spent: Spent | None = None,
+              lots: JournalLots | None = None) -> Plan:
+    """The planner's plan for ``decision``, cut to the spending limits (``spent``: the last 24 h, journaled); with
+    ``TAX_AWARE`` and usable ``lots`` a sell whose estimated tax exceeds its drift benefit is skipped, with why."""
+    plan = _plan_rebalance(config, snapshot, decision, now, exclude_chains, lots)
+    return apply_limits(plan, SpendingLimits.from_settings(config.settings.execution), spent or Spent(),
+                        min_trade_usd=config.settings.strategy.min_trade_usd)
+
+
+def spent_last_day(journal: JournalStore, now: datetime) -> Spent:
+    from agent.journal.spending import spent_since
+
+    trades, gas = spent_since(journal, now - timedelta(hours=24))
+    return Spent(trades_usd=trades, gas_usd=gas)
+
+
+def _plan_rebalance(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
+                    exclude_chains: frozenset[str] | set[str], lots: JournalLots | None = None) -> Plan:
     s = config.settings
     costs = {c: v for c, v in build_costs(snapshot, config.chains).items() if c not in exclude_chains}
     buffer = effective_buffer_usd(buffer_usd=s.strategy.stable_buffer_usd, buffer_pct=s.strategy.stable_buffer_pct,
