@@ -29,8 +29,10 @@ SERIES = {"ethereum": CRASH, "wrapped-bitcoin": BTC, "usd-coin": USDC}
 
 
 def _cli(journal: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    empty = journal.parent / "empty.env"  # no .env of the checkout leaks in
+    empty.touch()
     full = {**os.environ, "JOURNAL_PATH": str(journal), "TARGETS": "ETH:40,WBTC:30,USDC:30",
-            "ENV_FILE": "/nonexistent", **env}
+            "ENV_FILE": str(empty), **env}
     return subprocess.run([sys.executable, "-m", "agent.cli", *args], env=full, capture_output=True, text=True,
                           timeout=60, check=False)
 
