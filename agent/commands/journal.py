@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from agent.commands.plan import rule_line
 from agent.commands.render import Table, console, line, notes, print_json, short_ts
 from agent.errors import ConfigError
 
@@ -40,7 +41,7 @@ def _render(doc: dict[str, Any]) -> None:
     for d in doc["decisions"]:
         decisions.add_row(str(d["id"]), str(d["cycle_id"]), d["plan_id"] or "—", "yes" if d["rebalance"] else "no")
     console.print(decisions)
-    notes(f"{d['id']}: {r}" for d in doc["decisions"] for r in d["reasons"])
+    notes(f"{d['id']}: {r}" for d in doc["decisions"] for r in _decision_lines(d))
     actions = Table(title="Actions")
     for col in ("id", "chain", "kind", "state", "txs"):
         actions.add_column(col)
@@ -60,6 +61,13 @@ def _render(doc: dict[str, Any]) -> None:
             events.add_row(str(e["id"]), short_ts(e["created_at"]), e["kind"])
         console.print(events)
         notes(f"{e['id']}: {_detail(e['detail'])}" for e in doc["events"])
+
+
+def _decision_lines(d: dict[str, Any]) -> list[str]:
+    """A decision's rule line (which rule decided, on which figures) and then its reasons."""
+    explained = (d.get("detail") or {}).get("decision")
+    rule = rule_line(explained if isinstance(explained, dict) else None)
+    return [*([rule] if rule else []), *d["reasons"]]
 
 
 def _detail(detail: object) -> str:

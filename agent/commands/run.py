@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from agent.commands.plan import render_cuts
+from agent.commands.plan import render_cuts, rule_line
 from agent.commands.render import Table, console, err_console, fmt_sig, fmt_usd, line, notes, print_json
 
 if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
@@ -61,6 +61,8 @@ def render_cycle(doc: dict[str, Any]) -> None:
     """The cycle at 80 columns: a compact table of its actions, then each action's transactions (full hashes) and
     error on lines of their own."""
     console.print(f"[bold]cycle {doc['cycle_id']}[/] {doc['at']}: {'rebalance' if doc['rebalance'] else 'hold'}")
+    rule = rule_line(doc.get("decision"))
+    notes([rule] if rule else [])
     notes(f"• {r}" for r in doc["reasons"])
     if doc["actions"]:
         t = Table()

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from agent.cycle.report import ActionReport, CycleReport
+from agent.jsonable import jsonable
 from agent.planning.allocation import compute_allocation
 
 
@@ -17,7 +18,8 @@ def cycle_document(report: CycleReport, targets: Mapping[str, Decimal]) -> dict[
     after = compute_allocation(report.snapshot_after or report.snapshot_before, targets)
     return {
         "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
-        "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
+        "reasons": list(report.decision.reasons), "decision": jsonable(report.decision.explain()),
+        "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
         "cuts": [c.as_json() for c in report.plan.cuts] if report.plan else [],
         "disposition": str(report.disposition) if report.disposition else None,

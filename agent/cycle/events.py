@@ -1,7 +1,8 @@
 """The cycle's observer interface: events for what happens in a cycle, for notifications, metrics, dashboards.
 
-``run_cycle(..., observers=[...])`` emits, in order: ``cycle_start``; ``decision`` (with ``pause``: the stress
-pause's ``{trigger, reason, resume_when}`` while one holds, else None); ``plan`` (when it
+``run_cycle(..., observers=[...])`` emits, in order: ``cycle_start``; ``decision`` (with ``decision: {rule,
+inputs, pause}`` and ``pause``: the stress pause's ``{trigger, reason, resume_when}`` while one holds, else None);
+``correlation_alert`` (when the monitor's average crossed its threshold); ``plan`` (when it
 rebalances); per action ``gas_wait`` (live only, when the base fee made it wait), then ``trade`` (an action
 finished: its state), or ``drop`` / ``retry`` (it failed: the rest of the plan is dropped, or waits for the next
 cycle); ``parking``; ``halt`` (the cycle stops the agent: a ``SafetyHalt`` or a bug); ``cycle_end`` (with
@@ -33,6 +34,8 @@ class CycleEventKind(StrEnum):
     PARKING = "parking"
     HALT = "halt"
     CYCLE_END = "cycle_end"
+    #: the correlation monitor's average crossed CORRELATION_ALERT (state ``above``, or back ``below``)
+    CORRELATION_ALERT = "correlation_alert"
 
 
 @dataclass(frozen=True)
