@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ANVIL := .tools/node_modules/.bin/anvil
 STAMP := $(VENV)/.installed
 
-.PHONY: install tools browser test lint demo contracts wheel clean
+.PHONY: install tools browser test test-fast lint typecheck demo contracts wheel clean
 
 install: $(STAMP) tools
 
@@ -32,9 +32,18 @@ $(CHROMIUM):
 lint: install
 	$(BIN)/ruff check .
 
+typecheck: install
+	$(BIN)/mypy
+
+# Pure unit tests only (no sockets, no processes, no EVM: tests/unit/conftest.py enforces it), without the few
+# slow ones (compiles, long searches; `make test` runs those): under a minute.
+test-fast: install
+	$(BIN)/pytest -q -n 2 -m "not slow" tests/unit
+
 test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python contracts/compile.py --check
 	$(BIN)/python contracts/official.py --check
 	$(BIN)/pytest -n 2 --dist loadgroup

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from web3 import Web3
 
@@ -41,7 +43,7 @@ class UnsignedTx(BaseModel):
     def _to_checksum(cls, v: str) -> str:
         return checksum(v)
 
-    def as_eth_account_dict(self) -> dict[str, object]:
+    def as_eth_account_dict(self) -> dict[str, Any]:
         """The dict shape eth-account's ``sign_transaction`` takes (type 2, empty access list)."""
         return {
             "type": 2,

@@ -59,7 +59,8 @@ class Decision(BaseModel):
 
 
 class Strategy(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def decide(self, ctx: StrategyContext) -> Decision: ...
 

@@ -31,7 +31,7 @@ def backtest_settings(options: dict[str, Any]) -> Settings:
     """The strategy settings: env / .env, then the options given; ``ConfigError`` naming the field."""
     from pydantic import ValidationError
 
-    from agent.config.settings import Settings, _settings_error, read_environment
+    from agent.config.settings import Settings, read_environment, settings_error
 
     env = read_environment()
     fields = Settings.env_names()
@@ -41,7 +41,7 @@ def backtest_settings(options: dict[str, Any]) -> Settings:
     try:
         return Settings(**values)
     except ValidationError as exc:
-        raise _settings_error(exc) from None
+        raise settings_error(exc) from None
 
 
 def _date(value: str | None, name: str) -> date | None:

@@ -6,11 +6,15 @@ Needs only ``JOURNAL_PATH`` (or ``--path``), not the chain settings, so it works
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from agent.commands.render import Table, console, print_json
 from agent.errors import ConfigError
+
+if TYPE_CHECKING:
+    from agent.journal.store import JournalSummary
 
 
 def journal_path(path: Path | None) -> Path:
@@ -23,34 +27,33 @@ def journal_path(path: Path | None) -> Path:
     return Path(value).expanduser()
 
 
-def _render(doc: dict) -> None:  # type: ignore[type-arg]
-    cycles = Table(title=f"Cycles — {doc['journal']}")
+def _render(summary: JournalSummary) -> None:
+    cycles = Table(title=f"Cycles — {summary.path}")
     for col in ("id", "started", "mode", "status", "note"):
         cycles.add_column(col)
-    for c in doc["cycles"]:
-        cycles.add_row(str(c["id"]), c["started_at"], c["mode"], c["status"], c["note"])
+    for c in summary.cycles:
+        cycles.add_row(str(c.id), c.started_at, c.mode, c.status, c.note)
     console.print(cycles)
     decisions = Table(title="Decisions")
     for col in ("id", "cycle", "plan", "rebalance", "reasons"):
         decisions.add_column(col)
-    for d in doc["decisions"]:
-        decisions.add_row(str(d["id"]), str(d["cycle_id"]), d["plan_id"] or "—", "yes" if d["rebalance"] else "no",
-                          "; ".join(d["reasons"]))
+    for d in summary.decisions:
+        decisions.add_row(str(d.id), str(d.cycle_id), d.plan_id or "—", "yes" if d.rebalance else "no",
+                          "; ".join(d.reasons))
     console.print(decisions)
     actions = Table(title="Actions and transactions")
     for col in ("id", "key", "chain", "kind", "state", "transactions", "error"):
         actions.add_column(col)
-    for a in doc["actions"]:
-        txs = "\n".join(f"{t['purpose']} n{t['nonce']} {t['tx_hash'][:12]}… {t['broadcast']}/{t['status']}"
-                        for t in a["attempts"]) or "—"
-        actions.add_row(str(a["id"]), a["idempotency_key"], a["chain"], a["kind"], a["state"], txs, a["error"] or "")
+    for a, attempts in summary.actions:
+        txs = "\n".join(f"{t.purpose} n{t.nonce} {t.tx_hash[:12]}… {t.broadcast}/{t.status}" for t in attempts) or "—"
+        actions.add_row(str(a.id), a.idempotency_key, a.chain, a.kind, a.state, txs, a.error or "")
     console.print(actions)
-    if doc["events"]:
+    if summary.events:
         events = Table(title="Events")
         for col in ("time", "kind", "detail"):
             events.add_column(col)
-        for e in doc["events"]:
-            events.add_row(e["created_at"], e["kind"], str(e["detail"])[:100])
+        for e in summary.events:
+            events.add_row(e.created_at, e.kind, str(e.detail)[:100])
         console.print(events)
 
 
@@ -66,8 +69,8 @@ def register(app: typer.Typer) -> None:
         from agent.journal.store import JournalStore
 
         with JournalStore.open(file) as store:
-            doc = store.summary(limit=limit)
+            summary = store.summary(limit=limit)
         if as_json:
-            print_json(doc)
+            print_json(summary.to_json())
         else:
-            _render(doc)
+            _render(summary)

@@ -71,8 +71,8 @@ def register(app: typer.Typer) -> None:
         if snapshot.partial:
             refuse_partial(snapshot, json_out)
         with JournalStore.open(config.settings.journal_path) as journal:
-            pending = [a["idempotency_key"] for a in journal.open_actions()]
-            blocked = {a["chain"] for a in journal.open_actions()}
+            pending = [a.idempotency_key for a in journal.open_actions()]
+            blocked = {a.chain for a in journal.open_actions()}
             decision = decide(config, snapshot, journal, now, record_prices=False)
         unavailable = {c.chain for c in snapshot.chains if not c.available}
         result = make_plan(config, snapshot, decision, now, exclude_chains=blocked | unavailable) \

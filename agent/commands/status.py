@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -90,7 +91,7 @@ def _render_vaults(rows: list[dict[str, Any]]) -> None:
         t.add_column(col)
     for r in rows:
         apy = "—" if r["apy_pct"] is None else f"{r['apy_pct']:.2f}"
-        t.add_row(r["chain"], r["vault"], f"{fmt_num(r['underlying'] or 0)} {r['underlying_symbol']}",
+        t.add_row(r["chain"], r["vault"], f"{fmt_num(r['underlying'] or Decimal(0))} {r['underlying_symbol']}",
                   fmt_usd(r["usd"]), f"{r['assets_per_share']:.6f}" if r["assets_per_share"] else "—", apy,
                   r["flagged"] or "")
     console.print(t)

@@ -84,7 +84,7 @@ def _document(year: int, method: Any, lots_file: Path | None, path: Path) -> dic
         raise ConfigError(f"JOURNAL_PATH: {path} does not exist; run the agent first or give --path")
     with JournalStore.open(path) as store:
         view = store.summary(limit=ALL_ROWS)
-    trades, warnings = trades_from_journal(view, _tokens(), _native_prices(path))
+    trades, warnings = trades_from_journal(view.to_json(), _tokens(), _native_prices(path))
     try:
         disposals = realise(trades, method, book)
     except LotError as exc:

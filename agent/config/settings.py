@@ -28,9 +28,13 @@ SECRET_FIELDS = {"sandbox_private_key", "keystore_password", "zerox_api_key", "o
                  "odos_api_key", "kyberswap_client_id", "notify_urls", "dashboard_token"}
 
 
+def _parts(value: str) -> list[str]:
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
 def _split(value: object) -> object:
     if isinstance(value, str):
-        return [p.strip() for p in value.split(",") if p.strip()]
+        return _parts(value)
     return value
 
 
@@ -94,7 +98,7 @@ class StrategySettings(Section):
         if not isinstance(v, str):
             return v
         out: dict[str, Decimal] = {}
-        for part in _split(v):  # type: ignore[union-attr]
+        for part in _parts(v):
             sym, sep, pp = part.partition(":")
             try:
                 value = Decimal(pp.strip()) if sep else Decimal(-1)
@@ -220,7 +224,8 @@ class Settings(BaseSettings):
     @classmethod
     def settings_customise_sources(
         cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        **_: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # load_config() merges env and .env itself (it also needs the per-chain names), then passes
         # the values in: one reading of the environment, so tests and the CLI see the same thing.
@@ -280,7 +285,7 @@ class Settings(BaseSettings):
         if not isinstance(v, str):
             return v
         out: dict[str, Decimal] = {}
-        for part in _split(v):  # type: ignore[union-attr]
+        for part in _parts(v):
             sym, sep, pct = part.partition(":")
             if not sep or not sym.strip():
                 raise ValueError(f"{part!r} is not SYMBOL:PERCENT; write e.g. TARGETS=ETH:40,WBTC:30,USDC:30")
@@ -300,7 +305,7 @@ class Settings(BaseSettings):
     def _sum_100(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
         if not v:
             raise ValueError("no targets; write e.g. TARGETS=ETH:40,WBTC:30,USDC:30")
-        total = sum(v.values())
+        total = sum(v.values(), Decimal(0))
         if abs(total - 100) > Decimal("0.0001"):
             raise ValueError(f"percentages sum to {total}, not 100; adjust them so they add up to 100")
         return v
@@ -397,7 +402,7 @@ def env_name(loc: list[str]) -> str:
     return loc[0]
 
 
-def _settings_error(exc: ValidationError) -> ConfigError:
+def settings_error(exc: ValidationError) -> ConfigError:
     first = exc.errors()[0]
     loc = [str(p) for p in first["loc"]]
     field = env_name(loc)
@@ -444,11 +449,11 @@ def _chain_settings(chain: ChainConfig, env: Mapping[str, str]) -> ChainSettings
 def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> AppConfig:
     env = read_environment(environ, env_file)
     fields = Settings.env_names()
-    values = {k.lower(): v for k, v in env.items() if k.lower() in fields and v != ""}
+    values: dict[str, Any] = {k.lower(): v for k, v in env.items() if k.lower() in fields and v != ""}
     try:
         settings = Settings(**values)
     except ValidationError as exc:
-        raise _settings_error(exc) from None
+        raise settings_error(exc) from None
     chains = {name: load_chain(name, settings.chains_dir) for name in settings.chains}
     chain_settings = {name: _chain_settings(cfg, env) for name, cfg in chains.items()}
     _check_targets(settings, chains)

@@ -30,6 +30,7 @@ from agent.cycle.steps import blocked_chains, build_costs, decide, make_plan, pl
 from agent.errors import AgentError, Disposition, disposition_of
 from agent.execution.gas_wait import GasGate, GasWaitProgress
 from agent.execution.pipeline import ExecutionContext
+from agent.journal.records import CycleStatus, Mode
 from agent.journal.store import JournalStore
 from agent.operator.approvals import ApprovalPolicy, gate_plan
 from agent.planning.models import Plan
@@ -76,7 +77,7 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
     rpcs = rpcs or build_rpcs(config)
     dry_run = dry_run or signer is None
     wallet = signer.address if signer is not None else wallet_address(config)
-    cycle_id = journal.start_cycle(mode="dry_run" if dry_run else "live")
+    cycle_id = journal.start_cycle(mode=Mode.DRY_RUN if dry_run else Mode.LIVE)
     events = EventBus(observers)
     events.emit(CycleEventKind.CYCLE_START, cycle_id, at=now.isoformat(), mode="dry_run" if dry_run else "live")
     try:
@@ -86,12 +87,12 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
                            should_stop=should_stop, block_clock=block_clock)
             report = _cycle(run, signer, strategy, dict(sender_options or {}))
     except BaseException as exc:
-        journal.finish_cycle(cycle_id, status="error", note=safe_error(exc))
+        journal.finish_cycle(cycle_id, status=CycleStatus.ERROR, note=safe_error(exc))
         if isinstance(exc, Exception) and disposition_of(exc) == Disposition.HALT:
             events.emit(CycleEventKind.HALT, cycle_id, error=safe_error(exc))
         events.emit(CycleEventKind.CYCLE_END, cycle_id, status="error", error=safe_error(exc))
         raise
-    status = "dropped" if report.dropped_because else "ok"
+    status = CycleStatus.DROPPED if report.dropped_because else CycleStatus.OK
     journal.finish_cycle(cycle_id, status=status, note=report.dropped_because or "")
     events.emit(CycleEventKind.CYCLE_END, cycle_id, status=status, actions=len(report.actions),
                 disposition=str(report.disposition) if report.disposition else None)

@@ -53,7 +53,7 @@ def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bo
     rep = reconcile(journal, {r.chain.chain_id: r for r in rpcs.values()})
     blocked = {}
     for row in journal.open_actions():
-        blocked[row["chain"]] = f"action {row['idempotency_key']} may still be in flight; not planning on this chain"
+        blocked[row.chain] = f"action {row.idempotency_key} may still be in flight; not planning on this chain"
     for chain_id in rep.unreachable_chains:
         name = next((n for n, r in rpcs.items() if r.chain.chain_id == chain_id), str(chain_id))
         blocked[name] = "unresolved transactions on an unreachable chain"
@@ -80,7 +80,7 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
     s = config.settings
     alloc = compute_allocation(snapshot, s.targets)
     last = journal.last_event("rebalanced")
-    last_at = datetime.fromisoformat(last["detail"]["at"]) if last else None
+    last_at = datetime.fromisoformat(str(last.detail["at"])) if last else None
     strategy = strategy or load_strategy(s.strategy.name, s.strategy)
     with PriceHistory.open(history_path_for(Path(journal.path))) as prices:
         if record_prices:
@@ -96,7 +96,8 @@ def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: da
     costs = {c: v for c, v in build_costs(snapshot, config.chains).items() if c not in exclude_chains}
     buffer = effective_buffer_usd(buffer_usd=s.strategy.stable_buffer_usd, buffer_pct=s.strategy.stable_buffer_pct,
                                   total_usd=compute_allocation(snapshot, s.targets).total_usd)
-    direct = {(cs.chain, *key.split("/")): depth for cs in snapshot.chains for key, depth in cs.pair_depths_usd.items()}
+    direct = {(cs.chain, key.partition("/")[0], key.partition("/")[2]): depth
+              for cs in snapshot.chains for key, depth in cs.pair_depths_usd.items()}
     params = PlanParams(min_trade_usd=s.strategy.min_trade_usd, stable_buffer_usd=buffer, direct_pairs=direct)
     return plan_rebalance(snapshot=snapshot, chains=config.chains, targets=decision.targets, costs=costs,
                           params=params, now=now, reasons=decision.reasons)

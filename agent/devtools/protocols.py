@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from eth_typing import ChecksumAddress
+from eth_typing import ChecksumAddress, HexStr
 from web3 import Web3
 from web3.logs import DISCARD
+from web3.types import Wei
 
 from agent.devtools.contracts import deploy_official, load_official, official_at
 from agent.errors import ExecutionError
@@ -54,7 +55,7 @@ def deploy_multicall3(w3: Web3, *, funder: str | None = None) -> ChecksumAddress
     `funder` the deployer is funded with ``anvil_setBalance``, so no other account's nonce moves (the sandbox's
     addresses stay what they are). Where the code is already there (a fork of mainnet), nothing is sent.
     """
-    if len(w3.eth.get_code(MULTICALL3_ADDRESS)) > 0:
+    if len(w3.eth.get_code(Web3.to_checksum_address(MULTICALL3_ADDRESS))) > 0:
         return Web3.to_checksum_address(MULTICALL3_ADDRESS)
     raw_tx = load_official("Multicall3").raw_transaction
     assert raw_tx is not None
@@ -62,9 +63,9 @@ def deploy_multicall3(w3: Web3, *, funder: str | None = None) -> ChecksumAddress
         w3.provider.make_request("anvil_setBalance", [MULTICALL3_DEPLOYER, hex(10**17)])  # type: ignore[arg-type]
     else:
         fund = w3.eth.send_transaction({"from": Web3.to_checksum_address(funder), "to": MULTICALL3_DEPLOYER,
-                                        "value": 10**17})
+                                        "value": Wei(10**17)})
         w3.eth.wait_for_transaction_receipt(fund, timeout=RECEIPT_TIMEOUT_S)
-    tx_hash = w3.eth.send_raw_transaction(raw_tx)
+    tx_hash = w3.eth.send_raw_transaction(HexStr(raw_tx))
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_S)
     if receipt["status"] != 1 or receipt.get("contractAddress") != MULTICALL3_ADDRESS:
         raise ExecutionError(f"Multicall3 pre-signed deployment failed: {dict(receipt)}")

@@ -91,7 +91,7 @@ class FeeModel:
     level: float
     phi: float
     season: tuple[float, ...]
-    #: equally likely shocks (an equal-mass quadrature of the empirical shocks, ``_quadrature``)
+    #: equally likely shocks (an equal-mass quadrature of the empirical shocks, ``quadrature``)
     shocks: tuple[float, ...]
     kind: FeeModelKind = "ar"
     #: the walk-forward backtest that chose the kind: (kind, mean fee paid / fee of the first block) per candidate
@@ -125,7 +125,7 @@ class FeeModel:
                 f"(fee paid / fee at once: {scores}; standard error of the difference {self.backtest_se:.3f})")
 
 
-def _quadrature(values: Sequence[float]) -> tuple[float, ...]:
+def quadrature(values: Sequence[float]) -> tuple[float, ...]:
     """An equal-weight quadrature of the empirical distribution of ``values``: the sorted values cut into
     ``QUADRATURE_POINTS`` slices of equal mass (fractional at the edges), each represented by its mean — the mean is
     kept exactly and no single extreme value gets more than its share. Fewer values than points: the values."""
@@ -202,7 +202,7 @@ def fit_fee_model(fees_wei: Sequence[int], *, first_block: int, block_time_s: fl
     if kind == "walk":
         steps = [b - a for a, b in itertools.pairwise(u)]
         drift = statistics.fmean(steps)
-        quad = _quadrature([s - drift for s in steps])
+        quad = quadrature([s - drift for s in steps])
         c = math.log(statistics.fmean([math.exp(e) for e in quad]))  # E[e^shock] = 1: a martingale in fee
         return FeeModel(level=level, phi=1.0, season=tuple(season), shocks=tuple(e - c for e in quad), kind="walk")
     phi = horizon_phi(z, max(1, min(horizon or 1, n // 4)))
@@ -210,7 +210,7 @@ def fit_fee_model(fees_wei: Sequence[int], *, first_block: int, block_time_s: fl
     mean_r, sd_r = statistics.fmean(resid), statistics.pstdev(resid)
     scale = statistics.pstdev(z) * math.sqrt(1 - phi ** 2) / sd_r if sd_r > 0 else 0.0
     return FeeModel(level=level, phi=phi, season=tuple(season),
-                    shocks=_quadrature([(r - mean_r) * scale for r in resid]), kind="ar")
+                    shocks=quadrature([(r - mean_r) * scale for r in resid]), kind="ar")
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ def backtest_fee_models(fees_wei: Sequence[int], *, first_block: int, block_time
     boundaries: dict[tuple[str, int, int], list[float]] = {}
     for t in origins:
         refit = start + (t - start) // h * h
-        fitted: list[tuple[str, FeeModel]] = []
+        fitted: list[tuple[FeeModelKind, FeeModel]] = []
         for kind in kinds:
             if (kind, refit) not in models:
                 models[kind, refit] = fit_fee_model(fees_wei[:refit], first_block=first_block,

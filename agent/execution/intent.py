@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -81,6 +82,14 @@ class TxIntent(BaseModel):
         out = self.model_dump(mode="json", exclude={"data"})
         out["data"] = "0x" + self.data.hex()
         return out
+
+    @classmethod
+    def from_journal_view(cls, view: Mapping[str, object]) -> TxIntent:
+        """The intent back from what ``journal_view`` stored."""
+        data = view.get("data")
+        if not isinstance(data, str):
+            raise ValueError("journal: a journaled intent has no hex 'data'")
+        return cls.model_validate({**view, "data": bytes.fromhex(data.removeprefix("0x"))})
 
 
 class TxRequest(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from eth_account import Account
@@ -33,7 +34,8 @@ from agent.execution.gas_wait import GasGate, GasWaitProgress, base_fee_history
 from agent.execution.intent import TxOutcome, TxRequest
 from agent.execution.nonces import NONCE_LOCKS, plan_nonce
 from agent.execution.sender import SendPolicy, TerminalProgress, crash_point
-from agent.journal.store import IN_FLIGHT, JournalStore
+from agent.journal.records import AttemptRecord, AttemptStatus, Broadcast, Mode
+from agent.journal.store import JournalStore
 from agent.models import UnsignedTx
 from agent.ports import Signer
 
@@ -41,7 +43,7 @@ log = logging.getLogger(__name__)
 
 
 class LiveSender:
-    mode = "live"
+    mode = Mode.LIVE
 
     def __init__(self, rpc: ChainRpc, signer: Signer, journal: JournalStore, policy: SendPolicy, *,
                  progress: Callable[[GasWaitProgress], None] | None = None,
@@ -82,41 +84,41 @@ class LiveSender:
     def resume(self, action_id: int) -> list[TxOutcome]:
         attempts = self.journal.attempts(action_id=action_id)
         for a in attempts:
-            if a["status"] == "pending" and a["broadcast"] == "never":
-                self.journal.mark_attempt(a["id"], "abandoned", error="never broadcast (interrupted)")
+            if a.status == AttemptStatus.PENDING and a.broadcast == Broadcast.NEVER:
+                self.journal.mark_attempt(a.id, AttemptStatus.ABANDONED, error="never broadcast (interrupted)")
         outcomes: list[TxOutcome] = []
-        for nonce in sorted({a["nonce"] for a in attempts}):
+        for nonce in sorted({a.nonce for a in attempts}):
             at_nonce = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=nonce)
-            done = [a for a in at_nonce if a["status"] in ("mined", "reverted")]
+            done = [a for a in at_nonce if a.status.settled_on_chain]
             if done:
                 outcomes.append(_outcome(done[-1]))
                 continue
-            live = [a for a in at_nonce if a["status"] == "pending" and a["broadcast"] in IN_FLIGHT]
+            live = [a for a in at_nonce if a.status == AttemptStatus.PENDING and a.broadcast.in_flight]
             if live:
                 self.rebroadcast(live[-1])
-                outcomes.append(self._await(nonce, plan_id="", valid_until=None, since_block=live[-1]["sent_block"]))
+                outcomes.append(self._await(nonce, plan_id="", valid_until=None, since_block=live[-1].sent_block))
         return outcomes
 
     def cancel(self, nonce: int, *, plan_id: str = "") -> TxOutcome:
         """Replace whatever is pending at ``nonce`` by a 0-value self-transfer and wait for it."""
         with NONCE_LOCKS.get(self.chain_id, self.address):
             prior = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=nonce)
-            action_id = prior[-1]["action_id"] if prior else None
+            action_id = prior[-1].action_id if prior else None
             self._send_filler(nonce, purpose="cancel", action_id=action_id, plan_id=plan_id, prior=prior)
         return self._await(nonce, plan_id=plan_id, valid_until=None)
 
-    def rebroadcast(self, attempt: dict[str, Any]) -> None:
+    def rebroadcast(self, attempt: AttemptRecord) -> None:
         """Send the journaled raw bytes again (harmless if the node already has or mined them)."""
         try:
-            self.rpc.send_raw_transaction(attempt["raw_tx"], what=f"rebroadcast of {attempt['tx_hash']}")
+            self.rpc.send_raw_transaction(attempt.raw_tx, what=f"rebroadcast of {attempt.tx_hash}")
         except TxRejected as exc:
-            log.info("chain %s: rebroadcast of %s: %s", self.chain_id, attempt["tx_hash"], exc.reason)
+            log.info("chain %s: rebroadcast of %s: %s", self.chain_id, attempt.tx_hash, exc.reason)
             return
         except TemporaryError as exc:
-            log.warning("chain %s: rebroadcast of %s failed (%s)", self.chain_id, attempt["tx_hash"],
+            log.warning("chain %s: rebroadcast of %s failed (%s)", self.chain_id, attempt.tx_hash,
                         type(exc).__name__)
             return
-        self.journal.mark_broadcast(attempt["id"], "definitely")
+        self.journal.mark_broadcast(attempt.id, Broadcast.DEFINITELY)
 
     # ---------------------------------------------------------------------------------- internals
     def _wait_for_gas(self, req: TxRequest) -> FeeDecision:
@@ -134,11 +136,11 @@ class LiveSender:
 
     def _claim_nonce(self, plan_id: str) -> int:
         latest, pending = fetch_nonces(self.rpc, self.address)
-        mine = self.journal.attempts(chain_id=self.chain_id, sender=self.address, status="pending")
+        mine = self.journal.attempts(chain_id=self.chain_id, sender=self.address, status=AttemptStatus.PENDING)
         for a in mine:
-            if a["broadcast"] == "never":
-                self.journal.mark_attempt(a["id"], "abandoned", error="never broadcast (interrupted)")
-        in_flight = {a["nonce"] for a in mine if a["broadcast"] in IN_FLIGHT}
+            if a.broadcast == Broadcast.NEVER:
+                self.journal.mark_attempt(a.id, AttemptStatus.ABANDONED, error="never broadcast (interrupted)")
+        in_flight = {a.nonce for a in mine if a.broadcast.in_flight}
         plan = plan_nonce(chain_latest=latest, chain_pending=pending, in_flight=in_flight,
                           journal_highest=self.journal.highest_used_nonce(self.chain_id, self.address))
         if plan.external:
@@ -154,13 +156,13 @@ class LiveSender:
         return plan.nonce
 
     def _send_filler(self, nonce: int, *, purpose: str, action_id: int | None, plan_id: str,
-                     prior: list[dict[str, Any]]) -> None:
+                     prior: list[AttemptRecord]) -> None:
         inputs = fetch_fee_inputs(self.rpc, percentile=self.policy.priority_fee_percentile)
         fees: FeeDecision | None
         if prior:
-            top = max(prior, key=lambda a: a["max_fee_per_gas_wei"])
-            fees = plan_replacement(old_max_fee_wei=top["max_fee_per_gas_wei"],
-                                    old_tip_wei=top["max_priority_fee_per_gas_wei"], base_fee_wei=inputs.base_fee_wei,
+            top = max(prior, key=lambda a: a.max_fee_per_gas_wei)
+            fees = plan_replacement(old_max_fee_wei=top.max_fee_per_gas_wei,
+                                    old_tip_wei=top.max_priority_fee_per_gas_wei, base_fee_wei=inputs.base_fee_wei,
                                     priority_fee_wei=inputs.priority_fee_wei, hard_cap_wei=self.policy.hard_cap_wei)
         else:
             fees = plan_fees(base_fee_wei=inputs.base_fee_wei, priority_fee_wei=inputs.priority_fee_wei,
@@ -171,7 +173,7 @@ class LiveSender:
                         max_fee_per_gas_wei=fees.max_fee_per_gas_wei,
                         max_priority_fee_per_gas_wei=fees.max_priority_fee_per_gas_wei)
         self._sign_record_broadcast(tx, purpose=purpose, action_id=action_id, plan_id=plan_id,
-                                    replaces=prior[-1]["id"] if prior else None)
+                                    replaces=prior[-1].id if prior else None)
 
     def _sign_record_broadcast(self, tx: UnsignedTx, *, purpose: str, action_id: int | None, plan_id: str,
                                replaces: int | None = None) -> int:
@@ -185,22 +187,22 @@ class LiveSender:
             tx_hash=tx_hash, raw_tx=raw, max_fee_per_gas_wei=tx.max_fee_per_gas_wei,
             max_priority_fee_per_gas_wei=tx.max_priority_fee_per_gas_wei,
             sent_block=fetch_block_number(self.rpc), replaces=replaces)
-        self.journal.mark_broadcast(attempt_id, "maybe")
+        self.journal.mark_broadcast(attempt_id, Broadcast.MAYBE)
         crash_point("before_broadcast", purpose)
         try:
             self.rpc.send_raw_transaction(raw, what=f"{purpose} transaction of plan {plan_id or '-'} "
                                                     f"(nonce {tx.nonce})")
         except TxRejected as exc:
             if exc.reason not in ("already_known", "nonce_too_low"):
-                self.journal.mark_broadcast(attempt_id, "never")
-                self.journal.mark_attempt(attempt_id, "rejected", error=str(exc)[:300])
+                self.journal.mark_broadcast(attempt_id, Broadcast.NEVER)
+                self.journal.mark_attempt(attempt_id, AttemptStatus.REJECTED, error=str(exc)[:300])
                 raise
         except TemporaryError as exc:
             log.warning("chain %s: broadcast of %s outcome unknown (%s); it stays journaled and is looked up",
                         self.chain_id, tx_hash, type(exc).__name__)
             return attempt_id
         crash_point("after_broadcast", purpose)
-        self.journal.mark_broadcast(attempt_id, "definitely")
+        self.journal.mark_broadcast(attempt_id, Broadcast.DEFINITELY)
         log.info("broadcast: chain %s plan %s %s nonce %s tx %s (max fee %s wei, tip %s wei)", self.chain_id,
                  plan_id or "-", purpose, tx.nonce, tx_hash, tx.max_fee_per_gas_wei, tx.max_priority_fee_per_gas_wei)
         return attempt_id
@@ -211,10 +213,10 @@ class LiveSender:
         while True:
             chain_latest, _ = fetch_nonces(self.rpc, self.address)
             at_nonce = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=nonce)
-            live = [a for a in at_nonce if a["status"] == "pending" and a["broadcast"] in IN_FLIGHT]
+            live = [a for a in at_nonce if a.status == AttemptStatus.PENDING and a.broadcast.in_flight]
             reorged = False
             for attempt in reversed(live):
-                receipt = fetch_receipt(self.rpc, attempt["tx_hash"])
+                receipt = fetch_receipt(self.rpc, attempt.tx_hash)
                 if receipt is not None:
                     confirmed = self._confirmed(attempt, receipt)
                     if confirmed is not None:
@@ -227,7 +229,7 @@ class LiveSender:
                 continue
             if chain_latest > nonce or not live:
                 for a in live:
-                    self.journal.mark_attempt(a["id"], "dropped", error="nonce used by another transaction")
+                    self.journal.mark_attempt(a.id, AttemptStatus.DROPPED, error="nonce used by another transaction")
                 raise ExecutionError(f"chain {self.chain_id}: nonce {nonce} of {self.address} was used by a "
                                      "transaction this agent did not send; nothing of this action was mined")
             block = fetch_block_number(self.rpc)
@@ -240,7 +242,7 @@ class LiveSender:
                                      "it stays journaled as in flight and is reconciled later")
             self.sleep(self.policy.poll_s)
 
-    def _confirmed(self, attempt: dict[str, Any], receipt: dict[str, Any]) -> dict[str, Any] | None:
+    def _confirmed(self, attempt: AttemptRecord, receipt: dict[str, Any]) -> dict[str, Any] | None:
         """The receipt once ``policy.confirmations`` blocks are on top of its block and the node still has it;
         None when a reorg removed it — the journaled signed bytes are then rebroadcast (same nonce, so the trade
         can land once at most). A receipt that moved to another block restarts the count."""
@@ -248,75 +250,76 @@ class LiveSender:
         if need <= 0:
             return receipt
         started, announced = self.clock(), False
-        where = {"chain_id": self.chain_id, "tx_hash": attempt["tx_hash"], "nonce": attempt["nonce"]}
+        where = {"chain_id": self.chain_id, "tx_hash": attempt.tx_hash, "nonce": attempt.nonce}
         while True:
-            current = fetch_receipt(self.rpc, attempt["tx_hash"])
+            current = fetch_receipt(self.rpc, attempt.tx_hash)
             if current is None:
                 log.warning("chain %s: reorg: tx %s (nonce %s) was in block %s and is no longer on the chain; "
-                            "rebroadcasting the same signed transaction", self.chain_id, attempt["tx_hash"],
-                            attempt["nonce"], receipt["blockNumber"])
+                            "rebroadcasting the same signed transaction", self.chain_id, attempt.tx_hash,
+                            attempt.nonce, receipt["blockNumber"])
                 self.journal.record_event("reorg", {**where, "was_in_block": int(receipt["blockNumber"]),
-                                                    "action": "rebroadcast"}, action_id=attempt["action_id"])
+                                                    "action": "rebroadcast"}, action_id=attempt.action_id)
                 self.rebroadcast(attempt)
                 return None
             if current["blockHash"] != receipt["blockHash"]:
                 self.journal.record_event("reorg", {**where, "was_in_block": int(receipt["blockNumber"]),
                                                     "now_in_block": int(current["blockNumber"]), "action": "recount"},
-                                          action_id=attempt["action_id"])
+                                          action_id=attempt.action_id)
                 receipt = current
             depth = fetch_block_number(self.rpc) - int(receipt["blockNumber"])
             if depth >= need:
                 return receipt
             if not announced:
                 self.journal.record_event("confirming", {**where, "block": int(receipt["blockNumber"]),
-                                                         "confirmations": need}, action_id=attempt["action_id"])
+                                                         "confirmations": need}, action_id=attempt.action_id)
                 announced = True
             if self.clock() - started > self.policy.confirm_timeout_s:
-                raise TemporaryError(f"chain {self.chain_id}: tx {attempt['tx_hash']} is {depth} of {need} blocks "
+                raise TemporaryError(f"chain {self.chain_id}: tx {attempt.tx_hash} is {depth} of {need} blocks "
                                      f"deep after {self.policy.confirm_timeout_s:.0f} s (is the chain producing "
                                      "blocks?); it stays journaled and is reconciled later")
             self.sleep(self.policy.poll_s)
 
-    def _replace(self, attempt: dict[str, Any], *, cancel: bool, plan_id: str) -> None:
+    def _replace(self, attempt: AttemptRecord, *, cancel: bool, plan_id: str) -> None:
         with NONCE_LOCKS.get(self.chain_id, self.address):
-            if cancel and attempt["purpose"] != "cancel":
-                log.warning("chain %s: nonce %s past its deadline; cancelling", self.chain_id, attempt["nonce"])
-                prior = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=attempt["nonce"])
-                self._send_filler(attempt["nonce"], purpose="cancel", action_id=attempt["action_id"],
+            if cancel and attempt.purpose != "cancel":
+                log.warning("chain %s: nonce %s past its deadline; cancelling", self.chain_id, attempt.nonce)
+                prior = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=attempt.nonce)
+                self._send_filler(attempt.nonce, purpose="cancel", action_id=attempt.action_id,
                                   plan_id=plan_id, prior=prior)
                 return
             inputs = fetch_fee_inputs(self.rpc, percentile=self.policy.priority_fee_percentile)
-            fees = plan_replacement(old_max_fee_wei=attempt["max_fee_per_gas_wei"],
-                                    old_tip_wei=attempt["max_priority_fee_per_gas_wei"],
+            fees = plan_replacement(old_max_fee_wei=attempt.max_fee_per_gas_wei,
+                                    old_tip_wei=attempt.max_priority_fee_per_gas_wei,
                                     base_fee_wei=inputs.base_fee_wei, priority_fee_wei=inputs.priority_fee_wei,
                                     hard_cap_wei=self.policy.hard_cap_wei)
             if fees is None:
                 log.warning("chain %s: nonce %s is stuck and the hard cap leaves no room to bump its fees; "
-                            "rebroadcasting and waiting", self.chain_id, attempt["nonce"])
+                            "rebroadcasting and waiting", self.chain_id, attempt.nonce)
                 self.rebroadcast(attempt)
                 return
-            tx = decode_raw(attempt["raw_tx"]).model_copy(update={
+            tx = decode_raw(attempt.raw_tx).model_copy(update={
                 "max_fee_per_gas_wei": fees.max_fee_per_gas_wei,
                 "max_priority_fee_per_gas_wei": fees.max_priority_fee_per_gas_wei})
-            self.journal.record_event("replace", {"chain_id": self.chain_id, "nonce": attempt["nonce"],
-                                                  "replaces": attempt["tx_hash"], "reason": fees.reason},
-                                      action_id=attempt["action_id"])
-            self._sign_record_broadcast(tx, purpose=attempt["purpose"], action_id=attempt["action_id"],
-                                        plan_id=plan_id, replaces=attempt["id"])
+            self.journal.record_event("replace", {"chain_id": self.chain_id, "nonce": attempt.nonce,
+                                                  "replaces": attempt.tx_hash, "reason": fees.reason},
+                                      action_id=attempt.action_id)
+            self._sign_record_broadcast(tx, purpose=attempt.purpose, action_id=attempt.action_id,
+                                        plan_id=plan_id, replaces=attempt.id)
 
-    def _settle(self, attempt: dict[str, Any], receipt: dict[str, Any], at_nonce: list[dict[str, Any]]) -> TxOutcome:
-        status = "mined" if int(receipt["status"]) == 1 else "reverted"
-        self.journal.mark_attempt(attempt["id"], status, block_number=int(receipt["blockNumber"]),
+    def _settle(self, attempt: AttemptRecord, receipt: dict[str, Any], at_nonce: list[AttemptRecord]) -> TxOutcome:
+        status = AttemptStatus.MINED if int(receipt["status"]) == 1 else AttemptStatus.REVERTED
+        self.journal.mark_attempt(attempt.id, status, block_number=int(receipt["blockNumber"]),
                                   gas_used=int(receipt["gasUsed"]),
                                   effective_gas_price_wei=int(receipt.get("effectiveGasPrice") or 0))
         for other in at_nonce:
-            if other["id"] != attempt["id"] and other["status"] == "pending":
-                self.journal.mark_attempt(other["id"], "replaced" if other["broadcast"] in IN_FLIGHT else "abandoned")
-        log.info("mined: chain %s nonce %s tx %s %s in block %s", self.chain_id, attempt["nonce"],
-                 attempt["tx_hash"], status, receipt["blockNumber"])
-        return _outcome({**attempt, "status": status, "block_number": int(receipt["blockNumber"]),
-                         "gas_used": int(receipt["gasUsed"]),
-                         "effective_gas_price_wei": int(receipt.get("effectiveGasPrice") or 0)})
+            if other.id != attempt.id and other.status == AttemptStatus.PENDING:
+                self.journal.mark_attempt(other.id, AttemptStatus.REPLACED if other.broadcast.in_flight
+                                          else AttemptStatus.ABANDONED)
+        log.info("mined: chain %s nonce %s tx %s %s in block %s", self.chain_id, attempt.nonce,
+                 attempt.tx_hash, status, receipt["blockNumber"])
+        return _outcome(replace(attempt, status=status, block_number=int(receipt["blockNumber"]),
+                                gas_used=int(receipt["gasUsed"]),
+                                effective_gas_price_wei=int(receipt.get("effectiveGasPrice") or 0)))
 
 
 def gas_gate_for(rpc: ChainRpc, policy: SendPolicy, *, timing: GasTimingConfig | None = None,
@@ -331,14 +334,14 @@ def gas_gate_for(rpc: ChainRpc, policy: SendPolicy, *, timing: GasTimingConfig |
                                               what="eth_feeHistory"))
 
 
-def _outcome(row: dict[str, Any]) -> TxOutcome:
-    status = "cancelled" if row["purpose"] in ("cancel", "gap-fill") and row["status"] == "mined" else row["status"]
-    tx = decode_raw(row["raw_tx"])
-    return TxOutcome(purpose=row["purpose"], status=status, tx_hash=row["tx_hash"], nonce=row["nonce"],
-                     block_number=row.get("block_number"), gas_used=row.get("gas_used"),
-                     effective_gas_price_wei=row.get("effective_gas_price_wei"), to=tx.to,
-                     max_fee_per_gas_wei=row["max_fee_per_gas_wei"],
-                     max_priority_fee_per_gas_wei=row["max_priority_fee_per_gas_wei"])
+def _outcome(row: AttemptRecord) -> TxOutcome:
+    status = "cancelled" if row.purpose in ("cancel", "gap-fill") and row.status == AttemptStatus.MINED else row.status
+    tx = decode_raw(row.raw_tx)
+    return TxOutcome(purpose=row.purpose, status=status, tx_hash=row.tx_hash, nonce=row.nonce,
+                     block_number=row.block_number, gas_used=row.gas_used,
+                     effective_gas_price_wei=row.effective_gas_price_wei, to=tx.to,
+                     max_fee_per_gas_wei=row.max_fee_per_gas_wei,
+                     max_priority_fee_per_gas_wei=row.max_priority_fee_per_gas_wei)
 
 
 def _progress_detail(p: GasWaitProgress, req: TxRequest) -> dict[str, Any]:

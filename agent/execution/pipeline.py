@@ -36,7 +36,8 @@ from agent.errors import ExecutionError, PriceMoved, SimulationFailed
 from agent.execution.approvals import needs_zero_first, plan_approval
 from agent.execution.intent import ActionResult, TxIntent, TxOutcome, TxRequest
 from agent.execution.sender import TxSender
-from agent.journal.store import ACTION_TERMINAL, IN_FLIGHT, JournalStore
+from agent.journal.records import ActionState, AttemptStatus
+from agent.journal.store import JournalStore
 
 log = logging.getLogger(__name__)
 MAIN = "main"
@@ -61,26 +62,26 @@ def execute_intent(intent: TxIntent, ctx: ExecutionContext) -> ActionResult:
     row = ctx.journal.begin_action(key=intent.idempotency_key, chain_id=ctx.chain.chain_id, chain=ctx.chain.name,
                                    plan_id=intent.plan_id, kind=intent.kind, intent=intent.journal_view(),
                                    mode=ctx.sender.mode, cycle_id=ctx.cycle_id)
-    action_id = int(row["id"])
-    if row["state"] in ACTION_TERMINAL:
+    action_id = row.id
+    if row.state.terminal:
         log.info("chain %s plan %s: action %s already %s; not executing it again", ctx.chain.chain_id,
-                 intent.plan_id, intent.idempotency_key, row["state"])
+                 intent.plan_id, intent.idempotency_key, row.state)
         return _result(ctx, action_id, reused=True)
-    if row["state"] != "pending":
-        ctx.journal.set_action_state(action_id, "pending")
+    if row.state != ActionState.PENDING:
+        ctx.journal.set_action_state(action_id, ActionState.PENDING)
     try:
         return _run(intent, ctx, action_id)
     except ExecutionError as exc:  # includes SimulationFailed
-        if ctx.journal.action(action_id)["state"] == "pending":
-            ctx.journal.set_action_state(action_id, "failed", error=str(exc))
+        if ctx.journal.action(action_id).state == ActionState.PENDING:
+            ctx.journal.set_action_state(action_id, ActionState.FAILED, error=str(exc))
         log.warning("chain %s plan %s: action %s failed: %s", ctx.chain.chain_id, intent.plan_id,
                     intent.idempotency_key, exc)
         raise
     except BaseException as exc:
-        in_flight = any(a["status"] == "pending" and a["broadcast"] in IN_FLIGHT
+        in_flight = any(a.status == AttemptStatus.PENDING and a.broadcast.in_flight
                         for a in ctx.journal.attempts(action_id=action_id))
         if not in_flight:
-            ctx.journal.set_action_state(action_id, "abandoned", error=f"{type(exc).__name__}: {exc}"[:300])
+            ctx.journal.set_action_state(action_id, ActionState.ABANDONED, error=f"{type(exc).__name__}: {exc}"[:300])
         raise
 
 
@@ -101,6 +102,9 @@ def _run(intent: TxIntent, ctx: ExecutionContext, action_id: int) -> ActionResul
     if approvals and (main_gas is None or ctx.sender.mode == "live"):
         # The approvals are mined now: simulate again on the real state and estimate precisely.
         main_gas = _simulate_after_approval(intent, ctx, main_call)
+    if main_gas is None:
+        raise ExecutionError(f"chain {ctx.chain.name}: {intent.kind} {intent.idempotency_key}: no gas estimate "
+                             "for the main transaction")
     _check_gas(intent, main_gas)
     outcomes.append(ctx.sender.send(_request(intent, ctx, action_id, MAIN, main_call, main_gas)))
     return _finish(intent, ctx, action_id, outcomes, outcomes[-1])
@@ -176,7 +180,7 @@ def _finish(intent: TxIntent, ctx: ExecutionContext, action_id: int, outcomes: l
             main: TxOutcome) -> ActionResult:
     txs = [o.model_dump(mode="json") for o in outcomes]
     if main.status == "dry_run":
-        ctx.journal.set_action_state(action_id, "dry_run", result={"would_send": txs})
+        ctx.journal.set_action_state(action_id, ActionState.DRY_RUN, result={"would_send": txs})
         return _result(ctx, action_id, outcomes=outcomes)
     if main.status != "mined" or main.purpose != MAIN:
         price_moved = False
@@ -187,18 +191,18 @@ def _finish(intent: TxIntent, ctx: ExecutionContext, action_id: int, outcomes: l
             reason, price_moved = replay_revert(ctx.rpc, call, int(main.block_number or 0))
             what = f"reverted on chain (tx {main.tx_hash}): {reason}"
         error = f"chain {ctx.chain.name}: {intent.kind} {intent.idempotency_key} {what}"
-        ctx.journal.set_action_state(action_id, "failed", error=error, result={"transactions": txs})
+        ctx.journal.set_action_state(action_id, ActionState.FAILED, error=error, result={"transactions": txs})
         raise PriceMoved(error, sent=True) if price_moved else ExecutionError(error)
     observed = _observe_deltas(intent, ctx, main, outcomes)
     bad = [f"{d.token}: {observed[d.token]} not in [{d.min_raw}, {d.max_raw if d.max_raw is not None else '∞'}]"
            for d in intent.expected_deltas if not d.accepts(observed[d.token])]
     result: dict[str, Any] = {"transactions": txs, "observed_deltas": {k: str(v) for k, v in observed.items()}}
-    error = f"balance deltas off plan: {'; '.join(bad)}" if bad else None
-    ctx.journal.set_action_state(action_id, "confirmed", error=error, result=result)
+    off_plan = f"balance deltas off plan: {'; '.join(bad)}" if bad else None
+    ctx.journal.set_action_state(action_id, ActionState.CONFIRMED, error=off_plan, result=result)
     log.info("confirmed: chain %s plan %s %s tx %s in block %s", ctx.chain.chain_id, intent.plan_id, intent.kind,
              main.tx_hash, main.block_number)
-    if error:
-        raise ExecutionError(f"chain {ctx.chain.name}: {intent.kind} {intent.idempotency_key} mined but {error}")
+    if off_plan:
+        raise ExecutionError(f"chain {ctx.chain.name}: {intent.kind} {intent.idempotency_key} mined but {off_plan}")
     return _result(ctx, action_id, outcomes=outcomes, observed=observed)
 
 
@@ -221,10 +225,10 @@ def _result(ctx: ExecutionContext, action_id: int, *, outcomes: list[TxOutcome] 
     row = ctx.journal.action(action_id)
     if outcomes is None:
         stored = ctx.journal.attempts(action_id=action_id)
-        outcomes = [TxOutcome(purpose=a["purpose"], status=a["status"], tx_hash=a["tx_hash"], nonce=a["nonce"],
-                              block_number=a["block_number"], gas_used=a["gas_used"],
-                              effective_gas_price_wei=a["effective_gas_price_wei"])
-                    for a in stored if a["status"] in ("mined", "reverted")]
-    return ActionResult(action_id=action_id, idempotency_key=row["idempotency_key"], mode=row["mode"],
-                        state=row["state"], outcomes=tuple(outcomes), observed_deltas=observed or {},
-                        reused=reused, error=row["error"])
+        outcomes = [TxOutcome(purpose=a.purpose, status=a.status, tx_hash=a.tx_hash, nonce=a.nonce,
+                              block_number=a.block_number, gas_used=a.gas_used,
+                              effective_gas_price_wei=a.effective_gas_price_wei)
+                    for a in stored if a.status.settled_on_chain]
+    return ActionResult(action_id=action_id, idempotency_key=row.idempotency_key, mode=row.mode,
+                        state=row.state, outcomes=tuple(outcomes), observed_deltas=observed or {},
+                        reused=reused, error=row.error)

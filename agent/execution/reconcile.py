@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict
 from agent.chain.reads import fetch_nonces, fetch_receipt
 from agent.chain.rpc import ChainRpc
 from agent.errors import TemporaryError, TxRejected
-from agent.journal.store import IN_FLIGHT, JournalStore
+from agent.journal.records import ActionState, AttemptRecord, AttemptStatus, Broadcast
+from agent.journal.store import JournalStore
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,15 @@ def reconcile(journal: JournalStore, rpcs: Mapping[int, ChainRpc]) -> ReconcileR
     out: dict[str, list[Any]] = {k: [] for k in ("mined", "rebroadcast", "dropped", "abandoned",
                                                   "unreachable_chains")}
     for attempt in journal.unresolved_attempts():
-        if attempt["broadcast"] == "never":
-            journal.mark_attempt(attempt["id"], "abandoned", error="never broadcast (interrupted before sending)")
-            out["abandoned"].append(attempt["tx_hash"])
+        if attempt.broadcast == Broadcast.NEVER:
+            journal.mark_attempt(attempt.id, AttemptStatus.ABANDONED,
+                                 error="never broadcast (interrupted before sending)")
+            out["abandoned"].append(attempt.tx_hash)
             continue
-        rpc = rpcs.get(attempt["chain_id"])
+        rpc = rpcs.get(attempt.chain_id)
         if rpc is None:
-            if attempt["chain_id"] not in out["unreachable_chains"]:
-                out["unreachable_chains"].append(attempt["chain_id"])
+            if attempt.chain_id not in out["unreachable_chains"]:
+                out["unreachable_chains"].append(attempt.chain_id)
             continue
         _settle_attempt(journal, rpc, attempt, out)
     pending = _settle_actions(journal, set(rpcs))
@@ -60,61 +62,61 @@ def reconcile(journal: JournalStore, rpcs: Mapping[int, ChainRpc]) -> ReconcileR
     return report
 
 
-def _settle_attempt(journal: JournalStore, rpc: ChainRpc, attempt: dict[str, Any], out: dict[str, list[Any]]) -> None:
-    current = journal.attempts(action_id=None, chain_id=attempt["chain_id"], sender=attempt["sender"],
-                               nonce=attempt["nonce"])
-    if any(a["status"] in ("mined", "reverted") for a in current):
-        journal.mark_attempt(attempt["id"], "replaced")
+def _settle_attempt(journal: JournalStore, rpc: ChainRpc, attempt: AttemptRecord, out: dict[str, list[Any]]) -> None:
+    current = journal.attempts(action_id=None, chain_id=attempt.chain_id, sender=attempt.sender,
+                               nonce=attempt.nonce)
+    if any(a.status.settled_on_chain for a in current):
+        journal.mark_attempt(attempt.id, AttemptStatus.REPLACED)
         return
-    chain_latest, _ = fetch_nonces(rpc, attempt["sender"])
-    receipt = fetch_receipt(rpc, attempt["tx_hash"])
+    chain_latest, _ = fetch_nonces(rpc, attempt.sender)
+    receipt = fetch_receipt(rpc, attempt.tx_hash)
     if receipt is not None:
-        status = "mined" if int(receipt["status"]) == 1 else "reverted"
-        journal.mark_attempt(attempt["id"], status, block_number=int(receipt["blockNumber"]),
+        status = AttemptStatus.MINED if int(receipt["status"]) == 1 else AttemptStatus.REVERTED
+        journal.mark_attempt(attempt.id, status, block_number=int(receipt["blockNumber"]),
                              gas_used=int(receipt["gasUsed"]),
                              effective_gas_price_wei=int(receipt.get("effectiveGasPrice") or 0))
-        journal.mark_broadcast(attempt["id"], "definitely")
-        out["mined"].append(attempt["tx_hash"])
+        journal.mark_broadcast(attempt.id, Broadcast.DEFINITELY)
+        out["mined"].append(attempt.tx_hash)
         return
-    if chain_latest > attempt["nonce"]:
+    if chain_latest > attempt.nonce:
         # Another attempt at this nonce may still be unsettled; it is looked at in its own turn.
-        siblings = [a for a in current if a["id"] != attempt["id"] and a["status"] == "pending"
-                    and a["broadcast"] in IN_FLIGHT]
-        if not any(fetch_receipt(rpc, s["tx_hash"]) for s in siblings):
-            journal.mark_attempt(attempt["id"], "dropped", error="nonce used by another transaction")
-            out["dropped"].append(attempt["tx_hash"])
+        siblings = [a for a in current if a.id != attempt.id and a.status == AttemptStatus.PENDING
+                    and a.broadcast.in_flight]
+        if not any(fetch_receipt(rpc, s.tx_hash) for s in siblings):
+            journal.mark_attempt(attempt.id, AttemptStatus.DROPPED, error="nonce used by another transaction")
+            out["dropped"].append(attempt.tx_hash)
         return
     try:
-        rpc.send_raw_transaction(attempt["raw_tx"], what=f"rebroadcast of {attempt['tx_hash']}")
-        journal.mark_broadcast(attempt["id"], "definitely")
+        rpc.send_raw_transaction(attempt.raw_tx, what=f"rebroadcast of {attempt.tx_hash}")
+        journal.mark_broadcast(attempt.id, Broadcast.DEFINITELY)
     except TxRejected as exc:
-        log.info("rebroadcast of %s: %s", attempt["tx_hash"], exc.reason)
+        log.info("rebroadcast of %s: %s", attempt.tx_hash, exc.reason)
     except TemporaryError as exc:
-        log.warning("rebroadcast of %s failed (%s); it stays in flight", attempt["tx_hash"], type(exc).__name__)
+        log.warning("rebroadcast of %s failed (%s); it stays in flight", attempt.tx_hash, type(exc).__name__)
         return
-    out["rebroadcast"].append(attempt["tx_hash"])
+    out["rebroadcast"].append(attempt.tx_hash)
 
 
 def _settle_actions(journal: JournalStore, chain_ids: set[int]) -> list[str]:
     pending: list[str] = []
     for action in journal.open_actions():
-        if action["chain_id"] not in chain_ids:
-            pending.append(action["idempotency_key"])
+        if action.chain_id not in chain_ids:
+            pending.append(action.idempotency_key)
             continue
-        attempts = journal.attempts(action_id=action["id"])
-        main = [a for a in attempts if a["purpose"] in ("main", "cancel") and a["status"] in ("mined", "reverted")]
+        attempts = journal.attempts(action_id=action.id)
+        main = [a for a in attempts if a.purpose in ("main", "cancel") and a.status.settled_on_chain]
         if main:
             last = main[-1]
-            ok = last["purpose"] == "main" and last["status"] == "mined"
+            ok = last.purpose == "main" and last.status == AttemptStatus.MINED
             journal.set_action_state(
-                action["id"], "confirmed" if ok else "failed",
-                error=None if ok else f"{last['purpose']} transaction {last['tx_hash']} {last['status']}",
-                result={"transactions": [{k: v for k, v in a.items() if k != "raw_tx"} for a in attempts],
+                action.id, ActionState.CONFIRMED if ok else ActionState.FAILED,
+                error=None if ok else f"{last.purpose} transaction {last.tx_hash} {last.status}",
+                result={"transactions": [a.to_json() for a in attempts],
                         "settled_by": "reconcile"})
             continue
-        if any(a["status"] == "pending" and a["broadcast"] in IN_FLIGHT for a in attempts):
-            pending.append(action["idempotency_key"])
+        if any(a.status == AttemptStatus.PENDING and a.broadcast.in_flight for a in attempts):
+            pending.append(action.idempotency_key)
         else:
-            journal.set_action_state(action["id"], "abandoned",
+            journal.set_action_state(action.id, ActionState.ABANDONED,
                                      error="interrupted with nothing in flight; safe to execute again")
     return pending

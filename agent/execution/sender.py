@@ -22,6 +22,7 @@ from agent.config.settings import ChainSettings, ExecutionSettings
 from agent.execution.fees import gwei_to_wei, plan_fees
 from agent.execution.gas_wait import GasWaitProgress
 from agent.execution.intent import TxOutcome, TxRequest
+from agent.journal.records import Mode
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,9 @@ class SendPolicy(BaseModel):
 
 
 class TxSender(Protocol):
-    """Turns a simulated ``TxRequest`` into an outcome. ``mode`` is ``live`` or ``dry-run``."""
+    """Turns a simulated ``TxRequest`` into an outcome. ``mode`` is ``Mode.LIVE`` or ``Mode.DRY_RUN``."""
 
-    mode: str
+    mode: Mode
 
     @property
     def address(self) -> str: ...
@@ -105,7 +106,7 @@ class TerminalProgress:
 class DryRunSender:
     """Signs nothing and sends nothing; ``report`` lists every transaction a live run would send now."""
 
-    mode = "dry-run"
+    mode = Mode.DRY_RUN
 
     def __init__(self, rpc: ChainRpc, policy: SendPolicy, address: str) -> None:
         self.rpc = rpc

@@ -21,7 +21,6 @@ The clock is injected: ``PollingBlockClock`` follows a live chain; the sandbox `
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -43,6 +42,7 @@ from agent.execution.splitter import (
     due_offset,
     fit_impact_curve,
 )
+from agent.journal.records import ActionRecord, ActionState, Mode
 from agent.quotes.best import ReferenceFn, fetch_best_quote
 from agent.quotes.models import Quote, QuoteRequest, QuoteSource, is_native
 from agent.quotes.validate import Limits
@@ -249,25 +249,25 @@ def execute_twap(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, c
     if ctx.sender.mode != "live":
         return _dry_run(order, ctx, quoter, params, sell_decimals)
     parent, plan = _load_or_plan(order, ctx, quoter, params, sell_decimals)
-    if parent["state"] in ("confirmed", "failed"):
+    if parent.state in (ActionState.CONFIRMED, ActionState.FAILED):
         chunks = _journal_chunks(order, ctx)
-        return _result(order, plan, chunks, status=json.loads(parent["result"] or "{}").get("status", parent["state"]),
-                       reason=parent["error"] or "already finished")
+        return _result(order, plan, chunks, status=str((parent.result or {}).get("status", parent.state)),
+                       reason=parent.error or "already finished")
     if not plan["feasible"]:
         reason = plan["reason"]
-        ctx.journal.set_action_state(parent["id"], "failed", error=reason, result={"status": "infeasible"})
+        ctx.journal.set_action_state(parent.id, ActionState.FAILED, error=reason, result={"status": "infeasible"})
         return _result(order, plan, [], status="infeasible", reason=reason)
-    if parent["state"] != "pending":
-        ctx.journal.set_action_state(parent["id"], "pending")
-    return _run_chunks(order, ctx, quoter, clock, params, plan, parent_id=int(parent["id"]),
+    if parent.state != ActionState.PENDING:
+        ctx.journal.set_action_state(parent.id, ActionState.PENDING)
+    return _run_chunks(order, ctx, quoter, clock, params, plan, parent_id=parent.id,
                       sell_decimals=sell_decimals, on_chunk=on_chunk)
 
 
 def _load_or_plan(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, params: TwapParams,
-                  sell_decimals: int) -> tuple[dict[str, Any], dict[str, Any]]:
+                  sell_decimals: int) -> tuple[ActionRecord, dict[str, Any]]:
     row = ctx.journal.action_by_key(order.key)
     if row is not None:
-        return row, json.loads(row["intent"])
+        return row, row.intent
     fees = fetch_fee_inputs(ctx.rpc, percentile=params.percentile)
     curve, decision, gas_in = plan_twap(order, quoter, gas_price_wei=fees.base_fee_wei + fees.priority_fee_wei,
                                         sell_decimals=sell_decimals, params=params)
@@ -276,10 +276,11 @@ def _load_or_plan(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, 
             "price0": curve.price0, "decision": decision.model_dump(mode="json"), "gas_per_chunk_raw": gas_in,
             "base_fee_wei": fees.base_fee_wei, "block": fees.block_number, "forced": params.chunks is not None}
     row = ctx.journal.begin_action(key=order.key, chain_id=ctx.chain.chain_id, chain=ctx.chain.name,
-                                   plan_id=order.plan_id, kind="twap", intent=plan, mode="live", cycle_id=ctx.cycle_id)
+                                   plan_id=order.plan_id, kind="twap", intent=plan, mode=Mode.LIVE,
+                                   cycle_id=ctx.cycle_id)
     ctx.journal.record_event("twap_plan", {"key": order.key, "n": decision.n, "reason": decision.reason,
                                            "depth_in_raw": curve.depth_in, "price0": curve.price0},
-                             action_id=int(row["id"]))
+                             action_id=row.id)
     log.info("chain %s plan %s: TWAP %s: %s", ctx.chain.chain_id, order.plan_id, order.key, decision.reason)
     return row, plan
 
@@ -313,21 +314,20 @@ def _journal_chunks(order: TwapOrder, ctx: ExecutionContext) -> list[ChunkRecord
     return out
 
 
-def record_from_row(order: TwapOrder, ctx: ExecutionContext, row: dict[str, Any], index: int,
+def record_from_row(order: TwapOrder, ctx: ExecutionContext, row: ActionRecord, index: int,
                     reused: bool = True) -> ChunkRecord:
-    intent = json.loads(row["intent"])
-    deltas = intent.get("expected_deltas") or []
-    sell = next((-int(d["min_raw"]) for d in deltas if d.get("max_raw") is not None and int(d["max_raw"]) < 0), 0)
+    deltas = TxIntent.from_journal_view(row.intent).expected_deltas
+    sell = next((-d.min_raw for d in deltas if d.max_raw is not None and d.max_raw < 0), 0)
     buy_key = NATIVE if is_native(order.buy_token) else order.buy_token
-    min_out = next((int(d["min_raw"]) for d in deltas if d["token"] == buy_key), 0)
-    result = json.loads(row["result"]) if row.get("result") else {}
-    observed = (result.get("observed_deltas") or {}) if isinstance(result, dict) else {}
-    attempts = [a for a in ctx.journal.attempts(action_id=int(row["id"])) if a["status"] in ("mined", "reverted")]
-    gas = sum(int(a["gas_used"] or 0) * int(a["effective_gas_price_wei"] or 0) for a in attempts)
-    block = max((int(a["block_number"]) for a in attempts if a["block_number"]), default=None)
-    return ChunkRecord(index=index, key=row["idempotency_key"], state=row["state"], sell_raw=sell,
-                       bought_raw=int(observed.get(buy_key, 0)), min_out_raw=min_out, gas_paid_wei=gas, block=block,
-                       reused=reused, error=row.get("error"))
+    min_out = next((d.min_raw for d in deltas if d.token == buy_key), 0)
+    observed = (row.result or {}).get("observed_deltas")
+    bought = observed.get(buy_key, 0) if isinstance(observed, dict) else 0
+    attempts = [a for a in ctx.journal.attempts(action_id=row.id) if a.status.settled_on_chain]
+    gas = sum(int(a.gas_used or 0) * int(a.effective_gas_price_wei or 0) for a in attempts)
+    block = max((int(a.block_number) for a in attempts if a.block_number), default=None)
+    return ChunkRecord(index=index, key=row.idempotency_key, state=row.state, sell_raw=sell,
+                       bought_raw=int(str(bought)), min_out_raw=min_out, gas_paid_wei=gas, block=block,
+                       reused=reused, error=row.error)
 
 
 def _result(order: TwapOrder, plan: dict[str, Any], chunks: Sequence[ChunkRecord], *, status: str,
@@ -391,7 +391,7 @@ def _run_chunks(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, cl
             return _stop(order, ctx, plan, chunks, parent_id, status="failed",
                          reason=f"{failures} chunks failed (last: {record.error}); the rest was not executed")
     result = _result(order, plan, chunks, status="completed", reason=f"{len(chunks)} chunks executed")
-    ctx.journal.set_action_state(parent_id, "confirmed", result=_summary(result))
+    ctx.journal.set_action_state(parent_id, ActionState.CONFIRMED, result=_summary(result))
     ctx.journal.record_event("twap_done", _summary(result), action_id=parent_id)
     return result
 
@@ -414,8 +414,7 @@ def _settle_existing(order: TwapOrder, ctx: ExecutionContext, plan: dict[str, An
         if record.state == "pending":
             row = ctx.journal.action_by_key(record.key)
             assert row is not None
-            view = json.loads(row["intent"])
-            intent = TxIntent.model_validate({**view, "data": bytes.fromhex(view["data"].removeprefix("0x"))})
+            intent = TxIntent.from_journal_view(row.intent)
             log.info("TWAP %s: resuming chunk %s from its journaled intent", order.key, record.index)
             try:
                 execute_intent(intent, ctx)
@@ -443,7 +442,7 @@ def _execute_chunk(order: TwapOrder, ctx: ExecutionContext, quote: Quote, index:
 def _stop(order: TwapOrder, ctx: ExecutionContext, plan: dict[str, Any], chunks: list[ChunkRecord], parent_id: int,
           *, status: str, reason: str) -> TwapResult:
     result = _result(order, plan, chunks, status=status, reason=reason)
-    ctx.journal.set_action_state(parent_id, "failed", error=reason, result=_summary(result))
+    ctx.journal.set_action_state(parent_id, ActionState.FAILED, error=reason, result=_summary(result))
     ctx.journal.record_event(f"twap_{status}", _summary(result), action_id=parent_id)
     log.warning("chain %s plan %s: TWAP %s %s: %s", ctx.chain.chain_id, order.plan_id, order.key, status, reason)
     return result

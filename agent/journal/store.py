@@ -8,12 +8,9 @@ Crash safety rests on three rules kept here and in the sender:
 * on start, attempts that may be in flight are looked up or rebroadcast (``agent.execution.reconcile``)
   and an action that may be pending is never planned again (``open_actions`` / ``is_blocked``).
 
-Broadcast states: ``never`` (signed, not handed to any node), ``maybe`` (the send was started; the
-process may have died around it), ``definitely`` (a node accepted it). Attempt statuses: ``pending``,
-``mined`` (status 1), ``reverted`` (status 0), ``replaced`` (another attempt at the same nonce was
-mined), ``dropped`` (its nonce was used by a transaction we did not journal), ``abandoned`` (never
-broadcast), ``rejected`` (the node refused it). Action states: ``pending``, ``confirmed``, ``failed``,
-``abandoned`` (interrupted with nothing in flight; the same key may run again) and ``dry_run``.
+Every read returns a frozen record of ``agent.journal.records`` (``ActionRecord``, ``AttemptRecord``...);
+states are the ``StrEnum`` values defined there (``Broadcast``, ``AttemptStatus``, ``ActionState``,
+``CycleStatus``, ``Mode``). All SQL of the agent lives in this package.
 """
 
 from __future__ import annotations
@@ -21,25 +18,61 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError
+from agent.journal.records import (
+    IN_FLIGHT,
+    ActionRecord,
+    ActionState,
+    AttemptRecord,
+    AttemptStatus,
+    Broadcast,
+    CycleRecord,
+    CycleStatus,
+    DecisionRecord,
+    EventRecord,
+    JsonObject,
+    JsonValue,
+    Mode,
+    dumps,
+    loads_object,
+)
 from agent.journal.schema import MIGRATIONS
-
-ACTION_TERMINAL = ("confirmed", "failed", "dry_run")
-IN_FLIGHT = ("maybe", "definitely")
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, default=str, sort_keys=True)
+@dataclass(frozen=True, slots=True)
+class JournalSummary:
+    """The latest cycles, decisions, actions (each with its attempts) and events, newest first."""
+
+    path: Path
+    schema_version: int
+    cycles: list[CycleRecord]
+    decisions: list[DecisionRecord]
+    actions: list[tuple[ActionRecord, list[AttemptRecord]]]
+    events: list[EventRecord]
+    open_actions: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``journal --json`` document (a JSON view for output; code reads the records)."""
+        actions: list[JsonValue] = []
+        for action, attempts in self.actions:
+            row: JsonObject = dict(asdict(action))
+            row["attempts"] = [a.to_json() for a in attempts]
+            actions.append(row)
+        return {"journal": str(self.path), "schema_version": self.schema_version,
+                "cycles": [dict(asdict(c)) for c in self.cycles],
+                "decisions": [dict(asdict(d)) for d in self.decisions], "actions": actions,
+                "events": [dict(asdict(e)) for e in self.events], "open_actions": list(self.open_actions)}
 
 
 class JournalStore:
@@ -88,6 +121,10 @@ class JournalStore:
                 raise
             self._conn.execute("COMMIT")
 
+    def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
     def _migrate(self) -> None:
         with self._tx() as c:
             c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -107,86 +144,87 @@ class JournalStore:
 
     @property
     def schema_version(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("SELECT version FROM schema_version").fetchone()[0])
+        return int(self._rows("SELECT version FROM schema_version")[0][0])
 
     # -------------------------------------------------------------------------- cycles, decisions
-    def start_cycle(self, *, mode: str = "live") -> int:
+    def start_cycle(self, *, mode: Mode = Mode.LIVE) -> int:
         with self._tx() as c:
-            cur = c.execute("INSERT INTO cycles (started_at, mode, status) VALUES (?, ?, 'running')", (_now(), mode))
+            cur = c.execute("INSERT INTO cycles (started_at, mode, status) VALUES (?, ?, ?)",
+                            (_now(), Mode(mode), CycleStatus.RUNNING))
             return int(cur.lastrowid or 0)
 
-    def finish_cycle(self, cycle_id: int, *, status: str = "ok", note: str = "") -> None:
+    def finish_cycle(self, cycle_id: int, *, status: CycleStatus = CycleStatus.OK, note: str = "") -> None:
         with self._tx() as c:
             c.execute("UPDATE cycles SET finished_at = ?, status = ?, note = ? WHERE id = ?",
-                      (_now(), status, note, cycle_id))
+                      (_now(), CycleStatus(status), note, cycle_id))
 
     def record_decision(self, cycle_id: int | None, *, rebalance: bool, reasons: list[str],
-                        detail: dict[str, Any] | None = None, plan_id: str | None = None) -> int:
+                        detail: Mapping[str, object] | None = None, plan_id: str | None = None) -> int:
         with self._tx() as c:
             cur = c.execute(
                 "INSERT INTO decisions (cycle_id, created_at, plan_id, rebalance, reasons, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (cycle_id, _now(), plan_id, int(rebalance), _json(reasons), _json(detail or {})))
+                (cycle_id, _now(), plan_id, int(rebalance), dumps(reasons), dumps(detail or {})))
             return int(cur.lastrowid or 0)
 
-    def record_event(self, kind: str, detail: dict[str, Any], *, cycle_id: int | None = None,
+    def record_event(self, kind: str, detail: Mapping[str, object], *, cycle_id: int | None = None,
                      action_id: int | None = None) -> int:
         with self._tx() as c:
             cur = c.execute("INSERT INTO events (created_at, kind, cycle_id, action_id, detail) VALUES (?, ?, ?, ?, ?)",
-                            (_now(), kind, cycle_id, action_id, _json(detail)))
+                            (_now(), kind, cycle_id, action_id, dumps(detail)))
             return int(cur.lastrowid or 0)
 
     # ------------------------------------------------------------------------------------ actions
     def begin_action(self, *, key: str, chain_id: int, chain: str, plan_id: str, kind: str,
-                     intent: dict[str, Any], mode: str = "live", cycle_id: int | None = None) -> dict[str, Any]:
-        """Claim ``key`` (live mode) and return the action row; an existing live row is returned as is.
+                     intent: Mapping[str, object], mode: Mode = Mode.LIVE, cycle_id: int | None = None) -> ActionRecord:
+        """Claim ``key`` (live mode) and return the action; an existing live action is returned as is.
 
         The caller decides what an existing row means (terminal → return its result; pending → resume).
         Dry-run actions never claim a key.
         """
         with self._tx() as c:
-            if mode == "live":
+            if mode == Mode.LIVE:
                 row = c.execute("SELECT * FROM actions WHERE idempotency_key = ? AND mode = 'live'", (key,)).fetchone()
                 if row is not None:
-                    return dict(row)
+                    return _action(row)
             now = _now()
             cur = c.execute(
                 "INSERT INTO actions (idempotency_key, mode, cycle_id, plan_id, chain_id, chain, kind, intent, "
-                "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                (key, mode, cycle_id, plan_id, chain_id, chain, kind, _json(intent), now, now))
-            return dict(c.execute("SELECT * FROM actions WHERE id = ?", (cur.lastrowid,)).fetchone())
+                "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, Mode(mode), cycle_id, plan_id, chain_id, chain, kind, dumps(intent), ActionState.PENDING,
+                 now, now))
+            return _action(c.execute("SELECT * FROM actions WHERE id = ?", (cur.lastrowid,)).fetchone())
 
-    def set_action_state(self, action_id: int, state: str, *, error: str | None = None,
-                         result: dict[str, Any] | None = None) -> None:
+    def set_action_state(self, action_id: int, state: ActionState, *, error: str | None = None,
+                         result: Mapping[str, object] | None = None) -> None:
         with self._tx() as c:
             c.execute("UPDATE actions SET state = ?, error = ?, result = COALESCE(?, result), updated_at = ? "
-                      "WHERE id = ?", (state, error, None if result is None else _json(result), _now(), action_id))
+                      "WHERE id = ?", (ActionState(state), error, None if result is None else dumps(result), _now(),
+                                       action_id))
 
-    def action(self, action_id: int) -> dict[str, Any]:
-        with self._lock:
-            return dict(self._conn.execute("SELECT * FROM actions WHERE id = ?", (action_id,)).fetchone())
+    def action(self, action_id: int) -> ActionRecord:
+        rows = self._rows("SELECT * FROM actions WHERE id = ?", (action_id,))
+        if not rows:
+            raise KeyError(f"journal: no action {action_id}")
+        return _action(rows[0])
 
-    def action_by_key(self, key: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM actions WHERE idempotency_key = ? AND mode = 'live'",
-                                     (key,)).fetchone()
-        return dict(row) if row else None
+    def action_by_key(self, key: str) -> ActionRecord | None:
+        rows = self._rows("SELECT * FROM actions WHERE idempotency_key = ? AND mode = 'live'", (key,))
+        return _action(rows[0]) if rows else None
 
-    def open_actions(self, chain_id: int | None = None) -> list[dict[str, Any]]:
+    def open_actions(self, chain_id: int | None = None) -> list[ActionRecord]:
         """Live actions that may still be in flight: the planner must not plan them (or their funds) again."""
         sql = "SELECT * FROM actions WHERE mode = 'live' AND state = 'pending'"
-        args: tuple[Any, ...] = ()
+        args: tuple[object, ...] = ()
         if chain_id is not None:
             sql += " AND chain_id = ?"
             args = (chain_id,)
-        with self._lock:
-            return [dict(r) for r in self._conn.execute(sql + " ORDER BY id", args)]
+        return [_action(r) for r in self._rows(sql + " ORDER BY id", args)]
 
     def is_blocked(self, key: str) -> bool:
         """True when ``key`` is pending or already confirmed/failed: planning it again would repeat it."""
-        row = self.action_by_key(key)
-        return row is not None and row["state"] != "abandoned"
+        action = self.action_by_key(key)
+        return action is not None and action.state != ActionState.ABANDONED
 
     # ----------------------------------------------------------------------------------- attempts
     def record_attempt(self, *, action_id: int | None, purpose: str, chain_id: int, sender: str, nonce: int,
@@ -197,17 +235,18 @@ class JournalStore:
             cur = c.execute(
                 "INSERT INTO tx_attempts (action_id, purpose, chain_id, sender, nonce, tx_hash, raw_tx, "
                 "max_fee_per_gas_wei, max_priority_fee_per_gas_wei, broadcast, status, sent_block, replaces, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'never', 'pending', ?, ?, ?, ?)",
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (action_id, purpose, chain_id, sender, nonce, tx_hash, raw_tx, str(max_fee_per_gas_wei),
-                 str(max_priority_fee_per_gas_wei), sent_block, replaces, _now(), _now()))
+                 str(max_priority_fee_per_gas_wei), Broadcast.NEVER, AttemptStatus.PENDING, sent_block, replaces,
+                 _now(), _now()))
             return int(cur.lastrowid or 0)
 
-    def mark_broadcast(self, attempt_id: int, broadcast: str) -> None:
+    def mark_broadcast(self, attempt_id: int, broadcast: Broadcast) -> None:
         with self._tx() as c:
             c.execute("UPDATE tx_attempts SET broadcast = ?, updated_at = ? WHERE id = ?",
-                      (broadcast, _now(), attempt_id))
+                      (Broadcast(broadcast), _now(), attempt_id))
 
-    def mark_attempt(self, attempt_id: int, status: str, *, block_number: int | None = None,
+    def mark_attempt(self, attempt_id: int, status: AttemptStatus, *, block_number: int | None = None,
                      gas_used: int | None = None, effective_gas_price_wei: int | None = None,
                      error: str | None = None) -> None:
         with self._tx() as c:
@@ -215,40 +254,36 @@ class JournalStore:
                 "UPDATE tx_attempts SET status = ?, block_number = COALESCE(?, block_number), "
                 "gas_used = COALESCE(?, gas_used), effective_gas_price_wei = COALESCE(?, effective_gas_price_wei), "
                 "error = COALESCE(?, error), updated_at = ? WHERE id = ?",
-                (status, block_number, gas_used, None if effective_gas_price_wei is None else
+                (AttemptStatus(status), block_number, gas_used, None if effective_gas_price_wei is None else
                  str(effective_gas_price_wei), error, _now(), attempt_id))
 
     def attempts(self, *, action_id: int | None = None, chain_id: int | None = None, sender: str | None = None,
-                 nonce: int | None = None, status: str | None = None) -> list[dict[str, Any]]:
-        clauses, args = [], []
+                 nonce: int | None = None, status: AttemptStatus | None = None) -> list[AttemptRecord]:
+        clauses: list[str] = []
+        args: list[object] = []
         for column, value in (("action_id", action_id), ("chain_id", chain_id), ("sender", sender),
                               ("nonce", nonce), ("status", status)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 args.append(value)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._lock:
-            rows = self._conn.execute(f"SELECT * FROM tx_attempts {where} ORDER BY id", args).fetchall()
-        return [_attempt(r) for r in rows]
+        return [_attempt(r) for r in self._rows(f"SELECT * FROM tx_attempts {where} ORDER BY id", tuple(args))]
 
-    def unresolved_attempts(self) -> list[dict[str, Any]]:
+    def unresolved_attempts(self) -> list[AttemptRecord]:
         """Attempts still ``pending``: signed, maybe sent, outcome unknown."""
-        return self.attempts(status="pending")
+        return self.attempts(status=AttemptStatus.PENDING)
 
     def highest_used_nonce(self, chain_id: int, sender: str) -> int | None:
         """The highest nonce of an attempt that may have reached a node (``maybe``/``definitely``)."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT MAX(nonce) FROM tx_attempts WHERE chain_id = ? AND sender = ? AND broadcast IN (?, ?) "
-                "AND status NOT IN ('rejected')", (chain_id, sender, *IN_FLIGHT)).fetchone()
+        row = self._rows("SELECT MAX(nonce) FROM tx_attempts WHERE chain_id = ? AND sender = ? AND broadcast IN (?, ?) "
+                         "AND status NOT IN ('rejected')", (chain_id, sender, *sorted(IN_FLIGHT)))[0]
         return None if row[0] is None else int(row[0])
 
     # -------------------------------------------------------------------------------------- reads
-    def last_event(self, kind: str) -> dict[str, Any] | None:
-        """The newest event of ``kind`` (e.g. ``rebalanced``), decoded, or None."""
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)).fetchone()
-        return _decoded(row, "detail") if row else None
+    def last_event(self, kind: str) -> EventRecord | None:
+        """The newest event of ``kind`` (e.g. ``rebalanced``), or None."""
+        rows = self._rows("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,))
+        return _event(rows[0]) if rows else None
 
     def events(self, kind: str, *, limit: int = 200) -> list[dict[str, Any]]:
         """The newest events of ``kind``, oldest first, decoded."""
@@ -301,30 +336,76 @@ class JournalStore:
                             "WHERE id = ? AND status = ?", (to_status, _now(), by, note, approval_id, from_status))
             return cur.rowcount == 1
 
-    def summary(self, *, limit: int = 20) -> dict[str, Any]:
-        """A JSON-ready view of the latest cycles, decisions, actions (with attempts) and events."""
-        with self._lock:
-            q = self._conn.execute
-            cycles = [dict(r) for r in q("SELECT * FROM cycles ORDER BY id DESC LIMIT ?", (limit,))]
-            decisions = [_decoded(r, "reasons", "detail") for r in
-                         q("SELECT * FROM decisions ORDER BY id DESC LIMIT ?", (limit,))]
-            actions = [_decoded(r, "intent", "result") for r in
-                       q("SELECT * FROM actions ORDER BY id DESC LIMIT ?", (limit,))]
-            events = [_decoded(r, "detail") for r in q("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))]
-        for a in actions:
-            a["attempts"] = [{k: v for k, v in t.items() if k != "raw_tx"} for t in self.attempts(action_id=a["id"])]
-        return {"journal": str(self.path), "schema_version": self.schema_version, "cycles": cycles,
-                "decisions": decisions, "actions": actions, "events": events,
-                "open_actions": [a["idempotency_key"] for a in self.open_actions()]}
+    def events_where(self, *kinds: str, detail_equals: Mapping[str, str | int] | None = None,
+               detail_at_least: Mapping[str, int] | None = None) -> list[EventRecord]:
+        """Events of any of ``kinds``, oldest first, whose JSON detail has the given field values
+        (``detail_equals``) and numeric fields at least the given bounds (``detail_at_least``)."""
+        if not kinds:
+            return []
+        sql = f"SELECT * FROM events WHERE kind IN ({', '.join('?' * len(kinds))})"
+        args: list[object] = list(kinds)
+        for field, value, op in [*((f, v, "=") for f, v in (detail_equals or {}).items()),
+                                 *((f, v, ">=") for f, v in (detail_at_least or {}).items())]:
+            if not field.isidentifier():
+                raise ValueError(f"journal: {field!r} is not a detail field name")
+            sql += f" AND json_extract(detail, '$.{field}') {op} ?"
+            args.append(value)
+        return [_event(r) for r in self._rows(sql + " ORDER BY id", tuple(args))]
+
+    def summary(self, *, limit: int = 20) -> JournalSummary:
+        """The latest cycles, decisions, actions (with attempts) and events."""
+        q = self._rows
+        cycles = [_cycle(r) for r in q("SELECT * FROM cycles ORDER BY id DESC LIMIT ?", (limit,))]
+        decisions = [_decision(r) for r in q("SELECT * FROM decisions ORDER BY id DESC LIMIT ?", (limit,))]
+        actions = [_action(r) for r in q("SELECT * FROM actions ORDER BY id DESC LIMIT ?", (limit,))]
+        events = [_event(r) for r in q("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))]
+        return JournalSummary(path=self.path, schema_version=self.schema_version, cycles=cycles,
+                              decisions=decisions, actions=[(a, self.attempts(action_id=a.id)) for a in actions],
+                              events=events, open_actions=[a.idempotency_key for a in self.open_actions()])
 
 
-def _attempt(row: sqlite3.Row) -> dict[str, Any]:
-    out = dict(row)
-    for key in ("max_fee_per_gas_wei", "max_priority_fee_per_gas_wei", "effective_gas_price_wei"):
-        if out.get(key) is not None:
-            out[key] = int(out[key])
-    out["raw_tx"] = bytes(out["raw_tx"]) if out.get("raw_tx") is not None else None
-    return out
+def _opt_int(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
+def _cycle(r: sqlite3.Row) -> CycleRecord:
+    return CycleRecord(id=r["id"], started_at=r["started_at"], finished_at=r["finished_at"], mode=Mode(r["mode"]),
+                       status=CycleStatus(r["status"]), note=r["note"])
+
+
+def _decision(r: sqlite3.Row) -> DecisionRecord:
+    return DecisionRecord(id=r["id"], cycle_id=r["cycle_id"], created_at=r["created_at"], plan_id=r["plan_id"],
+                          rebalance=bool(r["rebalance"]), reasons=[str(x) for x in json.loads(r["reasons"])],
+                          detail=loads_object(r["detail"]))
+
+
+def _action(r: sqlite3.Row) -> ActionRecord:
+    return ActionRecord(id=r["id"], idempotency_key=r["idempotency_key"], mode=Mode(r["mode"]), cycle_id=r["cycle_id"],
+                        plan_id=r["plan_id"], chain_id=r["chain_id"], chain=r["chain"], kind=r["kind"],
+                        intent=loads_object(r["intent"]), state=ActionState(r["state"]), error=r["error"],
+                        result=loads_object(r["result"]) if r["result"] else None, created_at=r["created_at"],
+                        updated_at=r["updated_at"])
+
+
+def _attempt(r: sqlite3.Row) -> AttemptRecord:
+    return AttemptRecord(
+        id=r["id"], action_id=r["action_id"], purpose=r["purpose"], chain_id=r["chain_id"], sender=r["sender"],
+        nonce=r["nonce"], tx_hash=r["tx_hash"], raw_tx=bytes(r["raw_tx"]),
+        max_fee_per_gas_wei=int(r["max_fee_per_gas_wei"]),
+        max_priority_fee_per_gas_wei=int(r["max_priority_fee_per_gas_wei"]), broadcast=Broadcast(r["broadcast"]),
+        status=AttemptStatus(r["status"]), sent_block=r["sent_block"], replaces=r["replaces"],
+        block_number=r["block_number"], gas_used=r["gas_used"],
+        effective_gas_price_wei=_opt_int(r["effective_gas_price_wei"]), error=r["error"],
+        created_at=r["created_at"], updated_at=r["updated_at"])
+
+
+def _event(r: sqlite3.Row) -> EventRecord:
+    return EventRecord(id=r["id"], created_at=r["created_at"], kind=r["kind"], cycle_id=r["cycle_id"],
+                       action_id=r["action_id"], detail=loads_object(r["detail"]))
+
+
+def _json(value: object) -> str:
+    return dumps(value)
 
 
 def _decoded(row: sqlite3.Row, *json_columns: str) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def cycle_messages(doc: dict[str, Any]) -> list[Message]:
 
 
 def summary_message(journal: JournalStore, doc: dict[str, Any], since: datetime) -> Message:
-    trades = [a for a in journal.summary(limit=200)["actions"]
+    trades = [a for a in journal.summary(limit=200).to_json()["actions"]
               if a["mode"] == "live" and a["state"] == "confirmed" and a["updated_at"] >= since.isoformat()]
     drift = ", ".join(f"{a['symbol']} {float(a['drift_pp']):+.1f} pp" for a in doc["allocation_after"])
     return Message(title="rebalancer: daily summary",
@@ -83,7 +83,7 @@ class Operator:
         for msg in cycle_messages(doc):
             self.notifier.send(msg)
         last = self.journal.last_event(SUMMARY_EVENT)
-        if last is None or datetime.fromisoformat(last["detail"]["at"]) + self.summary_every <= now:
+        if last is None or datetime.fromisoformat(str(last.detail["at"])) + self.summary_every <= now:
             self.notifier.send(summary_message(self.journal, doc, now - self.summary_every))
             self.journal.record_event(SUMMARY_EVENT, {"at": now.isoformat()})
 

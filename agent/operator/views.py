@@ -53,7 +53,7 @@ def approvals(journal: JournalStore) -> dict[str, list[dict[str, Any]]]:
 def trades(journal: JournalStore, *, limit: int = 50) -> list[dict[str, Any]]:
     """Live actions (newest first) with every transaction attempt: full hash and an explorer link."""
     out = []
-    for a in journal.summary(limit=limit)["actions"]:
+    for a in journal.summary(limit=limit).to_json()["actions"]:
         if a["mode"] != "live":
             continue
         attempts = [{**t, "explorer": explorer_url(t["chain_id"], t["tx_hash"])} for t in a["attempts"]]
@@ -87,13 +87,13 @@ def twap_progress(journal: JournalStore, *, limit: int = 20) -> list[dict[str, A
 
 
 def journal_view(journal: JournalStore, *, limit: int = 30) -> dict[str, Any]:
-    s = journal.summary(limit=limit)
+    s = journal.summary(limit=limit).to_json()
     return {"cycles": s["cycles"], "decisions": s["decisions"], "events": s["events"],
             "open_actions": s["open_actions"], "path": s["journal"]}
 
 
 def attempt_by_hash(journal: JournalStore, tx_hash: str) -> dict[str, Any] | None:
     for t in journal.attempts():
-        if t["tx_hash"].lower() == tx_hash.lower():
-            return {k: v for k, v in t.items() if k != "raw_tx"}
+        if t.tx_hash.lower() == tx_hash.lower():
+            return t.to_json()
     return None

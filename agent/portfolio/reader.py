@@ -121,7 +121,7 @@ def fetch_chain(rpc: ChainRpc, wallet: str) -> ChainSnapshot:
             if not rpc.verified:
                 batch.add(w3.eth._chain_id())
                 for addr in contracts.values():
-                    batch.add(w3.eth.get_code(addr))
+                    batch.add(w3.eth.get_code(Web3.to_checksum_address(addr)))
             batch.add(w3.eth.call({"to": chain.multicall3, "data": payload}, "latest"))
             return list(batch.execute())
 

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
 
 from agent.config.chains import ChainConfig
 from agent.config.settings import safe_error
@@ -77,7 +78,7 @@ def fetch_best_quote(request: QuoteRequest, *, chain: ChainConfig, sources: Sequ
     try:
         futures = {s.name: pool.submit(_timed, s.fetch_quote, request) for s in sources}
         ref_future = pool.submit(reference, request) if reference else None
-        pending = [*futures.values(), *([ref_future] if ref_future else [])]
+        pending: list[Future[Any]] = [*futures.values(), *([ref_future] if ref_future else [])]
         wait(pending, timeout=timeout_s)
         ref, ref_error = None, None
         if ref_future is None:

@@ -34,7 +34,7 @@ def allow_list(chain: ChainConfig, source: str) -> tuple[tuple[str, ...], tuple[
     """(routers, spenders, never_approve) for ``source`` on ``chain``; the on-chain source uses the V2 router
     or SwapRouter02."""
     if source == "onchain":
-        router = (chain.uniswap_v2.router,) if chain.uniswap_v2 else ()
+        router: tuple[str, ...] = (chain.uniswap_v2.router,) if chain.uniswap_v2 else ()
         if chain.uniswap_v3 and chain.uniswap_v3.swap_router02:
             router += (chain.uniswap_v3.swap_router02,)
         return router, router, ()

@@ -142,7 +142,7 @@ class Run:
                 "max_drift_pp": round(max(self.max_drift_pp, default=0.0), 2)}
 
 
-def spec_for(strategy: Any, targets: Mapping[str, float], min_trade_usd: float) -> Spec:
+def spec_for(strategy: Any, targets: Mapping[str, float] | Mapping[str, Decimal], min_trade_usd: float) -> Spec:
     """The engine's run of a live strategy: its rule and settings (a strategy without a rule: its ``decide``)."""
     t = {s: float(p) for s, p in targets.items()}
     if isinstance(strategy, ThresholdStrategy):

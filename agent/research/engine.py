@@ -126,7 +126,7 @@ def _simulate(specs: Sequence[Spec], market: Market, costs: Costs, detail: bool)
         cols = [j for j in range(A) if market.stables[j] and tgt[r, j] > 0]
         if cols:
             hub[r, cols[0]] = True
-    has_hub = hub.any(axis=1)
+    has_hub = np.asarray(hub.any(axis=1))
     st = _State(units=np.zeros((R, A)), cash=np.zeros(R), last=start.copy(), pending=np.zeros(R, dtype=bool),
                 decided=np.full(R, -1), goal=tgt.copy(), basis=np.zeros((R, A)))
     out = Result(values=np.full((R, T), np.nan), rebalances=np.zeros(R, dtype=int), trades=np.zeros(R, dtype=int),
@@ -140,8 +140,8 @@ def _simulate(specs: Sequence[Spec], market: Market, costs: Costs, detail: bool)
     custom = [r for r in range(R) if kind[r] == 4]
     sig = np.flatnonzero(kind == 5)
     if len(sig):
-        sig_bands = np.stack([specs[r].bands_by_bar for r in sig])  # (runs, paths, bars, assets)
-        sig_tgt = np.stack([specs[r].targets_by_bar for r in sig])
+        sig_bands = np.stack([specs[int(r)].bands_by_bar for r in sig])  # (runs, paths, bars, assets)
+        sig_tgt = np.stack([specs[int(r)].targets_by_bar for r in sig])
         sig_path = np.minimum(path[sig], sig_bands.shape[1] - 1)
     rules = _Rules(kind, bands, emerg, interval, min_drift, market.hours_per_bar)
     for t in range(int(start.min()), T):

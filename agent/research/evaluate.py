@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -64,13 +65,17 @@ class Family:
     fast: bool = True
 
 
+def _hybrid(days: int) -> HybridStrategy:
+    return HybridStrategy(calendar=_cal(days), emergency_band_pp=D(15))
+
+
 FAMILIES = (
     Family("threshold", "threshold (drift bands)", [
         ("5 pp / 25 %", lambda: BASE), ("2.5 pp", lambda: _th(2.5, 0)), ("7.5 pp", lambda: _th(7.5, 0)),
         ("10 pp", lambda: _th(10, 0)), ("15 pp", lambda: _th(15, 0))]),
-    Family("calendar", "calendar", [(f"{d} d", (lambda d=d: _cal(d))) for d in (7, 30, 91, 182)]),
+    Family("calendar", "calendar", [(f"{d} d", partial(_cal, d)) for d in (7, 30, 91, 182)]),
     Family("hybrid", "hybrid (calendar + emergency band)", [
-        (f"{d} d + 15 pp", (lambda d=d: HybridStrategy(calendar=_cal(d), emergency_band_pp=D(15)))) for d in (30, 91)]),
+        (f"{d} d + 15 pp", partial(_hybrid, d)) for d in (30, 91)]),
     Family("vol_bands", "vol_bands (volatility-scaled bands)", [
         ("exponent +1", lambda: VolBandsStrategy(base=BASE, exponent=1.0)),
         ("exponent -1", lambda: VolBandsStrategy(base=BASE, exponent=-1.0)),

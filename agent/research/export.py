@@ -30,8 +30,8 @@ def write_csv(directory: Path, doc: dict[str, Any], runs: Sequence[Any]) -> list
     rows = [*doc["runs"], *doc["benchmarks"]]
     keys = [k for k in rows[0] if not isinstance(rows[0][k], (list, dict)) and k != "unexecuted_at_end"]
     with metrics.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
-        w.writeheader()
+        dw = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
+        dw.writeheader()
         for m in rows:
-            w.writerow({k: m.get(k) for k in keys})
+            dw.writerow({k: m.get(k) for k in keys})
     return [equity, trades, metrics]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def _chunks(specs: Sequence[Spec], n: int) -> list[list[Spec]]:
 
 
 def _merge(parts: Sequence[Result]) -> Result:
-    out = {}
+    out: dict[str, Any] = {}
     for f in fields(Result):
         vals = [getattr(p, f.name) for p in parts]
         if vals[0] is None:
@@ -72,7 +73,7 @@ def run_on_dask(specs: Sequence[Spec], market: Market, costs: Costs, address: ob
         raise ConfigError("--cluster: Dask is not installed; pip install 'rebalancer[cluster]'") from None
     own = not isinstance(address, Client)
     try:
-        client = Client(address, timeout=10) if own else address
+        client = address if isinstance(address, Client) else Client(address, timeout=10)
     except (OSError, TimeoutError) as exc:
         raise ConfigError(f"--cluster: no Dask scheduler at {address!r} ({exc}); start one with dask-scheduler "
                           "or drop --cluster") from None

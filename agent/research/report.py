@@ -132,8 +132,8 @@ def write_report(rec: DemoRecord, path: Path) -> Path:
     return path
 
 
-def write_backtest_report(doc: dict, runs: list, hold: object, path: Path,  # type: ignore[type-arg]
-                          benchmarks: list | None = None) -> Path:  # type: ignore[type-arg]
+def write_backtest_report(doc: dict, runs: list, hold: object, path: Path,
+                          benchmarks: list | None = None) -> Path:
     """The backtest's tear sheet (plotly): ``agent.research.tearsheet``."""
     from agent.research.tearsheet import write
 

@@ -78,7 +78,8 @@ def walk_forward(specs: Sequence[Spec], bench: Sequence[Spec], market: Market, c
     if train < 2 or test < 2 or train + test > market.bars:
         raise ConfigError(f"--walk-forward: {train}:{test} bars do not fit in the {market.bars} bars of the range; "
                           "shorten TRAIN:TEST or widen --from/--to")
-    windows, oos = [], {name: [] for name in ["walk-forward", *(b.name for b in bench)]}
+    windows: list[Any] = []
+    oos: dict[str, list[Any]] = {name: [] for name in ["walk-forward", *(b.name for b in bench)]}
     for a in range(0, market.bars - train - test + 1, test):
         seen = slice_market(market, a, a + train)
         res = simulate([window(s, a, a + train).with_(start=0, end=-1) for s in specs], seen, costs)
@@ -117,7 +118,9 @@ def study(base: Sequence[Spec], targets: Mapping[str, float], btc_column: str, m
             raise ConfigError(f"--bootstrap: {', '.join(signal)} reads its signals from the real prices; run it with "
                               "--starts/--walk-forward (bootstrap paths take threshold, calendar or hybrid)")
         market = replace(market, closes=block_bootstrap(market.closes[0], opts.bootstrap, opts.block_bars, opts.seed))
-    starts = start_indices(market.times or range(market.bars), opts.starts, opts.min_bars) if opts.starts else [0]
+    if opts.starts and not market.times:
+        raise ConfigError("--starts: these closes carry no dates to pick start bars from; drop --starts")
+    starts = start_indices(market.times or (), opts.starts, opts.min_bars) if opts.starts else [0]
     grid = [(p, s) for p in range(market.closes.shape[0]) for s in starts]
     runs = [x.with_(start=s, path=p) for x in [*specs, *bench] for p, s in grid]
     res = run_many(runs, market, costs, workers=opts.workers, cluster=opts.cluster)
@@ -154,11 +157,11 @@ def luck(specs: Sequence[Spec], market: Market, costs: Costs, hold: Spec) -> dic
     d, own = dsr_of_best(excess), dsr_of_best(rets[:, :-1])
     year = np.sqrt(market.bars_per_year)
     out: dict[str, Any] = {
-        "trials": d["trials"], "best": specs[d["best"]].name,
+        "trials": d["trials"], "best": specs[int(d["best"])].name,
         "excess_sharpe_vs_buy_and_hold": round(d["sharpe_per_bar"] * year, 3),
         "expected_max_excess_sharpe_by_luck": round(d["expected_max_sharpe_per_bar"] * year, 3),
         "deflated_sharpe": round(d["deflated_sharpe"], 4),
-        "best_sharpe": {"variant": specs[own["best"]].name, "sharpe": round(own["sharpe_per_bar"] * year, 3),
+        "best_sharpe": {"variant": specs[int(own["best"])].name, "sharpe": round(own["sharpe_per_bar"] * year, 3),
                         "deflated_sharpe": round(own["deflated_sharpe"], 4)},
         "pbo": round(pbo(excess, blocks=16)["pbo"], 4) if len(specs) >= 2 and rets.shape[0] >= 64 else None}
     if out["deflated_sharpe"] < SIGNIFICANT:

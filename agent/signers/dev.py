@@ -31,9 +31,9 @@ def dev_account_key(index: int) -> bytes:
 
 def open_dev_signer(spec: SignerSpec, env: Mapping[str, str]) -> Signer:
     from agent.signers.local import LocalKeySigner
-    from agent.signers.software import _chain_kinds
+    from agent.signers.software import chain_kinds
 
-    real = sorted(name for name, kind in _chain_kinds(env).items() if kind != "sandbox")
+    real = sorted(name for name, kind in chain_kinds(env).items() if kind != "sandbox")
     if real:
         raise ConfigError(f"SIGNER=anvil:{spec.argument}: anvil's public dev keys are for sandbox chains only, but "
                           f"CHAINS includes {', '.join(real)}; use keystore:, external:, ledger: or trezor:")

@@ -53,10 +53,10 @@ def open_software_signer(spec: SignerSpec, env: Mapping[str, str]) -> Signer:
         return ExternalSigner(spec.argument, address=expected)
     from agent.signers.local import open_sandbox_key_signer
 
-    return open_sandbox_key_signer(env.get("SANDBOX_PRIVATE_KEY"), chain_kinds=_chain_kinds(env))
+    return open_sandbox_key_signer(env.get("SANDBOX_PRIVATE_KEY"), chain_kinds=chain_kinds(env))
 
 
-def _chain_kinds(env: Mapping[str, str]) -> dict[str, str]:
+def chain_kinds(env: Mapping[str, str]) -> dict[str, str]:
     names = [c.strip().lower() for c in env.get("CHAINS", "").split(",") if c.strip()]
     chains_dir = Path(env["CHAINS_DIR"]) if env.get("CHAINS_DIR") else None
     return {name: load_chain(name, chains_dir).kind for name in names}

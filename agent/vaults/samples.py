@@ -5,16 +5,12 @@ needed: a sample is an event of kind ``vault_sample``; a flag (share price fell,
 ``vault_flagged`` and stays in force until a ``vault_unflagged`` event (``clear_vault_flag``), so a vault
 that lost money is not refilled just because the loss has left the measuring window.
 
-Writes go through ``JournalStore.record_event``. ``JournalStore`` has no query for events by kind, so the
-reads here open their own read-only SQLite connection to the journal file (WAL allows a concurrent reader).
+Writes go through ``JournalStore.record_event``, reads through ``JournalStore.events_where`` (no SQL here).
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterable
-from contextlib import closing
 from decimal import Decimal
 from typing import Any
 
@@ -37,20 +33,11 @@ def sample_from_state(state: VaultState) -> VaultSample | None:
                        assets_per_share=price, total_assets_raw=state.total_assets_raw)
 
 
-def _query(journal: JournalStore, sql: str, args: tuple[Any, ...]) -> list[sqlite3.Row]:
-    with closing(sqlite3.connect(f"file:{journal.path}?mode=ro", uri=True, timeout=30)) as conn:
-        conn.row_factory = sqlite3.Row
-        return conn.execute(sql, args).fetchall()
-
-
 def load_samples(journal: JournalStore, chain: str, vault: str, *, since_ts: int = 0) -> list[VaultSample]:
     """Samples of one vault with a block timestamp at or after ``since_ts``, oldest first."""
-    rows = _query(journal,
-                  "SELECT detail FROM events WHERE kind = ? AND json_extract(detail, '$.chain') = ? "
-                  "AND json_extract(detail, '$.vault') = ? AND json_extract(detail, '$.timestamp') >= ? ORDER BY id",
-                  (SAMPLE, chain, vault, since_ts))
-    return sorted((VaultSample.model_validate(json.loads(r["detail"])) for r in rows),
-                  key=lambda s: (s.timestamp, s.block))
+    events = journal.events_where(SAMPLE, detail_equals={"chain": chain, "vault": vault},
+                            detail_at_least={"timestamp": since_ts})
+    return sorted((VaultSample.model_validate(e.detail) for e in events), key=lambda s: (s.timestamp, s.block))
 
 
 def record_samples(journal: JournalStore, states: Iterable[VaultState], *,
@@ -75,12 +62,11 @@ def record_samples(journal: JournalStore, states: Iterable[VaultState], *,
 
 def load_flags(journal: JournalStore) -> dict[tuple[str, str], str]:
     """(chain, vault) → the reason it is flagged, for every vault whose latest flag event is a flag."""
-    rows = _query(journal, "SELECT kind, detail FROM events WHERE kind IN (?, ?) ORDER BY id", (FLAGGED, UNFLAGGED))
     out: dict[tuple[str, str], str] = {}
-    for r in rows:
-        d = json.loads(r["detail"])
+    for event in journal.events_where(FLAGGED, UNFLAGGED):
+        d = event.detail
         key = (str(d["chain"]), str(d["vault"]))
-        if r["kind"] == FLAGGED:
+        if event.kind == FLAGGED:
             out[key] = str(d.get("reason", "flagged"))
         else:
             out.pop(key, None)

@@ -8,7 +8,7 @@ from web3.contract import Contract
 
 from agent.chain.abis import load_abi
 from agent.devtools.contracts import load_official
-from tests.unit.test_artifacts import _compat_problems
+from tests.abi_compat import compat_problems
 
 from .conftest import World
 
@@ -42,7 +42,7 @@ def params(token_in: str, token_out: str, recipient: str, amount_in: int, min_ou
 
 
 def test_abi_and_selectors_match_the_real_swap_router02(world: World, router02: Contract) -> None:
-    assert _compat_problems(load_official("SwapRouter02").abi, load_abi("SwapRouter02")) == []
+    assert compat_problems(load_official("SwapRouter02").abi, load_abi("SwapRouter02")) == []
     selectors = {e["name"]: function_abi_to_4byte_selector(e).hex() for e in load_abi("SwapRouter02")
                  if e["type"] == "function"}
     assert selectors["exactInputSingle"] == "04e45aaf"  # no deadline field, unlike the original SwapRouter

@@ -89,7 +89,7 @@ def test_dry_run_changes_nothing_then_run_reaches_the_band(sandbox: dict[str, st
 
     # the journal has the cycle, the decision with reasons, and every action with its mined transaction
     with JournalStore.open(Path(sandbox["SANDBOX_DIR"]) / "journal.sqlite") as j:
-        summary = j.summary()
+        summary = j.summary().to_json()
     live_actions = [a for a in summary["actions"] if a["mode"] == "live"]
     assert len(live_actions) >= len(doc["actions"])  # a split swap adds a journaled action per chunk
     for a in live_actions:

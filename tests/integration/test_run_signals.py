@@ -46,7 +46,7 @@ def test_stop_while_waiting_for_gas_abandons_safely(tmp_path: Path, sig: signal.
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         with JournalStore.open(journal_path) as j:
-            summary = j.summary()
+            summary = j.summary().to_json()
         (cycle,) = summary["cycles"]
         assert cycle["status"] == "dropped"
         # waiting for gas is the cycle's step before an action: stopped there, the action never began

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from web3 import Web3
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import load_config
@@ -98,8 +99,12 @@ def test_fallback_url_is_used_when_the_first_is_down(world) -> None:
     cfg = _config({"CHAINS": "sandbox_a", "SANDBOX_A_RPC_URL": f"{dead},{world.rpc_url}", "TARGETS": "ETH:100",
                    "RPC_ATTEMPTS": "2"})
     snap = fetch_snapshot([ChainRpc(*cfg.enabled()[0], attempts=2, backoff_s=0.01)], WALLET)
-    assert snap.chains[0].available
-
+    [chain] = snap.chains
+    assert chain.available and chain.error is None, chain.error
+    live = Web3(Web3.HTTPProvider(world.rpc_url))
+    assert chain.chain_id == live.eth.chain_id and chain.block is not None and 0 < chain.block <= live.eth.block_number
+    eth = next(h for h in chain.holdings if h.symbol == "ETH")
+    assert eth.balance_raw == live.eth.get_balance(WALLET, chain.block)  # read from the second URL
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, **env, "ENV_FILE": "/nonexistent"}

@@ -9,14 +9,13 @@ import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import pytest
-from eth_utils import collapse_if_tuple
 
 from agent.chain.abis import available_abis, load_abi
 from agent.devtools.contracts import load_artifact, load_official
 from agent.errors import ConfigError
+from tests.abi_compat import compat_problems
 from tests.paths import REPO_ROOT
 
 #: our Vyper contract -> real-protocol ABIs (abis/*.json) whose every function and event it must have
@@ -53,6 +52,7 @@ def compile_module() -> ModuleType:
     return _load_compile_module()
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_committed_artifacts_match_a_fresh_compile(compile_module: ModuleType) -> None:
     assert compile_module.check_artifacts() == []
 
@@ -69,6 +69,7 @@ def one_contract_tree(tmp_path: Path, compile_module: ModuleType) -> tuple[Path,
     return src, build
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_check_names_an_artifact_whose_bytecode_was_edited(compile_module, one_contract_tree) -> None:
     src, build = one_contract_tree
     artifact = json.loads((build / "ShapeOdos.json").read_text())
@@ -78,6 +79,7 @@ def test_check_names_an_artifact_whose_bytecode_was_edited(compile_module, one_c
     assert "ShapeOdos.json" in problem and "stale" in problem
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_check_names_an_artifact_whose_source_changed(compile_module, one_contract_tree) -> None:
     src, build = one_contract_tree
     source = src / "ShapeOdos.vy"
@@ -89,6 +91,7 @@ def test_check_names_an_artifact_whose_source_changed(compile_module, one_contra
     assert "ShapeOdos.json" in problem and "stale" in problem
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_check_reports_missing_and_orphaned_artifacts(compile_module, one_contract_tree) -> None:
     src, build = one_contract_tree
     (build / "ShapeOdos.json").rename(build / "Gone.json")
@@ -142,54 +145,15 @@ def test_every_real_abi_is_listed() -> None:
     assert expected | {"QuoterV2", "WETH9", "Permit2"} <= set(available_abis())
 
 
-def _types(params: list[dict[str, Any]]) -> list[str]:
-    return [collapse_if_tuple(p) for p in params]
-
-
-def _mutability_ok(real: str, ours: str) -> bool:
-    reads = {"view", "pure"}
-    return ours == real or (real in reads and ours in reads)
-
-
-def _compat_problems(ours: list[dict[str, Any]], real: list[dict[str, Any]]) -> list[str]:
-    """What `ours` lacks of `real`: functions (inputs, outputs, mutability), events (types, indexed), fallback."""
-    ours_fns = {(e["name"], tuple(_types(e["inputs"]))): e for e in ours if e["type"] == "function"}
-    ours_events = {(e["name"], tuple(_types(e["inputs"]))): e for e in ours if e["type"] == "event"}
-    problems = []
-    for entry in real:
-        kind = entry["type"]
-        if kind in ("fallback", "receive"):
-            if not any(e["type"] in ("fallback", "receive") and e["stateMutability"] == "payable" for e in ours):
-                problems.append(f"no payable {kind}")
-            continue
-        key = (entry["name"], tuple(_types(entry["inputs"])))
-        signature = f"{key[0]}({','.join(key[1])})"
-        if kind == "function":
-            mine = ours_fns.get(key)
-            if mine is None:
-                problems.append(f"missing function {signature}")
-            elif _types(mine["outputs"]) != _types(entry["outputs"]):
-                problems.append(f"{signature} returns {_types(mine['outputs'])}, real {_types(entry['outputs'])}")
-            elif not _mutability_ok(entry["stateMutability"], mine["stateMutability"]):
-                problems.append(f"{signature} is {mine['stateMutability']}, real {entry['stateMutability']}")
-        elif kind == "event":
-            mine = ours_events.get(key)
-            if mine is None:
-                problems.append(f"missing event {signature}")
-            elif [p["indexed"] for p in mine["inputs"]] != [p["indexed"] for p in entry["inputs"]]:
-                problems.append(f"event {signature} indexes different fields")
-    return problems
-
-
 @pytest.mark.parametrize(("contract", "real_name"), [(c, r) for c, reals in COMPATIBLE_WITH.items() for r in reals])
 def test_sandbox_contract_has_every_function_and_event_of_the_real_abi(contract: str, real_name: str) -> None:
-    assert _compat_problems(load_artifact(contract).abi, load_abi(real_name)) == []
+    assert compat_problems(load_artifact(contract).abi, load_abi(real_name)) == []
 
 
 @pytest.mark.parametrize(("contract", "real_name"),
                          [(c, r) for c, reals in OFFICIAL_COMPATIBLE_WITH.items() for r in reals])
 def test_official_build_has_every_function_and_event_the_agent_calls(contract: str, real_name: str) -> None:
-    assert _compat_problems(load_official(contract).abi, load_abi(real_name)) == []
+    assert compat_problems(load_official(contract).abi, load_abi(real_name)) == []
 
 
 def test_compat_check_catches_differences() -> None:
@@ -201,5 +165,5 @@ def test_compat_check_catches_differences() -> None:
     real.append({"type": "receive", "stateMutability": "payable"})
     transfer_event = next(e for e in real if e["type"] == "event" and e["name"] == "Transfer")
     transfer_event["inputs"][2]["indexed"] = True
-    problems = _compat_problems(ours, real)
+    problems = compat_problems(ours, real)
     assert len(problems) == 4, problems

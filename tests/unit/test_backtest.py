@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
 import sys
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,6 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from agent.cli import main
 from agent.commands import backtest as backtest_cmd
 from agent.errors import ConfigError
 from agent.planning.costs import ChainCosts, leg_cost_usd, swap_cost_usd
@@ -171,6 +171,7 @@ def test_costs_come_from_the_live_cost_model_route_fee_depth_and_gas() -> None:
     assert shallow.events[0].legs[0].cost_usd == pytest.approx(2500 * (5 / 10_000 + 2500 / 252_500))
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_real_prices_threshold_keeps_drift_inside_the_band_and_cuts_volatility() -> None:
     prices = load_prices(["WETH", "WBTC", "USDC"], date(2021, 1, 1), date(2022, 12, 31))
     run, hold = run_backtest(ThresholdStrategy(band_pp=D(5), band_rel_pct=D(25), emergency_band_pp=D(15)), prices,
@@ -223,9 +224,13 @@ def test_backtest_json_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "<svg" in text and "buy and hold" in text and threshold["events"][0]["date"] in text
 
 
-def test_a_bad_strategy_is_one_clear_error() -> None:
-    cli = [sys.executable, "-c", "from agent.cli import main; main()"]
-    out = subprocess.run([*cli, "backtest", "--targets", "ETH:50,USDC:50", "--strategy", "momentum"],
-                         capture_output=True, text=True, cwd="/tmp")
-    assert out.returncode == 2, out.stderr
-    assert out.stderr.strip().count("\n") == 0 and "unknown strategy 'momentum'" in out.stderr
+def test_a_bad_strategy_is_one_clear_error(monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["rebalancer", "backtest", "--targets", "ETH:50,USDC:50", "--strategy",
+                                      "momentum"])
+    monkeypatch.chdir("/tmp")
+    with pytest.raises(SystemExit) as info:
+        main()
+    err = capsys.readouterr().err
+    assert info.value.code == 2, err
+    assert err.strip().count("\n") == 0 and "unknown strategy 'momentum'" in err

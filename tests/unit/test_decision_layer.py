@@ -188,6 +188,8 @@ def test_settings_switch_the_overlays_on_around_any_strategy() -> None:
                                pause_crash_pct=15, pause_crash_hours=48, stop_loss_pct=25)
     strategy = load_strategy("threshold", settings)
     assert isinstance(strategy, StressPause)
-    assert isinstance(strategy.inner, StopLossTakeProfit)
+    assert (strategy.rules.crash_pct, strategy.rules.crash_hours) == (15, 48)  # the settings reached the rules
+    assert isinstance(strategy.inner, StopLossTakeProfit) and strategy.inner.rules.stop_loss_pct == 25
+    assert isinstance(strategy.inner.inner, ThresholdStrategy) and strategy.inner.inner.band_pp == D(5)
     plain = load_strategy("threshold", SimpleNamespace(band_pp=D(5), band_rel_pct=D(25), emergency_band_pp=D(15)))
     assert isinstance(plain, ThresholdStrategy)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -82,6 +83,7 @@ amounts = st.decimals(min_value=0, max_value=200, places=3)
        eth_b=amounts, usdc_b=st.decimals(min_value=0, max_value=500_000, places=2),
        vault=st.decimals(min_value=0, max_value=100_000, places=2),
        buffer=st.decimals(min_value=0, max_value=5_000, places=0))
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_plan_reaches_the_band_without_overselling(eth_a, weth_a, wbtc_a, usdc_a, eth_b, usdc_b, vault,
                                                    buffer) -> None:
     snap = snapshot({"ETH": eth_a, "WETH": weth_a, "WBTC": wbtc_a, "USDC": usdc_a},

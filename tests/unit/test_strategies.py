@@ -55,7 +55,11 @@ def test_threshold_relative_band_trips_before_absolute() -> None:
 
 def test_threshold_per_asset_band_override() -> None:
     s = ThresholdStrategy(band_pp=D(5), band_rel_pct=D(0), emergency_band_pp=D(15), asset_bands_pp={"ETH": D(2)})
-    assert s.decide(ctx("4300", "2800", "2900")).rebalance  # ETH +3 > 2
+    d = s.decide(ctx("4300", "2800", "2900"))  # ETH +3 > 2
+    assert d.rebalance and not d.urgent
+    assert any("ETH" in r and "±2.00 pp" in r for r in d.reasons), d.reasons
+    plain = ThresholdStrategy(band_pp=D(5), band_rel_pct=D(0), emergency_band_pp=D(15))
+    assert not plain.decide(ctx("4300", "2800", "2900")).rebalance  # the override alone made it rebalance
 
 
 def test_threshold_emergency_is_urgent() -> None:

@@ -9,6 +9,8 @@ Odos ``pathDefinition`` and KyberSwap ``targetData``. 0x and ParaSwap go to the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -55,5 +57,5 @@ def odos(*, router: str, sell: str, buy: str, amount: int, min_out: int, quoted:
 
 def kyber(*, core: str, sell: str, buy: str, amount: int, min_out: int, recipient: str,
           legs: list[tuple[int, list[str]]]) -> bytes:
-    desc = (sell, buy, [], [], [], [], recipient, amount, min_out, 0, b"")
+    desc: tuple[Any, ...] = (sell, buy, [], [], [], [], recipient, amount, min_out, 0, b"")
     return KYBER_SWAP.encode((core, core, legs_blob(legs), desc, b""))

@@ -34,6 +34,7 @@ from typing import Any
 from eth_account import Account
 from pydantic import SecretStr
 from web3 import Web3
+from web3.types import Wei
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import ChainSettings
@@ -117,7 +118,7 @@ class Bench:
             usdc.functions.mint(WALLET, 10**9 * 10**6).transact({"from": DEPLOYER})
             self.anvil.rpc("anvil_setBalance", [WALLET, hex(10**7 * 10**18)])
             weth = contract_at(self.w3, "WETH9", self.world.token("WETH"))
-            weth.functions.deposit().transact({"from": WALLET, "value": 10**6 * 10**18})
+            weth.functions.deposit().transact({"from": WALLET, "value": Wei(10**6 * 10**18)})
             self.server = AggregatorServer([SandboxChain(self.world.chain, self.anvil.url,
                                                          (self.world.addresses.sushi_factory,))]).start()
             path = ReferencePath.from_hourly(start=start, bars=24, ticks_per_bar=300)

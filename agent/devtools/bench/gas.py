@@ -144,7 +144,7 @@ def replay(world: World, sim: MarketSimulator, ctx: ExecutionContext, trace: Bas
            deadline: int) -> dict[str, Any]:
     history_n = GasTimingConfig(mode="optimal", block_time_s=trace.period_s).history_for(deadline)
     sim.wait_blocks(history_n)
-    rows = []
+    rows: list[dict[str, Any]] = []
     while sim.tick + deadline + 1 < len(trace.values_wei):
         first = sim.block_number() + 1  # the first block the rebalance could be mined in
         due = first + deadline

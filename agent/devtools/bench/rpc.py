@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
+from web3 import Web3
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import ChainSettings
@@ -30,7 +31,7 @@ def _naive_read(rpc: ChainRpc) -> None:
     w3 = rpc.w3
     w3.eth.chain_id  # noqa: B018 - the identity check is a request of its own
     for addr in chain.contract_addresses().values():
-        w3.eth.get_code(addr)
+        w3.eth.get_code(Web3.to_checksum_address(addr))
     calls, _ = plan_calls(chain, WALLET)
     block = w3.eth.block_number
     for c in (sub.call for sub in calls):

@@ -10,6 +10,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -77,8 +78,8 @@ class AnvilProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def rpc(self, method: str, params: list[object] | None = None) -> object:
-        r = requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []},
-                          timeout=30)
+        payload: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
+        r = requests.post(self.url, json=payload, timeout=30)
         body = r.json()
         if "error" in body:
             raise TemporaryError(f"anvil {method}: {body['error'].get('message')}")

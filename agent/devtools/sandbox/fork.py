@@ -18,6 +18,7 @@ from typing import Literal
 
 from eth_utils import keccak
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from agent.chain.abi import abi
 from agent.chain.rpc import make_web3
@@ -56,8 +57,8 @@ def mapping_slot(layout: Layout, slot: int, key: str) -> int:
 
 def set_storage(w3: Web3, address: str, slot: int, value: int) -> None:
     """``anvil_setStorageAt`` one 32-byte word."""
-    w3.provider.make_request("anvil_setStorageAt", [Web3.to_checksum_address(address), "0x" + _word(slot).hex(),
-                                                    "0x" + _word(value).hex()])
+    w3.provider.make_request(RPCEndpoint("anvil_setStorageAt"),
+                             [Web3.to_checksum_address(address), "0x" + _word(slot).hex(), "0x" + _word(value).hex()])
 
 
 def get_storage(w3: Web3, address: str, slot: int) -> int:
@@ -84,7 +85,7 @@ def find_balance_slot(w3: Web3, token: str, holder: str, *, max_slot: int = MAX_
     """Probe slots 0..max_slot under both layouts; the one where a marker shows up in ``balanceOf`` wins."""
     for slot in range(max_slot + 1):
         for layout in ("solidity", "vyper"):
-            candidate = BalanceSlot(layout, slot)  # type: ignore[arg-type]
+            candidate = BalanceSlot(layout, slot)
             where = candidate.for_holder(holder)
             old = get_storage(w3, token, where)
             marker = MARKER if old != MARKER else MARKER + 1
@@ -274,7 +275,7 @@ def fund_wallet(w3: Web3, chain: ChainConfig, wallet: str, amounts: Mapping[str,
         out.append(Funded(t.symbol, amount, raw, f"{found.layout} slot {found.slot}"))
     native = amounts.get(chain.native_symbol, Decimal(0))
     native_raw = to_raw(native, chain.native_decimals)
-    w3.provider.make_request("anvil_setBalance", [Web3.to_checksum_address(wallet), hex(native_raw)])
+    w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [Web3.to_checksum_address(wallet), hex(native_raw)])
     out.insert(0, Funded(chain.native_symbol, native, native_raw, "anvil_setBalance"))
     log.info("fork of %s: funded %s", chain.name, ", ".join(f"{f.symbol} {f.amount}" for f in out if f.amount_raw))
     return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from web3 import Web3
+from web3.types import Wei
 
 from agent.amm import amount_in_to_price
 from agent.chain.abi import Abi, Function, abi
@@ -156,7 +157,7 @@ def fund_keeper(w3: Web3, world: World, pools: list[KeeperPool]) -> None:
         token = world.token(sym)
         if sym == "WETH":
             w3.eth.wait_for_transaction_receipt(official_at(w3, "WETH9", token).functions.deposit().transact(
-                {"from": KEEPER, "value": 500_000 * 10**18}))
+                {"from": KEEPER, "value": Wei(500_000 * 10**18)}))
         else:
             decimals = next(t.decimals for t in world.chain.tokens if t.symbol == sym)
             amount = int(1e10 / SPEC_USD.get(sym, 1.0)) * 10**decimals

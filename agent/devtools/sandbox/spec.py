@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from eth_utils import to_checksum_address
+
 #: anvil's account 9 deploys and owns the sandbox contracts; account 0 is the user's wallet.
-DEPLOYER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
-WALLET = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+DEPLOYER = to_checksum_address("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720")
+WALLET = to_checksum_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
 #: anvil's account 8: the arbitrage keeper of the market simulator.
-KEEPER = "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"
+KEEPER = to_checksum_address("0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f")
 #: anvil's account 7: administers USDC's proxy (as on mainnet, the proxy admin cannot call the token).
-PROXY_ADMIN = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
+PROXY_ADMIN = to_checksum_address("0x14dC79964da2C08b23698B3D3cc7Ca32193d9955")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain_file
@@ -139,12 +140,13 @@ def _fund_wallet(w3: Web3, spec: ChainSpec, specs: dict[str, TokenSpec], out: De
         if sym != "ETH":
             fund_token(w3, specs[sym], out.tokens[sym], WALLET, raw(amount, specs[sym].decimals))
     if spec.vault_deposit_usdc:
-        amount = raw(spec.vault_deposit_usdc, 6)
-        fund_token(w3, specs["USDC"], out.tokens["USDC"], WALLET, amount)
-        send_tx(token_contract(w3, out.tokens["USDC"]).functions.approve(out.vault, amount), sender=WALLET)
-        send_tx(official_at(w3, "SavingsVault", out.vault).functions.deposit(amount, WALLET), sender=WALLET)
+        deposit_raw = raw(spec.vault_deposit_usdc, 6)
+        fund_token(w3, specs["USDC"], out.tokens["USDC"], WALLET, deposit_raw)
+        send_tx(token_contract(w3, out.tokens["USDC"]).functions.approve(out.vault, deposit_raw), sender=WALLET)
+        send_tx(official_at(w3, "SavingsVault", out.vault).functions.deposit(deposit_raw, WALLET), sender=WALLET)
     # last, so the gas the wallet paid above does not show in its starting balance
-    w3.provider.make_request("anvil_setBalance", [WALLET, hex(raw(spec.wallet.get("ETH", Decimal(0)), 18))])
+    w3.provider.make_request(RPCEndpoint("anvil_setBalance"),
+                             [WALLET, hex(raw(spec.wallet.get("ETH", Decimal(0)), 18))])
 
 
 def _seed_liquidity(w3: Web3, spec: ChainSpec, by_symbol: dict[str, TokenSpec], out: DeployedAddresses) -> None:

@@ -26,7 +26,7 @@ from eth_keys import keys
 from eth_utils import keccak
 
 from agent.devtools.simulators import TEST_MNEMONIC
-from agent.devtools.simulators._hd import HARDENED, HDWallet
+from agent.devtools.simulators.hd import HARDENED, HDWallet
 
 log = logging.getLogger(__name__)
 

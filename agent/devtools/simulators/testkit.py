@@ -34,7 +34,7 @@ def make_tx(data_len: int = 0, **overrides: object) -> UnsignedTx:
         "max_priority_fee_per_gas_wei": 2 * 10**9,
     }
     fields.update(overrides)
-    return UnsignedTx(**fields)  # type: ignore[arg-type]
+    return UnsignedTx(**fields)
 
 
 def anvil_account_0() -> LocalAccount:

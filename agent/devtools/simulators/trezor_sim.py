@@ -31,7 +31,7 @@ from trezorlib.protobuf import MessageType
 from trezorlib.transport import Timeout, Transport
 
 from agent.devtools.simulators import TEST_MNEMONIC
-from agent.devtools.simulators._hd import HARDENED, HDWallet
+from agent.devtools.simulators.hd import HARDENED, HDWallet
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ import pytest
 from web3 import Web3
 
 from agent.execution.sender import CRASH_ENV
+from agent.journal.records import AttemptStatus
 from agent.journal.store import JournalStore
 from tests.integration.execution.helpers import erc20, swap_events, token_swap_intent
 from tests.paths import REPO_ROOT
@@ -44,22 +45,22 @@ def test_killed_around_broadcast_restart_swaps_exactly_once(world, tmp_path: Pat
     crashed = _child(world.rpc_url, journal, payload, f"{point}:main")
     assert crashed.returncode == -9, crashed.stderr
     with JournalStore.open(journal) as store:
-        [main] = store.attempts(status="pending")
-        assert main["purpose"] == "main" and main["broadcast"] == "maybe"
-        assert store.open_actions()[0]["idempotency_key"] == intent.idempotency_key
+        [main] = store.attempts(status=AttemptStatus.PENDING)
+        assert main.purpose == "main" and main.broadcast == "maybe"
+        assert store.open_actions()[0].idempotency_key == intent.idempotency_key
     assert swap_events(w3, pair, start_block + 1) == (1 if point == "after_broadcast" else 0)
 
     restarted = _child(world.rpc_url, journal, payload, None)
     assert restarted.returncode == 0, restarted.stderr
     doc = json.loads(restarted.stdout.strip().splitlines()[-1])
     assert doc["state"] == "confirmed"
-    assert doc["reconcile"]["mined" if point == "after_broadcast" else "rebroadcast"] == [main["tx_hash"]]
+    assert doc["reconcile"]["mined" if point == "after_broadcast" else "rebroadcast"] == [main.tx_hash]
 
     assert swap_events(w3, pair, start_block + 1) == 1
     assert usdc.functions.balanceOf(world.wallet).call() == usdc_before - amount
     assert usdc.functions.allowance(world.wallet, world.router).call() == 0
     assert w3.eth.get_transaction_count(world.wallet) == start_nonce + 2  # the approval and one swap
     with JournalStore.open(journal) as store:
-        mains = [a for a in store.attempts() if a["purpose"] == "main"]
-        assert [(a["tx_hash"], a["status"]) for a in mains] == [(main["tx_hash"], "mined")]
+        mains = [a for a in store.attempts() if a.purpose == "main"]
+        assert [(a.tx_hash, a.status) for a in mains] == [(main.tx_hash, "mined")]
         assert store.open_actions() == []

@@ -70,7 +70,7 @@ def test_waits_while_the_base_fee_is_above_the_limit_then_executes(world, anvil,
     mined_in = w3.eth.get_block(result.outcomes[-1].block_number)
     assert mined_in["baseFeePerGas"] <= 50 * GWEI
     assert seen[0].state == "waiting" and seen[-1].state == "done" and seen[-1].blocks_waited >= 2
-    events = [e for e in ctx.journal.summary()["events"] if e["kind"] == "gas_wait"]
+    events = [e for e in ctx.journal.summary().to_json()["events"] if e["kind"] == "gas_wait"]
     assert {e["detail"]["state"] for e in events} == {"waiting", "done"}
 
 
@@ -85,12 +85,12 @@ def test_a_stuck_transaction_is_replaced_at_the_same_nonce_and_mined(world, anvi
     anvil.rpc("evm_setAutomine", [False])
     try:
         thread, box = _run_in_thread(lambda: execute_intent(intent, ctx))
-        wait_until(lambda: [a["broadcast"] for a in ctx.journal.attempts()] == ["definitely"], what="first send")
+        wait_until(lambda: [a.broadcast for a in ctx.journal.attempts()] == ["definitely"], what="first send")
         [first] = ctx.journal.attempts()
         for _ in range(policy.replace_after_blocks):  # blocks whose base fee the offered max fee cannot pay
-            anvil.rpc("anvil_setNextBlockBaseFeePerGas", [hex(first["max_fee_per_gas_wei"] * 4)])
+            anvil.rpc("anvil_setNextBlockBaseFeePerGas", [hex(first.max_fee_per_gas_wei * 4)])
             anvil.rpc("evm_mine")
-        wait_until(lambda: len(ctx.journal.attempts()) == 2 and ctx.journal.attempts()[1]["broadcast"] == "definitely",
+        wait_until(lambda: len(ctx.journal.attempts()) == 2 and ctx.journal.attempts()[1].broadcast == "definitely",
                    what="the replacement")
         anvil.rpc("evm_mine")
         thread.join(60)
@@ -98,10 +98,10 @@ def test_a_stuck_transaction_is_replaced_at_the_same_nonce_and_mined(world, anvi
         anvil.rpc("evm_setAutomine", [True])
     result: ActionResult = box["result"]
     first, second = ctx.journal.attempts()
-    assert result.state == "confirmed" and result.outcomes[-1].tx_hash == second["tx_hash"]
-    assert first["nonce"] == second["nonce"] == nonce and w3.eth.get_transaction_count(world.wallet) == nonce + 1
-    assert (first["status"], second["status"]) == ("replaced", "mined")
-    assert second["max_fee_per_gas_wei"] * 8 >= first["max_fee_per_gas_wei"] * 9
-    assert second["max_priority_fee_per_gas_wei"] * 8 >= first["max_priority_fee_per_gas_wei"] * 9
-    assert second["max_fee_per_gas_wei"] <= policy.hard_cap_wei
+    assert result.state == "confirmed" and result.outcomes[-1].tx_hash == second.tx_hash
+    assert first.nonce == second.nonce == nonce and w3.eth.get_transaction_count(world.wallet) == nonce + 1
+    assert (first.status, second.status) == ("replaced", "mined")
+    assert second.max_fee_per_gas_wei * 8 >= first.max_fee_per_gas_wei * 9
+    assert second.max_priority_fee_per_gas_wei * 8 >= first.max_priority_fee_per_gas_wei * 9
+    assert second.max_fee_per_gas_wei <= policy.hard_cap_wei
     assert usdc.functions.balanceOf(world.wallet).call() - usdc_before == result.observed_deltas[world.token("USDC")]

@@ -23,7 +23,7 @@ from tests.integration.execution.helpers import (
     live_context,
     token_swap_intent,
 )
-from tests.unit.execution.fake_external_signer import FakeSignerServer
+from tests.integration.signers.fake_external_signer import FakeSignerServer
 
 pytestmark = pytest.mark.anvil
 
@@ -51,7 +51,7 @@ def test_exact_approval_is_spent_to_zero_and_the_key_runs_once(world, w3: Web3, 
     again = execute_intent(intent, ctx)
     assert again.reused and again.state == "confirmed" and w3.eth.get_transaction_count(world.wallet) == nonce
     rows = ctx.journal.attempts(action_id=result.action_id)
-    assert [(r["purpose"], r["broadcast"], r["status"]) for r in rows] == [
+    assert [(r.purpose, r.broadcast, r.status) for r in rows] == [
         ("approve", "definitely", "mined"), ("main", "definitely", "mined")]
 
 
@@ -79,7 +79,7 @@ def test_a_reverting_simulation_sends_nothing(world, w3: Web3, tmp_path: Path) -
     assert w3.eth.get_transaction_count(world.wallet) == nonce
     assert erc20(w3, world.token("USDC")).functions.allowance(world.wallet, world.router).call() == 0
     action = ctx.journal.action_by_key("greedy")
-    assert action is not None and action["state"] == "failed" and ctx.journal.attempts(action_id=action["id"]) == []
+    assert action is not None and action.state == "failed" and ctx.journal.attempts(action_id=action.id) == []
 
 
 def test_an_unlisted_spender_is_refused(world, w3: Web3, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

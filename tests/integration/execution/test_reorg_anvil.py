@@ -18,7 +18,7 @@ pytestmark = pytest.mark.anvil
 
 
 def _events(ctx: Any, kind: str) -> list[dict[str, Any]]:
-    return [e["detail"] for e in ctx.journal.summary()["events"] if e["kind"] == kind]
+    return [e["detail"] for e in ctx.journal.summary().to_json()["events"] if e["kind"] == kind]
 
 
 def test_a_swap_dropped_by_a_reorg_is_rebroadcast_and_lands_once(world, anvil, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -55,8 +55,8 @@ def test_a_swap_dropped_by_a_reorg_is_rebroadcast_and_lands_once(world, anvil, t
     assert reorg["action"] == "rebroadcast" and reorg["was_in_block"] == first_block
     main = result.outcomes[-1]
     assert result.state == "confirmed" and main.status == "mined" and main.block_number > first_block
-    [attempt] = [a for a in ctx.journal.attempts() if a["purpose"] == "main"]  # the same signed bytes, one attempt
-    assert attempt["tx_hash"] == main.tx_hash and attempt["block_number"] == main.block_number
+    [attempt] = [a for a in ctx.journal.attempts() if a.purpose == "main"]  # the same signed bytes, one attempt
+    assert attempt.tx_hash == main.tx_hash and attempt.block_number == main.block_number
     assert w3.eth.get_transaction_count(world.wallet) == nonce + 1  # landed once
     received = usdc.functions.balanceOf(world.wallet).call() - usdc_before
     assert received == result.observed_deltas[world.token("USDC")] > 0

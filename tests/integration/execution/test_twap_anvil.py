@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -71,7 +70,7 @@ def balances(world: Any) -> tuple[int, int]:
 
 
 def events(journal: JournalStore) -> list[str]:
-    return [e["kind"] for e in reversed(journal.summary(limit=1000)["events"])]
+    return [e["kind"] for e in reversed(journal.summary(limit=1000).to_json()["events"])]
 
 
 def interrupt_after(n: int, done: list[ChunkRecord]) -> Callable[[ChunkRecord], None]:
@@ -96,12 +95,12 @@ def test_split_swap_with_the_keeper_ends_with_the_expected_balances_and_a_comple
     assert all(c.impact_bps is not None and c.impact_bps <= 50 * 1.02 for c in result.chunks)
     assert len({c.block for c in result.chunks}) == len(result.chunks)  # one chunk per block, over blocks
     parent = ctx.journal.action_by_key("plan-twap:USDC>WETH")
-    assert parent is not None and parent["state"] == "confirmed" and parent["kind"] == "twap"
-    assert json.loads(parent["result"])["status"] == "completed"
+    assert parent is not None and parent.state == "confirmed" and parent.kind == "twap"
+    assert (parent.result or {}).get("status") == "completed"
     for c in result.chunks:
         row = ctx.journal.action_by_key(c.key)
-        assert row is not None and row["state"] == "confirmed"
-        assert [(a["purpose"], a["status"]) for a in ctx.journal.attempts(action_id=row["id"])] == [
+        assert row is not None and row.state == "confirmed"
+        assert [(a.purpose, a.status) for a in ctx.journal.attempts(action_id=row.id)] == [
             ("approve", "mined"), ("main", "mined")]
     kinds = events(ctx.journal)
     assert kinds[0] == "twap_plan" and kinds[-1] == "twap_done" and kinds.count("twap_chunk") == len(result.chunks)
@@ -118,7 +117,7 @@ def test_resume_after_an_interruption_between_chunks_executes_only_the_rest(
         run(world, sim, context(world, sim, tmp_path / "j.sqlite"), on_chunk=stop_after_two)
     assert usdc0 - balances(world)[0] == sum(c.sell_raw for c in done)
     ctx = context(world, sim, tmp_path / "j.sqlite")
-    assert ctx.journal.open_actions()[0]["idempotency_key"] == "plan-twap:USDC>WETH"  # the planner keeps off it
+    assert ctx.journal.open_actions()[0].idempotency_key == "plan-twap:USDC>WETH"  # the planner keeps off it
     w3 = Web3(Web3.HTTPProvider(world.rpc_url))
     nonce = w3.eth.get_transaction_count(world.wallet)
     result = run(world, sim, ctx)
@@ -138,8 +137,8 @@ def test_resume_with_a_chunk_in_flight_finishes_it_without_sending_it_again(
     def crash_once_chunk1_is_broadcast(_s: float) -> None:
         row = probe.action_by_key("plan-twap:USDC>WETH#chunk1")
         if row is not None and not state["crashed"]:
-            mains = [a for a in probe.attempts(action_id=row["id"]) if a["purpose"] == "main"]
-            if mains and mains[-1]["broadcast"] == "definitely" and mains[-1]["status"] == "pending":
+            mains = [a for a in probe.attempts(action_id=row.id) if a.purpose == "main"]
+            if mains and mains[-1].broadcast == "definitely" and mains[-1].status == "pending":
                 state["crashed"] = True
                 raise KeyboardInterrupt
         sim.step()
@@ -148,11 +147,11 @@ def test_resume_with_a_chunk_in_flight_finishes_it_without_sending_it_again(
         run(world, sim, context(world, sim, journal_path, sleep=crash_once_chunk1_is_broadcast))
     ctx = context(world, sim, journal_path)
     row = ctx.journal.action_by_key("plan-twap:USDC>WETH#chunk1")
-    assert row is not None and row["state"] == "pending"
+    assert row is not None and row.state == "pending"
     result = run(world, sim, ctx)
     assert result.status == "completed" and usdc0 - balances(world)[0] == ORDER_USDC * 10**6
-    mains = [a for a in ctx.journal.attempts(action_id=row["id"]) if a["purpose"] == "main"]
-    assert len(mains) == 1 and mains[0]["status"] == "mined"
+    mains = [a for a in ctx.journal.attempts(action_id=row.id) if a.purpose == "main"]
+    assert len(mains) == 1 and mains[0].status == "mined"
     probe.close()
 
 
@@ -171,7 +170,7 @@ def test_the_price_guard_abandons_the_remaining_chunks_and_says_so(
     assert "guard" in result.reason and "abandoned the remaining" in result.reason
     assert usdc0 - balances(world)[0] == result.sold_raw < ORDER_USDC * 10**6
     parent = ctx.journal.action_by_key("plan-twap:USDC>WETH")
-    assert parent is not None and parent["state"] == "failed" and "guard" in parent["error"]
+    assert parent is not None and parent.state == "failed" and "guard" in parent.error
     assert "twap_abandoned" in events(ctx.journal)
 
 
@@ -190,7 +189,7 @@ def test_a_horizon_spreads_the_chunks_over_it_and_a_resume_keeps_to_the_schedule
     assert result.status == "completed" and usdc0 - balances(world)[0] == ORDER_USDC * 10**6
     parent = ctx.journal.action_by_key("plan-twap:USDC>WETH")
     assert parent is not None
-    start, n = int(json.loads(parent["intent"])["block"]), len(result.chunks)
+    start, n = int(str(parent.intent["block"])), len(result.chunks)
     assert n > 2
     sold = 0
     for c in result.chunks:  # no chunk before the block by which the part sold before it was due

@@ -6,10 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from pydantic import SecretStr
 from web3 import Web3
 
 from agent.chain.abi import abi
+from agent.chain.rpc import ChainRpc
 from agent.config.chains import NATIVE_PLACEHOLDER, ChainConfig
+from agent.config.settings import ChainSettings
 from agent.quotes.base import ClientOptions, HttpSource
 from agent.quotes.best import fetch_best_quote
 from agent.quotes.http import RetryPolicy
@@ -85,3 +88,8 @@ def execute(w3: Web3, request: QuoteRequest, quote: Quote, *, gas: int = 2_000_0
     h = w3.eth.send_transaction({"from": request.taker, "to": quote.tx.to, "data": quote.tx.data,
                                  "value": quote.tx.value_wei, "gas": gas})
     return dict(w3.eth.wait_for_transaction_receipt(h))
+
+
+def world_rpc(world: Any) -> ChainRpc:
+    """A ChainRpc to the sandbox world's anvil."""
+    return ChainRpc(world.chain, ChainSettings(rpc_urls=(SecretStr(world.rpc_url),)))

@@ -6,16 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from agent.chain.rpc import ChainRpc, make_web3
-from agent.config.settings import ChainSettings
-from agent.devtools.aggregator import AggregatorServer, SandboxChain
+from agent.chain.rpc import make_web3
 from agent.devtools.sandbox.anvil import free_port
 from agent.quotes.best import fetch_best_quote
 from agent.quotes.calldata import decode_swap
@@ -24,21 +20,13 @@ from agent.quotes.onchain import OnchainQuoter
 from agent.quotes.service import build_request
 from agent.quotes.validate import Limits
 
-from .helpers import balance, client, execute
+from .helpers import balance, client, execute, world_rpc
 
 pytestmark = pytest.mark.anvil
 LIMITS = Limits(max_slippage_bps=50, max_quote_deviation_bps=150, max_swap_gas=1_500_000)
 SOURCES = ("0x", "1inch", "paraswap", "odos", "kyberswap")
 
 
-@pytest.fixture(scope="module")
-def server(sandbox_session: tuple[Any, Any]) -> Iterator[AggregatorServer]:
-    _anvil, world = sandbox_session
-    srv = AggregatorServer([SandboxChain(world.chain, world.rpc_url, (world.addresses.sushi_factory,))]).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 
@@ -53,15 +41,11 @@ def _request(world: Any, sell: str, buy: str, amount: str) -> QuoteRequest:
     return build_request(world.chain, sell=sell, buy=buy, amount=amount, taker=world.wallet, slippage_bps=50)
 
 
-def _rpc(world: Any) -> ChainRpc:
-    return ChainRpc(world.chain, ChainSettings(rpc_urls=(SecretStr(world.rpc_url),)))
-
-
 @pytest.mark.parametrize("name", SOURCES)
-def test_client_quote_executes_for_at_least_min_out(world, server, name) -> None:
+def test_client_quote_executes_for_at_least_min_out(world, aggregator_server, name) -> None:
     request = _request(world, "WETH", "USDC", "10")
-    best = fetch_best_quote(request, chain=world.chain, sources=[client(name, server.url, timeout_s=10)],
-                            reference=OnchainQuoter(world.chain, _rpc(world)).fetch_reference, limits=LIMITS,
+    best = fetch_best_quote(request, chain=world.chain, sources=[client(name, aggregator_server.url, timeout_s=10)],
+                            reference=OnchainQuoter(world.chain, world_rpc(world)).fetch_reference, limits=LIMITS,
                             timeout_s=15)
     (result,) = best.results
     assert result.valid, result.rejected_because
@@ -80,11 +64,11 @@ def test_client_quote_executes_for_at_least_min_out(world, server, name) -> None
     assert receipt["gasUsed"] <= quote.gas_estimate
 
 
-def test_best_of_all_sources_executes_and_split_beats_single_pool(world, server) -> None:
+def test_best_of_all_sources_executes_and_split_beats_single_pool(world, aggregator_server) -> None:
     request = _request(world, "WETH", "USDC", "15")  # the wallet holds 20 WETH
-    rpc = _rpc(world)
+    rpc = world_rpc(world)
     onchain = OnchainQuoter(world.chain, rpc)
-    sources = [onchain, *(client(n, server.url, timeout_s=10) for n in SOURCES)]
+    sources = [onchain, *(client(n, aggregator_server.url, timeout_s=10) for n in SOURCES)]
     best = fetch_best_quote(request, chain=world.chain, sources=sources, reference=onchain.fetch_reference,
                             limits=LIMITS, timeout_s=15)
     by_source = {r.source: r for r in best.results}
@@ -101,10 +85,10 @@ def test_best_of_all_sources_executes_and_split_beats_single_pool(world, server)
 @pytest.mark.parametrize(("sell", "buy", "amount", "name"),
                          [("ETH", "USDC", "2", "0x"), ("USDC", "ETH", "5000", "1inch"),
                           ("WBTC", "LINK", "0.1", "kyberswap")])
-def test_native_and_multi_hop_orders_execute(world, server, sell, buy, amount, name) -> None:
+def test_native_and_multi_hop_orders_execute(world, aggregator_server, sell, buy, amount, name) -> None:
     request = _request(world, sell, buy, amount)
-    best = fetch_best_quote(request, chain=world.chain, sources=[client(name, server.url, timeout_s=10)],
-                            reference=OnchainQuoter(world.chain, _rpc(world)).fetch_reference, limits=LIMITS,
+    best = fetch_best_quote(request, chain=world.chain, sources=[client(name, aggregator_server.url, timeout_s=10)],
+                            reference=OnchainQuoter(world.chain, world_rpc(world)).fetch_reference, limits=LIMITS,
                             timeout_s=15)
     result = best.results[0]
     assert result.valid, result.rejected_because
@@ -117,7 +101,7 @@ def test_native_and_multi_hop_orders_execute(world, server, sell, buy, amount, n
 
 def test_onchain_quote_executes(world) -> None:
     request = _request(world, "USDC", "WBTC", "1000")
-    onchain = OnchainQuoter(world.chain, _rpc(world))
+    onchain = OnchainQuoter(world.chain, world_rpc(world))
     best = fetch_best_quote(request, chain=world.chain, sources=[onchain], reference=onchain.fetch_reference,
                             limits=LIMITS, timeout_s=15)
     assert best.best is not None, best.results[0].rejected_because
@@ -127,28 +111,29 @@ def test_onchain_quote_executes(world) -> None:
     assert balance(w3, request.buy_token, world.wallet) - before == best.best.quote.buy_amount_raw
 
 
-def test_server_errors_in_api_shapes(server, world) -> None:
+def test_server_errors_in_api_shapes(aggregator_server, world) -> None:
     weth, usdc = world.token("WETH"), world.token("USDC")
-    r = httpx.get(server.url + "/swap/allowance-holder/quote", params={"chainId": 31337, "sellToken": weth})
+    r = httpx.get(aggregator_server.url + "/swap/allowance-holder/quote", params={"chainId": 31337, "sellToken": weth})
     assert r.status_code == 400 and r.json()["name"] == "INPUT_INVALID"
-    r = httpx.get(server.url + "/prices", params={"srcToken": "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+    r = httpx.get(aggregator_server.url + "/prices", params={"srcToken": "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
                                                   "destToken": usdc, "amount": "1", "srcDecimals": 18,
                                                   "destDecimals": 6, "network": 31337, "version": "6.2"})
     assert r.status_code == 400 and "native" in r.json()["error"]
-    r = httpx.get(server.url + "/swap/v6.0/31337/approve/spender")
+    r = httpx.get(aggregator_server.url + "/swap/v6.0/31337/approve/spender")
     assert r.json() == {"address": world.chain.aggregators["1inch"].routers[0]}  # its Shape adapter
     assert world.chain.aggregators["1inch"].routers[0] != world.aggregator_router
-    r = httpx.get(server.url + "/swap/allowance-holder/quote",
+    r = httpx.get(aggregator_server.url + "/swap/allowance-holder/quote",
                   params={"chainId": 31337, "sellToken": weth, "buyToken": "0x" + "12" * 20, "sellAmount": "1",
                           "taker": world.wallet})
     assert r.json()["liquidityAvailable"] is False
 
 
-def test_kyber_build_refuses_an_altered_route(server, world) -> None:
+def test_kyber_build_refuses_an_altered_route(aggregator_server, world) -> None:
     params = {"tokenIn": world.token("WETH"), "tokenOut": world.token("USDC"), "amountIn": str(10**18)}
-    summary = httpx.get(server.url + "/sandbox_a/api/v1/routes", params=params).json()["data"]["routeSummary"]
+    routes = httpx.get(aggregator_server.url + "/sandbox_a/api/v1/routes", params=params).json()
+    summary = routes["data"]["routeSummary"]
     summary["amountOut"] = str(int(summary["amountOut"]) * 2)
-    r = httpx.post(server.url + "/sandbox_a/api/v1/route/build",
+    r = httpx.post(aggregator_server.url + "/sandbox_a/api/v1/route/build",
                    json={"routeSummary": summary, "sender": world.wallet, "recipient": world.wallet,
                          "slippageTolerance": 50})
     assert r.status_code == 400

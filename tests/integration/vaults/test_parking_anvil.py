@@ -76,7 +76,7 @@ class Sandbox:
         return {h["symbol"]: h for h in doc["holdings"]}
 
     def events(self, kind: str) -> list[dict[str, Any]]:
-        return [e for e in self.ctx.journal.summary(limit=500)["events"] if e["kind"] == kind]
+        return [e for e in self.ctx.journal.summary(limit=500).to_json()["events"] if e["kind"] == kind]
 
 
 @pytest.fixture
@@ -217,7 +217,7 @@ def test_a_share_price_drop_flags_the_vault_and_exits_when_configured(world, anv
         assert result.state == "confirmed" and sb.shares() == 0
         assert sb.liquid() >= 10_000 * USDC + 4_499 * USDC
         intent = sb.ctx.journal.action(result.action_id)
-        assert intent["kind"] == "redeem"
+        assert intent.kind == "redeem"
     else:
         assert results == [] and sb.shares() == shares
     # the flag is sticky: later cycles never deposit into it, even once the price recovers

@@ -111,7 +111,7 @@ def _failing(exc: Exception, ran: list[int]) -> Any:
 
 
 def _dropped(journal: JournalStore) -> list[dict[str, Any]]:
-    return [e["detail"] for e in journal.summary()["events"] if e["kind"] == "plan_dropped"]
+    return [e.detail for e in journal.summary().events if e.kind == "plan_dropped"]
 
 
 def test_every_action_kind_has_its_executor() -> None:
@@ -126,7 +126,7 @@ def test_a_plan_that_runs_through_emits_a_trade_per_action(journal: JournalStore
     assert ran == [0, 1, 2]
     assert rec.kinds() == [CycleEventKind.TRADE] * 3
     assert report.disposition is None and report.dropped_because is None
-    assert journal.last_event("rebalanced")["detail"]["plan_id"] == "p1"
+    assert journal.last_event("rebalanced").detail["plan_id"]  # type: ignore[union-attr] == "p1"
 
 
 def test_price_moved_leaves_the_rest_of_the_plan_for_the_next_cycle(journal: JournalStore) -> None:
@@ -217,7 +217,7 @@ def test_the_cycle_waits_for_gas_before_the_executor_runs(journal: JournalStore)
     report.plan = plan
     execute_plan(run, report, plan, "p6")
     assert seen_at == [103]  # the executor ran only once the block at 4 gwei came
-    waits = [e["detail"] for e in journal.summary()["events"] if e["kind"] == "gas_wait"]
+    waits = [e.detail for e in journal.summary().events if e.kind == "gas_wait"]
     assert sorted(w["state"] for w in waits) == ["done", "waiting"] and {w["plan_id"] for w in waits} == {"p6"}
     assert rec.kinds() == [CycleEventKind.GAS_WAIT, CycleEventKind.GAS_WAIT, CycleEventKind.TRADE]
     assert [e.detail["state"] for e in rec.events[:2]] == ["waiting", "done"]

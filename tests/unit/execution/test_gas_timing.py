@@ -17,9 +17,9 @@ from agent.execution.fee_model import (
     QUADRATURE_POINTS,
     FeeModel,
     GasTimingConfig,
-    _quadrature,
     fit_fee_model,
     horizon_phi,
+    quadrature,
     select_fee_model,
     stopping_boundary,
     stopping_thresholds,
@@ -133,6 +133,7 @@ def test_on_fees_that_keep_rising_the_backtest_picks_the_walk_and_it_sends_at_on
     assert chain.wait(25, history_blocks=399) == 400
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_on_mean_reverting_fees_the_backtest_keeps_the_ar(seed: int) -> None:
     model = select_fee_model(ar1(2000, seed), first_block=0, block_time_s=BT, horizon=25)
@@ -140,6 +141,7 @@ def test_on_mean_reverting_fees_the_backtest_keeps_the_ar(seed: int) -> None:
     assert dict(model.backtest)["ar"] < dict(model.backtest)["walk"] == 1.0
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_on_random_walks_there_is_nothing_to_gain_and_little_is_lost() -> None:
     """No rule beats sending at once on a martingale. With 200 blocks of history the AR fitted at the horizon may
     still see some reversion (φ ≈ 0.94–0.99) and wait — at no systematic cost; it never passes the deadline."""
@@ -170,6 +172,7 @@ def test_at_the_horizon_a_slow_wobble_on_top_of_reversion_does_not_hide_the_reve
     assert horizon_phi(z, 100) < 0.97
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 def test_on_mean_reverting_fees_the_rule_waits_and_pays_less_than_at_once() -> None:
     fees = ar1(4000, seed=8, phi=0.9)
     paid = immediate = hindsight = 0
@@ -281,8 +284,8 @@ def test_base_fee_history_pages_back_through_fee_history() -> None:
 
 def test_the_shock_quadrature_keeps_the_mean_and_gives_an_outlier_only_its_share() -> None:
     values = [0.0] * 79 + [3.0]  # one extreme shock in 80
-    quad = _quadrature(values)
+    quad = quadrature(values)
     assert len(quad) == QUADRATURE_POINTS
     assert abs(statistics.fmean(quad) - 3.0 / 80) < 1e-12
     assert max(quad) == pytest.approx(3.0 * QUADRATURE_POINTS / 80)  # its 1/80 of mass, spread over a 1/41 slice
-    assert _quadrature([2.0, 1.0]) == (1.0, 2.0)  # fewer values than points: the values themselves
+    assert quadrature([2.0, 1.0]) == (1.0, 2.0)  # fewer values than points: the values themselves

@@ -10,19 +10,11 @@ import pytest
 from eth_account import Account
 
 from agent.errors import ConfigError, SignerError
-from agent.models import UnsignedTx
 from agent.ports import Signer
-from agent.signers.external import ExternalSigner
 from agent.signers.factory import open_signer, parse_signer_spec
 from agent.signers.keystore import open_keystore_signer, read_password
 from agent.signers.local import LocalKeySigner, open_sandbox_key_signer
-from tests.unit.execution.fake_external_signer import FakeSignerServer
-
-KEY = "0xac0974bec39a17e36ba4a84b6b4d7ee4ff3a6d5c2f9a2a3a0f28b3c3b9a3e8a5"  # a throwaway test key
-ACCOUNT = Account.from_key(KEY)
-TX = UnsignedTx(chain_id=31337, nonce=3, to="0x000000000000000000000000000000000000dEaD", value_wei=5,
-                data=bytes(300), gas=90_000, max_fee_per_gas_wei=3 * 10**9, max_priority_fee_per_gas_wei=10**9)
-EXPECTED_RAW = bytes(ACCOUNT.sign_transaction(TX.as_eth_account_dict()).raw_transaction)
+from tests.signing import ACCOUNT, EXPECTED_RAW, KEY, TX
 
 
 @pytest.fixture
@@ -79,27 +71,5 @@ def test_env_spec_refuses_mainnet_chains() -> None:
         parse_signer_spec("external:ftp://signer")
 
 
-@pytest.mark.parametrize("flavor", ["clef", "web3signer"])
-def test_external_signer_both_flavors(flavor: str) -> None:
-    with FakeSignerServer(ACCOUNT, flavor=flavor) as server:
-        signer = open_signer(f"external:{server.url}", expected_address=ACCOUNT.address, env={})
-        assert isinstance(signer, ExternalSigner) and signer.flavor == flavor
-        assert signer.sign_transaction(TX) == EXPECTED_RAW
-        sent = server.requests[-1]
-        method = "account_signTransaction" if flavor == "clef" else "eth_signTransaction"
-        assert sent["method"] == method
-        assert sent["params"][0]["from"] == ACCOUNT.address and sent["params"][0]["nonce"] == "0x3"
-        signer.close()
 
 
-def test_external_refusal_and_tampering_are_signer_errors() -> None:
-    with FakeSignerServer(ACCOUNT) as server:
-        signer = ExternalSigner(server.url)
-        server.refuse = True
-        with pytest.raises(SignerError, match="refused to sign: Request denied"):
-            signer.sign_transaction(TX)
-        server.refuse, server.tamper = False, True
-        with pytest.raises(SignerError, match="differs from the one requested"):
-            signer.sign_transaction(TX)
-        with pytest.raises(SignerError, match="does not hold"):
-            ExternalSigner(server.url, address="0x000000000000000000000000000000000000dEaD")

@@ -130,6 +130,7 @@ def test_an_order_too_big_for_the_chunk_limit_is_infeasible() -> None:
     assert not d.feasible and d.n > 8 and "make the order smaller" in d.reason
 
 
+@pytest.mark.slow  # a compile / long search: make test, not make test-fast
 @given(size=st.floats(min_value=1e3, max_value=5e6), gas=st.floats(min_value=0, max_value=1e4))
 def test_chosen_count_is_the_cheapest_within_the_bound(size: float, gas: float) -> None:
     d = choose_chunk_count(size, curve(), gas_per_chunk_in=gas, params=PARAMS)

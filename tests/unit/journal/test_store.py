@@ -8,6 +8,15 @@ from pathlib import Path
 import pytest
 
 from agent.errors import ConfigError
+from agent.journal.records import (
+    ActionRecord,
+    ActionState,
+    AttemptRecord,
+    AttemptStatus,
+    Broadcast,
+    CycleStatus,
+    Mode,
+)
 from agent.journal.schema import MIGRATIONS
 from agent.journal.store import JournalStore
 
@@ -21,7 +30,7 @@ def store(tmp_path: Path) -> JournalStore:
     s.close()
 
 
-def _action(store: JournalStore, key: str = "k1", mode: str = "live") -> dict:
+def _action(store: JournalStore, key: str = "k1", mode: Mode = Mode.LIVE) -> ActionRecord:
     return store.begin_action(key=key, chain_id=1, chain="ethereum", plan_id="p1", kind="swap",
                               intent={"to": ADDR}, mode=mode)
 
@@ -47,39 +56,46 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_idempotency_key_claims_one_live_action(store: JournalStore) -> None:
     first = _action(store)
     second = _action(store)
-    assert first["id"] == second["id"] and first["state"] == "pending"
-    assert store.is_blocked("k1") and [a["idempotency_key"] for a in store.open_actions()] == ["k1"]
-    dry1, dry2 = _action(store, mode="dry-run"), _action(store, mode="dry-run")
-    assert len({first["id"], dry1["id"], dry2["id"]}) == 3  # dry runs never claim the key
-    store.set_action_state(first["id"], "abandoned")
+    assert first.id == second.id and first.state is ActionState.PENDING
+    assert first.intent == {"to": ADDR}  # JSON columns come back decoded
+    assert store.is_blocked("k1") and [a.idempotency_key for a in store.open_actions()] == ["k1"]
+    dry1, dry2 = _action(store, mode=Mode.DRY_RUN), _action(store, mode=Mode.DRY_RUN)
+    assert len({first.id, dry1.id, dry2.id}) == 3  # dry runs never claim the key
+    assert dry1.mode is Mode.DRY_RUN
+    store.set_action_state(first.id, ActionState.ABANDONED)
     assert not store.is_blocked("k1") and store.open_actions() == []
 
 
 def test_attempt_lifecycle_and_used_nonces(store: JournalStore) -> None:
     action = _action(store)
-    a = store.record_attempt(action_id=action["id"], purpose="main", chain_id=1, sender=ADDR, nonce=4,
+    a = store.record_attempt(action_id=action.id, purpose="main", chain_id=1, sender=ADDR, nonce=4,
                              tx_hash="0xaa", raw_tx=b"\x02raw", max_fee_per_gas_wei=10**20,
                              max_priority_fee_per_gas_wei=1)
     assert store.highest_used_nonce(1, ADDR) is None  # signed, not yet handed to a node
-    store.mark_broadcast(a, "maybe")
+    store.mark_broadcast(a, Broadcast.MAYBE)
     assert store.highest_used_nonce(1, ADDR) == 4
     [row] = store.unresolved_attempts()
-    assert row["raw_tx"] == b"\x02raw" and row["max_fee_per_gas_wei"] == 10**20  # above int64: stored exactly
-    store.mark_attempt(a, "mined", block_number=9, gas_used=21000, effective_gas_price_wei=7)
+    assert isinstance(row, AttemptRecord) and row.status is AttemptStatus.PENDING and row.broadcast is Broadcast.MAYBE
+    assert row.raw_tx == b"\x02raw" and row.max_fee_per_gas_wei == 10**20  # above int64: stored exactly
+    store.mark_attempt(a, AttemptStatus.MINED, block_number=9, gas_used=21000, effective_gas_price_wei=7)
     assert store.unresolved_attempts() == []
-    assert store.attempts(nonce=4)[0]["effective_gas_price_wei"] == 7
+    [mined] = store.attempts(nonce=4)
+    assert (mined.status, mined.block_number, mined.gas_used, mined.effective_gas_price_wei) == (
+        AttemptStatus.MINED, 9, 21000, 7)
 
 
 def test_cycles_decisions_events_and_summary(store: JournalStore) -> None:
-    cycle = store.start_cycle(mode="live")
+    cycle = store.start_cycle(mode=Mode.LIVE)
     store.record_decision(cycle, rebalance=True, reasons=["ETH 70% vs 40% target"], detail={"drift_pp": 30},
                           plan_id="p1")
     store.record_event("gas_wait", {"state": "waiting"}, cycle_id=cycle)
     action = _action(store)
-    store.record_attempt(action_id=action["id"], purpose="main", chain_id=1, sender=ADDR, nonce=0, tx_hash="0x01",
+    store.record_attempt(action_id=action.id, purpose="main", chain_id=1, sender=ADDR, nonce=0, tx_hash="0x01",
                          raw_tx=b"x", max_fee_per_gas_wei=1, max_priority_fee_per_gas_wei=1)
-    store.finish_cycle(cycle, status="ok")
-    doc = store.summary()
+    store.finish_cycle(cycle, status=CycleStatus.OK)
+    summary = store.summary()
+    assert summary.cycles[0].status is CycleStatus.OK and summary.decisions[0].rebalance is True
+    doc = summary.to_json()
     assert doc["cycles"][0]["status"] == "ok"
     assert doc["decisions"][0]["reasons"] == ["ETH 70% vs 40% target"]
     assert doc["events"][0]["detail"] == {"state": "waiting"}
@@ -87,4 +103,31 @@ def test_cycles_decisions_events_and_summary(store: JournalStore) -> None:
     assert "raw_tx" not in doc["actions"][0]["attempts"][0]
     assert doc["open_actions"] == ["k1"]
     store.record_event("gas_wait", {"state": "done"})
-    assert store.last_event("gas_wait")["detail"] == {"state": "done"} and store.last_event("nope") is None
+    last = store.last_event("gas_wait")
+    assert last is not None and last.detail == {"state": "done"} and store.last_event("nope") is None
+
+
+def test_events_filter_by_kind_and_detail_fields(store: JournalStore) -> None:
+    store.record_event("sample", {"chain": "a", "vault": "v", "timestamp": 10})
+    store.record_event("sample", {"chain": "a", "vault": "v", "timestamp": 20})
+    store.record_event("sample", {"chain": "b", "vault": "v", "timestamp": 30})
+    store.record_event("other", {"chain": "a", "vault": "v", "timestamp": 40})
+    got = store.events_where("sample", detail_equals={"chain": "a", "vault": "v"}, detail_at_least={"timestamp": 15})
+    assert [e.detail["timestamp"] for e in got] == [20]
+    assert [e.kind for e in store.events_where("sample", "other")] == ["sample", "sample", "sample", "other"]
+    with pytest.raises(ValueError, match="not a detail field"):
+        store.events_where("sample", detail_equals={"x') OR 1=1 --": "a"})
+
+
+def test_old_dry_run_spelling_reads_as_the_enum(store: JournalStore) -> None:
+    store._conn.execute("UPDATE actions SET mode = 'dry-run'")  # none yet: insert one the old way
+    _action(store, key="old", mode=Mode.DRY_RUN)
+    store._conn.execute("UPDATE actions SET mode = 'dry-run'")
+    assert store.summary().actions[0][0].mode is Mode.DRY_RUN
+
+
+def test_unknown_state_text_fails_loudly(store: JournalStore) -> None:
+    action = _action(store)
+    store._conn.execute("UPDATE actions SET state = 'weird' WHERE id = ?", (action.id,))
+    with pytest.raises(ValueError, match="weird"):
+        store.action(action.id)

@@ -15,7 +15,7 @@ def test_twap_and_gas_progress_lines(journal: JournalStore) -> None:
         journal.record_event("gas_wait", {"state": "waiting", "chain_id": 31337, "base_fee_wei": 30 * 10**9,
                                           "threshold_wei": 20 * 10**9, "blocks_waited": 3, "waited_s": 36.0})
         row = journal.begin_action(key="k", chain_id=1, chain="a", plan_id="p", kind="twap", intent={})
-        aid = int(row["id"])
+        aid = row.id
         journal.record_event("twap_plan", {"key": "c1-abc:0", "n": 11}, action_id=aid)
         for i in range(2):
             journal.record_event("twap_chunk", {"index": i, "state": "confirmed"}, action_id=aid)

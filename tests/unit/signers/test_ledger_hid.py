@@ -15,13 +15,8 @@ hid_device = pytest.importorskip("ledgercomm.interfaces.hid_device")
 
 
 @pytest.fixture
-def sim() -> LedgerSimulator:
-    return LedgerSimulator()
-
-
-@pytest.fixture
-def fake_hid(monkeypatch: pytest.MonkeyPatch, sim: LedgerSimulator) -> FakeHidModule:
-    fake = FakeHidModule(sim)
+def fake_hid(monkeypatch: pytest.MonkeyPatch, ledger_sim: LedgerSimulator) -> FakeHidModule:
+    fake = FakeHidModule(ledger_sim)
     monkeypatch.setattr(hid_device, "hid", fake)
     return fake
 
@@ -43,13 +38,13 @@ def test_usb_hid_path_signs_like_eth_account(fake_hid: FakeHidModule, anvil_acco
     assert max(int.from_bytes(p[3:5], "big") for p in packets) >= 4  # a 260-byte APDU spans 5 packets
 
 
-def test_usb_refusal_and_wrong_app(fake_hid: FakeHidModule, sim: LedgerSimulator) -> None:
+def test_usb_refusal_and_wrong_app(fake_hid: FakeHidModule, ledger_sim: LedgerSimulator) -> None:
     signer = LedgerSigner(HidApduTransport(), DEFAULT_PATH)
-    sim.refuse = True
+    ledger_sim.refuse = True
     with pytest.raises(SignerError, match="refused on device"):
         signer.sign_transaction(make_tx(10))
     signer.close()
-    sim.refuse, sim.wrong_app = False, True
+    ledger_sim.refuse, ledger_sim.wrong_app = False, True
     with pytest.raises(SignerError, match="open the Ethereum app"):
         LedgerSigner(HidApduTransport(), DEFAULT_PATH)
 

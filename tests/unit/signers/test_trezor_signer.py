@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterator
 
 import pytest
 from eth_account import Account
@@ -20,24 +19,9 @@ from agent.devtools.simulators.trezor_sim import (  # noqa: E402
     FrameReassembler,
     SimulatorTransport,
     TrezorSimulator,
-    TrezorUdpServer,
     encode_frames,
 )
 from agent.signers.trezor import TrezorSigner  # noqa: E402
-
-
-@pytest.fixture
-def sim() -> TrezorSimulator:
-    return TrezorSimulator()
-
-
-@pytest.fixture
-def udp(sim: TrezorSimulator) -> Iterator[TrezorUdpServer]:
-    server = sim.serve_udp()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 class _ListTransport(SimulatorTransport):
@@ -62,8 +46,8 @@ def test_framing_matches_trezorlib_byte_for_byte(size: int) -> None:
     assert results[-1] == (452, payload) and all(r is None for r in results[:-1])
 
 
-def test_trezorlib_get_address_and_sign_directly(sim: TrezorSimulator, anvil_account) -> None:  # type: ignore[no-untyped-def]
-    client = get_default_client("rebalancer-tests", SimulatorTransport(sim))
+def test_trezorlib_get_address_and_sign_directly(trezor_sim: TrezorSimulator, anvil_account) -> None:  # type: ignore[no-untyped-def]
+    client = get_default_client("rebalancer-tests", SimulatorTransport(trezor_sim))
     session = client.get_session(passphrase="")
     n = list(DEFAULT_PATH)
     assert ethereum.get_address(session, n) == ANVIL_0
@@ -74,55 +58,50 @@ def test_trezorlib_get_address_and_sign_directly(sim: TrezorSimulator, anvil_acc
     )
     expected = anvil_account.sign_transaction(tx.as_eth_account_dict())
     assert (v, int.from_bytes(r, "big"), int.from_bytes(s, "big")) == (expected.v, expected.r, expected.s)
-    assert all(len(c) == 64 and c[:1] == b"?" for c in sim.chunks_in + sim.chunks_out)
+    assert all(len(c) == 64 and c[:1] == b"?" for c in trezor_sim.chunks_in + trezor_sim.chunks_out)
 
 
 @pytest.mark.parametrize("data_len", [0, 1, 1023, 1024, 1025, 2048, 5000])
-def test_signer_equals_eth_account(sim: TrezorSimulator, anvil_account, data_len: int) -> None:  # type: ignore[no-untyped-def]
-    signer = TrezorSigner.connect(DEFAULT_PATH, transport=SimulatorTransport(sim))
+def test_signer_equals_eth_account(trezor_sim: TrezorSimulator, anvil_account, data_len: int) -> None:  # type: ignore[no-untyped-def]
+    signer = TrezorSigner.connect(DEFAULT_PATH, transport=SimulatorTransport(trezor_sim))
     assert signer.address == ANVIL_0
     tx = make_tx(data_len)
     raw = signer.sign_transaction(tx)
     assert raw == eth_account_raw(anvil_account, tx)
     assert Account.recover_transaction(raw) == ANVIL_0
-    acks = sim.received.count("EthereumTxAck")
+    acks = trezor_sim.received.count("EthereumTxAck")
     assert acks == max(0, math.ceil((data_len - 1024) / 1024))  # 1024-byte pieces after the first
-    assert sim.button_requests == 2
+    assert trezor_sim.button_requests == 2
 
 
-def test_signer_over_udp_like_the_emulator(udp: TrezorUdpServer, anvil_account) -> None:  # type: ignore[no-untyped-def]
-    with TrezorSigner.open(DEFAULT_PATH, env={"TREZOR_PATH": udp.path}) as signer:
-        assert signer.address == ANVIL_0
-        tx = make_tx(3000)
-        assert signer.sign_transaction(tx) == eth_account_raw(anvil_account, tx)
 
 
-def test_refused_on_device(sim: TrezorSimulator) -> None:
-    signer = TrezorSigner.connect(DEFAULT_PATH, transport=SimulatorTransport(sim))
-    sim.refuse = True
+def test_refused_on_device(trezor_sim: TrezorSimulator) -> None:
+    signer = TrezorSigner.connect(DEFAULT_PATH, transport=SimulatorTransport(trezor_sim))
+    trezor_sim.refuse = True
     with pytest.raises(SignerError, match="refused on device"):
         signer.sign_transaction(make_tx(10))
     with pytest.raises(SignerError, match="refused on device"):
         signer.show_address()
-    sim.refuse = False
+    trezor_sim.refuse = False
     assert signer.show_address() == ANVIL_0
     assert Account.recover_transaction(signer.sign_transaction(make_tx(10))) == ANVIL_0
 
 
-def test_locked_device(sim: TrezorSimulator) -> None:
-    sim.pin, sim.locked = "1234", True
+def test_locked_device(trezor_sim: TrezorSimulator) -> None:
+    trezor_sim.pin, trezor_sim.locked = "1234", True
     with pytest.raises(SignerError, match="locked"):
-        TrezorSigner.connect(DEFAULT_PATH, transport=SimulatorTransport(sim))
-    assert sim.received[-1] == "Cancel"  # the PIN prompt was cancelled, not left on screen
-    assert sim.locked
+        TrezorSigner.connect(DEFAULT_PATH, transport=SimulatorTransport(trezor_sim))
+    assert trezor_sim.received[-1] == "Cancel"  # the PIN prompt was cancelled, not left on screen
+    assert trezor_sim.locked
 
 
-def test_simulator_unlocks_with_the_right_pin(sim: TrezorSimulator) -> None:
-    sim.pin, sim.locked = "1234", True
-    client = get_default_client("t", SimulatorTransport(sim), pin_callback=lambda _req: "1234")
+def test_simulator_unlocks_with_the_right_pin(trezor_sim: TrezorSimulator) -> None:
+    trezor_sim.pin, trezor_sim.locked = "1234", True
+    client = get_default_client("t", SimulatorTransport(trezor_sim), pin_callback=lambda _req: "1234")
     session = client.get_session(passphrase="")
     assert ethereum.get_address(session, list(DEFAULT_PATH)) == ANVIL_0
-    assert not sim.locked
+    assert not trezor_sim.locked
 
 
 def test_no_device_at_path() -> None:
@@ -130,9 +109,9 @@ def test_no_device_at_path() -> None:
         TrezorSigner.connect(DEFAULT_PATH, device_path="udp:127.0.0.1:9")
 
 
-def test_failure_from_device_is_one_line(sim: TrezorSimulator) -> None:
-    signer = TrezorSigner.connect(DEFAULT_PATH, transport=SimulatorTransport(sim))
-    sim._handlers = lambda: {  # type: ignore[method-assign]
+def test_failure_from_device_is_one_line(trezor_sim: TrezorSimulator) -> None:
+    signer = TrezorSigner.connect(DEFAULT_PATH, transport=SimulatorTransport(trezor_sim))
+    trezor_sim._handlers = lambda: {  # type: ignore[method-assign]
         messages.EthereumSignTxEIP1559: lambda _m: messages.Failure(
             code=messages.FailureType.DataError, message="Invalid chain id"
         )

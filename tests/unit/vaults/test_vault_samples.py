@@ -35,5 +35,5 @@ def test_flags_stay_until_cleared(tmp_path: Path) -> None:
         assert load_flags(j) == {("sandbox_a", "vB"): "share price fell 3 bps"}
         clear_vault_flag(j, "sandbox_a", "vB", "operator: loss was a one-off, reviewed")
         assert load_flags(j) == {}
-        events = j.summary()["events"]
+        events = j.summary().to_json()["events"]
         assert [e["kind"] for e in events][:2] == ["vault_unflagged", "vault_flagged"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import struct
 import sys
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,20 +20,6 @@ from agent.signers.ledger_transport import (
 )
 
 
-@pytest.fixture
-def sim() -> LedgerSimulator:
-    return LedgerSimulator()
-
-
-@pytest.fixture
-def server(sim: LedgerSimulator) -> Iterator[LedgerTcpServer]:
-    srv = sim.serve_tcp()
-    try:
-        yield srv
-    finally:
-        srv.close()
-
-
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
     buf = b""
     while len(buf) < n:
@@ -44,8 +29,8 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return buf
 
 
-def test_speculos_framing_on_the_wire(server: LedgerTcpServer) -> None:
-    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+def test_speculos_framing_on_the_wire(ledger_server: LedgerTcpServer) -> None:
+    with socket.create_connection((ledger_server.host, ledger_server.port), timeout=5) as sock:
         sock.sendall(bytes.fromhex("00000005") + bytes.fromhex("e006000000"))
         assert _recv_exact(sock, 4 + 4 + 2) == bytes.fromhex("00000004" + "01010a04" + "9000")
         command = bytes.fromhex("e002000015058000002c8000003c800000000000000000000000")
@@ -57,9 +42,9 @@ def test_speculos_framing_on_the_wire(server: LedgerTcpServer) -> None:
         assert data[67:107].decode() == ANVIL_0[2:]
 
 
-def test_ledgercomm_tcp_client_talks_to_the_simulator(server: LedgerTcpServer) -> None:
+def test_ledgercomm_tcp_client_talks_to_the_simulator(ledger_server: LedgerTcpServer) -> None:
     ledgercomm = pytest.importorskip("ledgercomm")
-    transport = ledgercomm.Transport(interface="tcp", server=server.host, port=server.port)
+    transport = ledgercomm.Transport(interface="tcp", server=ledger_server.host, port=ledger_server.port)
     try:
         sw, data = transport.exchange_raw("e006000000")
     finally:
@@ -67,8 +52,8 @@ def test_ledgercomm_tcp_client_talks_to_the_simulator(server: LedgerTcpServer) -
     assert (sw, data) == (0x9000, bytes([1, 1, 10, 4]))
 
 
-def test_signer_opens_over_tcp_from_env(server: LedgerTcpServer, anvil_account) -> None:  # type: ignore[no-untyped-def]
-    with LedgerSigner.open(DEFAULT_PATH, env=server.env) as signer:
+def test_signer_opens_over_tcp_from_env(ledger_server: LedgerTcpServer, anvil_account) -> None:  # type: ignore[no-untyped-def]
+    with LedgerSigner.open(DEFAULT_PATH, env=ledger_server.env) as signer:
         assert signer.address == ANVIL_0
         tx = make_tx(1500)
         assert signer.sign_transaction(tx) == eth_account_raw(anvil_account, tx)
@@ -78,9 +63,10 @@ def test_signer_opens_over_tcp_from_env(server: LedgerTcpServer, anvil_account) 
     ("switch", "fragment"),
     [("refuse", "refused on device"), ("locked", "locked"), ("wrong_app", "open the Ethereum app")],
 )
-def test_status_words_over_tcp(server: LedgerTcpServer, sim: LedgerSimulator, switch: str, fragment: str) -> None:
-    signer = LedgerSigner.open(DEFAULT_PATH, env=server.env)
-    setattr(sim, switch, True)
+def test_status_words_over_tcp(ledger_server: LedgerTcpServer, ledger_sim: LedgerSimulator, switch: str,
+                               fragment: str) -> None:
+    signer = LedgerSigner.open(DEFAULT_PATH, env=ledger_server.env)
+    setattr(ledger_sim, switch, True)
     try:
         with pytest.raises(SignerError, match=fragment):
             signer.sign_transaction(make_tx(400))
@@ -88,9 +74,9 @@ def test_status_words_over_tcp(server: LedgerTcpServer, sim: LedgerSimulator, sw
         signer.close()
 
 
-def test_unplugged_mid_sign(server: LedgerTcpServer) -> None:
-    signer = LedgerSigner.open(DEFAULT_PATH, env=server.env)  # 2 APDUs: config, address
-    server.drop_after_apdus = 4  # the second SIGN block never gets an answer
+def test_unplugged_mid_sign(ledger_server: LedgerTcpServer) -> None:
+    signer = LedgerSigner.open(DEFAULT_PATH, env=ledger_server.env)  # 2 APDUs: config, address
+    ledger_server.drop_after_apdus = 4  # the second SIGN block never gets an answer
     with pytest.raises(SignerError, match=r"connection .* lost"):
         signer.sign_transaction(make_tx(600))
     signer.close()
@@ -104,8 +90,8 @@ def test_no_proxy_listening() -> None:
             TcpApduTransport("127.0.0.1", port)
 
 
-def test_closed_transport_refuses(server: LedgerTcpServer) -> None:
-    transport = TcpApduTransport(server.host, server.port)
+def test_closed_transport_refuses(ledger_server: LedgerTcpServer) -> None:
+    transport = TcpApduTransport(ledger_server.host, ledger_server.port)
     transport.close()
     with pytest.raises(SignerError, match="closed"):
         transport.exchange(bytes.fromhex("e006000000"))

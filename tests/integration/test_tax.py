@@ -31,11 +31,11 @@ def _swap(store: JournalStore, n: int, sell: tuple[str, int], buy: tuple[str, in
     deltas = [{"token": sell[0], "min_raw": -sell[1], "max_raw": -sell[1]}, {"token": buy[0], "min_raw": 1}]
     row = store.begin_action(key=f"k{n}", chain_id=1, chain="ethereum", plan_id=plan, kind="swap",
                              intent={"expected_deltas": deltas}, mode="live", cycle_id=cycle)
-    att = store.record_attempt(action_id=row["id"], purpose="main", chain_id=1, sender="0x" + "1" * 40, nonce=n,
+    att = store.record_attempt(action_id=row.id, purpose="main", chain_id=1, sender="0x" + "1" * 40, nonce=n,
                                tx_hash=f"0x{n:064x}", raw_tx=b"\x01", max_fee_per_gas_wei=GAS_PRICE,
                                max_priority_fee_per_gas_wei=1)
     store.mark_attempt(att, "mined", block_number=100 + n, gas_used=GAS_USED, effective_gas_price_wei=GAS_PRICE)
-    store.set_action_state(row["id"], "confirmed", result={"observed_deltas": {sell[0]: str(-sell[1]),
+    store.set_action_state(row.id, "confirmed", result={"observed_deltas": {sell[0]: str(-sell[1]),
                                                                                buy[0]: str(buy[1])}})
 
 
@@ -106,9 +106,8 @@ def test_tax_aware_skips_a_sell_whose_tax_exceeds_its_drift_benefit() -> None:
 
 def test_the_tax_aware_planner_skips_the_taxable_sell_and_keeps_the_loss_making_one() -> None:
     from agent.planning.planner import PlanParams, plan_rebalance
-
-    from .portfolio_factory import chains, snapshot
-    from .test_planner import NOW, TARGETS, costs
+    from tests.unit.portfolio_factory import chains, snapshot
+    from tests.unit.test_planner import NOW, TARGETS, costs
 
     snap = snapshot({"WETH": Decimal(10), "WBTC": Decimal("0.3"), "USDC": Decimal(12_000)})  # ETH 50 % vs 40 %
 

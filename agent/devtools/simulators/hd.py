@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from eth_account.hdaccount import seed_from_mnemonic
 from eth_account.hdaccount.deterministic import HardNode, SoftNode, derive_child_key
 from eth_keys import keys
+from eth_keys.datatypes import PublicKey
 
 HARDENED = 0x80000000
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -31,7 +32,7 @@ class HDNode:
     child_num: int
 
     @property
-    def public_key(self) -> keys.PublicKey:
+    def public_key(self) -> PublicKey:
         return keys.PrivateKey(self.private_key).public_key
 
     @property

@@ -1,4 +1,4 @@
-"""Fixtures for the signer protocol-conformance tests (simulators, not devices).
+"""Fixtures for the signer tests over real transports (the simulators themselves are in tests/conftest.py).
 
 ``speculos`` (opt-in) runs Speculos with the real Ethereum app when ``LEDGER_APP_ELF`` points at
 an app binary and ``speculos`` is installed (no app binary is obtainable from the package
@@ -21,28 +21,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from eth_account.signers.local import LocalAccount
 
+from agent.devtools.sandbox.anvil import free_port
 from agent.devtools.simulators import TEST_MNEMONIC
-from agent.devtools.simulators.testkit import RecordingTransport, anvil_account_0
+from agent.devtools.simulators.testkit import RecordingTransport
 from agent.signers.ledger_transport import TcpApduTransport
-
-
-@pytest.fixture(scope="session")
-def anvil_account() -> LocalAccount:
-    return anvil_account_0()
-
 
 APP_ELF = os.environ.get("LEDGER_APP_ELF", "")
 SPECULOS = shutil.which("speculos")
 
 SPECULOS_SKIP = "set LEDGER_APP_ELF to an Ethereum app binary and install speculos to run against Speculos"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for_port(port: int, deadline_s: float = 30.0) -> None:
@@ -86,7 +74,7 @@ def speculos() -> Iterator[tuple[int, str]]:
     """Speculos running ``LEDGER_APP_ELF`` with the test mnemonic: (APDU port, REST API URL)."""
     if not (APP_ELF and Path(APP_ELF).is_file() and SPECULOS):
         pytest.skip(SPECULOS_SKIP)
-    apdu_port, api_port = _free_port(), _free_port()
+    apdu_port, api_port = free_port(), free_port()
     cmd = [
         str(SPECULOS), "--model", os.environ.get("LEDGER_MODEL", "nanosp"), "--display", "headless",
         "--apdu-port", str(apdu_port), "--api-port", str(api_port), "--seed", TEST_MNEMONIC, APP_ELF,
