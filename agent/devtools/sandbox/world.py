@@ -173,14 +173,21 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
     _seed_liquidity(w3, spec, by_symbol, out)
     if fund_wallet:
         _fund_wallet(w3, spec, by_symbol, out)
-    text = render_chain_toml(spec, token_specs, out)
-    path = (chains_dir / f"{spec.name}.toml") if chains_dir else None
-    if path is not None:
-        path.write_text(text)
-    chain = load_chain_file(path) if path else _parse_rendered(spec.name, text)
+    chain = world_chain(spec, token_specs, out, chains_dir=chains_dir)
     log.info("sandbox %s (chain id %s) deployed: %d tokens, %d V2 pools, %d V3 pools", spec.name, spec.chain_id,
              len(out.tokens), len(out.pairs), len(out.v3_pools))
     return World(chain=chain, rpc_url=rpc_url, spec=spec, addresses=out)
+
+
+def world_chain(spec: ChainSpec, token_specs: list[TokenSpec], out: DeployedAddresses, *,
+                chains_dir: Path | None = None) -> ChainConfig:
+    """The chain config of a deployed world (written to ``chains_dir`` when given)."""
+    text = render_chain_toml(spec, token_specs, out)
+    if chains_dir is None:
+        return _parse_rendered(spec.name, text)
+    path = chains_dir / f"{spec.name}.toml"
+    path.write_text(text)
+    return load_chain_file(path)
 
 
 def _parse_rendered(name: str, text: str) -> ChainConfig:
