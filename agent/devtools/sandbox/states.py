@@ -207,7 +207,11 @@ def start_replica(*, detach: bool = False, log_path: Path | None = None,
         meta = fresh_meta(REPLICA, directory)
         if meta is None:
             return anvil, build_replica(anvil.url), False
-        load_state(Web3(Web3.HTTPProvider(anvil.url)), REPLICA, directory)
+        w3 = Web3(Web3.HTTPProvider(anvil.url))
+        load_state(w3, REPLICA, directory)
+        # one block on top of the loaded one, so a fork at head - 1 finds its state (anvil keeps the states of the
+        # blocks it mines, not of those it loaded)
+        _rpc(w3, "evm_mine", [])
         chain = load_chain(REPLICA_CHAIN)
         return anvil, Replica(rpc_url=anvil.url, chain=chain, factory=meta["factory"],
                               placed=chain.contract_addresses(), factory_v2=meta["factory_v2"]), True
