@@ -60,15 +60,26 @@ def _register_commands() -> None:
         entry.load()(app)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _bad_input(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise SystemExit(2)
+
+
 def setup_logging() -> None:
     """stderr logging at LOG_LEVEL, with every configured secret scrubbed from every logger's records."""
     from agent.config.scrub import environment_with_dotenv, install
 
-    level = os.environ.get("LOG_LEVEL", "WARNING").upper()
-    fmt = os.environ.get("LOG_FORMAT", "text").lower()
+    level = os.environ.get("LOG_LEVEL", "").strip().upper() or "WARNING"
+    fmt = os.environ.get("LOG_FORMAT", "").strip().lower() or "text"
+    if level not in LOG_LEVELS:  # bad input: one line, exit 2, before anything runs
+        _bad_input(f"LOG_LEVEL: {os.environ['LOG_LEVEL']!r} is not a log level; use one of "
+                   f"{', '.join(LOG_LEVELS)} (e.g. LOG_LEVEL=INFO) or unset it")
     if fmt not in ("text", "json"):
-        raise SystemExit(f"error: LOG_FORMAT: {fmt!r} is neither text nor json; set LOG_FORMAT=json or unset it")
-    logging.basicConfig(level=getattr(logging, level, logging.WARNING), stream=sys.stderr,
+        _bad_input(f"LOG_FORMAT: {fmt!r} is neither text nor json; set LOG_FORMAT=json or unset it")
+    logging.basicConfig(level=getattr(logging, level), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if fmt == "json":
         from agent.operator.jsonlog import JsonFormatter

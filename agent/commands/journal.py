@@ -18,13 +18,13 @@ if TYPE_CHECKING:
 
 
 def journal_path(path: Path | None) -> Path:
-    if path is not None:
-        return path
-    from agent.config.settings import Settings, read_environment
+    """``--path``, else JOURNAL_PATH, else the per-user default; absolute, and refused when it is not a journal."""
+    from agent.config.environment import check_journal_path, default_journal_path, read_environment
 
+    if path is not None:
+        return check_journal_path(path, name="--path")
     env = read_environment()
-    value = env.get("JOURNAL_PATH") or str(Settings.model_fields["journal_path"].default)
-    return Path(value).expanduser()
+    return check_journal_path(Path(env.get("JOURNAL_PATH") or str(default_journal_path())))
 
 
 def _render(summary: JournalSummary) -> None:

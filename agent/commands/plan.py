@@ -23,6 +23,7 @@ def plan_document(decision: Decision, plan: Plan | None, pending: list[str]) -> 
         "targets": {k: float(v) for k, v in decision.targets.items()},
         "actions": [a.as_json() for a in plan.actions] if plan else [],
         "skipped": [s.as_json() for s in plan.skipped] if plan else [],
+        "cuts": [c.as_json() for c in plan.cuts] if plan else [],
         "est_cost_usd": float(plan.est_cost_usd) if plan else 0.0,
         "total_usd": float(plan.total_usd) if plan else None,
     }
@@ -42,6 +43,17 @@ def render_plan(doc: dict[str, Any]) -> None:
         console.print(t)
     for s in doc["skipped"]:
         console.print(f"  skipped: {s['what']} — {s['why']}")
+    render_cuts(doc.get("cuts", []))
+
+
+def render_cuts(cuts: list[dict[str, Any]]) -> None:
+    """What the spending limits cut, one line per action, and why (once per limit)."""
+    said: set[str] = set()
+    for c in cuts:
+        console.print(f"  cut by {c['limit']}: {c['what']} {c['from_usd']:,.2f} → {c['to_usd']:,.2f} USD")
+        if c["why"] not in said:
+            console.print(f"    why: {c['why']}")
+            said.add(c["why"])
 
 
 def refuse_partial(snapshot: Snapshot, json_out: bool) -> NoReturn:
@@ -50,7 +62,7 @@ def refuse_partial(snapshot: Snapshot, json_out: bool) -> NoReturn:
     if json_out:
         print_json({"rebalance": False, "partial": True, "unread": snapshot.unread,
                     "nothing_read": snapshot.nothing_read, "reasons": [reason], "actions": [], "skipped": [],
-                    "est_cost_usd": 0.0, "total_usd": None})
+                    "cuts": [], "est_cost_usd": 0.0, "total_usd": None})
     typer.echo(f"error: {reason}", err=True)
     raise SystemExit(1)
 
@@ -61,23 +73,30 @@ def register(app: typer.Typer) -> None:
         """What the agent would do now and why; sends nothing."""
         from agent.config.settings import load_config
         from agent.cycle.compose import build_rpcs, wallet_address
-        from agent.cycle.steps import decide, make_plan
+        from agent.cycle.steps import decide, make_plan, spent_last_day, verify_genesis
         from agent.journal.store import JournalStore
         from agent.portfolio.reader import fetch_snapshot
 
         config = load_config()
         now = datetime.now(UTC)
-        snapshot = fetch_snapshot(build_rpcs(config), wallet_address(config))
+        rpcs = build_rpcs(config)
+        snapshot = fetch_snapshot(rpcs, wallet_address(config))
         if snapshot.partial:
             refuse_partial(snapshot, json_out)
         with JournalStore.open(config.settings.journal_path) as journal:
+            verify_genesis(journal, rpcs, record=False)  # plan only reads the journal
             pending = [a.idempotency_key for a in journal.open_actions()]
             blocked = {a.chain for a in journal.open_actions()}
             decision = decide(config, snapshot, journal, now, record_prices=False)
+            spent = spent_last_day(journal, now)
         unavailable = {c.chain for c in snapshot.chains if not c.available}
-        result = make_plan(config, snapshot, decision, now, exclude_chains=blocked | unavailable) \
+        result = make_plan(config, snapshot, decision, now, exclude_chains=blocked | unavailable, spent=spent) \
             if decision.rebalance else None
-        doc = {**plan_document(decision, result, pending), "partial": False, "unread": []}
+        pause = config.settings.execution.pause_file
+        doc = {**plan_document(decision, result, pending), "partial": False, "unread": [],
+               "paused": bool(pause and pause.exists())}
+        if doc["paused"]:
+            doc["reasons"].append(f"paused: PAUSE_FILE {pause} exists; `run` sends nothing while it does")
         if json_out:
             print_json(doc)
         else:

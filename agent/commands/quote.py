@@ -12,6 +12,7 @@ from agent.units import to_units
 
 if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is imported when it runs
     from agent.quotes.models import BestQuote, QuoteResult
+    from agent.quotes.service import Preflight
 
 
 def result_document(r: QuoteResult) -> dict[str, Any]:
@@ -78,6 +79,27 @@ def _render(chain: str, best: BestQuote) -> None:
         console.print("[red]no valid quote[/]: every source failed or was rejected (see the reasons above)")
 
 
+def _say_preflight(chain: str, first: Preflight, json_out: bool) -> None:
+    req = first.request
+    doc: dict[str, Any] = {
+        "chain": chain, "chain_id": req.chain_id, "taker": req.taker,
+        "sell": {"symbol": req.sell_symbol, "address": req.sell_token, "decimals": req.sell_decimals,
+                 "amount_raw": req.sell_amount_raw},
+        "buy": {"symbol": req.buy_symbol, "address": req.buy_token, "decimals": req.buy_decimals},
+        "balance_raw": first.balance_raw, "refused": first.refused, "quotes": [], "best": None,
+        "wrap": first.wrap.as_json() if first.wrap else None}
+    if json_out:
+        print_json(doc)
+    elif first.refused:
+        console.print(f"[red]refused[/]: {first.refused}")
+    elif first.wrap:
+        w = first.wrap
+        console.print(f"{req.sell_symbol}→{req.buy_symbol} on {chain} is an {w.kind} (1:1 on {w.to}), not a swap: "
+                      f"{_units(w.amount_raw, req.buy_decimals)} {req.buy_symbol} out; no quote source asked")
+    if first.refused:
+        typer.echo(f"error: {first.refused}", err=True)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def quote(
@@ -90,10 +112,17 @@ def register(app: typer.Typer) -> None:
         """Best validated quote across every enabled source (QUOTE_SOURCES); nothing is sent."""
         from agent.config.settings import load_config
         from agent.cycle.compose import wallet_address
-        from agent.quotes.service import quote_best
+        from agent.quotes.service import preflight, quote_best
 
         config = load_config()
-        best = quote_best(config, chain_name=chain, sell=sell, buy=buy, amount=amount, taker=wallet_address(config))
+        taker = wallet_address(config)
+        first = preflight(config, chain_name=chain, sell=sell, buy=buy, amount=amount, taker=taker)
+        if first.refused or first.wrap:  # above the balance: refused; ETH↔WETH: a wrap/unwrap, no source asked
+            _say_preflight(chain, first, json_out)
+            if first.refused:
+                raise typer.Exit(1)
+            return
+        best = quote_best(config, chain_name=chain, sell=sell, buy=buy, amount=amount, taker=taker)
         if json_out:
             print_json(quote_document(chain, best))
         else:

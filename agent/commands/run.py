@@ -1,8 +1,9 @@
 """``rebalancer run [--once] [--dry-run]``: the agent loop.
 
 SIGINT/SIGTERM let the current action finish (or, while it is only waiting for gas, abandon it safely: nothing
-was signed), journal the rest of the plan as dropped and exit; a second signal stops at once (the journal
-still knows every signed transaction, and the next start reconciles it).
+was signed), journal the rest of the plan as dropped and exit with 128 + the signal's number (SIGINT 130,
+SIGTERM 143); a second signal stops at once (the journal still knows every signed transaction, and the next
+start reconciles it). ``run --once`` exits 1 when its plan was dropped or deferred (docs/exit-codes.md).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from agent.commands.plan import render_cuts
 from agent.commands.render import Table, console, err_console, fmt_usd, print_json
 from agent.errors import SafetyHalt
 
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 class StopFlag:
     def __init__(self) -> None:
         self.requested = False
+        self.signum: int | None = None
 
     def __call__(self) -> bool:
         return self.requested
@@ -39,7 +42,7 @@ class StopFlag:
         def handler(signum: int, _frame: FrameType | None) -> None:
             if self.requested:
                 raise KeyboardInterrupt
-            self.requested = True
+            self.requested, self.signum = True, signum
             err_console.print(f"received {signal.Signals(signum).name}: finishing the current action, then stopping")
 
         signal.signal(signal.SIGINT, handler)
@@ -65,6 +68,7 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
         "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
         "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
+        "cuts": [c.as_json() for c in report.plan.cuts] if report.plan else [],
         "disposition": str(report.disposition) if report.disposition else None,
         "partial": report.snapshot_before.partial, "unread": report.snapshot_before.unread,
         "approval": None if report.approval is None else {
@@ -101,6 +105,7 @@ def render_cycle(doc: dict[str, Any]) -> None:
         console.print(t)
     if doc["approval"] and not doc["actions"]:
         console.print(f"[yellow]approval:[/] {doc['approval']['reason']}")
+    render_cuts(doc["cuts"])
     for p in doc["parking"]:
         console.print(f"  vault: {p['key']} → {p['state']}")
     if doc["dropped_because"]:
@@ -139,13 +144,17 @@ def _run_loop(config: AppConfig, *, once: bool, dry_run: bool, json_out: bool) -
                 typer.echo(f"error: {report.snapshot_before.partial_reason()}", err=True)
                 if once or report.snapshot_before.nothing_read:
                     raise SystemExit(1)
-            if once or stop():
+            if stop():  # a signal ends the process with 128 + its number (SIGINT 130, SIGTERM 143)
+                raise SystemExit(128 + (stop.signum or signal.SIGINT))
+            if once and report.dropped_because:  # the plan did not run to its end: say so in the exit code
+                raise SystemExit(1)
+            if once:
                 break
             deadline = time.monotonic() + config.settings.run_interval_s
             while time.monotonic() < deadline and not stop():
                 time.sleep(0.5)
             if stop():
-                break
+                raise SystemExit(128 + (stop.signum or signal.SIGINT))
 
 
 def register(app: typer.Typer) -> None:

@@ -15,11 +15,12 @@ if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is import
     from agent.portfolio.models import Snapshot
 
 
-def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str, Any]] | None = None
-                    ) -> dict[str, Any]:
+def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str, Any]] | None = None,
+                    journal: str | None = None) -> dict[str, Any]:
     return {
         "vaults": vaults or [],
         "wallet": snapshot.wallet,
+        "journal": journal,
         "total_usd": alloc.total_usd,
         "chains": [{"chain": c.chain, "chain_id": c.chain_id, "available": c.available, "error": c.error,
                     "block": c.block} for c in snapshot.chains],
@@ -107,8 +108,9 @@ def register(app: typer.Typer) -> None:
         snapshot, alloc = read_status(config)
         vaults = _vault_rows(config, snapshot)
         if json_out:
-            print_json(status_document(snapshot, alloc, vaults))
+            print_json(status_document(snapshot, alloc, vaults, journal=str(config.settings.journal_path)))
         else:
+            console.print(f"journal: {config.settings.journal_path}")
             _render(snapshot, alloc)
             _render_vaults(vaults)
         if not any(c.available for c in snapshot.chains):

@@ -7,23 +7,36 @@ whose message names the variable, says what is wrong and how to fix it, and neve
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
-from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agent.config.chain_settings import CHAIN_KEYS, ChainSettings, chain_settings_from_env
 from agent.config.chains import ChainConfig, default_chains_dir, load_chain
-from agent.config.scrub import key_like_label
+from agent.config.environment import (
+    OTHER_NAMES,
+    check_journal_path,
+    default_journal_path,
+    env_file_values,
+    near_misses,
+    read_environment,
+)
+
+__all__ = ["AppConfig", "ChainSettings", "Settings", "load_config", "read_environment", "redact_url", "safe_error"]
+from agent.config.redact import redact_url, safe_error
 from agent.errors import ConfigError
 from agent.models import checksum
 
+log = logging.getLogger(__name__)
+
 QUOTE_SOURCES = ("onchain", "0x", "1inch", "paraswap", "odos", "kyberswap")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRET_FIELDS = {"sandbox_private_key", "keystore_password", "zerox_api_key", "oneinch_api_key",
                  "odos_api_key", "kyberswap_client_id", "notify_urls", "dashboard_token"}
 
@@ -41,11 +54,12 @@ def _split(value: object) -> object:
 class Section(BaseModel):
     """One slice of the settings; its fields keep their flat env names (``BAND_PP`` → ``strategy.band_pp``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    #: no setting is ever infinite or NaN (``RPC_TIMEOUT_S=inf`` is one clear error, not an overflow later)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class RpcSettings(Section):
-    rpc_timeout_s: float = Field(default=10.0, gt=0)
+    rpc_timeout_s: float = Field(default=10.0, gt=0, le=600)
     rpc_attempts: int = Field(default=3, ge=1, le=10)
 
 
@@ -119,11 +133,21 @@ class ExecutionSettings(Section):
     twap_spacing_blocks: int = Field(default=1, ge=0)  # blocks between two chunks (arbitrage restores the pool)
     #: spread a split swap over this long (chunk i when i/n of it is due); unset: the time TWAP_MAX_CHUNKS chunks
     #: need at the fastest spacing, so every chunk count shares the same exposure; 0: as fast as possible
-    twap_horizon_s: float | None = Field(default=None, ge=0)
+    twap_horizon_s: float | None = Field(default=None, ge=0, le=7 * 86400)
     twap_price_guard_bps: int = Field(default=300, gt=0)  # abandon the rest of a split swap past this price move
     max_swap_gas: int = Field(default=1_500_000, gt=0)
     priority_fee_percentile: float = Field(default=20.0, ge=0, le=100)  # eth_feeHistory reward percentile (tip)
     replace_after_blocks: int = Field(default=3, ge=1)  # replace a tx not mined after N blocks (+12.5% fees)
+    #: nonce gaps (journaled nonces the chain never saw) filled with 0-value self-transfers before a send, at most
+    #: this many; more means a reset chain or another journal: the agent halts and says how to fix it
+    max_nonce_gap_fill: int = Field(default=3, ge=0, le=100)
+    # spending limits (hot-wallet limits; unset: no limit). A plan over a limit is cut, and says what and why.
+    max_trade_usd: Decimal | None = Field(default=None, gt=0)  # per action
+    max_cycle_usd: Decimal | None = Field(default=None, gt=0)  # all actions of one cycle
+    max_daily_usd: Decimal | None = Field(default=None, gt=0)  # trades executed in the last 24 h (the journal)
+    max_daily_gas_usd: Decimal | None = Field(default=None, gt=0)  # gas paid in the last 24 h (the journal)
+    #: while this file exists nothing is sent (checked before every transaction, not only at the cycle's start)
+    pause_file: Path | None = None
 
 
 class VaultSettings(Section):
@@ -138,7 +162,7 @@ class AggregatorSettings(Section):
     """Where quotes come from: the sources, their deadline, the deviation bound, base URLs and keys."""
 
     quote_sources: tuple[str, ...] = ("onchain",)
-    quote_timeout_s: float = Field(default=8.0, gt=0)
+    quote_timeout_s: float = Field(default=8.0, gt=0, le=600)
     max_quote_deviation_bps: int = Field(default=100, ge=0, le=10000)
     zerox_api_url: str = "https://api.0x.org"
     zerox_api_key: SecretStr | None = None
@@ -190,7 +214,7 @@ class Settings(BaseSettings):
     ``STRATEGY`` → ``settings.strategy.name``, ``ZEROX_API_KEY`` → ``settings.aggregators.zerox_api_key``;
     see ``.env.example``. Flat keyword arguments are accepted too (``Settings(band_pp=3, …)``)."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False, allow_inf_nan=False)
 
     chains: tuple[str, ...] = Field(min_length=1)
     targets: dict[str, Decimal]
@@ -200,15 +224,16 @@ class Settings(BaseSettings):
     sandbox_private_key: SecretStr | None = None
     keystore_password: SecretStr | None = None
     keystore_password_file: Path | None = None
-    run_interval_s: float = Field(default=300.0, gt=0)
-    journal_path: Path = Path(".rebalancer/journal.sqlite")
+    run_interval_s: float = Field(default=300.0, gt=0, le=7 * 86400)
+    #: absolute; unset: the per-user data directory (``default_journal_path``), shown by ``status``
+    journal_path: Path = Field(default_factory=default_journal_path)
     chains_dir: Path = Field(default_factory=default_chains_dir)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
     # operating it (#18): approval before execution, notifications, metrics, the dashboard
     approval: str = "auto"  # auto | manual | above:USD (a plan trading more than USD waits for approval)
-    approval_ttl_s: float = Field(default=3600.0, gt=0)  # a pending approval expires after this long
+    approval_ttl_s: float = Field(default=3600.0, gt=0, le=30 * 86400)  # a pending approval expires after this long
     approval_tolerance_bps: int = Field(default=100, ge=0, le=10000)  # re-planned vs approved, per action
     notify_urls: SecretStr | None = None  # apprise URLs, comma/space separated (they carry tokens: secret)
     metrics_addr: str | None = None  # HOST:PORT of the Prometheus endpoint (unset: off)
@@ -310,6 +335,13 @@ class Settings(BaseSettings):
             raise ValueError(f"percentages sum to {total}, not 100; adjust them so they add up to 100")
         return v
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, v: str) -> str:
+        if v.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"{v!r} is not a log level; use one of {', '.join(LOG_LEVELS)} (e.g. LOG_LEVEL=INFO)")
+        return v.strip().upper()
+
     @field_validator("approval")
     @classmethod
     def _approval(cls, v: str) -> str:
@@ -341,22 +373,6 @@ class Settings(BaseSettings):
         return None if v in (None, "") else checksum(v, strict=True)
 
 
-class ChainSettings(BaseModel):
-    """Per-chain settings from ``<CHAIN>_*`` variables. RPC URLs may hold API keys: kept secret."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    rpc_urls: tuple[SecretStr, ...] = Field(min_length=1)
-    tx_rpc_url: SecretStr | None = None
-    max_base_fee_gwei: Decimal | None = Field(default=None, gt=0)
-    hard_cap_gwei: Decimal | None = Field(default=None, gt=0)
-    gas_wait_deadline_s: float = Field(default=3600.0, gt=0)  # wait this long for the base fee, then retry later
-    gas_timing: Literal["limit", "optimal"] = "limit"  # optimal: also wait, within the deadline, for a cheap block
-    gas_history_blocks: int | None = Field(default=None, ge=16)  # optimal timing's history (default 8 x deadline)
-    #: blocks on top of a receipt before it counts (reorg safety; 0: at once)
-    confirmations: int = Field(default=0, ge=0, le=64)
-
-
 class AppConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -366,31 +382,6 @@ class AppConfig(BaseModel):
 
     def enabled(self) -> list[tuple[ChainConfig, ChainSettings]]:
         return [(self.chains[n], self.chain_settings[n]) for n in self.settings.chains]
-
-
-def redact_url(url: str) -> str:
-    """``https://eth-mainnet.g.alchemy.com/v2/KEY`` → ``https://eth-mainnet.g.alchemy.com/…``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable url>"
-    labels = (parts.hostname or "?").split(".")
-    # a key in a subdomain (https://k3y...@ or https://<key>.rpc.example) is a credential, not a name
-    host = ".".join("…" if key_like_label(label) else label for label in labels)
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<unparseable url>"
-    tail = "/…" if (parts.path not in ("", "/") or parts.query or parts.username) else ""
-    return f"{parts.scheme}://{host}{port}{tail}"
-
-
-def read_environment(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> dict[str, str]:
-    """The process environment over the ``.env`` file (``ENV_FILE`` picks another file)."""
-    env = dict(os.environ if environ is None else environ)
-    path = env_file or Path(env.get("ENV_FILE", ".env"))
-    file_values = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
-    return {**file_values, **env}
 
 
 def env_name(loc: list[str]) -> str:
@@ -414,50 +405,34 @@ def settings_error(exc: ValidationError) -> ConfigError:
     return ConfigError(f"{field.upper()}: {msg}")
 
 
-def _chain_settings(chain: ChainConfig, env: Mapping[str, str]) -> ChainSettings:
-    prefix = chain.rpc_env
-    urls = [u.strip() for u in env.get(f"{prefix}_RPC_URL", "").split(",") if u.strip()]
-    if not urls:
-        raise ConfigError(
-            f"{prefix}_RPC_URL: chain {chain.name!r} is in CHAINS but has no RPC URL; "
-            f"set {prefix}_RPC_URL=https://… (comma-separated fallbacks allowed) or remove it from CHAINS")
-    for u in [*urls, env.get(f"{prefix}_TX_RPC_URL", "")]:
-        if u and urlsplit(u).scheme not in ("http", "https"):
-            raise ConfigError(f"{prefix}_RPC_URL: {redact_url(u)} is not an http(s) URL; use http:// or https://")
-    values: dict[str, Any] = {"rpc_urls": tuple(SecretStr(u) for u in urls)}
-    for key, field in (("TX_RPC_URL", "tx_rpc_url"), ("MAX_BASE_FEE_GWEI", "max_base_fee_gwei"),
-                       ("HARD_CAP_GWEI", "hard_cap_gwei"), ("GAS_WAIT_DEADLINE_S", "gas_wait_deadline_s"),
-                       ("GAS_TIMING", "gas_timing"), ("GAS_HISTORY_BLOCKS", "gas_history_blocks"),
-                       ("CONFIRMATIONS", "confirmations")):
-        if env.get(f"{prefix}_{key}"):
-            values[field] = env[f"{prefix}_{key}"]
-    values.setdefault("hard_cap_gwei", chain.default_hard_cap_gwei)  # fees are always capped (#14)
-    try:
-        out = ChainSettings.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = f"{prefix}_{str(first['loc'][0]).upper()}"
-        shown = "" if first["loc"][0] in ("rpc_urls", "tx_rpc_url") else f" (got {first.get('input')!r})"
-        raise ConfigError(f"{name}: {first['msg']}{shown}") from exc
-    cap, limit = out.hard_cap_gwei, out.max_base_fee_gwei
-    if cap is not None and limit is not None and cap < limit:
-        raise ConfigError(f"{prefix}_HARD_CAP_GWEI={cap} is below {prefix}_MAX_BASE_FEE_GWEI={limit}: a transaction "
-                          f"could never be sent at the limit; raise the cap or lower the limit")
-    return out
-
-
 def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> AppConfig:
-    env = read_environment(environ, env_file)
+    base = dict(os.environ if environ is None else environ)
+    from_file = env_file_values(base, env_file)
+    env = {**from_file, **base}
     fields = Settings.env_names()
     values: dict[str, Any] = {k.lower(): v for k, v in env.items() if k.lower() in fields and v != ""}
     try:
         settings = Settings(**values)
     except ValidationError as exc:
         raise settings_error(exc) from None
+    settings = settings.model_copy(update={"journal_path": check_journal_path(settings.journal_path)})
     chains = {name: load_chain(name, settings.chains_dir) for name in settings.chains}
-    chain_settings = {name: _chain_settings(cfg, env) for name, cfg in chains.items()}
+    _warn_unknown(env, from_file, chains.values())
+    chain_settings = {name: chain_settings_from_env(cfg, env) for name, cfg in chains.items()}
     _check_targets(settings, chains)
     return AppConfig(settings=settings, chains=chains, chain_settings=chain_settings)
+
+
+def _warn_unknown(env: Mapping[str, str], from_file: Mapping[str, str], chains: Iterable[ChainConfig]) -> None:
+    """A variable that looks like a setting but is none (a typo) is said, with the closest name."""
+    known = {n.upper() for n in Settings.env_names()} | OTHER_NAMES
+    known |= {f"{c.rpc_env}_{key}" for c in chains for key in CHAIN_KEYS}
+    in_file = {k.upper() for k in from_file}
+    for name, match in near_misses(env, known):
+        if match is not None:
+            log.warning("%s is not a setting (ignored): did you mean %s? (see .env.example)", name, match)
+        elif name in in_file:
+            log.warning("%s in the .env file is not a setting (ignored); see .env.example for the names", name)
 
 
 def _check_targets(settings: Settings, chains: Mapping[str, ChainConfig]) -> None:
@@ -467,13 +442,3 @@ def _check_targets(settings: Settings, chains: Mapping[str, ChainConfig]) -> Non
             raise ConfigError(
                 f"TARGETS: {symbol!r} is not a token on any configured chain ({', '.join(settings.chains)}); "
                 f"use one of {', '.join(sorted(known))} or add the token to chains/<chain>.toml")
-
-
-def safe_error(exc: BaseException) -> str:
-    """An exception as one line with anything URL-like removed (URLs may carry API keys)."""
-    import re
-
-    text = f"{type(exc).__name__}: {exc}"
-    text = re.sub(r"[a-z][a-z0-9+.-]*://[^\s'\"),]+", lambda m: redact_url(m.group(0)), text, flags=re.I)
-    text = re.sub(r"(url|path)[:=]\s*\S+", r"\1: …", text, flags=re.I)
-    return text.splitlines()[0][:300] if text else type(exc).__name__

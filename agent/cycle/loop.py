@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from agent.chain.rpc import ChainRpc
@@ -26,11 +27,21 @@ from agent.cycle.executors import ActionJob, Executor, executor_for
 from agent.cycle.intents import IntentContext, action_key
 from agent.cycle.report import ActionReport, CycleReport, plan_detail
 from agent.cycle.resources import CycleResources
-from agent.cycle.steps import blocked_chains, build_costs, decide, make_plan, plan_id_for
+from agent.cycle.steps import (
+    blocked_chains,
+    build_costs,
+    decide,
+    make_plan,
+    plan_id_for,
+    spent_last_day,
+    verify_genesis,
+)
 from agent.errors import AgentError, Disposition, disposition_of
 from agent.execution.gas_wait import GasGate, GasWaitProgress
+from agent.execution.guard import GasBudgetSpent, SendPaused, check_pause
 from agent.execution.pipeline import ExecutionContext
 from agent.journal.records import CycleStatus, Mode
+from agent.journal.spending import record_spend
 from agent.journal.store import JournalStore
 from agent.operator.approvals import ApprovalPolicy, gate_plan
 from agent.planning.models import Plan
@@ -101,6 +112,7 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
 
 def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
            sender_options: dict[str, Any]) -> CycleReport:
+    verify_genesis(run.journal, run.rpcs.values())                                      # the journal's chains
     blocked = blocked_chains(run.journal, run.rpcs, run.dry_run)                        # reconcile
     snapshot = fetch_snapshot(list(run.rpcs.values()), run.wallet)                      # read + value
     decision = decide(run.config, snapshot, run.journal, run.now, strategy)             # decide
@@ -128,11 +140,16 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
     else:
         run.journal.record_decision(run.cycle_id, rebalance=False, reasons=list(decision.reasons))
     waiting = report.approval is not None and not report.approval.proceed  # its funds stay where they are
+    pause = run.config.settings.execution.pause_file
+    paused = not run.dry_run and pause is not None and pause.exists()  # PAUSE_FILE: no parking either
     if run.config.settings.vaults.vault_parking and not report.dropped_because and not waiting \
-            and not run.should_stop():
+            and not run.should_stop() and not paused:
         usable = {n: c for n, c in run.contexts.items() if n not in blocked}             # park
-        report.parking = park_idle_stables(run.config, snapshot, run.journal, usable, run.now,
-                                           cycle_id=run.cycle_id, costs=build_costs(snapshot, run.config.chains))
+        try:
+            report.parking = park_idle_stables(run.config, snapshot, run.journal, usable, run.now,
+                                               cycle_id=run.cycle_id, costs=build_costs(snapshot, run.config.chains))
+        except (SendPaused, GasBudgetSpent) as exc:  # paused (or out of gas budget) while parking: park later
+            log.warning("vault parking stopped: %s", safe_error(exc))
         if report.parking:
             run.events.emit(CycleEventKind.PARKING, run.cycle_id,
                             actions=[{"key": r.idempotency_key, "state": r.state} for r in report.parking])
@@ -143,7 +160,8 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
 
 def _plan(run: CycleRun, report: CycleReport, excluded: dict[str, str]) -> Plan:
     decision = report.decision
-    plan = make_plan(run.config, report.snapshot_before, decision, run.now, exclude_chains=set(excluded))
+    plan = make_plan(run.config, report.snapshot_before, decision, run.now, exclude_chains=set(excluded),
+                     spent=spent_last_day(run.journal, run.now))
     plan = adapt_plan_to_vault_limits(run.config, plan, run.contexts, run.journal, cycle_id=run.cycle_id)
     report.plan = plan
     plan_id = plan_id_for(run.cycle_id, run.now, plan)
@@ -167,10 +185,17 @@ def _approved(run: CycleRun, report: CycleReport, plan: Plan, plan_id: str) -> b
 def execute_plan(run: CycleRun, report: CycleReport, plan: Plan, plan_id: str) -> None:
     """Each action in order: wait for gas on its chain, then its kind's executor; an error ends the plan by
     its disposition (``_dispatch``)."""
+    costs = build_costs(report.snapshot_before, run.config.chains)
     for index, action in enumerate(plan.actions):
         if run.should_stop():
             _end_plan(run, report, plan_id, Disposition.RETRY, STOPPED)
             break
+        if not run.dry_run:
+            try:  # the pause file is checked before each action (and again before each of its transactions)
+                check_pause(run.config.settings.execution.pause_file)
+            except SendPaused as exc:
+                _end_plan(run, report, plan_id, Disposition.RETRY, f"{exc}; the rest of the plan waits")
+                break
         job = _job(run, report, plan_id, index)
         gate = _gas_gate(job)
         try:
@@ -185,12 +210,23 @@ def execute_plan(run: CycleRun, report: CycleReport, plan: Plan, plan_id: str) -
             if gate is not None:
                 gate.clear()
         report.actions.append(action_report)
+        if not run.dry_run and action_report.state == "confirmed":
+            _record_spend(run, action_report, costs)
         run.events.emit(CycleEventKind.TRADE, run.cycle_id, plan_id=plan_id, key=action_report.key,
                         kind=action.kind, chain=action.chain, state=action_report.state,
                         source=action_report.quote_source, gas_paid_wei=action_report.gas_paid_wei)
     if not run.dry_run and any(a.state == "confirmed" for a in report.actions):
         run.journal.record_event("rebalanced", {"at": run.now.isoformat(), "plan_id": plan_id},
                                  cycle_id=run.cycle_id)
+
+
+def _record_spend(run: CycleRun, done: ActionReport, costs: Mapping[str, Any]) -> None:
+    """The journal's record of what an executed action spent (MAX_DAILY_USD / MAX_DAILY_GAS_USD read it)."""
+    action = done.action
+    native = costs[action.chain].native_usd if action.chain in costs else Decimal(0)
+    gas_usd = Decimal(done.gas_paid_wei) / Decimal(10**18) * native
+    record_spend(run.journal, key=done.key, chain=action.chain, kind=action.kind, cycle_id=run.cycle_id,
+                 trade_usd=action.amount_usd if action.kind == "swap" else Decimal(0), gas_usd=gas_usd)
 
 
 def _job(run: CycleRun, report: CycleReport, plan_id: str, index: int) -> ActionJob:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,11 +13,15 @@ from typing import Any
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import AppConfig
+from agent.errors import TemporaryError
+from agent.execution.fees import PLANNING_TIP_WEI
 from agent.execution.reconcile import reconcile
+from agent.journal.genesis import check_genesis
 from agent.journal.prices import PriceHistory, history_path_for
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
 from agent.planning.costs import ChainCosts
+from agent.planning.limits import SpendingLimits, Spent, apply_limits
 from agent.planning.models import Plan
 from agent.planning.planner import PlanParams, plan_rebalance
 from agent.portfolio.models import Snapshot
@@ -26,10 +31,7 @@ from strategies import Decision, Strategy, StrategyContext, load_strategy
 #: how much recorded price history a decision sees (the longest look-back any rule reads: a year of volatility)
 HISTORY_WINDOW = timedelta(days=400)
 
-DEFAULT_TIP_WEI = 10**9
-
-
-def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = DEFAULT_TIP_WEI) -> dict[str, ChainCosts]:
+def build_costs(snapshot: Snapshot, chains: dict[str, Any], tip_wei: int = PLANNING_TIP_WEI) -> dict[str, ChainCosts]:
     out = {}
     for cs in snapshot.chains:
         if not cs.available or cs.base_fee_wei is None:
@@ -58,6 +60,20 @@ def blocked_chains(journal: JournalStore, rpcs: dict[str, ChainRpc], dry_run: bo
         name = next((n for n, r in rpcs.items() if r.chain.chain_id == chain_id), str(chain_id))
         blocked[name] = "unresolved transactions on an unreachable chain"
     return blocked
+
+
+def verify_genesis(journal: JournalStore, rpcs: Iterable[ChainRpc], *, record: bool = True) -> None:
+    """Each reachable chain's genesis hash against the journal's (``agent.journal.genesis``): a reset sandbox or a
+    wrong RPC URL halts before anything is reconciled, planned or signed. An unreachable chain is compared when
+    it answers again (until then the snapshot is partial and nothing trades). One block read per chain per cycle:
+    a sandbox reset under a running agent is caught at its next cycle."""
+    for rpc in rpcs:
+        try:
+            genesis = rpc.read(lambda w3: w3.to_hex(w3.eth.get_block(0)["hash"]), what="genesis block")
+        except TemporaryError:
+            continue
+        check_genesis(journal, chain=rpc.chain.name, chain_id=rpc.chain.chain_id, rpc_env=rpc.chain.rpc_env,
+                      genesis_hash=str(genesis), record=record)
 
 
 def asset_prices(config: AppConfig, snapshot: Snapshot) -> dict[str, Decimal]:
@@ -91,7 +107,22 @@ def decide(config: AppConfig, snapshot: Snapshot, journal: JournalStore, now: da
 
 
 def make_plan(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
-              exclude_chains: frozenset[str] | set[str] = frozenset()) -> Plan:
+              exclude_chains: frozenset[str] | set[str] = frozenset(), spent: Spent | None = None) -> Plan:
+    """The planner's plan for ``decision``, cut to the spending limits (``spent``: the last 24 h, journaled)."""
+    plan = _plan_rebalance(config, snapshot, decision, now, exclude_chains)
+    return apply_limits(plan, SpendingLimits.from_settings(config.settings.execution), spent or Spent(),
+                        min_trade_usd=config.settings.strategy.min_trade_usd)
+
+
+def spent_last_day(journal: JournalStore, now: datetime) -> Spent:
+    from agent.journal.spending import spent_since
+
+    trades, gas = spent_since(journal, now - timedelta(hours=24))
+    return Spent(trades_usd=trades, gas_usd=gas)
+
+
+def _plan_rebalance(config: AppConfig, snapshot: Snapshot, decision: Decision, now: datetime,
+                    exclude_chains: frozenset[str] | set[str]) -> Plan:
     s = config.settings
     costs = {c: v for c, v in build_costs(snapshot, config.chains).items() if c not in exclude_chains}
     buffer = effective_buffer_usd(buffer_usd=s.strategy.stable_buffer_usd, buffer_pct=s.strategy.stable_buffer_pct,

@@ -9,18 +9,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from pydantic import BaseModel, ConfigDict
 
-GWEI = 10**9
+from agent.units import WEI_PER_GWEI, format_gwei
+
+GWEI = WEI_PER_GWEI
 #: A tip floor so a replacement can always be bumped and empty fee histories still pay something.
 MIN_TIP_WEI = 1_000_000  # 0.001 gwei
+#: The tip the planner prices gas at when it weighs a trade's cost (the sender uses the fee history's tip).
+PLANNING_TIP_WEI = WEI_PER_GWEI
 BUMP_NUMERATOR, BUMP_DENOMINATOR = 9, 8  # +12.5%
-
-
-def gwei_to_wei(value: Decimal | None) -> int | None:
-    return None if value is None else int((value * GWEI).to_integral_value())
 
 
 def bump(value_wei: int) -> int:
@@ -89,9 +87,8 @@ def next_base_fee(base_fee_wei: int, gas_used: int, gas_limit: int) -> int:
 
 
 def gwei_str(wei: int | None) -> str:
-    if wei is None:
-        return "—"
-    return f"{Decimal(wei) / GWEI:.3f}".rstrip("0").rstrip(".")
+    """``agent.units.format_gwei``, with a dash for an unknown fee."""
+    return "—" if wei is None else format_gwei(wei)
 
 
 _g = gwei_str

@@ -32,7 +32,7 @@ from agent.execution.fee_model import GasTimingConfig
 from agent.execution.fees import FeeDecision, plan_fees, plan_replacement
 from agent.execution.gas_wait import GasGate, GasWaitProgress, base_fee_history
 from agent.execution.intent import TxOutcome, TxRequest
-from agent.execution.nonces import NONCE_LOCKS, plan_nonce
+from agent.execution.nonces import NONCE_LOCKS, check_gap_bound, plan_nonce
 from agent.execution.sender import SendPolicy, TerminalProgress, crash_point
 from agent.journal.records import AttemptRecord, AttemptStatus, Broadcast, Mode
 from agent.journal.store import JournalStore
@@ -147,10 +147,15 @@ class LiveSender:
             log.warning("chain %s: %s sent transactions this journal does not know (chain nonce %s); "
                         "continuing at nonce %s", self.chain_id, self.address, latest, plan.nonce)
             self.journal.record_event("nonce_external", {"chain_id": self.chain_id, "chain_nonce": latest})
+        check_gap_bound(plan.gaps, limit=self.policy.max_nonce_gap_fill, chain_id=self.chain_id,
+                        address=self.address, chain_nonce=latest)
         for gap in plan.gaps:
-            log.warning("chain %s: nonce gap at %s (journaled but unknown to the chain); filling it with a "
-                        "0-value self-transfer", self.chain_id, gap)
-            self.journal.record_event("nonce_gap", {"chain_id": self.chain_id, "nonce": gap})
+            why = (f"the journal used nonce {gap} (an attempt it may have broadcast) but the chain's nonce is "
+                   f"{latest}: later transactions would wait behind it forever")
+            log.warning("chain %s: nonce gap at %s (%s); filling it with a 0-value self-transfer (%d of at most %d)",
+                        self.chain_id, gap, why, plan.gaps.index(gap) + 1, self.policy.max_nonce_gap_fill)
+            self.journal.record_event("nonce_gap", {"chain_id": self.chain_id, "nonce": gap, "why": why,
+                                                    "fill": "0-value self-transfer"})
             prior = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=gap)
             self._send_filler(gap, purpose="gap-fill", action_id=None, plan_id=plan_id, prior=prior)
         return plan.nonce

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
 
+from agent.errors import SafetyHalt
+
 
 class NoncePlan(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -41,6 +43,18 @@ def plan_nonce(*, chain_latest: int, chain_pending: int, journal_highest: int | 
     gaps = tuple(n for n in range(chain_latest, journal_next) if n not in live)
     external = journal_highest is not None and chain_latest > journal_highest + 1
     return NoncePlan(nonce=nonce, gaps=gaps, external=external)
+
+
+def check_gap_bound(gaps: tuple[int, ...], *, limit: int, chain_id: int, address: str, chain_nonce: int) -> None:
+    """More gaps than ``limit`` (``MAX_NONCE_GAP_FILL``) are not filled: the chain was reset or the journal
+    belongs to another chain, and filling would send a stream of self-transfers. Halts naming the fix."""
+    if len(gaps) <= limit:
+        return
+    raise SafetyHalt(
+        f"chain {chain_id}: {len(gaps)} nonce gaps for {address} (the journal used nonces up to {max(gaps)}, the "
+        f"chain is at {chain_nonce}), more than MAX_NONCE_GAP_FILL={limit}: the chain was reset or this journal "
+        "belongs to another chain; use a fresh JOURNAL_PATH for this chain (for the sandbox `rebalancer sandbox "
+        "up` starts one), or raise MAX_NONCE_GAP_FILL if these gaps are really yours to fill")
 
 
 class NonceLocks:

@@ -19,10 +19,11 @@ from agent.chain.reads import fetch_fee_inputs, fetch_nonces
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import ChainSettings, ExecutionSettings
-from agent.execution.fees import gwei_to_wei, plan_fees
+from agent.execution.fees import plan_fees
 from agent.execution.gas_wait import GasWaitProgress
 from agent.execution.intent import TxOutcome, TxRequest
 from agent.journal.records import Mode
+from agent.units import gwei_to_wei
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class SendPolicy(BaseModel):
     confirmations: int = Field(default=0, ge=0)
     #: give up waiting for those blocks after this long (the attempt stays journaled and is reconciled later)
     confirm_timeout_s: float = Field(default=900.0, gt=0)
+    #: at most this many nonce gaps are filled before a send; more halts (``MAX_NONCE_GAP_FILL``)
+    max_nonce_gap_fill: int = Field(default=3, ge=0)
 
     @classmethod
     def from_config(cls, settings: ExecutionSettings, chain_settings: ChainSettings, chain: ChainConfig) -> SendPolicy:
@@ -67,7 +70,8 @@ class SendPolicy(BaseModel):
                    replace_after_blocks=settings.replace_after_blocks,
                    poll_s=min(max(chain.block_time_s / 4, 0.25), 3.0),
                    confirmations=chain_settings.confirmations,
-                   confirm_timeout_s=max(900.0, 20 * chain_settings.confirmations * chain.block_time_s))
+                   confirm_timeout_s=max(900.0, 20 * chain_settings.confirmations * chain.block_time_s),
+                   max_nonce_gap_fill=settings.max_nonce_gap_fill)
 
 
 class TxSender(Protocol):

@@ -92,4 +92,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX approvals_fingerprint ON approvals (fingerprint, status)
     """,
+    # 3: each chain's genesis (block 0) hash, recorded when the journal first sees the chain (#14 item 5)
+    """
+    CREATE TABLE chain_genesis (
+        chain_id INTEGER PRIMARY KEY,
+        chain TEXT NOT NULL,
+        genesis_hash TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    )
+    """,
 )

@@ -93,11 +93,16 @@ class JournalStore:
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"JOURNAL_PATH: cannot open the journal at {path} ({exc}); pick a writable path") from exc
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")  # a journaled attempt must survive a power cut
-        conn.execute("PRAGMA foreign_keys=ON")
-        store = cls(conn, path)
-        store._migrate()
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # a journaled attempt must survive a power cut
+            conn.execute("PRAGMA foreign_keys=ON")
+            store = cls(conn, path)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise ConfigError(f"JOURNAL_PATH: {path} is not a usable SQLite journal ({exc}); move it away or "
+                              "point JOURNAL_PATH at another file") from None
         return store
 
     def close(self) -> None:

@@ -51,6 +51,21 @@ class Skipped(BaseModel):
         return jsonable(self)
 
 
+class Cut(BaseModel):
+    """What a spending limit cut from a plan (``agent.planning.limits``): an action, from and to USD, why."""
+
+    model_config = FROZEN
+
+    what: str
+    limit: str
+    from_usd: Decimal
+    to_usd: Decimal
+    why: str
+
+    def as_json(self) -> dict[str, Any]:
+        return jsonable(self)
+
+
 class Plan(BaseModel):
     model_config = FROZEN
 
@@ -61,6 +76,8 @@ class Plan(BaseModel):
     actions: tuple[Action, ...]
     skipped: tuple[Skipped, ...] = ()
     total_usd: Decimal = Decimal(0)
+    #: what the spending limits cut (MAX_TRADE_USD, MAX_CYCLE_USD, MAX_DAILY_USD, MAX_DAILY_GAS_USD)
+    cuts: tuple[Cut, ...] = ()
 
     @property
     def est_cost_usd(self) -> Decimal:

@@ -18,6 +18,7 @@ from agent.config.settings import safe_error
 from agent.errors import QuoteError, QuoteRejected
 from agent.quotes.models import BestQuote, Quote, QuoteRequest, QuoteResult, QuoteSource, ReferencePrice
 from agent.quotes.validate import Limits, check_quote, deviation_bps
+from agent.quotes.wrap import refuse_wrap_pair
 
 log = logging.getLogger(__name__)
 ReferenceFn = Callable[[QuoteRequest], ReferencePrice]
@@ -73,7 +74,9 @@ LISTENERS: list[Callable[[BestQuote], None]] = []
 
 def fetch_best_quote(request: QuoteRequest, *, chain: ChainConfig, sources: Sequence[QuoteSource],
                      reference: ReferenceFn | None, limits: Limits, timeout_s: float) -> BestQuote:
-    """Every source's validated quote and the best one, all within ``timeout_s``."""
+    """Every source's validated quote and the best one, all within ``timeout_s``. ETH↔WETH is refused
+    (``wrap_pair``): it is a wrap or an unwrap, and no source is asked (``agent.quotes.wrap``)."""
+    refuse_wrap_pair(chain, request.sell_token, request.buy_token)
     pool = ThreadPoolExecutor(max_workers=len(sources) + 1, thread_name_prefix="quote")
     try:
         futures = {s.name: pool.submit(_timed, s.fetch_quote, request) for s in sources}

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from pydantic import SecretStr
 
+from agent.chain.reads import NATIVE, fetch_balance
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import NATIVE_PLACEHOLDER, ChainConfig
 from agent.config.settings import AggregatorSettings, AppConfig, ExecutionSettings
@@ -22,6 +24,7 @@ from agent.quotes.onchain import OnchainQuoter
 from agent.quotes.oneinch import OneInchClient
 from agent.quotes.paraswap import ParaSwapClient
 from agent.quotes.validate import Limits
+from agent.quotes.wrap import WrapCall, wrap_call, wrap_kind
 from agent.quotes.zerox import ZeroExClient
 from agent.units import is_whole_raw
 from agent.units import to_raw as units_to_raw
@@ -111,16 +114,49 @@ def build_request(chain: ChainConfig, *, sell: str, buy: str, amount: Decimal | 
                         slippage_bps=slippage_bps, sell_symbol=sell_sym, buy_symbol=buy_sym)
 
 
-def quote_best(config: AppConfig, *, chain_name: str, sell: str, buy: str, amount: Decimal | str,
-               taker: str) -> BestQuote:
-    """All enabled sources' quotes for one swap on ``chain_name``, validated, with the winner."""
+@dataclass(frozen=True)
+class Preflight:
+    """What is said before any source is asked: the request, the taker's balance of what it sells, and either a
+    refusal (``amount_above_balance``) or the wrap/unwrap call that replaces a swap (ETH↔WETH)."""
+
+    request: QuoteRequest
+    balance_raw: int
+    refused: str | None = None
+    wrap: WrapCall | None = None
+
+
+def preflight(config: AppConfig, *, chain_name: str, sell: str, buy: str, amount: Decimal | str,
+              taker: str) -> Preflight:
+    """Refuse an amount above the taker's balance; answer ETH↔WETH as a wrap/unwrap (no source asked)."""
+    chain, rpc = _chain_rpc(config, chain_name)
+    request = build_request(chain, sell=sell, buy=buy, amount=amount, taker=taker,
+                            slippage_bps=config.settings.execution.max_slippage_bps)
+    token = NATIVE if request.sell_token == NATIVE_PLACEHOLDER else request.sell_token
+    held = fetch_balance(rpc, token, taker)
+    if request.sell_amount_raw > held:
+        why = (f"the amount ({request.sell_amount_raw} raw {request.sell_symbol}) is above the wallet's balance "
+               f"({held} raw) of {taker} on {chain.name}; quote at most what the wallet holds")
+        return Preflight(request=request, balance_raw=held, refused=why)
+    kind = wrap_kind(chain, request.sell_token, request.buy_token)
+    wrap = wrap_call(chain, kind, request.sell_amount_raw) if kind else None
+    return Preflight(request=request, balance_raw=held, wrap=wrap)
+
+
+def _chain_rpc(config: AppConfig, chain_name: str) -> tuple[ChainConfig, ChainRpc]:
     if chain_name not in config.chains:
         raise ConfigError(f"--chain {chain_name!r} is not in CHAINS ({', '.join(config.settings.chains)}); "
                           "add it to CHAINS or pick one of those")
     s = config.settings
     chain = config.chains[chain_name]
-    rpc = ChainRpc(chain, config.chain_settings[chain_name], timeout_s=s.rpc.rpc_timeout_s,
-                   attempts=s.rpc.rpc_attempts)
+    return chain, ChainRpc(chain, config.chain_settings[chain_name], timeout_s=s.rpc.rpc_timeout_s,
+                           attempts=s.rpc.rpc_attempts)
+
+
+def quote_best(config: AppConfig, *, chain_name: str, sell: str, buy: str, amount: Decimal | str,
+               taker: str) -> BestQuote:
+    """All enabled sources' quotes for one swap on ``chain_name``, validated, with the winner."""
+    s = config.settings
+    chain, rpc = _chain_rpc(config, chain_name)
     request = build_request(chain, sell=sell, buy=buy, amount=amount, taker=taker,
                             slippage_bps=s.execution.max_slippage_bps)
     with open_sources(s.aggregators, chain, rpc) as sources:

@@ -111,6 +111,17 @@ def test_no_secret_in_any_output_journal_or_report(secret_env: dict[str, str], t
     leaks = {name: sum(b.count(value) for b in blobs) for name, value in SECRETS.items()}
     assert leaks == dict.fromkeys(SECRETS, 0), leaks
 
+    # the control: the same DEBUG run with the scrubber left out leaks, so this test can fail
+    control = subprocess.run([sys.executable, "-c", UNSCRUBBED, "status"], env={**os.environ, **secret_env},
+                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    leaked = {name for name, value in SECRETS.items() if value in control.stdout + control.stderr}
+    assert {"path", "query", "user", "password"} & leaked, control.stderr[-2000:]
+
+
+#: ``rebalancer ARGS`` with ``agent.config.scrub.install`` replaced by a no-op: the control run only
+UNSCRUBBED = ("import sys; import agent.config.scrub as scrub; scrub.install = lambda env: None; "
+              "sys.argv = ['rebalancer', *sys.argv[1:]]; from agent.cli import main; main()")
+
 
 def test_scrubber_covers_every_position_and_logger(caplog: pytest.LogCaptureFixture) -> None:
     s = SECRETS

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from agent.config.settings import ChainSettings, Settings, load_config, redact_url, safe_error
 from agent.errors import ConfigError
@@ -130,3 +131,28 @@ def test_every_setting_is_documented_in_env_example() -> None:
             while j >= 0 and is_var[j]:
                 j -= 1
             assert j >= 0 and lines[j].startswith("#") and not is_var[j], f"no comment above {line}"
+
+
+def _numeric_env_names() -> list[str]:
+    from decimal import Decimal as D
+
+    from agent.config.settings import FLAT_NAMES, SECTIONS
+
+    def numeric(annotation: object) -> bool:
+        text = str(annotation)
+        scalar = "dict" not in text and "tuple" not in text
+        return scalar and (any(t in text for t in ("float", "int", "Decimal")) or annotation in (float, int, D))
+
+    names = [n for n, f in Settings.model_fields.items() if n not in SECTIONS and numeric(f.annotation)]
+    names += [flat for flat, (section, field) in FLAT_NAMES.items()
+              if numeric(SECTIONS[section].model_fields[field].annotation)]
+    return sorted(names)
+
+
+@pytest.mark.parametrize("bad", ["inf", "-inf", "nan", "Infinity"])
+def test_no_numeric_setting_accepts_inf_or_nan(bad: str) -> None:
+    names = _numeric_env_names()
+    assert {"rpc_timeout_s", "quote_timeout_s", "band_pp", "run_interval_s", "max_trade_usd"} <= set(names)
+    for name in names:
+        with pytest.raises(ValidationError):
+            Settings(chains="ethereum", targets="ETH:100", **{name: bad})

@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         """Start the sandbox chains, deploy the world and fund the wallet off-target."""
         from agent.devtools.sandbox.manager import sandbox_dir, sandbox_up
 
-        env = sandbox_up(with_aggregator=not no_aggregator, mainnet_replica=mainnet_replica)
+        env = sandbox_up(with_aggregator=not no_aggregator, mainnet_replica=mainnet_replica, note=err_console.print)
         d = sandbox_dir()
         err_console.print(f"sandbox up: chains {env['CHAINS']}; wallet {env['WALLET_ADDRESS']}")
         if mainnet_replica:

@@ -10,6 +10,7 @@ the fork's anvil is stopped at the end. Nothing is ever sent to the real network
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -231,6 +232,11 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
     ) -> None:
         """One full agent cycle on an anvil fork of CHAIN: trades, their costs and the final allocation."""
+        if not math.isfinite(fund_usd) or fund_usd <= 0:  # bad input: one line, exit 2, before anything starts
+            from agent.errors import ConfigError
+
+            raise ConfigError(f"--fund-usd must be a positive number of USD (got {fund_usd:g}); "
+                              "write e.g. --fund-usd 250000")
         base = load_fork_base_config(fork.lower())
         doc = run_simulation(base, fork.lower(), fork_block=fork_block, fund=fund, fund_usd=Decimal(str(fund_usd)))
         if json_out:

@@ -16,10 +16,12 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from agent.devtools.sandbox.anvil import free_port, pid_alive, stop_pid
+from agent.devtools.sandbox.journal import retire_journal
 from agent.devtools.sandbox.spec import CHAINS, SANDBOX_TARGETS, WALLET, ChainSpec
 from agent.devtools.sandbox.states import start_replica, start_world
 from agent.devtools.sandbox.world import World
@@ -123,11 +125,15 @@ def _wait_http(url: str, popen: subprocess.Popen[bytes]) -> None:
 
 
 def sandbox_up(directory: Path | None = None, specs: tuple[ChainSpec, ...] = CHAINS,
-               with_aggregator: bool = True, mainnet_replica: bool = False) -> dict[str, str]:
+               with_aggregator: bool = True, mainnet_replica: bool = False,
+               note: Callable[[str], None] = log.info) -> dict[str, str]:
     directory = directory or sandbox_dir()
     if any(pid_alive(p.pid) and _cmdline(p.pid) == p.cmdline for p in read_state(directory)):
         raise ConfigError(f"SANDBOX_DIR: a sandbox is already up in {directory}; run `rebalancer sandbox down` first")
     directory.mkdir(parents=True, exist_ok=True)
+    moved = retire_journal(directory)  # a new sandbox is a new chain history: a fresh journal (#14)
+    if moved is not None:
+        note(f"sandbox up: a fresh journal; the previous sandbox's journal is kept as {moved}")
     procs: list[ManagedProcess] = []
     try:
         worlds = []

@@ -96,7 +96,7 @@ def test_run_notifies_exposes_metrics_and_stops_on_sigterm(sandbox: dict[str, st
             proc.communicate()
     log_file.seek(0)
     err = log_file.read()
-    assert proc.returncode == 0, err[-2000:]
+    assert proc.returncode == 143, err[-2000:]  # 128 + SIGTERM: a clean stop (docs/exit-codes.md)
     assert json.loads(out)["actions"]  # the cycle's document was printed before the stop
     logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert logs and all({"ts", "level", "logger", "msg"} <= set(d) for d in logs)
