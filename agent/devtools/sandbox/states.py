@@ -37,6 +37,9 @@ from agent.errors import SandboxError
 from agent.resources import chains_dir, contracts_dir
 
 REPLICA = "mainnet-replica"
+#: the base fee a started world's next block gets: a deployment of ~165 one-transaction blocks leaves it at a few
+#: wei, far below any chain's (a sandbox must be able to make the agent wait for gas, as a real chain does)
+START_BASE_FEE_WEI = 10**9
 STATES_DIR = contracts_dir() / "worlds"
 _PACKAGE = Path(__file__).resolve().parents[3]
 _MODULES = ("agent/devtools/sandbox/spec.py", "agent/devtools/sandbox/world.py", "agent/devtools/sandbox/pools.py",
@@ -186,12 +189,15 @@ def start_world(spec: ChainSpec, *, detach: bool = False, log_path: Path | None 
     anvil = start_anvil(chain_id=spec.chain_id, detach=detach, log_path=log_path)
     try:
         meta = fresh_meta(spec.name, directory) if spec.extra_tokens == 0 else None
+        w3 = Web3(Web3.HTTPProvider(anvil.url))
         if meta is None:
-            return anvil, deploy_world(anvil.url, spec=spec), False
-        load_state(Web3(Web3.HTTPProvider(anvil.url)), spec.name, directory)
-        out = addresses_from_json(meta["addresses"])
-        return anvil, World(chain=world_chain(spec, list(TOKENS), out), rpc_url=anvil.url, spec=spec,
-                            addresses=out), True
+            world = deploy_world(anvil.url, spec=spec)
+        else:
+            load_state(w3, spec.name, directory)
+            out = addresses_from_json(meta["addresses"])
+            world = World(chain=world_chain(spec, list(TOKENS), out), rpc_url=anvil.url, spec=spec, addresses=out)
+        _rpc(w3, "anvil_setNextBlockBaseFeePerGas", [hex(START_BASE_FEE_WEI)])
+        return anvil, world, meta is not None
     except BaseException:
         anvil.stop()
         raise
