@@ -41,7 +41,7 @@ def test_check_names_a_stale_and_a_missing_world(tmp_path: Path) -> None:
 def test_the_source_hash_follows_the_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = states.source_hash("sandbox_a")
     copy = tmp_path / "spec.py"
-    copy.write_text((states._PACKAGE / "agent/devtools/sandbox/spec.py").read_text() + "\n# changed\n")
+    copy.write_text(states.module_file("agent.devtools.sandbox.spec").read_text() + "\n# changed\n")
     monkeypatch.setattr(states, "_sources", lambda name: [("agent/devtools/sandbox/spec.py", copy)])
     changed = states.source_hash("sandbox_a")
     copy.write_text(copy.read_text() + "# again\n")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -41,19 +42,30 @@ REPLICA = "mainnet-replica"
 #: wei, far below any chain's (a sandbox must be able to make the agent wait for gas, as a real chain does)
 START_BASE_FEE_WEI = 10**9
 STATES_DIR = contracts_dir() / "worlds"
-_PACKAGE = Path(__file__).resolve().parents[3]
-_MODULES = ("agent/devtools/sandbox/spec.py", "agent/devtools/sandbox/world.py", "agent/devtools/sandbox/pools.py",
-            "agent/devtools/sandbox/toml_render.py", "agent/devtools/protocols.py", "agent/devtools/contracts.py")
+_MODULES = ("agent.devtools.sandbox.spec", "agent.devtools.sandbox.world", "agent.devtools.sandbox.pools",
+            "agent.devtools.sandbox.toml_render", "agent.devtools.protocols", "agent.devtools.contracts")
+
+
+def module_file(module: str) -> Path:
+    """The source file of ``module`` (found by the import system, so a wheel's copy as well as a checkout's)."""
+    found = importlib.util.find_spec(module)
+    if found is None or found.origin is None:
+        raise SandboxError(f"saved worlds: no source for {module}")
+    return Path(found.origin)
+
+
+def _label(module: str) -> str:
+    return module.replace(".", "/") + ".py"
 
 
 def _sources(name: str) -> list[tuple[str, Path]]:
     build = contracts_dir()
     files = [(f"contracts/build/{p.name}", p) for p in sorted(build.glob("*.json"))]
     files += [(f"contracts/build/official/{p.name}", p) for p in sorted((build / "official").glob("*.json"))]
-    files += [(m, _PACKAGE / m) for m in _MODULES]
+    files += [(_label(m), module_file(m)) for m in _MODULES]
     if name == REPLICA:
-        files += [("agent/devtools/sandbox/replica.py", _PACKAGE / "agent/devtools/sandbox/replica.py"),
-                  ("chains/ethereum.toml", chains_dir() / "ethereum.toml")]
+        replica = "agent.devtools.sandbox.replica"
+        files += [(_label(replica), module_file(replica)), ("chains/ethereum.toml", chains_dir() / "ethereum.toml")]
     return files
 
 
