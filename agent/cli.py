@@ -21,7 +21,7 @@ import typer
 
 from agent.errors import AgentError, exit_code
 
-COMMAND_MODULES = ("status", "quote", "journal", "plan", "run", "backtest", "approve", "serve", "tax")
+COMMAND_MODULES = ("status", "quote", "journal", "plan", "run", "backtest", "approve", "serve", "tax", "prices")
 #: Commands that live outside the production layers (the sandbox, demo, benches, fork simulation) plug in
 #: through this entry-point group, so the CLI never imports the devtools wing by name.
 PLUGIN_GROUP = "rebalancer.commands"

@@ -6,7 +6,9 @@
     │   ├── ChainUnavailable        no RPC URL of a chain answered                            retry
     │   ├── TransientRpc            one RPC call failed transiently (timeout, connection, HTTP 5xx,
     │   │   │                       JSON-RPC -32002/-32603); retried with backoff, then the next URL
-    │   │   └── RateLimited         HTTP 429 or JSON-RPC -32005 (limit exceeded)              retry
+    │   │   ├── RateLimited         HTTP 429 or JSON-RPC -32005 (limit exceeded)              retry
+    │   │   └── BroadcastUnknown    eth_sendRawTransaction got no answer the node explains: the
+    │   │                           transaction may be in flight ("maybe"); reconciled by hash and nonce  retry
     │   └── EndpointRefused         an RPC URL answered HTTP 4xx (not 429): the next URL is tried   retry
     ├── QuoteError                  a quote source failed or returned something unusable      drop
     │   ├── QuoteRejected           a quote failed validation; ``check`` names the failed check
@@ -96,6 +98,12 @@ class RateLimited(TransientRpc):
     """The endpoint asked us to slow down (HTTP 429, JSON-RPC -32005)."""
 
 
+class BroadcastUnknown(TransientRpc):
+    """``eth_sendRawTransaction`` ended without an answer the node explains (transport error, HTTP 5xx, timeout,
+    dropped connection, a generic JSON-RPC error): the node may have accepted the transaction. Its attempt stays
+    ``maybe`` and is reconciled by hash and by nonce before anything else is signed for that nonce."""
+
+
 class EndpointRefused(TemporaryError):
     """An RPC URL answered with HTTP 4xx (bad key, wrong path, forbidden): not retried, the next URL is."""
 
@@ -172,17 +180,48 @@ class PriceMoved(ExecutionError):
         self.sent = sent
 
 
+class TxRefusal(StrEnum):
+    """Why a node refused a signed transaction, when it said so (the message families in ``agent.chain.rpc``)."""
+
+    #: the node already has these exact bytes
+    ALREADY_KNOWN = "already_known"
+    #: the sender's nonce moved past this one: some transaction (ours or not) holds it
+    NONCE_TOO_LOW = "nonce_too_low"
+    #: another transaction at this nonce is in the node's pool and this one does not outbid it
+    REPLACEMENT_UNDERPRICED = "replacement_underpriced"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    #: below the node's minimum fee or the block's base fee
+    UNDERPRICED = "underpriced"
+    INTRINSIC_GAS_TOO_LOW = "intrinsic_gas_too_low"
+    INVALID_SENDER = "invalid_sender"
+    GAS_LIMIT = "gas_limit"
+    FEE_CAP = "fee_cap"
+    POOL_FULL = "pool_full"
+    OVERSIZED = "oversized"
+    NONCE_TOO_HIGH = "nonce_too_high"
+
+
 class TxRejected(ExecutionError):
-    """The node refused a signed transaction; ``reason`` says why (``agent.chain.rpc.TX_REFUSALS``).
+    """The node refused a signed transaction and said why: ``reason`` is one of ``agent.chain.rpc.TX_REFUSALS``.
 
-    ``insufficient_funds`` drops the plan; ``already_known``/``nonce_too_low`` mean the transaction (or one at its
-    nonce) is already there, which the sender treats as sent; anything else (underpriced, pool full…) is retried
-    next cycle."""
+    Only these definite answers exist (anything unexplained is ``BroadcastUnknown``). ``insufficient_funds`` drops
+    the plan; ``already_known``/``nonce_too_low``/``replacement_underpriced`` mean the transaction, or one at its
+    nonce, is already there (``holds_nonce``: the attempt stays "maybe" and is looked up); the others (underpriced,
+    intrinsic gas too low, invalid sender…) mean the node does not have it, retried next cycle."""
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    def __init__(self, message: str, *, reason: TxRefusal | str) -> None:
         super().__init__(message)
-        self.reason = reason
-        self.disposition = Disposition.DROP if reason == "insufficient_funds" else Disposition.RETRY
+        self.reason = TxRefusal(reason)
+        self.disposition = Disposition.DROP if self.reason == TxRefusal.INSUFFICIENT_FUNDS else Disposition.RETRY
+
+    @property
+    def holds_nonce(self) -> bool:
+        """The node has this transaction or another one at its nonce: it is not proof of "never broadcast"."""
+        return self.reason in NONCE_HELD_REFUSALS
+
+
+#: refusals that say the node already has this transaction, or another one at its nonce
+NONCE_HELD_REFUSALS = frozenset({TxRefusal.ALREADY_KNOWN, TxRefusal.NONCE_TOO_LOW, TxRefusal.REPLACEMENT_UNDERPRICED})
 
 
 class SignerError(AgentError):

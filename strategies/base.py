@@ -17,6 +17,9 @@ from agent.planning.allocation import Allocation
 
 FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 KNOWN = ("threshold", "calendar", "hybrid", "vol_bands", "regime", "dynamic")
+#: how far back a decision sees the price history, live and in the backtest (the longest look-back any rule reads:
+#: a year of volatility); the bar of ``now`` itself is included
+HISTORY_DAYS = 365
 
 
 class StrategyContext(BaseModel):
@@ -56,6 +59,12 @@ class Decision(BaseModel):
     inputs: dict[str, Any] = {}
     #: set while a stress pause holds: why, and what ends it
     pause: PauseState | None = None
+
+    def explain(self) -> dict[str, Any]:
+        """``{rule, inputs, pause}``: which rule decided and what it read (the ``decision`` key of plan/run/journal
+        JSON; plain JSON types once through ``agent.jsonable``)."""
+        return {"rule": self.rule, "inputs": dict(self.inputs),
+                "pause": None if self.pause is None else self.pause.model_dump()}
 
 
 class Strategy(Protocol):

@@ -36,17 +36,19 @@ class CalendarStrategy:
 
     def decide(self, ctx: StrategyContext) -> Decision:
         hours = self.interval.total_seconds() / 3600
+        last = ctx.last_rebalance_at.isoformat() if ctx.last_rebalance_at else None
+        inputs = {"interval_hours": hours, "last_rebalance_at": last,
+                  "max_drift_pp": round(float(ctx.allocation.max_drift_pp), 4)}
         if not self.due(ctx):
             assert ctx.last_rebalance_at is not None
             nxt = ctx.last_rebalance_at + self.interval
-            return Decision(rebalance=False, targets=ctx.targets,
+            return Decision(rebalance=False, targets=ctx.targets, rule=self.name, inputs=inputs,
                             reasons=(f"calendar: next rebalance due {nxt.isoformat()} (every {hours:g} h)",))
         if ctx.allocation.total_usd <= 0 or not worth_trading(ctx.allocation.max_drift_pp, float(self.min_drift_pp)):
-            return Decision(rebalance=False, targets=ctx.targets, reasons=(
+            return Decision(rebalance=False, targets=ctx.targets, rule=self.name, inputs=inputs, reasons=(
                 f"calendar: due, but the largest drift {ctx.allocation.max_drift_pp:.2f} pp is negligible",))
-        last = ctx.last_rebalance_at.isoformat() if ctx.last_rebalance_at else "never"
-        return Decision(rebalance=True, targets=ctx.targets,
-                        reasons=(f"calendar: {hours:g} h period elapsed (last rebalance: {last})",))
+        return Decision(rebalance=True, targets=ctx.targets, rule=self.name, inputs=inputs,
+                        reasons=(f"calendar: {hours:g} h period elapsed (last rebalance: {last or 'never'})",))
 
 
 def from_settings(settings: Any) -> CalendarStrategy:

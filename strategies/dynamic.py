@@ -117,7 +117,7 @@ class DynamicTargetsStrategy:
             line = f"dynamic ({self.method}): targets " + ", ".join(f"{s} {v:.1f}%" for s, v in targets.items()) + \
                    " from volatility " + ", ".join(f"{s} {v:.0%}" for s, v in vols.items())
         figures = {"method": self.method, "vols": {k: round(v, 4) for k, v in vols.items()},
-                   "targets": {k: str(v) for k, v in targets.items()}}
+                   "targets_pct": {k: round(float(v), 4) for k, v in targets.items()}}
         return inner.model_copy(update={"reasons": (line, *inner.reasons), "targets": targets, "rule": self.name,
                                         "inputs": {**inner.inputs, "dynamic": figures}})
 

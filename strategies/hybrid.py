@@ -30,9 +30,13 @@ class HybridStrategy:
         breaches = [drift_line(a.symbol, a.weight_pct, a.target_pct)
                     for a, out in zip(alloc.assets, beyond, strict=True) if out]
         if breaches:
-            return Decision(rebalance=True, targets=ctx.targets, urgent=True, reasons=tuple(
-                f"{b} is beyond the ±{self.emergency_band_pp} pp emergency band" for b in breaches))
-        return self.calendar.decide(ctx)
+            return Decision(rebalance=True, targets=ctx.targets, urgent=True, rule=f"{self.name}:emergency",
+                            inputs={"emergency_band_pp": float(self.emergency_band_pp),
+                                    "max_drift_pp": round(float(alloc.max_drift_pp), 4)},
+                            reasons=tuple(f"{b} is beyond the ±{self.emergency_band_pp} pp emergency band"
+                                          for b in breaches))
+        inner = self.calendar.decide(ctx)
+        return inner.model_copy(update={"rule": f"{self.name}:{inner.rule}"})
 
 
 def from_settings(settings: Any) -> HybridStrategy:

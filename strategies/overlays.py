@@ -24,7 +24,8 @@ from decimal import Decimal
 from typing import Any
 
 from strategies.base import Decision, PauseState, Strategy, StrategyContext
-from strategies.signals import average_pairwise_correlation, closes, fastest_drop, log_returns
+from strategies.correlation import read_correlation
+from strategies.signals import closes, fastest_drop
 
 HUNDRED = Decimal(100)
 
@@ -38,15 +39,6 @@ class PauseRules:
     correlation_days: int = 30
     fear_greed_below: float | None = None
     stables: frozenset[str] = frozenset({"USDC", "USDT", "DAI"})
-
-
-def _daily_returns(history: list[tuple[datetime, Any]], days: int, now: datetime) -> list[float]:
-    """Last close of each day over the last ``days`` days, as log returns."""
-    by_day: dict[Any, float] = {}
-    for t, p in history:
-        if t <= now and t >= now - timedelta(days=days + 1) and float(p) > 0:
-            by_day[t.date()] = float(p)
-    return log_returns([by_day[d] for d in sorted(by_day)]) if len(by_day) > 2 else []
 
 
 def stress_triggers(ctx: StrategyContext, rules: PauseRules) -> list[PauseState]:
@@ -70,11 +62,11 @@ def stress_triggers(ctx: StrategyContext, rules: PauseRules) -> list[PauseState]
                                       f"floor {rules.depeg_floor:g} (PAUSE_DEPEG_FLOOR)",
                                       resume_when=f"{s} back at or above {rules.depeg_floor:g} USD"))
     if rules.correlation is not None and len(risky) >= 2:
-        returns = {s: _daily_returns(list(ctx.price_history.get(s, ())), rules.correlation_days, ctx.now)
-                   for s in risky}
-        if all(len(r) >= 10 for r in returns.values()):
-            corr = average_pairwise_correlation(returns, rules.correlation_days)
-            if corr >= rules.correlation:
+        reading = read_correlation(ctx.price_history, list(ctx.targets), ctx.now, window_days=rules.correlation_days,
+                                   threshold=rules.correlation, stables=rules.stables)
+        if reading is not None and len(reading.pairs) == len(risky) * (len(risky) - 1) // 2:
+            corr = reading.average
+            if reading.above:
                 out.append(PauseState(trigger="correlation", reason=f"average pairwise correlation {corr:.2f} over "
                                       f"{rules.correlation_days} d reached PAUSE_CORRELATION {rules.correlation:g}",
                                       resume_when=f"the average correlation back below {rules.correlation:g}"))

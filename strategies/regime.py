@@ -4,8 +4,9 @@ Two classifiers, chosen by ``REGIME_MODEL``:
 - ``rule`` (default): Kaufman's efficiency ratio of the reference asset (``REGIME_ASSET``, default the
   largest risky target) over ``REGIME_WINDOW_DAYS``; above ``REGIME_ER_TREND`` the market trends.
 - ``hmm``: a two-state Gaussian hidden Markov model (hmmlearn) on daily log returns and their rolling
-  absolute size, fitted only on the history known at ``now`` (refitted every 7 new bars, on the history up
-  to then); the state whose mean return is larger against its volatility is "trend".
+  absolute size, fitted only on the history known at ``now`` (once per block of 7 bars anchored in time, on
+  the last 250 features up to the block's start); the state whose mean return is larger against its volatility
+  is "trend".
 In a trend the bands are ``REGIME_TREND_BAND_PP`` (wider: let the move run), in a range
 ``REGIME_RANGE_BAND_PP``; the relative band and emergency band of the threshold rule still apply.
 """
@@ -13,8 +14,11 @@ In a trend the bands are ``REGIME_TREND_BAND_PP`` (wider: let the move run), in 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +31,8 @@ from strategies.threshold import from_settings as threshold_from_settings
 TREND = "trend"
 RANGE = "range"
 HMM_MIN_RETURNS = 120
+#: features an HMM is fitted on (and decodes): about eight months of daily bars
+HMM_FIT_BARS = 250
 
 
 @dataclass(frozen=True)
@@ -70,21 +76,35 @@ def _fit_hmm(feats: tuple[tuple[float, float], ...], seed: int) -> Any:
     return model, scale
 
 
-def classify_hmm(prices: list[float], *, vol_window: int = 10, refit_every: int = 7,
-                 seed: int = 7) -> tuple[str | None, float]:
-    """Fit a 2-state Gaussian HMM on (return, rolling vol) of the past only — refitted when ``refit_every``
-    new bars have arrived, on the history up to that point —; the trend state is the one with the larger
-    |mean return| / mean vol. Returns the regime of the newest bar and its trend-state probability."""
+def _fit_end(times: Sequence[datetime] | None, n_feats: int, refit_every: int) -> int:
+    """How many of the features the fit may use: those up to the last block boundary. With ``times`` the blocks are
+    ``refit_every`` bars of the median spacing counted from the epoch, so every bar of a block — live or in the
+    backtest, whatever the window's start — fits on the same features (one fit per block); without, by count."""
+    if not times or len(times) < 2:
+        return n_feats - n_feats % max(1, refit_every)
+    gaps = sorted((b - a).total_seconds() for a, b in itertools.pairwise(times))
+    block = max(gaps[len(gaps) // 2], 1.0) * max(1, refit_every)
+    anchor = math.floor(times[-1].timestamp() / block) * block
+    feat_times = times[len(times) - n_feats:]  # feature k describes the return into price k + vol_window + 1
+    return sum(1 for t in feat_times if t.timestamp() <= anchor)
+
+
+def classify_hmm(prices: list[float], *, vol_window: int = 10, refit_every: int = 7, seed: int = 7,
+                 times: Sequence[datetime] | None = None) -> tuple[str | None, float]:
+    """Fit a 2-state Gaussian HMM on (return, rolling vol) of the past only — on the last ``HMM_FIT_BARS``
+    features up to the latest block boundary (refitted once per ``refit_every`` bars; ``times`` anchor the blocks in
+    time) —; the trend state is the one with the larger |mean return| / mean vol. Returns the regime of the newest
+    bar and its trend-state probability."""
     feats = _hmm_features(prices, vol_window)
-    if len(feats) < HMM_MIN_RETURNS:
+    end = _fit_end(times, len(feats), refit_every)
+    if end < HMM_MIN_RETURNS:
         return None, 0.0
     import numpy as np
 
-    fit_upto = len(feats) - len(feats) % max(1, refit_every)
-    model, scale = _fit_hmm(tuple(tuple(f) for f in feats[:fit_upto]), seed)
+    model, scale = _fit_hmm(tuple(tuple(f) for f in feats[max(0, end - HMM_FIT_BARS):end]), seed)
     means = model.means_ * scale
     trend_state = max(range(2), key=lambda s: abs(means[s][0]) / max(means[s][1], 1e-12))
-    posterior = model.predict_proba(np.asarray(feats) / scale)[-1]
+    posterior = model.predict_proba(np.asarray(feats[-HMM_FIT_BARS:]) / scale)[-1]
     state = int(posterior.argmax())
     return (TREND if state == trend_state else RANGE), float(posterior[trend_state])
 
@@ -106,14 +126,17 @@ class RegimeStrategy:
         risky = [a for a in ctx.allocation.assets if len(ctx.price_history.get(a.symbol, ())) > 1]
         return max(risky, key=lambda a: (a.target_pct, a.symbol)).symbol if risky else ""
 
+    def classify(self, times: Sequence[datetime], prices: list[float]) -> tuple[str | None, float]:
+        """The regime of the newest bar of this history, and the figure it rests on (live, backtest, fast path)."""
+        if self.model == "hmm":
+            return classify_hmm(prices, times=times)
+        window = max(2, round(self.window_days * periods_per_year_of(times) / 365))
+        return classify_rule(prices, window=window, er_trend=self.er_trend)
+
     def read(self, ctx: StrategyContext) -> RegimeReading:
         asset = self.reference_asset(ctx)
         times, prices = closes(ctx.price_history.get(asset, ()))
-        window = max(2, round(self.window_days * periods_per_year_of(times) / 365))
-        if self.model == "hmm":
-            regime, figure = classify_hmm(prices)
-        else:
-            regime, figure = classify_rule(prices, window=window, er_trend=self.er_trend)
+        regime, figure = self.classify(times, prices)
         return RegimeReading(regime=regime, model=self.model, figure=figure, asset=asset)
 
     def decide(self, ctx: StrategyContext) -> Decision:

@@ -52,19 +52,30 @@ class ThresholdStrategy:
         return [f"{drift_line(a.symbol, a.weight_pct, a.target_pct)} is outside its ±{band:.2f} pp band"
                 for a, band, out in zip(assets, bands, out_mask, strict=True) if out]
 
+    def inputs(self, ctx: StrategyContext) -> dict[str, Any]:
+        """What the rule read: each asset's drift and effective band (pp), and the largest drift."""
+        return {"max_drift_pp": round(float(ctx.allocation.max_drift_pp), 4),
+                "emergency_band_pp": float(self.emergency_band_pp),
+                "drift": {a.symbol: {"drift_pp": round(float(a.drift_pp), 4),
+                                     "band_pp": round(float(self.band_for(a.symbol, a.target_pct)), 4)}
+                          for a in ctx.allocation.assets}}
+
     def decide(self, ctx: StrategyContext) -> Decision:
         if ctx.allocation.total_usd <= 0:
-            return Decision(rebalance=False, reasons=("nothing priced to rebalance",), targets=ctx.targets)
+            return Decision(rebalance=False, reasons=("nothing priced to rebalance",), targets=ctx.targets,
+                            rule=self.name)
         reasons = self.out_of_band(ctx)
         urgent = ctx.allocation.max_drift_pp > self.emergency_band_pp
+        inputs = self.inputs(ctx)
         if not reasons:
             worst = max(ctx.allocation.assets, key=lambda a: abs(a.drift_pp))
-            return Decision(rebalance=False, targets=ctx.targets, reasons=(
+            return Decision(rebalance=False, targets=ctx.targets, rule=self.name, inputs=inputs, reasons=(
                 f"every asset is within its band (largest drift: {worst.symbol} {worst.drift_pp:+.2f} pp)",))
         if urgent:
             reasons.append(f"drift {ctx.allocation.max_drift_pp:.2f} pp exceeds the emergency band "
                            f"{self.emergency_band_pp} pp: urgent")
-        return Decision(rebalance=True, reasons=tuple(reasons), targets=ctx.targets, urgent=urgent)
+        return Decision(rebalance=True, reasons=tuple(reasons), targets=ctx.targets, urgent=urgent, rule=self.name,
+                        inputs=inputs)
 
 
 def from_settings(settings: Any) -> ThresholdStrategy:

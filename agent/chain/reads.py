@@ -194,6 +194,16 @@ def fetch_receipt(rpc: ChainRpc, tx_hash: str) -> dict[str, Any] | None:
     return rpc.read(read, what="receipt")
 
 
+def fetch_transaction_known(rpc: ChainRpc, tx_hash: str) -> bool:
+    """Whether the node knows the transaction (in its pool or mined): ``eth_getTransactionByHash`` is not null."""
+    def read(w3: Web3) -> bool:
+        try:
+            return w3.eth.get_transaction(tx_hash) is not None  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+    return rpc.read(read, what="transaction by hash")
+
+
 def fetch_nonces(rpc: ChainRpc, address: str) -> tuple[int, int]:
     """(``latest``, ``pending``) transaction counts."""
     return rpc.read(lambda w3: (int(w3.eth.get_transaction_count(address, "latest")),  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ moves to the next. Failures are classified once, by HTTP status and JSON-RPC cod
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,19 +15,22 @@ from typing import Any, TypeVar
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 from web3 import Web3
-from web3.exceptions import Web3RPCError
+from web3.exceptions import BadResponseFormat, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
+from web3.types import RPCEndpoint
 
 from agent.config.chains import ChainConfig
 from agent.config.settings import ChainSettings, redact_url
 from agent.errors import (
     AgentError,
+    BroadcastUnknown,
     ChainUnavailable,
     EndpointRefused,
     RateLimited,
     SafetyHalt,
     TemporaryError,
     TransientRpc,
+    TxRefusal,
     TxRejected,
 )
 
@@ -59,7 +63,8 @@ def rpc_error_code(exc: BaseException) -> int | None:
 def translate_rpc_error(exc: BaseException, *, endpoint: str = "rpc") -> AgentError | None:
     """The one place RPC transport/library errors become the tree: by HTTP status and JSON-RPC code.
 
-    ``RateLimited`` (HTTP 429, -32005), ``TransientRpc`` (timeouts, connection errors, HTTP 5xx, -32002/-32603),
+    ``RateLimited`` (HTTP 429, -32005), ``TransientRpc`` (timeouts, connection errors, HTTP 5xx, -32002/-32603,
+    a reply that is not JSON-RPC),
     ``EndpointRefused`` (any other HTTP 4xx). ``None``: the node's definitive answer (a revert, bad params…) or
     an error of ours; the caller interprets it (``agent.chain.reads``)."""
     if isinstance(exc, AgentError):
@@ -79,6 +84,8 @@ def translate_rpc_error(exc: BaseException, *, endpoint: str = "rpc") -> AgentEr
             return TransientRpc(f"{endpoint}: HTTP {status}", status=status)
         hint = "; check the API key in the URL" if status in (401, 403) else ""
         return EndpointRefused(f"{endpoint}: HTTP {status}{hint}", status=status)
+    if isinstance(exc, (json.JSONDecodeError, BadResponseFormat)):
+        return TransientRpc(f"{endpoint}: malformed reply ({type(exc).__name__})")
     if isinstance(exc, (requests.Timeout, TimeoutError)):
         return TransientRpc(f"{endpoint}: timed out ({type(exc).__name__})")
     if isinstance(exc, (requests.ConnectionError, ConnectionError, OSError)):
@@ -86,22 +93,65 @@ def translate_rpc_error(exc: BaseException, *, endpoint: str = "rpc") -> AgentEr
     return None
 
 
-#: The node's answers to ``eth_sendRawTransaction`` that matter. Nodes give them all JSON-RPC code -32000, so the
-#: (geth-defined, widely copied) txpool error texts are the only signal; this table is the one place they are read.
-TX_REFUSALS = (("already_known", ("already known", "known transaction", "already imported", "alreadyknown")),
-               ("nonce_too_low", ("nonce too low",)),
-               ("insufficient_funds", ("insufficient funds",)),
-               ("underpriced", ("underpriced", "fee too low")))
+#: The node's definite answers to ``eth_sendRawTransaction``, by message family. Nodes give the txpool's refusals
+#: JSON-RPC code -32000 (geth, reth, erigon), -32003 "transaction rejected" (EIP-1474; anvil) or -32010
+#: (nethermind/openethereum), so the (geth-defined, widely copied) texts are the only signal; this table and
+#: ``classify_broadcast_error`` are the one place they are read. Order matters: the first family that matches wins.
+TX_REFUSALS: tuple[tuple[TxRefusal, tuple[str, ...]], ...] = (
+    (TxRefusal.ALREADY_KNOWN, ("already known", "known transaction", "already imported", "alreadyknown",
+                               "already in the pool", "already exists")),
+    (TxRefusal.NONCE_TOO_LOW, ("nonce too low", "nonce has already been used", "oldnonce")),
+    (TxRefusal.NONCE_TOO_HIGH, ("nonce too high", "nonce gap")),
+    (TxRefusal.REPLACEMENT_UNDERPRICED, ("replacement transaction underpriced", "replacement underpriced",
+                                         "replacement fee too low")),
+    (TxRefusal.INSUFFICIENT_FUNDS, ("insufficient funds", "insufficient balance")),
+    (TxRefusal.INTRINSIC_GAS_TOO_LOW, ("intrinsic gas too low", "gas too low")),
+    (TxRefusal.UNDERPRICED, ("transaction underpriced", "underpriced", "fee too low",
+                             "max fee per gas less than block base fee", "feecap too low", "tip too low")),
+    (TxRefusal.INVALID_SENDER, ("invalid sender", "invalid signature", "invalid chain id")),
+    (TxRefusal.GAS_LIMIT, ("exceeds block gas limit", "gas limit reached")),
+    (TxRefusal.FEE_CAP, ("exceeds the configured cap",)),
+    (TxRefusal.POOL_FULL, ("txpool is full", "pool is full")),
+    (TxRefusal.OVERSIZED, ("oversized data", "max initcode size exceeded")),
+)
+#: the JSON-RPC codes under which nodes report those refusals; any other code is not an explanation
+TX_REFUSAL_CODES = frozenset({-32000, -32003, -32010})
 
 
-def tx_refusal_reason(error: dict[str, Any] | None) -> str:
-    """``already_known`` | ``nonce_too_low`` | ``insufficient_funds`` | ``underpriced`` | ``other``."""
-    message = str((error or {}).get("message", "")).lower()
-    return next((reason for reason, texts in TX_REFUSALS if any(t in message for t in texts)), "other")
+def tx_refusal_reason(error: dict[str, Any] | None) -> TxRefusal | None:
+    """The refusal an ``eth_sendRawTransaction`` error object explains, or None when it explains nothing."""
+    if not error or error.get("code") not in TX_REFUSAL_CODES:
+        return None
+    message = str(error.get("message", "")).lower()
+    return next((reason for reason, texts in TX_REFUSALS if any(t in message for t in texts)), None)
+
+
+def classify_broadcast_error(exc: BaseException, *, chain_id: int, what: str, endpoint: str) -> AgentError | None:
+    """The one place a failed ``eth_sendRawTransaction`` is classified: ``TxRejected`` (a refusal the node explains,
+    by code and message family) or ``BroadcastUnknown`` (transport error, HTTP status, timeout, dropped connection,
+    malformed reply, a JSON-RPC error that explains nothing: the node may have the transaction). None: not a
+    failure of the broadcast (a bug of ours)."""
+    if isinstance(exc, Web3RPCError):
+        error = rpc_error(exc)
+        reason = tx_refusal_reason(error)
+        message = str((error or {}).get("message", exc))[:200]
+        if reason is not None:
+            return TxRejected(f"chain {chain_id}: the node refused the {what}: {message}", reason=reason)
+        return BroadcastUnknown(f"chain {chain_id}: {endpoint}: the {what} got an unexplained error "
+                                f"(JSON-RPC {rpc_error_code(exc)}: {message}); it may have been broadcast",
+                                code=rpc_error_code(exc))
+    translated = translate_rpc_error(exc, endpoint=endpoint)
+    if translated is None:
+        return None
+    return BroadcastUnknown(f"chain {chain_id}: the {what} ended without an answer ({translated}); it may have "
+                            "been broadcast", status=getattr(translated, "status", None))
 
 
 def make_web3(url: str, *, timeout_s: float) -> Web3:
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None))
+    # eth_chainId is cached per client: web3 would otherwise ask it before every eth_call (its chain-id
+    # validation), doubling the requests of each read; an endpoint's chain is checked by ``check_identity``
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None,
+                                cache_allowed_requests=True, cacheable_requests={RPCEndpoint("eth_chainId")}))
     w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     return w3
 
@@ -136,21 +186,17 @@ class ChainRpc:
         return make_web3(self._tx_url, timeout_s=self._timeout_s) if self._tx_url else self.w3
 
     def send_raw_transaction(self, raw: bytes, *, what: str = "transaction") -> None:
-        """Broadcast signed bytes once (never retried here). Transport trouble raises the transient tree
-        (the outcome is then unknown); a refusal by the node raises ``TxRejected`` naming its reason."""
+        """Broadcast signed bytes once (never retried here). A refusal the node explains raises ``TxRejected``
+        naming its reason; anything else (transport, HTTP status, timeout, an unexplained JSON-RPC error) raises
+        ``BroadcastUnknown``: the outcome is unknown and the attempt stays "maybe" (``classify_broadcast_error``)."""
         endpoint = redact_url(self._tx_url) if self._tx_url else self.endpoints[self._preferred]
         try:
             self.tx_w3().eth.send_raw_transaction(raw)
         except Exception as exc:
-            translated = translate_rpc_error(exc, endpoint=endpoint)
-            if translated is not None:
-                raise translated from None
-            if not isinstance(exc, Web3RPCError):
+            classified = classify_broadcast_error(exc, chain_id=self.chain.chain_id, what=what, endpoint=endpoint)
+            if classified is None:
                 raise
-            error = rpc_error(exc) or {"message": str(exc)}
-            message = str(error.get("message", ""))[:200]
-            raise TxRejected(f"chain {self.chain.chain_id}: the node refused the {what}: {message}",
-                             reason=tx_refusal_reason(error)) from None
+            raise classified from None
 
     def read(self, fn: Callable[[Web3], T], *, what: str = "read") -> T:
         """Run an idempotent read, retrying transient failures with backoff and falling back through the URLs."""

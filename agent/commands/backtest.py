@@ -114,6 +114,7 @@ def register(app: typer.Typer) -> None:
         model = _model(fee_bps, settings, gas_gwei, chain, parse_depths(depth_usd), stable_apy)
         job = Job(_strategies(strategy, settings), settings.targets, _date(start, "--from"), _date(end, "--to"),
                   initial_usd, model, interval=interval, stable_price=stable_price, rf_pct=risk_free,
+                  tax_method=settings.strategy.lot_method,
                   study=StudyOptions(starts=starts, sweeps=tuple(sweep), bootstrap=bootstrap, block_bars=block_days,
                                      seed=seed, walk_forward=walk_forward, workers=workers, cluster=cluster))
         doc, runs, hold, bench = run_job(job)
@@ -187,6 +188,12 @@ def _print(doc: dict[str, Any], report: Path | None) -> None:
                   f"{m['volatility_pct']:.1f}", f"{m['max_drawdown_pct']:.1f}", str(m["sharpe"]), str(m["sortino"]),
                   str(m["rebalances"]), str(m["trades"]), f"{m['costs_usd']:,.0f}", f"{m['mean_max_drift_pp']:.2f}")
     console.print(t)
+    for m in [*doc["runs"], doc.get("buy_and_hold", {})]:
+        tax = m.get("after_tax")
+        if tax:
+            console.print(f"after tax ({tax['method']} lots, {tax['short_rate']:.0%}/{tax['long_rate']:.0%}): "
+                          f"{m['strategy']} pays {tax['tax_usd']:,.0f}, final {tax['final_after_tax_usd']:,.0f}, "
+                          f"liquidated {tax['liquidation_after_tax_usd']:,.0f}", highlight=False)
     for r in doc["runs"]:
         if r["events"]:
             e = r["events"][-1]

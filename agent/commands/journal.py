@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from agent.commands.plan import rule_line
 from agent.commands.render import Table, console, print_json
 from agent.errors import ConfigError
 
@@ -38,8 +39,10 @@ def _render(summary: JournalSummary) -> None:
     for col in ("id", "cycle", "plan", "rebalance", "reasons"):
         decisions.add_column(col)
     for d in summary.decisions:
+        explained = d.detail.get("decision")
+        line = rule_line(explained if isinstance(explained, dict) else None)
         decisions.add_row(str(d.id), str(d.cycle_id), d.plan_id or "—", "yes" if d.rebalance else "no",
-                          "; ".join(d.reasons))
+                          "; ".join([*([line] if line else []), *d.reasons]))
     console.print(decisions)
     actions = Table(title="Actions and transactions")
     for col in ("id", "key", "chain", "kind", "state", "transactions", "error"):

@@ -15,9 +15,34 @@ if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is import
     from strategies import Decision
 
 
+def rule_line(explained: dict[str, Any] | None) -> str | None:
+    """The short "rule" line of the text output: which rule decided, on which figures (``decision`` JSON)."""
+    if not explained or not explained.get("rule"):
+        return None
+    inputs = explained.get("inputs") or {}
+    bits = []
+    if "max_drift_pp" in inputs:
+        bits.append(f"max drift {inputs['max_drift_pp']:.2f} pp")
+    for symbol, v in (inputs.get("volatility") or {}).items():
+        bits.append(f"{symbol} vol {v['vol']:.0%} (×{v['band_scale']:.2f})")
+    regime = inputs.get("regime")
+    if regime and regime.get("regime"):
+        bits.append(f"{regime['asset']} {regime['regime']} ({regime['model']} {regime['figure']:.2f})")
+    corr = inputs.get("correlation")
+    if corr:
+        bits.append(f"corr {corr['average']:.2f}" + (f"/{corr['threshold']:g}" if corr.get("threshold") else ""))
+    pause = explained.get("pause")
+    if pause:
+        bits.append(f"paused: {pause['trigger']}")
+    return f"rule: {explained['rule']}" + (f" · {', '.join(bits)}" if bits else "")
+
+
 def plan_document(decision: Decision, plan: Plan | None, pending: list[str]) -> dict[str, Any]:
+    from agent.jsonable import jsonable
+
     return {
         "rebalance": bool(plan and plan.rebalance),
+        "decision": jsonable(decision.explain()),
         "reasons": [*decision.reasons, *(f"action {k} may still be in flight" for k in pending)],
         "urgent": decision.urgent,
         "targets": {k: float(v) for k, v in decision.targets.items()},
@@ -31,6 +56,9 @@ def plan_document(decision: Decision, plan: Plan | None, pending: list[str]) -> 
 
 def render_plan(doc: dict[str, Any]) -> None:
     console.print(f"[bold]{'Rebalance' if doc['rebalance'] else 'No rebalance'}[/]")
+    line = rule_line(doc.get("decision"))
+    if line:
+        console.print(f"  {line}", highlight=False)
     for r in doc["reasons"]:
         console.print(f"  • {r}")
     if doc["actions"]:
@@ -73,7 +101,7 @@ def register(app: typer.Typer) -> None:
         """What the agent would do now and why; sends nothing."""
         from agent.config.settings import load_config
         from agent.cycle.compose import build_rpcs, wallet_address
-        from agent.cycle.steps import decide, make_plan, spent_last_day, verify_genesis
+        from agent.cycle.steps import decide, lots_for, make_plan, spent_last_day, verify_genesis
         from agent.journal.store import JournalStore
         from agent.portfolio.reader import fetch_snapshot
 
@@ -86,12 +114,13 @@ def register(app: typer.Typer) -> None:
         with JournalStore.open(config.settings.journal_path) as journal:
             verify_genesis(journal, rpcs, record=False)  # plan only reads the journal
             pending = [a.idempotency_key for a in journal.open_actions()]
-            blocked = {a.chain for a in journal.open_actions()}
-            decision = decide(config, snapshot, journal, now, record_prices=False)
+            blocked = {a.chain: f"action {a.idempotency_key} may still be in flight" for a in journal.open_actions()}
+            lots = lots_for(config, journal)
+            decision = decide(config, snapshot, journal, now, record_prices=False, lots=lots)
             spent = spent_last_day(journal, now)
         unavailable = {c.chain for c in snapshot.chains if not c.available}
-        result = make_plan(config, snapshot, decision, now, exclude_chains=blocked | unavailable, spent=spent) \
-            if decision.rebalance else None
+        result = make_plan(config, snapshot, decision, now, exclude_chains=set(blocked) | unavailable,
+                           spent=spent, held=blocked, lots=lots) if decision.rebalance else None
         pause = config.settings.execution.pause_file
         doc = {**plan_document(decision, result, pending), "partial": False, "unread": [],
                "paused": bool(pause and pause.exists())}

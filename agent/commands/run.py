@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from agent.commands.plan import render_cuts
+from agent.commands.plan import render_cuts, rule_line
 from agent.commands.render import Table, console, err_console, fmt_usd, print_json
 from agent.errors import SafetyHalt
 
@@ -59,6 +59,7 @@ def open_configured_signer(config: AppConfig) -> Signer:
 
 
 def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
+    from agent.jsonable import jsonable
     from agent.planning.allocation import compute_allocation
 
     targets = config.settings.targets
@@ -66,7 +67,8 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
     after = compute_allocation(report.snapshot_after or report.snapshot_before, targets)
     return {
         "cycle_id": report.cycle_id, "at": report.now.isoformat(), "rebalance": report.decision.rebalance,
-        "reasons": list(report.decision.reasons), "blocked_chains": report.blocked_chains,
+        "reasons": list(report.decision.reasons), "decision": jsonable(report.decision.explain()),
+        "blocked_chains": report.blocked_chains,
         "dropped_because": report.dropped_because,
         "cuts": [c.as_json() for c in report.plan.cuts] if report.plan else [],
         "disposition": str(report.disposition) if report.disposition else None,
@@ -93,6 +95,9 @@ def cycle_document(report: CycleReport, config: AppConfig) -> dict[str, Any]:
 
 def render_cycle(doc: dict[str, Any]) -> None:
     console.print(f"[bold]cycle {doc['cycle_id']}[/] {doc['at']}: {'rebalance' if doc['rebalance'] else 'hold'}")
+    line = rule_line(doc.get("decision"))
+    if line:
+        console.print(f"  {line}", highlight=False)
     for r in doc["reasons"]:
         console.print(f"  • {r}")
     if doc["actions"]:

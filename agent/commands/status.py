@@ -16,9 +16,13 @@ if TYPE_CHECKING:  # the CLI starts without web3: what a command needs is import
 
 
 def status_document(snapshot: Snapshot, alloc: Allocation, vaults: list[dict[str, Any]] | None = None,
+                    correlation: dict[str, Any] | None = None, decision: dict[str, Any] | None = None,
                     journal: str | None = None) -> dict[str, Any]:
     return {
         "vaults": vaults or [],
+        "correlation": correlation,
+        "decision": decision,
+        "pause": (decision or {}).get("pause"),
         "wallet": snapshot.wallet,
         "journal": journal,
         "total_usd": alloc.total_usd,
@@ -43,6 +47,56 @@ def read_status(config: AppConfig) -> tuple[Snapshot, Allocation]:
 
     snapshot = fetch_snapshot(build_rpcs(config), wallet_address(config))
     return snapshot, compute_allocation(snapshot, config.settings.targets)
+
+
+def correlation_document(config: AppConfig) -> dict[str, Any]:
+    """The correlation monitor on the price history beside the journal (read only): the average pairwise
+    correlation of the risky assets' daily returns, the alert threshold and the window."""
+    from datetime import UTC, datetime
+
+    from agent.cycle.steps import HISTORY_WINDOW, correlation_of
+    from agent.journal.prices import PriceHistory, history_path_for
+
+    s = config.settings.strategy
+    out: dict[str, Any] = {"average": None, "threshold": s.correlation_alert, "window_days": s.correlation_window_days,
+                           "above": False, "pairs": {}, "note": "too little price history (daily closes of two "
+                           "risky assets over the window: see `rebalancer prices backfill`)"}
+    path = history_path_for(config.settings.journal_path)
+    if not path.exists():
+        return out
+    now = datetime.now(UTC)
+    with PriceHistory.open(path) as prices:
+        history = prices.history(sorted(config.settings.targets), until=now, since=now - HISTORY_WINDOW)
+    reading = correlation_of(config, history, now)
+    return out if reading is None else {**reading.as_json(), "note": None}
+
+
+def decision_document(config: AppConfig, snapshot: Snapshot) -> dict[str, Any] | None:
+    """What the strategy would decide now (``{rule, inputs, pause}``; read only: no price is recorded)."""
+    from datetime import UTC, datetime
+
+    from agent.cycle.steps import decide, lots_for
+    from agent.journal.store import JournalStore
+    from agent.jsonable import jsonable
+
+    path = config.settings.journal_path
+    if snapshot.partial or not path.exists():
+        return None
+    with JournalStore.open(path) as journal:
+        decision = decide(config, snapshot, journal, datetime.now(UTC), record_prices=False,
+                          lots=lots_for(config, journal))
+    return {**jsonable(decision.explain()), "rebalance": decision.rebalance}
+
+
+def render_correlation(doc: dict[str, Any] | None) -> None:
+    if not doc:
+        return
+    limit = "no alert set" if doc["threshold"] is None else f"alert at {doc['threshold']:g}"
+    if doc["average"] is None:
+        console.print(f"correlation: — over {doc['window_days']} d ({limit}): {doc['note']}", highlight=False)
+        return
+    flag = " [red]ALERT: diversification collapsing[/]" if doc["above"] else ""
+    console.print(f"correlation: average {doc['average']:.2f} over {doc['window_days']} d ({limit}){flag}")
 
 
 def _render(snapshot: Snapshot, alloc: Allocation) -> None:
@@ -107,12 +161,20 @@ def register(app: typer.Typer) -> None:
         config = load_config()
         snapshot, alloc = read_status(config)
         vaults = _vault_rows(config, snapshot)
+        correlation = correlation_document(config)
+        decision = decision_document(config, snapshot)
         if json_out:
-            print_json(status_document(snapshot, alloc, vaults, journal=str(config.settings.journal_path)))
+            print_json(status_document(snapshot, alloc, vaults, correlation, decision,
+                                       journal=str(config.settings.journal_path)))
         else:
             console.print(f"journal: {config.settings.journal_path}")
             _render(snapshot, alloc)
             _render_vaults(vaults)
+            render_correlation(correlation)
+            pause = (decision or {}).get("pause")
+            if pause:
+                console.print(f"[yellow]paused ({pause['trigger']}):[/] {pause['reason']}; resumes when "
+                              f"{pause['resume_when']}")
         if not any(c.available for c in snapshot.chains):
             raise typer.Exit(1)
 

@@ -1,13 +1,13 @@
 """``rebalancer tax --year Y [--method M] [--csv FILE] [--lots OPENING.csv] [--json]``: realised gains.
 
 The journal's confirmed live swaps run through the tax lots (``agent.planning.tax``; the rules for USD values and
-fees are there). Needs only ``JOURNAL_PATH`` and ``TAX_LOT_METHOD`` (default fifo), not the chain RPCs.
+fees are there). Needs only ``JOURNAL_PATH`` and ``TAX_LOT_METHOD`` (default fifo; min-tax with ``TAX_AWARE``), not
+the chain RPCs.
 """
 
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,14 @@ from agent.commands.journal import journal_path
 from agent.commands.render import Table, console, err_console, print_json
 from agent.errors import ConfigError
 
-ALL_ROWS = 10 ** 9
-
 
 def _method(value: str | None) -> Any:
     from agent.config.settings import read_environment
     from agent.planning.lots import LotMethod
 
-    text = (value or read_environment().get("TAX_LOT_METHOD") or "fifo").strip().lower()
+    env = read_environment()
+    aware = (env.get("TAX_AWARE") or "").strip().lower() in ("1", "true", "yes", "on")
+    text = (value or env.get("TAX_LOT_METHOD") or ("min-tax" if aware else "fifo")).strip().lower()
     try:
         return LotMethod(text)
     except ValueError:
@@ -33,64 +33,22 @@ def _method(value: str | None) -> Any:
                           f"{', '.join(m.value for m in LotMethod)}") from None
 
 
-def _tokens() -> Any:
-    from agent.config.chains import load_chain
-    from agent.planning.tax import TokenInfo
-
-    cache: dict[str, Any] = {}
-
-    def named(chain: str, address: str) -> TokenInfo | None:
-        if chain not in cache:
-            try:
-                cache[chain] = {t.address.lower(): t for t in load_chain(chain).tokens}
-            except ConfigError:
-                cache[chain] = {}
-        tok = cache[chain].get(address.lower())
-        return None if tok is None else TokenInfo(tok.asset_symbol, tok.decimals, tok.stable)
-    return named
-
-
-def _native_prices(path: Path) -> Any:
-    from agent.config.chains import load_chain
-    from agent.journal.prices import PriceHistory, history_path_for
-
-    prices = history_path_for(path)
-
-    def native_usd(chain: str, at: datetime) -> Decimal | None:
-        try:
-            symbol = load_chain(chain).native_symbol
-        except ConfigError:
-            return None
-        if not prices.exists():
-            return None
-        with PriceHistory.open(prices) as ph:
-            rows = ph.history([symbol], until=at, since=at - timedelta(days=2)).get(symbol, [])
-        return rows[-1][1] if rows else None
-    return native_usd
-
-
 def _document(year: int, method: Any, lots_file: Path | None, path: Path) -> dict[str, Any]:
+    from agent.cycle.taxlots import journal_lots
     from agent.journal.store import JournalStore
-    from agent.planning.lots import LotBook, LotError, read_opening_lots
-    from agent.planning.tax import realise, trades_from_journal, year_report
+    from agent.planning.lots import LotError
+    from agent.planning.tax import year_report
 
-    book = LotBook(method=method)
-    try:
-        for lot in read_opening_lots(lots_file) if lots_file is not None else []:
-            book.open_lot(lot)
-    except LotError as exc:
-        raise ConfigError(f"--lots: {exc}") from None
     if not path.exists():
         raise ConfigError(f"JOURNAL_PATH: {path} does not exist; run the agent first or give --path")
-    with JournalStore.open(path) as store:
-        view = store.summary(limit=ALL_ROWS)
-    trades, warnings = trades_from_journal(view.to_json(), _tokens(), _native_prices(path))
     try:
-        disposals = realise(trades, method, book)
+        with JournalStore.open(path) as store:
+            lots = journal_lots(store, method, opening=lots_file, strict=True)
     except LotError as exc:
         raise ConfigError(f"--lots: {exc}") from None
-    rep = year_report(disposals, year)
-    return {"year": year, "method": str(method), "journal": str(path), "trades": len(trades), "warnings": warnings,
+    rep = year_report(lots.disposals, year)
+    return {"year": year, "method": str(method), "journal": str(path), "trades": len(lots.trades),
+            "warnings": lots.warnings,
             "short_term_gain_usd": str(rep.short_term_gain_usd), "long_term_gain_usd": str(rep.long_term_gain_usd),
             "total_gain_usd": str(rep.total_gain_usd),
             "disposals": [{"asset": d.asset, "lot": d.lot_id, "acquired_at": d.acquired_at.isoformat(),
@@ -111,14 +69,20 @@ def register(app: typer.Typer) -> None:
     @app.command("tax")
     def tax(year: int = typer.Option(..., "--year", help="Tax year (UTC calendar year of the sale)."),
             method: str = typer.Option(None, "--method", help="fifo | lifo | hifo | min-tax (default: "
-                                       "TAX_LOT_METHOD, else fifo)."),
+                                       "TAX_LOT_METHOD, else min-tax with TAX_AWARE, else fifo)."),
             csv_file: Path = typer.Option(None, "--csv", help="Also write every disposal of the year to this CSV."),
-            lots: Path = typer.Option(None, "--lots", help="Opening lots CSV: asset,acquired_at,quantity,cost_usd."),
+            lots: Path = typer.Option(None, "--lots", help="Opening lots CSV: asset,acquired_at,quantity,cost_usd "
+                                      "(default: TAX_OPENING_LOTS)."),
             path: Path = typer.Option(None, "--path", help="Journal file (default: JOURNAL_PATH)."),
             as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout.")) -> None:
         """Realised short- and long-term gains of a year from the journal's executed swaps (tax lots)."""
         if csv_file is not None and not csv_file.parent.resolve().is_dir():
             raise ConfigError(f"--csv: directory {csv_file.parent} does not exist; create it or choose another path")
+        if lots is None:
+            from agent.config.settings import read_environment
+
+            opening = (read_environment().get("TAX_OPENING_LOTS") or "").strip()
+            lots = Path(opening).expanduser() if opening else None
         doc = _document(year, _method(method), lots, journal_path(path))
         if csv_file is not None:
             _write_csv(csv_file, doc["disposals"])

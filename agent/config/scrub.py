@@ -21,7 +21,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 MASK = "***"
 #: Variables whose whole value is a secret.
 SECRET_VARIABLES = ("SANDBOX_PRIVATE_KEY", "KEYSTORE_PASSWORD", "ZEROX_API_KEY", "ONEINCH_API_KEY",
-                    "ODOS_API_KEY", "KYBERSWAP_CLIENT_ID", "PARASWAP_API_KEY", "WALLET_PRIVATE_KEY")
+                    "ODOS_API_KEY", "KYBERSWAP_CLIENT_ID", "PARASWAP_API_KEY", "WALLET_PRIVATE_KEY",
+                    "PRICE_FEED_API_KEY")
 URL_SUFFIXES = ("_RPC_URL", "_TX_RPC_URL", "_API_URL")
 #: Shorter fragments are not scrubbed on their own (they would mangle ordinary words); whole URLs always are.
 MIN_FRAGMENT = 6

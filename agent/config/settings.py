@@ -75,10 +75,17 @@ class StrategySettings(Section):
     min_trade_usd: Decimal = Field(default=Decimal(50), ge=0)
     stable_buffer_usd: Decimal = Field(default=Decimal(1000), ge=0)
     stable_buffer_pct: Decimal = Field(default=Decimal(0), ge=0, le=100)
-    #: tax lots (``rebalancer tax``, the tax-aware planner): fifo | lifo | hifo | min-tax
-    tax_lot_method: Literal["fifo", "lifo", "hifo", "min-tax"] = "fifo"
+    #: tax lots (``rebalancer tax``, the tax-aware planner, stop-loss's cost basis): fifo | lifo | hifo | min-tax;
+    #: unset: min-tax with TAX_AWARE (losses, then long-term lots first), else fifo (``lot_method``)
+    tax_lot_method: Literal["fifo", "lifo", "hifo", "min-tax"] | None = None
     #: skip a sell whose estimated tax exceeds its drift benefit (needs the journal's lots)
     tax_aware: bool = False
+    #: opening lots (CSV asset,acquired_at,quantity,cost_usd) of what the wallet held before the journal began
+    tax_opening_lots: Path | None = None
+    #: the correlation monitor (strategies/correlation.py): alert when the average pairwise correlation of the
+    #: risky assets' daily returns over CORRELATION_WINDOW_DAYS reaches CORRELATION_ALERT (off: shown, no alert)
+    correlation_alert: float | None = Field(default=0.85, gt=-1, le=1)
+    correlation_window_days: int = Field(default=30, ge=5, le=3650)
     # the decision layer (strategies/vol_bands.py, regime.py, dynamic.py, overlays.py say what each does)
     vol_halflife_days: float = Field(default=20.0, gt=0, allow_inf_nan=False)
     vol_reference_days: float = Field(default=365.0, gt=0, allow_inf_nan=False)
@@ -105,6 +112,22 @@ class StrategySettings(Section):
     take_profit_pct: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     stop_sell_pct: float = Field(default=50.0, gt=0, le=100)
     stop_stable: str = "USDC"
+
+    @property
+    def lot_method(self) -> str:
+        return self.tax_lot_method or ("min-tax" if self.tax_aware else "fifo")
+
+    @field_validator("correlation_alert", mode="before")
+    @classmethod
+    def _alert_off(cls, v: object) -> object:
+        return None if isinstance(v, str) and v.strip().lower() in ("off", "none") else v
+
+    @field_validator("tax_opening_lots")
+    @classmethod
+    def _lots_file(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.expanduser().is_file():
+            raise ValueError(f"{v} is not a file; give the CSV of opening lots (asset,acquired_at,quantity,cost_usd)")
+        return None if v is None else v.expanduser()
 
     @field_validator("asset_bands_pp", mode="before")
     @classmethod

@@ -67,6 +67,9 @@ def build_sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore | None,
     with the chain's gas gate (``sender.gas_gate``) that the cycle waits on before each action."""
     chain = rpc.chain
     policy = SendPolicy.from_config(config.settings.execution, config.chain_settings[chain.name], chain)
+    options = dict(sender_options)
+    if "policy" in options:  # e.g. a test's or simulator's shorter receipt timeout
+        policy = policy.model_copy(update=dict(options.pop("policy")))
     if dry_run or signer is None:
         return DryRunSender(rpc, policy, wallet)
     from agent.execution.fee_model import GasTimingConfig
@@ -74,7 +77,6 @@ def build_sender(config: AppConfig, rpc: ChainRpc, journal: JournalStore | None,
 
     timing = GasTimingConfig.from_settings(config.chain_settings[chain.name], chain.block_time_s)
     execution = config.settings.execution
-    options = dict(sender_options)
     if execution.pause_file is not None:  # a pause during a gas wait abandons the action before it is signed
         pause, stop = execution.pause_file, options.get("should_stop")
         options["should_stop"] = lambda: pause.exists() or bool(stop and stop())

@@ -1,6 +1,7 @@
 """The cycle's observer interface: events for what happens in a cycle, for notifications, metrics, dashboards.
 
-``run_cycle(..., observers=[...])`` emits, in order: ``cycle_start``; ``decision``; ``plan`` (when it
+``run_cycle(..., observers=[...])`` emits, in order: ``cycle_start``; ``decision`` (with ``decision: {rule,
+inputs, pause}``); ``correlation_alert`` (when the monitor's average crossed its threshold); ``plan`` (when it
 rebalances); per action ``gas_wait`` (live only, when the base fee made it wait), then ``trade`` (an action
 finished: its state), or ``drop`` / ``retry`` (it failed: the rest of the plan is dropped, or waits for the next
 cycle); ``parking``; ``halt`` (the cycle stops the agent: a ``SafetyHalt`` or a bug); ``cycle_end``. An
@@ -29,6 +30,8 @@ class CycleEventKind(StrEnum):
     PARKING = "parking"
     HALT = "halt"
     CYCLE_END = "cycle_end"
+    #: the correlation monitor's average crossed CORRELATION_ALERT (state ``above``, or back ``below``)
+    CORRELATION_ALERT = "correlation_alert"
 
 
 @dataclass(frozen=True)

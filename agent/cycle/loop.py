@@ -31,11 +31,13 @@ from agent.cycle.steps import (
     blocked_chains,
     build_costs,
     decide,
+    lots_for,
     make_plan,
     plan_id_for,
     spent_last_day,
     verify_genesis,
 )
+from agent.cycle.taxlots import JournalLots
 from agent.errors import AgentError, Disposition, disposition_of
 from agent.execution.gas_wait import GasGate, GasWaitProgress
 from agent.execution.guard import GasBudgetSpent, SendPaused, check_pause
@@ -43,14 +45,16 @@ from agent.execution.pipeline import ExecutionContext
 from agent.journal.records import CycleStatus, Mode
 from agent.journal.spending import record_spend
 from agent.journal.store import JournalStore
+from agent.jsonable import jsonable
 from agent.operator.approvals import ApprovalPolicy, gate_plan
 from agent.planning.models import Plan
 from agent.portfolio.reader import fetch_snapshot
 from agent.ports import Signer
 from agent.vaults.service import adapt_plan_to_vault_limits, park_idle_stables
-from strategies import Strategy
+from strategies import Decision, Strategy
 
 log = logging.getLogger(__name__)
+CORRELATION_EVENT = "correlation_alert"
 STOPPED = "stopped by signal before the next action; the rest of the plan is dropped"
 
 
@@ -69,6 +73,8 @@ class CycleRun:
     resources: CycleResources
     should_stop: Callable[[], bool] = lambda: False
     block_clock: Any = None
+    #: how long reconciling waits for the receipts of what is in flight (None: by the chains' block times)
+    reconcile_wait_s: float | None = None
     #: per available chain: where its actions execute
     contexts: dict[str, ExecutionContext] = field(default_factory=dict)
     #: the executor of each action kind (``agent.cycle.executors.EXECUTORS`` unless a caller overrides one)
@@ -79,7 +85,7 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
               signer: Signer | None = None, strategy: Strategy | None = None, rpcs: list[ChainRpc] | None = None,
               should_stop: Callable[[], bool] = lambda: False,
               sender_options: Mapping[str, Any] | None = None, block_clock: Any = None,
-              observers: Iterable[CycleObserver] = ()) -> CycleReport:
+              observers: Iterable[CycleObserver] = (), reconcile_wait_s: float | None = None) -> CycleReport:
     """Run one full cycle. ``signer=None`` or ``dry_run`` simulates everything and signs nothing.
 
     ``sender_options`` go to the live sender (e.g. ``sleep``/``clock`` of a market simulator, so every wait
@@ -95,7 +101,8 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
         with CycleResources(config.settings.aggregators) as resources:
             run = CycleRun(config=config, cycle_id=cycle_id, now=now, journal=journal, dry_run=dry_run,
                            wallet=wallet, rpcs={r.chain.name: r for r in rpcs}, events=events, resources=resources,
-                           should_stop=should_stop, block_clock=block_clock)
+                           should_stop=should_stop, block_clock=block_clock,
+                           reconcile_wait_s=reconcile_wait_s)
             report = _cycle(run, signer, strategy, dict(sender_options or {}))
     except BaseException as exc:
         journal.finish_cycle(cycle_id, status=CycleStatus.ERROR, note=safe_error(exc))
@@ -113,11 +120,14 @@ def run_cycle(config: AppConfig, *, now: datetime, journal: JournalStore, dry_ru
 def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
            sender_options: dict[str, Any]) -> CycleReport:
     verify_genesis(run.journal, run.rpcs.values())                                      # the journal's chains
-    blocked = blocked_chains(run.journal, run.rpcs, run.dry_run)                        # reconcile
+    blocked = blocked_chains(run.journal, run.rpcs, run.dry_run, wait_s=run.reconcile_wait_s)  # reconcile
     snapshot = fetch_snapshot(list(run.rpcs.values()), run.wallet)                      # read + value
-    decision = decide(run.config, snapshot, run.journal, run.now, strategy)             # decide
+    lots = lots_for(run.config, run.journal)
+    decision = decide(run.config, snapshot, run.journal, run.now, strategy, lots=lots)  # decide
+    explained = jsonable(decision.explain())
     run.events.emit(CycleEventKind.DECISION, run.cycle_id, rebalance=decision.rebalance,
-                    reasons=list(decision.reasons), urgent=decision.urgent)
+                    reasons=list(decision.reasons), urgent=decision.urgent, decision=explained)
+    _correlation_alert(run, decision)
     report = CycleReport(cycle_id=run.cycle_id, now=run.now, decision=decision, plan=None, snapshot_before=snapshot,
                          blocked_chains=blocked)
     unavailable = {c.chain for c in snapshot.chains if not c.available}
@@ -130,21 +140,24 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
         for name, rpc in run.rpcs.items() if name not in unavailable}
     if snapshot.partial:  # never trade blind: an unread chain or balance makes every total wrong (#14)
         report.dropped_because, report.disposition = snapshot.partial_reason(), Disposition.RETRY
-        run.journal.record_decision(run.cycle_id, rebalance=False, reasons=[report.dropped_because])
+        run.journal.record_decision(run.cycle_id, rebalance=False, reasons=[report.dropped_because],
+                                    detail={"decision": explained})
     elif decision.rebalance:
         excluded = blocked | dict.fromkeys(unavailable, "unavailable")
-        plan = _plan(run, report, excluded)                                              # plan
+        plan = _plan(run, report, excluded, lots)                                        # plan
         plan_id = plan_id_for(run.cycle_id, run.now, plan)
         if _approved(run, report, plan, plan_id):                                        # approve
             execute_plan(run, report, plan, plan_id)                                     # gas → execute
     else:
-        run.journal.record_decision(run.cycle_id, rebalance=False, reasons=list(decision.reasons))
+        run.journal.record_decision(run.cycle_id, rebalance=False, reasons=list(decision.reasons),
+                                    detail={"decision": explained})
     waiting = report.approval is not None and not report.approval.proceed  # its funds stay where they are
     pause = run.config.settings.execution.pause_file
     paused = not run.dry_run and pause is not None and pause.exists()  # PAUSE_FILE: no parking either
+    # while a chain is blocked the global allocation is unsettled: nothing is parked either (#14)
     if run.config.settings.vaults.vault_parking and not report.dropped_because and not waiting \
-            and not run.should_stop() and not paused:
-        usable = {n: c for n, c in run.contexts.items() if n not in blocked}             # park
+            and not run.should_stop() and not paused and not blocked:
+        usable = dict(run.contexts)                                                      # park
         try:
             report.parking = park_idle_stables(run.config, snapshot, run.journal, usable, run.now,
                                                cycle_id=run.cycle_id, costs=build_costs(snapshot, run.config.chains))
@@ -158,16 +171,34 @@ def _cycle(run: CycleRun, signer: Signer | None, strategy: Strategy | None,
     return report
 
 
-def _plan(run: CycleRun, report: CycleReport, excluded: dict[str, str]) -> Plan:
+def _correlation_alert(run: CycleRun, decision: Decision) -> None:
+    """Journal and announce a crossing of the correlation monitor's threshold (``strategies.correlation``)."""
+    reading = decision.inputs.get("correlation")
+    if not isinstance(reading, dict) or reading.get("threshold") is None:
+        return
+    last = run.journal.last_event(CORRELATION_EVENT)
+    last_state = last.detail.get("state") if last else None
+    state = "above" if reading.get("above") else "below"
+    if state == (last_state or "below"):
+        return
+    detail = {"state": state, "average": reading["average"], "threshold": reading["threshold"],
+              "window_days": reading["window_days"], "pairs": reading.get("pairs", {}), "at": run.now.isoformat()}
+    run.journal.record_event(CORRELATION_EVENT, detail, cycle_id=run.cycle_id)
+    run.events.emit(CycleEventKind.CORRELATION_ALERT, run.cycle_id, **detail)
+    log.warning("correlation monitor: average pairwise correlation %.2f is %s CORRELATION_ALERT %.2f",
+                reading["average"], "at or above" if state == "above" else "back below", reading["threshold"])
+
+
+def _plan(run: CycleRun, report: CycleReport, excluded: dict[str, str], lots: JournalLots | None = None) -> Plan:
     decision = report.decision
     plan = make_plan(run.config, report.snapshot_before, decision, run.now, exclude_chains=set(excluded),
-                     spent=spent_last_day(run.journal, run.now))
+                     spent=spent_last_day(run.journal, run.now), held=excluded, lots=lots)
     plan = adapt_plan_to_vault_limits(run.config, plan, run.contexts, run.journal, cycle_id=run.cycle_id)
     report.plan = plan
     plan_id = plan_id_for(run.cycle_id, run.now, plan)
     run.journal.record_decision(run.cycle_id, rebalance=plan.rebalance, plan_id=plan_id,
                                 reasons=[*decision.reasons, *(f"chain {c}: {why}" for c, why in excluded.items())],
-                                detail=plan_detail(plan))
+                                detail={**plan_detail(plan), "decision": jsonable(decision.explain())})
     run.events.emit(CycleEventKind.PLAN, run.cycle_id, plan_id=plan_id,
                     actions=[a.as_json() for a in plan.actions])
     return plan

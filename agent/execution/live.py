@@ -27,11 +27,12 @@ from agent.chain.reads import (
     tx_hash_of,
 )
 from agent.chain.rpc import ChainRpc
-from agent.errors import ExecutionError, SafetyHalt, TemporaryError, TxRejected
+from agent.errors import ExecutionError, SafetyHalt, TemporaryError, TxRefusal, TxRejected
 from agent.execution.fee_model import GasTimingConfig
 from agent.execution.fees import FeeDecision, plan_fees, plan_replacement
 from agent.execution.gas_wait import GasGate, GasWaitProgress, base_fee_history
 from agent.execution.intent import TxOutcome, TxRequest
+from agent.execution.maybe import Lookup, look_up, refusal_of
 from agent.execution.nonces import NONCE_LOCKS, check_gap_bound, plan_nonce
 from agent.execution.sender import SendPolicy, TerminalProgress, crash_point
 from agent.journal.records import AttemptRecord, AttemptStatus, Broadcast, Mode
@@ -198,13 +199,20 @@ class LiveSender:
             self.rpc.send_raw_transaction(raw, what=f"{purpose} transaction of plan {plan_id or '-'} "
                                                     f"(nonce {tx.nonce})")
         except TxRejected as exc:
-            if exc.reason not in ("already_known", "nonce_too_low"):
+            if not exc.holds_nonce:  # a refusal the node explains: these bytes are not in its pool
                 self.journal.mark_broadcast(attempt_id, Broadcast.NEVER)
                 self.journal.mark_attempt(attempt_id, AttemptStatus.REJECTED, error=str(exc)[:300])
                 raise
-        except TemporaryError as exc:
-            log.warning("chain %s: broadcast of %s outcome unknown (%s); it stays journaled and is looked up",
-                        self.chain_id, tx_hash, type(exc).__name__)
+            if exc.reason != TxRefusal.ALREADY_KNOWN:  # something holds the nonce: looked up by hash and nonce
+                log.warning("chain %s: broadcast of %s: %s; it stays \"maybe\" and is looked up", self.chain_id,
+                            tx_hash, exc.reason)
+                return attempt_id
+        except TemporaryError as exc:  # BroadcastUnknown: the node may have it
+            log.warning("chain %s: broadcast of %s outcome unknown (%s); it stays \"maybe\" and is looked up by "
+                        "hash and nonce", self.chain_id, tx_hash, type(exc).__name__)
+            self.journal.record_event("broadcast_maybe", {"chain_id": self.chain_id, "tx_hash": tx_hash,
+                                                          "nonce": tx.nonce, "error": type(exc).__name__},
+                                      action_id=action_id)
             return attempt_id
         crash_point("after_broadcast", purpose)
         self.journal.mark_broadcast(attempt_id, Broadcast.DEFINITELY)
@@ -215,6 +223,7 @@ class LiveSender:
     def _await(self, nonce: int, *, plan_id: str, valid_until: int | None, since_block: int | None = None) -> TxOutcome:
         first = fetch_block_number(self.rpc)
         last_sent = since_block if since_block is not None else first
+        started = self.clock()
         while True:
             chain_latest, _ = fetch_nonces(self.rpc, self.address)
             at_nonce = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=nonce)
@@ -237,15 +246,30 @@ class LiveSender:
                     self.journal.mark_attempt(a.id, AttemptStatus.DROPPED, error="nonce used by another transaction")
                 raise ExecutionError(f"chain {self.chain_id}: nonce {nonce} of {self.address} was used by a "
                                      "transaction this agent did not send; nothing of this action was mined")
+            live = self._look_up_maybes(live, nonce)
             block = fetch_block_number(self.rpc)
             if block - last_sent >= self.policy.replace_after_blocks:
                 cancel = valid_until is not None and self.wall_clock() > valid_until
                 self._replace(live[-1], cancel=cancel, plan_id=plan_id)
                 last_sent = block
-            if block - first >= self.policy.receipt_timeout_blocks:
-                raise TemporaryError(f"chain {self.chain_id}: nonce {nonce} not mined after {block - first} blocks; "
-                                     "it stays journaled as in flight and is reconciled later")
+            waited_s = self.clock() - started
+            if block - first >= self.policy.receipt_timeout_blocks or waited_s > self.policy.receipt_timeout_s:
+                raise TemporaryError(f"chain {self.chain_id}: nonce {nonce} not mined after {block - first} blocks "
+                                     f"({waited_s:.0f} s); it stays journaled as in flight and is reconciled later")
             self.sleep(self.policy.poll_s)
+
+    def _look_up_maybes(self, live: list[AttemptRecord], nonce: int) -> list[AttemptRecord]:
+        """Attempts at ``nonce`` still in flight after looking up the "maybe" ones by hash and same-bytes
+        rebroadcast (``agent.execution.maybe``); none left means nothing of them ever reached the node."""
+        still = [a for a in live
+                 if a.broadcast != Broadcast.MAYBE or look_up(self.journal, self.rpc, a) != Lookup.UNKNOWN]
+        if not still:
+            rows = self.journal.attempts(chain_id=self.chain_id, sender=self.address, nonce=nonce)
+            reasons = [r for r in (refusal_of(a) for a in rows) if r is not None]
+            raise TxRejected(f"chain {self.chain_id}: nonce {nonce}: the node does not know the transaction and "
+                             "refuses its signed bytes again; it was never broadcast",
+                             reason=reasons[-1] if reasons else TxRefusal.UNDERPRICED)
+        return still
 
     def _confirmed(self, attempt: AttemptRecord, receipt: dict[str, Any]) -> dict[str, Any] | None:
         """The receipt once ``policy.confirmations`` blocks are on top of its block and the node still has it;
@@ -285,6 +309,15 @@ class LiveSender:
             self.sleep(self.policy.poll_s)
 
     def _replace(self, attempt: AttemptRecord, *, cancel: bool, plan_id: str) -> None:
+        """Replace (or cancel) a stuck attempt at its nonce. A replacement the node refuses changes nothing: the
+        attempts already at that nonce stay in flight and are waited for (the action is not failed over it)."""
+        try:
+            self._replace_at_nonce(attempt, cancel=cancel, plan_id=plan_id)
+        except TxRejected as exc:
+            log.warning("chain %s: the replacement at nonce %s was refused (%s); waiting for the attempts already "
+                        "sent", self.chain_id, attempt.nonce, exc.reason)
+
+    def _replace_at_nonce(self, attempt: AttemptRecord, *, cancel: bool, plan_id: str) -> None:
         with NONCE_LOCKS.get(self.chain_id, self.address):
             if cancel and attempt.purpose != "cancel":
                 log.warning("chain %s: nonce %s past its deadline; cancelling", self.chain_id, attempt.nonce)

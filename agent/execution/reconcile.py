@@ -3,7 +3,9 @@
 For each unresolved attempt: ``never`` broadcast → ``abandoned`` (nothing left the process). Otherwise
 its receipt is looked up; if mined it is recorded (and its siblings at the same nonce marked
 ``replaced``); if the chain's nonce already moved past it without any of our attempts being mined it is
-``dropped``; else its exact raw bytes are rebroadcast (never re-signed, never re-planned). Then each
+``dropped``; else it is looked up by hash and its exact raw bytes are rebroadcast (never re-signed, never
+re-planned; ``agent.execution.maybe``): given up only when the node refuses those bytes and does not know the
+hash. Receipts of what is still in flight are then waited for a little (``wait_s``). Then each
 pending action is settled: its main transaction mined → ``confirmed``/``failed``; nothing in flight
 → ``abandoned`` (the same key may be executed again); something in flight → stays ``pending``, and the
 planner must leave it alone (``JournalStore.open_actions``).
@@ -12,14 +14,16 @@ planner must leave it alone (``JournalStore.open_actions``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from agent.chain.reads import fetch_nonces, fetch_receipt
 from agent.chain.rpc import ChainRpc
-from agent.errors import TemporaryError, TxRejected
+from agent.errors import TemporaryError
+from agent.execution.maybe import Lookup, look_up
 from agent.journal.records import ActionState, AttemptRecord, AttemptStatus, Broadcast
 from agent.journal.store import JournalStore
 
@@ -33,14 +37,21 @@ class ReconcileReport(BaseModel):
     rebroadcast: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
     abandoned: tuple[str, ...] = ()
+    #: "maybe" attempts the node proved it never had (it refused the same bytes again): given up
+    unknown: tuple[str, ...] = ()
     unreachable_chains: tuple[int, ...] = ()
     #: idempotency keys of actions still in flight after reconciling
     pending_actions: tuple[str, ...] = ()
 
 
-def reconcile(journal: JournalStore, rpcs: Mapping[int, ChainRpc]) -> ReconcileReport:
-    """Settle unresolved attempts on every chain in ``rpcs`` (chain id → RPC), then pending actions."""
-    out: dict[str, list[Any]] = {k: [] for k in ("mined", "rebroadcast", "dropped", "abandoned",
+def reconcile(journal: JournalStore, rpcs: Mapping[int, ChainRpc], *, wait_s: float = 0.0,
+              poll_s: float = 0.25, sleep: Callable[[float], None] = time.sleep,
+              clock: Callable[[], float] = time.monotonic) -> ReconcileReport:
+    """Settle unresolved attempts on every chain in ``rpcs`` (chain id → RPC), then pending actions.
+
+    ``wait_s``: how long to wait for the receipts of attempts still in flight (a crash just before or after a
+    broadcast is then settled within the cycle that restarts, instead of blocking its chain until the next)."""
+    out: dict[str, list[Any]] = {k: [] for k in ("mined", "rebroadcast", "dropped", "abandoned", "unknown",
                                                   "unreachable_chains")}
     for attempt in journal.unresolved_attempts():
         if attempt.broadcast == Broadcast.NEVER:
@@ -54,6 +65,7 @@ def reconcile(journal: JournalStore, rpcs: Mapping[int, ChainRpc]) -> ReconcileR
                 out["unreachable_chains"].append(attempt.chain_id)
             continue
         _settle_attempt(journal, rpc, attempt, out)
+    _wait_for_receipts(journal, rpcs, out, deadline=clock() + wait_s, poll_s=poll_s, sleep=sleep, clock=clock)
     pending = _settle_actions(journal, set(rpcs))
     report = ReconcileReport(**{k: tuple(v) for k, v in out.items()}, pending_actions=tuple(pending))
     journal.record_event("reconcile", report.model_dump(mode="json"))
@@ -71,11 +83,7 @@ def _settle_attempt(journal: JournalStore, rpc: ChainRpc, attempt: AttemptRecord
     chain_latest, _ = fetch_nonces(rpc, attempt.sender)
     receipt = fetch_receipt(rpc, attempt.tx_hash)
     if receipt is not None:
-        status = AttemptStatus.MINED if int(receipt["status"]) == 1 else AttemptStatus.REVERTED
-        journal.mark_attempt(attempt.id, status, block_number=int(receipt["blockNumber"]),
-                             gas_used=int(receipt["gasUsed"]),
-                             effective_gas_price_wei=int(receipt.get("effectiveGasPrice") or 0))
-        journal.mark_broadcast(attempt.id, Broadcast.DEFINITELY)
+        _record_mined(journal, attempt, receipt)
         out["mined"].append(attempt.tx_hash)
         return
     if chain_latest > attempt.nonce:
@@ -86,15 +94,45 @@ def _settle_attempt(journal: JournalStore, rpc: ChainRpc, attempt: AttemptRecord
             journal.mark_attempt(attempt.id, AttemptStatus.DROPPED, error="nonce used by another transaction")
             out["dropped"].append(attempt.tx_hash)
         return
-    try:
-        rpc.send_raw_transaction(attempt.raw_tx, what=f"rebroadcast of {attempt.tx_hash}")
-        journal.mark_broadcast(attempt.id, Broadcast.DEFINITELY)
-    except TxRejected as exc:
-        log.info("rebroadcast of %s: %s", attempt.tx_hash, exc.reason)
-    except TemporaryError as exc:
-        log.warning("rebroadcast of %s failed (%s); it stays in flight", attempt.tx_hash, type(exc).__name__)
-        return
-    out["rebroadcast"].append(attempt.tx_hash)
+    found = look_up(journal, rpc, attempt)  # by hash, then the same signed bytes again
+    if found == Lookup.UNKNOWN:
+        out["unknown"].append(attempt.tx_hash)
+    elif found == Lookup.KNOWN:
+        out["rebroadcast"].append(attempt.tx_hash)
+
+
+def _wait_for_receipts(journal: JournalStore, rpcs: Mapping[int, ChainRpc], out: dict[str, list[Any]], *,
+                       deadline: float, poll_s: float, sleep: Callable[[float], None],
+                       clock: Callable[[], float]) -> None:
+    """Poll the receipts of the attempts still in flight until they are mined or ``deadline`` passes."""
+    def in_flight() -> list[AttemptRecord]:
+        return [a for a in journal.unresolved_attempts() if a.chain_id in rpcs and a.broadcast.in_flight]
+
+    waiting = in_flight()
+    while waiting:
+        for attempt in waiting:
+            try:
+                receipt = fetch_receipt(rpcs[attempt.chain_id], attempt.tx_hash)
+            except TemporaryError:
+                continue
+            if receipt is not None:
+                _record_mined(journal, attempt, receipt)
+                out["mined"].append(attempt.tx_hash)
+        waiting = in_flight()
+        if not waiting or clock() >= deadline:
+            return
+        sleep(poll_s)
+
+
+def _record_mined(journal: JournalStore, attempt: AttemptRecord, receipt: dict[str, Any]) -> None:
+    status = AttemptStatus.MINED if int(receipt["status"]) == 1 else AttemptStatus.REVERTED
+    journal.mark_attempt(attempt.id, status, block_number=int(receipt["blockNumber"]),
+                         gas_used=int(receipt["gasUsed"]),
+                         effective_gas_price_wei=int(receipt.get("effectiveGasPrice") or 0))
+    journal.mark_broadcast(attempt.id, Broadcast.DEFINITELY)
+    for other in journal.attempts(chain_id=attempt.chain_id, sender=attempt.sender, nonce=attempt.nonce):
+        if other.id != attempt.id and other.status == AttemptStatus.PENDING:
+            journal.mark_attempt(other.id, AttemptStatus.REPLACED)
 
 
 def _settle_actions(journal: JournalStore, chain_ids: set[int]) -> list[str]:

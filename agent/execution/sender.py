@@ -49,8 +49,10 @@ class SendPolicy(BaseModel):
     priority_fee_percentile: float = Field(default=20.0, ge=0, le=100)
     #: a transaction not mined after this many blocks is replaced (fees +12.5%) or cancelled
     replace_after_blocks: int = Field(default=3, ge=1)
-    #: stop waiting for a receipt after this many blocks (the attempt stays journaled as in flight)
+    #: stop waiting for a receipt after this many blocks or seconds (the attempt stays journaled as in flight;
+    #: the time bound is what ends the wait on a chain that stopped producing blocks)
     receipt_timeout_blocks: int = Field(default=200, ge=1)
+    receipt_timeout_s: float = Field(default=600.0, gt=0)
     poll_s: float = Field(default=1.0, gt=0)
     gas_margin: float = Field(default=1.25, ge=1.0)
     #: a receipt counts once this many blocks are on top of its block and it is still canonical (0: at once);
@@ -69,6 +71,7 @@ class SendPolicy(BaseModel):
                    priority_fee_percentile=settings.priority_fee_percentile,
                    replace_after_blocks=settings.replace_after_blocks,
                    poll_s=min(max(chain.block_time_s / 4, 0.25), 3.0),
+                   receipt_timeout_s=max(120.0, 25 * chain.block_time_s),
                    confirmations=chain_settings.confirmations,
                    confirm_timeout_s=max(900.0, 20 * chain_settings.confirmations * chain.block_time_s),
                    max_nonce_gap_fill=settings.max_nonce_gap_fill)

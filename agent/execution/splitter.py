@@ -5,6 +5,9 @@
   zero-size price ``1/α`` (LP fee included) and an effective depth ``α/β`` in input-token units, so the
   average impact of a trade of ``q`` is ``q/(depth+q)`` — :func:`agent.amm.impact_bps`. An
   aggregator route over several pools behaves like one deeper pool, so the same fit serves both.
+  ``local_points`` keeps the quotes whose impact is near the chunk-size bound: on concentrated liquidity (Uniswap
+  V3) the curve is not constant-product, and a line through quotes that walk out of the active range (thousands
+  of bps) misreads both the zero-size price and the impact of the chunk sizes that matter.
 * ``expected_cost`` — what ``n`` equal chunks are expected to cost: the impact of each chunk; the *carry*
   (a chunk starts where arbitrage left the pool: within the no-arbitrage band — about the LP fee — of the
   reference, or further when arbitrage is slow); gas per chunk; and a price-risk term for waiting,
@@ -76,6 +79,19 @@ def fit_impact_curve(points: Sequence[tuple[float, float]]) -> ImpactCurve:
     curve = ImpactCurve(price0=1 / alpha, depth_in=depth)
     err = max(abs(curve.out(q) - o) / o for q, o in pts)
     return curve.model_copy(update={"fit_error": err})
+
+
+def local_points(points: Sequence[tuple[float, float]], max_impact_bps: float,
+                 factor: float = 4.0) -> list[tuple[float, float]]:
+    """The quotes ``(size_in, out)`` whose average price is within ``factor × max_impact_bps`` of the smallest
+    quote's (always the two smallest): the part of the curve a chunk can live on. A constant-product curve fits
+    the same from any of its points, so this changes nothing there."""
+    pts = sorted((float(q), float(o)) for q, o in points if q > 0 and o > 0)
+    if len(pts) <= 2:
+        return pts
+    q0, o0 = pts[0]
+    bound = factor * max_impact_bps / 10_000
+    return pts[:2] + [(q, o) for q, o in pts[2:] if 1 - (o / q) / (o0 / q0) <= bound]
 
 
 # ------------------------------------------------------------------------------------------ chunk count

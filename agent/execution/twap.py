@@ -2,9 +2,11 @@
 
 ``execute_twap(order, ctx, quoter, clock, params)``:
 
-1. **Plan** (first run only): quotes at up to five sizes → ``fit_impact_curve`` → ``choose_chunk_count`` with the
-   gas of one chunk at the current fees. The plan (curve, chunk count, the zero-size price at the decision)
-   is journaled as the parent action ``order.key`` (kind ``twap``); ``twap_plan`` event.
+1. **Plan** (first run only): quotes at up to five sizes → ``fit_impact_curve`` on those near the chunk-size
+   bound (``local_points``: the whole order's quote can sit far out of a V3 pool's active range) →
+   ``choose_chunk_count`` with the gas of one chunk at the current fees. The plan (curve, chunk count, the
+   zero-size price at the decision) is journaled as the parent action ``order.key`` (kind ``twap``);
+   ``twap_plan`` event.
 2. **Chunks**: before each, wait ``spacing_blocks`` (arbitrage pulls the pool back) — with a horizon, until
    the block by which the part sold so far was due on a straight line over the horizon — then a fresh quote at
    a small probe size and at the chunk size; refit; the *price guard* compares the fresh zero-size price
@@ -41,6 +43,7 @@ from agent.execution.splitter import (
     choose_chunk_count,
     due_offset,
     fit_impact_curve,
+    local_points,
 )
 from agent.journal.records import ActionRecord, ActionState, Mode
 from agent.quotes.best import ReferenceFn, fetch_best_quote
@@ -51,6 +54,8 @@ from agent.units import gas_cost_native, to_units
 log = logging.getLogger(__name__)
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 APPROVE_GAS = 50_000
+#: quotes up to this many times the chunk impact bound draw the curve (``local_points``)
+LOCAL_FACTOR = 4.0
 
 
 class TwapOrder(BaseModel):
@@ -230,7 +235,7 @@ def plan_twap(order: TwapOrder, quoter: ChunkQuoter, *, gas_price_wei: int, sell
             log.info("TWAP %s: no quote for %s to fit the curve (%s)", order.key, size, exc.reason)
     if len(quotes) < 2:
         raise QuoteError.of("twap", "no_curve", f"fewer than two sizes of {order.key} could be quoted")
-    curve = fit_impact_curve(_points(quotes))
+    curve = fit_impact_curve(local_points(_points(quotes), params.split.max_impact_bps, LOCAL_FACTOR))
     gas_in = gas_per_chunk_in(quotes[-1], quoter, gas_price_wei, sell_decimals)
     split = params.split if params.chunks is None else params.split.model_copy(
         update={"max_impact_bps": 10_000 - 1e-9, "max_chunks": params.chunks})
@@ -367,7 +372,7 @@ def _run_chunks(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, cl
         size = remaining // max(1, round(remaining / chunk_raw))
         probe, quote = quoter.quote(max(size // 32, 1)), quoter.quote(size)
         curve = fit_impact_curve(_points([probe, quote]))
-        move_bps = (curve.price0 / float(plan["price0"]) - 1) * 10_000
+        move_bps = (_zero_size_price(probe, quote, curve, params) / float(plan["price0"]) - 1) * 10_000
         if abs(move_bps) > params.guard_bps:
             reason = (f"price moved {move_bps:+.0f} bps since the decision (guard ±{params.guard_bps:g} bps); "
                       f"abandoned the remaining {remaining} raw units ({len(chunks)} chunks done)")
@@ -394,6 +399,15 @@ def _run_chunks(order: TwapOrder, ctx: ExecutionContext, quoter: ChunkQuoter, cl
     ctx.journal.set_action_state(parent_id, ActionState.CONFIRMED, result=_summary(result))
     ctx.journal.record_event("twap_done", _summary(result), action_id=parent_id)
     return result
+
+
+def _zero_size_price(probe: Quote, quote: Quote, curve: ImpactCurve, params: TwapParams) -> float:
+    """The price the guard compares with the decision's: the two-quote fit's zero-size price, or — when the chunk
+    reaches far beyond the impact bound (a forced chunk count on concentrated liquidity, where the line through
+    the probe and the chunk is no longer the curve) — the probe's own price."""
+    if curve.impact_bps(float(quote.sell_amount_raw)) <= LOCAL_FACTOR * params.split.max_impact_bps:
+        return curve.price0
+    return probe.buy_amount_raw / probe.sell_amount_raw
 
 
 def _blocks_to_wait(order: TwapOrder, ctx: ExecutionContext, params: TwapParams, plan: dict[str, Any],

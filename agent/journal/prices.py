@@ -102,6 +102,13 @@ class PriceHistory:
                 out[symbol] = [(datetime.fromisoformat(at), usd) for at, usd in by_time.items()]
         return out
 
+    def coverage(self, symbol: str) -> dict[str, int | str | None]:
+        """How many rows the store holds for ``symbol`` and the first and last time."""
+        with self._lock:
+            n, first, last = self._conn.execute("SELECT COUNT(*), MIN(at), MAX(at) FROM prices WHERE symbol = ?",
+                                                (symbol,)).fetchone()
+        return {"rows": int(n), "first": first, "last": last}
+
     def latest_time(self, symbol: str) -> datetime | None:
         with self._lock:
             row = self._conn.execute("SELECT MAX(at) FROM prices WHERE symbol = ?", (symbol,)).fetchone()

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, SafetyHalt
 from agent.journal.records import (
     IN_FLIGHT,
     ActionRecord,
@@ -235,8 +235,23 @@ class JournalStore:
     def record_attempt(self, *, action_id: int | None, purpose: str, chain_id: int, sender: str, nonce: int,
                        tx_hash: str, raw_tx: bytes, max_fee_per_gas_wei: int, max_priority_fee_per_gas_wei: int,
                        sent_block: int | None = None, replaces: int | None = None) -> int:
-        """Store a signed transaction (broadcast ``never``). Must happen before any broadcast."""
+        """Store a signed transaction (broadcast ``never``). Must happen before any broadcast.
+
+        Signing is deterministic: a re-made action can produce the very bytes of an attempt that was signed and then
+        given up unsent (``abandoned``/``rejected``, e.g. the process died before broadcasting it). That row is
+        taken over by the new attempt (its action, purpose and states reset); bytes already in flight or mined
+        are a bug upstream and halt."""
         with self._tx() as c:
+            old = c.execute("SELECT id, status FROM tx_attempts WHERE tx_hash = ?", (tx_hash,)).fetchone()
+            if old is not None:
+                if old["status"] not in (AttemptStatus.ABANDONED, AttemptStatus.REJECTED):
+                    raise SafetyHalt(f"chain {chain_id}: tx {tx_hash} (nonce {nonce}) is already journaled as "
+                                     f"{old['status']}; refusing to record it as a new attempt")
+                c.execute("UPDATE tx_attempts SET action_id = ?, purpose = ?, broadcast = ?, status = ?, "
+                          "sent_block = ?, replaces = ?, error = NULL, updated_at = ? WHERE id = ?",
+                          (action_id, purpose, Broadcast.NEVER, AttemptStatus.PENDING, sent_block, replaces, _now(),
+                           old["id"]))
+                return int(old["id"])
             cur = c.execute(
                 "INSERT INTO tx_attempts (action_id, purpose, chain_id, sender, nonce, tx_hash, raw_tx, "
                 "max_fee_per_gas_wei, max_priority_fee_per_gas_wei, broadcast, status, sent_block, replaces, "

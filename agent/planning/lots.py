@@ -146,7 +146,7 @@ class LotBook:
         held = self.held(asset)
         if quantity > held:
             raise LotError(f"sell of {quantity} {asset} on {at:%Y-%m-%d} but the lots hold only {held}: import "
-                           "the opening lots (rebalancer tax --lots FILE.csv, columns "
+                           "the opening lots (TAX_OPENING_LOTS or rebalancer tax --lots FILE.csv, columns "
                            f"{','.join(OPENING_LOT_COLUMNS)})")
         net_per_unit = (usd - fee_usd) / quantity
         ordered = _order(self.lots.get(asset, []), method, at=at, unit_price=usd / quantity, rates=self.rates)

@@ -130,7 +130,8 @@ def tax_aware_skip(book: LotBook, *, asset: str, at: datetime, quantity: Decimal
         return None  # lots not known: no estimate, the planner decides as usual
     est = book.estimate_sale(asset=asset, at=at, quantity=quantity, usd=usd, fee_usd=fee_usd)
     if est.tax_usd > drift_benefit_usd:
+        terms = sorted({f"{d.term}-term {'loss' if d.gain_usd < 0 else 'gain'}" for d in est.disposals})
         return (f"sell {usd:,.2f} USD of {asset}: estimated tax {est.tax_usd:,.2f} USD on a gain of "
-                f"{est.gain_usd:,.2f} USD ({book.method}) exceeds its drift benefit {drift_benefit_usd:,.2f} USD "
-                "(TAX_AWARE)")
+                f"{est.gain_usd:,.2f} USD ({book.method}: {len(est.disposals)} lots, {', '.join(terms)}) exceeds "
+                f"its drift benefit {drift_benefit_usd:,.2f} USD (TAX_AWARE)")
     return None

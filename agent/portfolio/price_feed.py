@@ -10,7 +10,8 @@ clear error naming the source; nothing is written from a body that did not parse
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,6 +37,15 @@ class PriceFeed:
     base_url: str = DEFAULT_URL
     api_key: str | None = None
     timeout_s: float = 10.0
+    #: symbol -> the feed's coin id (``COIN_IDS`` plus ``PRICE_FEED_IDS``)
+    coin_ids: Mapping[str, str] = field(default_factory=lambda: dict(COIN_IDS))
+
+    def host(self) -> str:
+        """The source's scheme and host only (what may be printed: a path or query could carry a key)."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
 
     def _headers(self) -> dict[str, str]:
         if not self.api_key:
@@ -44,7 +54,7 @@ class PriceFeed:
         return {header: self.api_key}
 
     def fetch_history(self, client: httpx.Client, symbol: str, *, days: int) -> list[tuple[datetime, Decimal]]:
-        coin = COIN_IDS.get(symbol.upper())
+        coin = self.coin_ids.get(symbol.upper())
         if coin is None:
             raise ConfigError(f"price feed: no coin id for {symbol}; add it with PRICE_FEED_IDS={symbol}:<coin-id>")
         if not 1 <= days <= 3650:

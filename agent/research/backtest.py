@@ -27,6 +27,8 @@ import numpy as np
 from agent.config.chains import load_chain
 from agent.errors import ConfigError
 from agent.planning.costs import ChainCosts
+from agent.planning.lots import LotMethod
+from agent.research.aftertax import run_after_tax
 from agent.research.data import DAILY_GAS, STABLES, PriceTable, gas_on, load_gas_gwei, load_prices, price_symbol
 from agent.research.engine import Costs, Market, Result, Spec, simulate
 from agent.research.live import HISTORY_BARS, decide_on_bar
@@ -99,6 +101,8 @@ class Event:
     legs: list[Leg] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     decided: date | None = None
+    #: the engine's bar index of the trade (prices the legs for the after-tax book)
+    bar: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"date": _iso(self.day), "decided": _iso(self.decided or self.day), "reasons": list(self.reasons),
@@ -126,6 +130,8 @@ class Run:
     bars_per_year: float = DAYS_PER_YEAR
     rf_pct: float = 0.0
     dates: tuple[date, ...] = ()
+    #: after-tax results through the tax lots (``agent.research.aftertax``), when computed
+    after_tax: dict[str, Any] | None = None
 
     def metrics(self) -> dict[str, Any]:
         legs = [g for e in self.events for g in e.legs]
@@ -139,7 +145,8 @@ class Run:
                 "skipped_legs": int(c["skipped"]), "turnover_usd": round(float(c["turnover"]), 2),
                 "costs_usd": round(float(c["costs"]), 2), "gas_usd": round(float(c["gas"]), 2),
                 "mean_max_drift_pp": round(float(np.mean(self.max_drift_pp)), 2) if self.max_drift_pp else 0.0,
-                "max_drift_pp": round(max(self.max_drift_pp, default=0.0), 2)}
+                "max_drift_pp": round(max(self.max_drift_pp, default=0.0), 2),
+                **({"after_tax": self.after_tax} if self.after_tax is not None else {})}
 
 
 def spec_for(strategy: Any, targets: Mapping[str, float] | Mapping[str, Decimal], min_trade_usd: float) -> Spec:
@@ -208,8 +215,10 @@ def run_backtest(strategy: Strategy, table: PriceTable, targets: Mapping[str, De
 
 def run_all(strategies: Sequence[Strategy], table: PriceTable, targets: Mapping[str, Decimal], *,
             initial_usd: float, model: CostModel, gas: tuple[list[date], list[float]] | None = None,
-            rf_pct: float = 0.0, benchmarks: Sequence[Spec] = ()) -> tuple[list[Run], Run]:
-    """Every strategy and buy and hold (and any benchmark specs) in one engine batch, with events explained."""
+            rf_pct: float = 0.0, benchmarks: Sequence[Spec] = (),
+            tax_method: LotMethod | None = LotMethod.FIFO) -> tuple[list[Run], Run]:
+    """Every strategy and buy and hold (and any benchmark specs) in one engine batch, with events explained and,
+    unless ``tax_method`` is None, their after-tax results through the tax lots."""
     columns = list(targets)
     extra = sorted({c for b in benchmarks for c in b.targets if c not in columns})
     columns += extra
@@ -220,6 +229,9 @@ def run_all(strategies: Sequence[Strategy], table: PriceTable, targets: Mapping[
     specs += [Spec("buy and hold", "hold", {s: float(p) for s, p in targets.items()}), *benchmarks]
     res = simulate(specs, market, engine_costs(columns, model, initial_usd), detail=True)
     out = [to_run(res, r, s, table, market, rf_pct) for r, s in enumerate(specs)]
+    if tax_method is not None:
+        for run, spec in zip(out, specs, strict=True):
+            run.after_tax = run_after_tax(run, market, spec, tax_method)
     return out[:len(strategies)], out[len(strategies)]
 
 
@@ -238,7 +250,7 @@ def to_run(res: Result, r: int, spec: Spec, table: PriceTable, market: Market, r
     for e in res.events[r]:
         reasons = _explain(spec, res, r, e["decided"], last, market)
         run.events.append(Event(table.dates[e["bar"]], reasons, [Leg(**g) for g in e["legs"]], e["skipped"],
-                                decided=table.dates[e["decided"]]))
+                                decided=table.dates[e["decided"]], bar=int(e["bar"])))
         if e["legs"]:
             last = e["decided"]
     if res.unexecuted[r] >= 0:

@@ -18,8 +18,9 @@ trailing {train} days the family's variant with the best Sharpe is chosen and sc
 whole range), deflated against the best that luck gives among **all {trials} variants of every card** (Bailey &
 López de Prado, 2014); {sig} or more would be evidence of an edge. Sharpe: mean / sd × √365, rf = 0.
 
-The strategies and overlays are the live ones (`strategies/`); vol_bands, regime (rule) and dynamic run in the
-engine's fast path, which `tests/unit/test_fastpath.py` checks trades exactly as `decide()` bar by bar.
+The strategies and overlays are the live ones (`strategies/`); vol_bands, regime (rule and HMM) and dynamic run in the
+engine's fast path, which `tests/unit/test_fastpath.py` checks trades exactly as `decide()` bar by bar. The HMM is
+fitted on the past only: once per block of 7 bars, on the last 250 daily features before the block.
 """
 
 

@@ -1,11 +1,12 @@
-"""Fast paths for the signal strategies: vol_bands, regime (rule) and dynamic targets in the vectorised engine.
+"""Fast paths for the signal strategies: vol_bands, regime (rule and HMM) and dynamic targets in the vectorised engine.
 
 Their signals read only prices, never the portfolio, so each bar's effective bands and targets can be computed once
 per price path — by the live strategies' own functions (``scale_of``/``scaled_band``, ``classify_rule``,
 ``vol_of``/``targets_for``) on exactly the closes ``decide`` sees in the backtest (the ``HISTORY_BARS`` bars up to and
 including the bar) — and then every start date and window reuses them. The engine's "signal" kind applies the threshold
 rule (``breaches``) to those per-bar bands and targets. ``tests/unit/test_fastpath.py`` checks that the trades equal
-those of the same strategy deciding bar by bar through ``decide``. The HMM regime and the overlays stay bar by bar.
+those of the same strategy deciding bar by bar through ``decide``. The HMM regime fits once per block of bars (its
+fits are cached), so its per-bar regimes cost one fit a week of daily bars. The overlays stay bar by bar.
 """
 
 from __future__ import annotations
@@ -21,17 +22,14 @@ import numpy as np
 from agent.research.engine import Market, Spec
 from agent.research.live import HISTORY_BARS, bar_time
 from strategies.dynamic import DynamicTargetsStrategy
-from strategies.regime import TREND, RegimeStrategy, classify_rule
-from strategies.signals import periods_per_year_of
+from strategies.regime import TREND, RegimeStrategy
 from strategies.threshold import effective_bands
 from strategies.vol_bands import VolBandsStrategy
 
 
 def fast(strategy: Any) -> bool:
     """Has ``strategy`` a fast path?"""
-    if isinstance(strategy, RegimeStrategy):
-        return strategy.model == "rule"
-    return isinstance(strategy, VolBandsStrategy | DynamicTargetsStrategy)
+    return isinstance(strategy, VolBandsStrategy | DynamicTargetsStrategy | RegimeStrategy)
 
 
 def prepare(spec: Spec, market: Market) -> Spec:
@@ -92,8 +90,7 @@ def _regime(s: RegimeStrategy, hist: dict[str, list[float]], stamps: list[dateti
     ranked = [a for a in targets if len(hist[a]) > 1]
     asset = s.asset or (max(ranked, key=lambda a: (targets[a], a)) if ranked else "")
     prices = hist.get(asset, [])
-    window_bars = max(2, round(s.window_days * periods_per_year_of(stamps[-len(prices):] if prices else []) / 365))
-    regime, _ = classify_rule(prices, window=window_bars, er_trend=s.er_trend)
+    regime, _ = s.classify(stamps[len(stamps) - len(prices):], prices)
     band = s.base.band_pp if regime is None else (s.trend_band_pp if regime == TREND else s.range_band_pp)
     return {a: float(effective_bands(band, s.base.band_rel_pct, pct)) for a, pct in targets.items()}
 

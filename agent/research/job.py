@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError
+from agent.planning.lots import LotMethod
 from agent.research.backtest import CostModel, Run, backtest_document, build_market, engine_costs, run_all, spec_for
 from agent.research.data import load_prices, price_symbol
 from agent.research.paths import benchmarks
@@ -28,6 +29,8 @@ class Job:
     stable_price: str = "peg"
     rf_pct: float = 0.0
     study: StudyOptions = field(default_factory=StudyOptions)
+    #: the tax lots' method for the after-tax figures (TAX_LOT_METHOD)
+    tax_method: str = "fifo"
 
 
 def parse_depths(text: str | None) -> dict[str, float]:
@@ -67,7 +70,7 @@ def run_job(job: Job) -> tuple[dict[str, Any], list[Run], Run, list[Run]]:
     t = {s: float(p) for s, p in job.targets.items()}
     bench = [b for b in benchmarks(t, btc) if b.name != "buy and hold"]
     runs, hold = run_all(job.strategies, table, job.targets, initial_usd=job.initial_usd, model=job.model,
-                         rf_pct=job.rf_pct)
+                         rf_pct=job.rf_pct, tax_method=LotMethod(job.tax_method))
     bench_runs = _bench_runs(table, job, bench)
     doc = backtest_document(runs, hold, table, job.targets, job.model, stable_price=job.stable_price)
     doc["risk_free_pct"] = job.rf_pct
@@ -82,8 +85,8 @@ def run_job(job: Job) -> tuple[dict[str, Any], list[Run], Run, list[Run]]:
         slow = [b.name for b in base if b.kind == "custom"]
         if slow:
             raise ConfigError(f"--starts/--sweep/--bootstrap/--walk-forward: {', '.join(slow)} has no rule function "
-                              "for the engine (the HMM regime and the overlays decide bar by bar); run many paths "
-                              "with threshold, calendar, hybrid, vol_bands, regime (rule) or dynamic")
+                              "for the engine (the overlays decide bar by bar); run many paths "
+                              "with threshold, calendar, hybrid, vol_bands, regime or dynamic")
         doc["study"] = study(base, t, btc, market, engine_costs(cols, job.model, job.initial_usd), job.study)
     return doc, runs, hold, bench_runs
 

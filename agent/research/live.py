@@ -15,6 +15,7 @@ import numpy as np
 
 from agent.planning.allocation import Allocation, AssetAllocation
 from strategies import Decision, StrategyContext
+from strategies.base import HISTORY_DAYS
 
 
 def allocation(units: Mapping[str, float], prices: Mapping[str, float], targets: Mapping[str, Decimal],
@@ -22,7 +23,7 @@ def allocation(units: Mapping[str, float], prices: Mapping[str, float], targets:
     usd = {s: units[s] * prices[s] for s in targets}
     total = sum(usd.values()) + cash
     assets = []
-    for s, pct in targets.items():
+    for s, pct in sorted(targets.items()):  # in symbol order, as the live allocation lists them
         w = Decimal(repr(100 * usd[s] / total)) if total else Decimal(0)
         assets.append(AssetAllocation(symbol=s, balance=Decimal(repr(units[s])), usd=Decimal(repr(usd[s])),
                                       weight_pct=w, target_pct=pct, drift_pp=w - pct, by_chain={}))
@@ -36,8 +37,9 @@ def bar_time(times: tuple[date, ...] | None, t: int, hours_per_bar: float) -> da
     return datetime(2000, 1, 1, tzinfo=UTC) + timedelta(hours=hours_per_bar * t)
 
 
-#: bars of past closes handed to a strategy without a rule function (vol_bands reads a year)
-HISTORY_BARS = 366
+#: bars of past closes handed to a strategy without a rule function (vol_bands reads a year): the live span of
+#: ``HISTORY_DAYS`` days at daily bars, the bar of ``now`` included
+HISTORY_BARS = HISTORY_DAYS + 1
 
 
 def history(market: Any, t: int, cols: list[str], bars: int) -> dict[str, tuple[tuple[datetime, Decimal], ...]]:

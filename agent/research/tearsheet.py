@@ -109,6 +109,10 @@ def render(doc: dict[str, Any], runs: Sequence[Any], hold: Any, benchmarks: Sequ
                ", ".join(f"{t['side']} {t['asset']} {t['usd']:,.0f} (cost {t['cost_usd']:,.2f})" for t in e["trades"]),
                "; ".join(e["skipped"])] for r in doc["runs"] for e in r["events"]]
     luck = doc.get("study", {}).get("luck", {}).get("verdict", "")
+    taxed = [[m["strategy"], m["after_tax"]["method"], m["after_tax"]["short_term_gain_usd"],
+              m["after_tax"]["long_term_gain_usd"], m["after_tax"]["tax_usd"], m["final_usd"],
+              m["after_tax"]["final_after_tax_usd"], m["after_tax"]["liquidation_after_tax_usd"]]
+             for m in [*doc["runs"], doc.get("buy_and_hold", {})] if m.get("after_tax")]
     title = f"Backtest {doc['from']} → {doc['to']}"
     warn = "".join(f"<p class=w>warning: {html.escape(w)}</p>" for w in doc["warnings"])
     return f"""<!doctype html>
@@ -122,6 +126,11 @@ stables: {doc['prices']['stable_price']}; fees: {html.escape(str(doc['costs']['f
 gas: {html.escape(str(doc['costs']['gas_gwei']))}.</p>
 <p>{html.escape(luck)}</p>
 {_table(KEYS, metrics)}
+<h2>After tax</h2><p>Through the agent's tax lots (agent/research/aftertax.py): realised gains taxed per year at
+37 % short-term / 20 % long-term, losses carried forward; <i>liquidation</i> also pays the tax on what is unrealised
+at the end.</p>
+{_table(["strategy", "lots", "short-term gain", "long-term gain", "tax", "final", "final after tax",
+         "liquidation after tax"], taxed)}
 {"".join(f"<div>{c}</div>" for c in charts)}
 <h2>Rebalances</h2>{_table(["strategy", "decided", "traded", "why", "trades", "skipped"], events)}
 </body></html>

@@ -16,27 +16,10 @@ from agent.journal.prices import PriceHistory, PricePoint, history_path_for
 from agent.journal.store import JournalStore
 from agent.planning.lots import LotBook, LotMethod
 from agent.planning.tax import tax_aware_skip
+from tests.journal_trades import USDC, WETH, swap
 
-WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
-USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
-GAS_USED, GAS_PRICE = 100_000, 10 * 10 ** 9  # 0.001 ETH a transaction
 YEAR = datetime.now(UTC).year
-
-
-def _swap(store: JournalStore, n: int, sell: tuple[str, int], buy: tuple[str, int], amount_usd: float) -> None:
-    cycle = store.start_cycle(mode="live")
-    plan = f"plan-{n}"
-    store.record_decision(cycle, rebalance=True, reasons=["test"], plan_id=plan, detail={"actions": [
-        {"kind": "swap", "chain": "ethereum", "sell": "x", "buy": "y", "amount_usd": amount_usd}]})
-    deltas = [{"token": sell[0], "min_raw": -sell[1], "max_raw": -sell[1]}, {"token": buy[0], "min_raw": 1}]
-    row = store.begin_action(key=f"k{n}", chain_id=1, chain="ethereum", plan_id=plan, kind="swap",
-                             intent={"expected_deltas": deltas}, mode="live", cycle_id=cycle)
-    att = store.record_attempt(action_id=row.id, purpose="main", chain_id=1, sender="0x" + "1" * 40, nonce=n,
-                               tx_hash=f"0x{n:064x}", raw_tx=b"\x01", max_fee_per_gas_wei=GAS_PRICE,
-                               max_priority_fee_per_gas_wei=1)
-    store.mark_attempt(att, "mined", block_number=100 + n, gas_used=GAS_USED, effective_gas_price_wei=GAS_PRICE)
-    store.set_action_state(row.id, "confirmed", result={"observed_deltas": {sell[0]: str(-sell[1]),
-                                                                               buy[0]: str(buy[1])}})
+_swap = swap
 
 
 @pytest.fixture()
@@ -61,7 +44,8 @@ def _tax(journal: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, cwd=journal.parent)
 
 
-@pytest.mark.parametrize(("method", "short", "long_"), [("fifo", "497.50", "1998.00"), ("hifo", "995.00", "999.00")])
+@pytest.mark.parametrize(("method", "short", "long_"), [("fifo", "497.50", "1998.00"), ("hifo", "995.00", "999.00"),
+                                                     ("lifo", "995.00", "999.00"), ("min-tax", "995.00", "999.00")])
 def test_gains_by_method_with_opening_lots_partial_lots_and_gas(journal: Path, method: str, short: str,
                                                                 long_: str) -> None:
     # lots: opening 1 ETH @1000 (2020, long-term) + 1 ETH @2000 + 3 USD gas; sale 1.5 ETH for 4500 - 3 USD gas

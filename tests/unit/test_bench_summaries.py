@@ -8,34 +8,49 @@ from typing import Any
 
 import pytest
 
-from agent.devtools.bench.execution import summarize
+from agent.devtools.bench.execution_report import impact_verdict, summarize, summarize_venue
 from agent.devtools.bench.gas import process_optimum, ratio_standard_error, window_oracle
 
 
-def row(start: str, side: str, single: float, agg: float, ours: float, grid: dict[str, float]) -> dict[str, Any]:
-    best = min(grid, key=lambda n: grid[n])
-    return {"start": start, "side": side, "one_shot_single_pool_bps": single, "one_shot_aggregator_bps": agg,
-            "splitter_bps": ours, "hindsight_best_bps": grid[best], "splitter_chunks": 30,
-            "hindsight_best_chunks": int(best), "reference_move_bps_over_splitter": 0.0, "grid_bps": grid,
-            "grid_unfinished": {}, "splitter_state": "completed"}
+def row(start: str, side: str, single: float, ours: float, grid: dict[str, float] | None = None,
+        chunks: int = 30) -> dict[str, Any]:
+    out: dict[str, Any] = {"start": start, "side": side, "order_usd": 1000.0, "one_shot_bps": single,
+                           "splitter_bps": ours, "splitter_chunks": chunks, "reference_move_bps_over_splitter": 0.0,
+                           "splitter_state": "completed"}
+    if grid is not None:
+        best = min(grid, key=lambda n: grid[n])
+        out |= {"hindsight_best_bps": grid[best], "hindsight_best_chunks": int(best), "grid_bps": grid,
+                "grid_unfinished": {}}
+    return out
 
 
-def test_large_orders_are_judged_on_the_means_against_one_shot_and_the_per_path_hindsight_best() -> None:
-    rows = [row("a", "buy", 500, 360, 60, {"1": 360, "32": 58, "64": 55}),
-            row("a", "sell", 500, 360, 90, {"1": 360, "32": 88, "64": 86})]
-    out = summarize(5.0, rows)
+def test_large_orders_are_judged_on_the_means_against_one_shot_the_hindsight_best_and_its_chunk_count() -> None:
+    rows = [row("a", "buy", 500, 60, {"1": 360, "16": 58, "32": 55}),
+            row("a", "sell", 500, 90, {"1": 360, "16": 88, "32": 86})]
+    out = summarize("v3", 5.0, rows)
     assert out["mean_splitter_bps"] == 75 and out["mean_hindsight_best_bps"] == 70.5
     assert out["splitter_vs_hindsight"] == round(75 / 70.5, 3) and out["target_met"] is True
+    assert out["best_fixed_chunks_on_average"] == 32 and out["splitter_chunks_vs_best_fixed_chunks"] == 0.938
     assert out["by_side"]["buy"]["mean_splitter_bps"] == 60 and out["starts"] == 1 and out["runs"] == 2
-    worse = summarize(5.0, [r | {"splitter_bps": r["splitter_bps"] * 1.3} for r in rows])
-    assert worse["target_met"] is False  # 1.38 x the hindsight best
+    worse = summarize("v3", 5.0, [r | {"splitter_bps": r["splitter_bps"] * 1.3} for r in rows])
+    assert worse["target_met"] is False and worse["checks"]["vs_hindsight_cost"] is False  # 1.38 x hindsight
+    over_split = summarize("v3", 5.0, [r | {"splitter_chunks": 40} for r in rows])
+    assert over_split["checks"] == {"vs_one_shot": True, "vs_hindsight_cost": True, "chunk_count": False}
 
 
 def test_a_small_order_must_not_be_split_needlessly() -> None:
-    ok = summarize(0.1, [row("a", "buy", 46, 47, 46.5, {"1": 46.5, "2": 50})])
-    assert ok["target_met"] is True
-    split = summarize(0.1, [row("a", "buy", 46, 47, 48, {"1": 46.5, "2": 48})])
-    assert split["target_met"] is False  # more than one-shot + 1 bp
+    assert summarize("v2", 0.1, [row("a", "buy", 46, 46.5, chunks=1)])["target_met"] is True
+    assert summarize("v2", 0.1, [row("a", "buy", 46, 48, chunks=2)])["target_met"] is False  # > one-shot + 1 bp
+
+
+def test_an_impact_estimate_is_judged_within_25_percent_of_the_realised_impact() -> None:
+    ok = impact_verdict({"est_impact_bps": 110.0, "realised_impact_bps": 100.0})
+    optimistic = impact_verdict({"est_impact_bps": 30.0, "realised_impact_bps": 100.0})
+    assert (ok["within_25pct"], ok["est_vs_realised"]) == (True, 1.1)
+    assert optimistic["within_25pct"] is False
+    venue = summarize_venue("v3", [summarize("v3", 0.1, [row("a", "buy", 46, 46.5, chunks=1)])], [ok, optimistic],
+                            {"usdc": 1.0, "weth": 2.0})
+    assert venue["targets_met"] == {"0.1pct": True, "est_impact_within_25pct": False}
 
 
 @pytest.mark.parametrize(("window", "expected"), [([5, 1, 3], 17 / 9), ([2, 2, 2], 2.0), ([7], 7.0)])

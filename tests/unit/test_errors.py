@@ -42,7 +42,7 @@ from agent.execution.gas_wait import GasWaitAborted, GasWaitTimeout
     (GasWaitTimeout("deadline"), Disposition.RETRY, 1),
     (GasWaitAborted("stop"), Disposition.RETRY, 1),
     (PriceMoved("min out"), Disposition.RETRY, 1),
-    (TxRejected("pool full", reason="other"), Disposition.RETRY, 1),
+    (TxRejected("pool full", reason="pool_full"), Disposition.RETRY, 1),
     (TxRejected("no funds", reason="insufficient_funds"), Disposition.DROP, 1),
     (ExecutionError("deltas off"), Disposition.DROP, 1),
     (SimulationFailed("reverted"), Disposition.DROP, 1),

@@ -1,4 +1,5 @@
-"""The engine's fast paths for vol_bands, regime (rule) and dynamic trade exactly as the live ``decide`` bar by bar."""
+"""The engine's fast paths for vol_bands, regime (rule and HMM) and dynamic trade exactly as the live ``decide`` bar by
+bar."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ STRATEGIES = [
     RegimeStrategy(base=BASE, trend_band_pp=Decimal(10), range_band_pp=Decimal(3), window_days=20, er_trend=0.25),
     DynamicTargetsStrategy(base=BASE, method="inverse_vol", bounds_pct={"ETH": (10, 60), "WBTC": (10, 60)}),
     DynamicTargetsStrategy(base=BASE, method="vol_target", vol_target_pct=40),
+    RegimeStrategy(base=BASE, trend_band_pp=Decimal(10), range_band_pp=Decimal(3), model="hmm"),
 ]
 
 
@@ -34,7 +36,8 @@ def market_and_costs():  # type: ignore[no-untyped-def]
     return build_market(table, list(TARGETS), model), engine_costs(list(TARGETS), model, 100_000.0)
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES, ids=lambda s: f"{s.name}-{getattr(s, 'method', '')}")
+@pytest.mark.parametrize("strategy", STRATEGIES,
+                         ids=lambda s: f"{s.name}-{getattr(s, 'method', '')}{getattr(s, 'model', '')}")
 def test_the_fast_path_trades_exactly_as_decide_bar_by_bar(strategy, market_and_costs) -> None:  # type: ignore[no-untyped-def]
     market, costs = market_and_costs
     slow = spec_for(strategy, TARGETS, 50.0)

@@ -35,7 +35,7 @@ from pydantic import SecretStr
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import ChainSettings
-from agent.devtools.bench.execution import wallet_key
+from agent.devtools.bench.harness import wallet_key
 from agent.devtools.sandbox.anvil import start_anvil
 from agent.devtools.sandbox.market import BaseFeeTrace, MarketSimulator, ReferencePath
 from agent.devtools.sandbox.spec import WALLET

@@ -14,6 +14,7 @@ from agent.chain.reads import Call, simulate, simulate_bundle
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import load_config
 from agent.errors import (
+    BroadcastUnknown,
     ChainUnavailable,
     Disposition,
     EndpointRefused,
@@ -51,6 +52,7 @@ def revert_data(reason: str) -> str:
     (error(-32002, "resource unavailable"), TransientRpc),
     (http(503), TransientRpc),
     (http(502, {"message": "bad gateway"}), TransientRpc),
+    ((200, None, 0.0), TransientRpc),  # a reply that is not JSON
 ])
 def test_transient_failures_are_retried_then_the_next_url_answers(answer, cls) -> None:  # type: ignore[no-untyped-def]
     with jsonrpc_server(answer) as (bad_url, bad), jsonrpc_server(result("0x2a")) as (good_url, good):
@@ -143,15 +145,24 @@ def test_simulate_bundle_with_another_error_fails_the_simulation() -> None:
         simulate_bundle(rpc_for(url), [("swap", CALL)], margin=1.2)
 
 
-@pytest.mark.parametrize(("message", "reason", "disposition"), [
-    ("already known", "already_known", Disposition.RETRY),
-    ("nonce too low: next nonce 5, tx nonce 4", "nonce_too_low", Disposition.RETRY),
-    ("insufficient funds for gas * price + value", "insufficient_funds", Disposition.DROP),
-    ("transaction underpriced", "underpriced", Disposition.RETRY),
-    ("txpool is full", "other", Disposition.RETRY),
+@pytest.mark.parametrize(("code", "message", "reason", "disposition"), [
+    (-32000, "already known", "already_known", Disposition.RETRY),
+    (-32003, "transaction already imported", "already_known", Disposition.RETRY),  # anvil
+    (-32000, "nonce too low: next nonce 5, tx nonce 4", "nonce_too_low", Disposition.RETRY),
+    (-32003, "nonce too low", "nonce_too_low", Disposition.RETRY),
+    (-32000, "insufficient funds for gas * price + value", "insufficient_funds", Disposition.DROP),
+    (-32003, "Insufficient funds for gas * price + value", "insufficient_funds", Disposition.DROP),
+    (-32000, "transaction underpriced", "underpriced", Disposition.RETRY),
+    (-32000, "replacement transaction underpriced", "replacement_underpriced", Disposition.RETRY),
+    (-32003, "max fee per gas less than block base fee", "underpriced", Disposition.RETRY),
+    (-32000, "intrinsic gas too low", "intrinsic_gas_too_low", Disposition.RETRY),
+    (-32000, "invalid sender", "invalid_sender", Disposition.RETRY),
+    (-32010, "Transaction gas limit exceeds block gas limit", "gas_limit", Disposition.RETRY),
+    (-32000, "txpool is full", "pool_full", Disposition.RETRY),
 ])
-def test_node_refusals_of_a_raw_transaction_are_typed(message: str, reason: str, disposition: Disposition) -> None:
-    with jsonrpc_server(error(-32000, message)) as (url, script):
+def test_node_refusals_of_a_raw_transaction_are_typed(code: int, message: str, reason: str,
+                                                       disposition: Disposition) -> None:
+    with jsonrpc_server(error(code, message)) as (url, script):
         with pytest.raises(TxRejected) as info:
             rpc_for(url).send_raw_transaction(b"\x02\xf8", what="swap")
         assert info.value.reason == reason
@@ -159,8 +170,28 @@ def test_node_refusals_of_a_raw_transaction_are_typed(message: str, reason: str,
         assert len(script.requests) == 1  # a broadcast is never retried by the RPC layer
 
 
-def test_a_broadcast_hitting_a_5xx_is_transient_outcome_unknown() -> None:
-    with jsonrpc_server(http(503)) as (url, script):
-        with pytest.raises(TransientRpc):
+@pytest.mark.parametrize("answer", [
+    error(-32000, "request failed"),          # a generic -32000 explains nothing: the node may have it
+    error(-32000, "internal error"),
+    error(-32603, "internal error"),
+    error(-32602, "nonce too low"),           # a refusal's text under a code that is not the txpool's
+    error(-32000, "nonce too low", status=502),
+    http(502),
+    http(503),
+    http(429),
+    http(403),
+    (200, None, 0.0),                         # a reply that is not JSON
+])
+def test_a_broadcast_without_an_explained_refusal_is_maybe(answer: tuple) -> None:  # type: ignore[type-arg]
+    with jsonrpc_server(answer) as (url, script):
+        with pytest.raises(BroadcastUnknown) as info:
             rpc_for(url).send_raw_transaction(b"\x02\xf8")
+        assert isinstance(info.value, TransientRpc)  # the tree: retry, never "rejected"
+        assert len(script.requests) == 1
+
+
+def test_a_broadcast_timing_out_is_maybe() -> None:
+    with jsonrpc_server(slow(result("0x" + "00" * 32), 2.0)) as (url, script):
+        with pytest.raises(BroadcastUnknown):
+            rpc_for(url, timeout_s=0.3).send_raw_transaction(b"\x02\xf8")
         assert len(script.requests) == 1

@@ -15,6 +15,7 @@ from agent.execution.splitter import (
     due_offset,
     expected_cost,
     fit_impact_curve,
+    local_points,
     schedule_offsets,
 )
 from agent.execution.twap import horizon_blocks
@@ -43,6 +44,32 @@ def test_fit_recovers_a_constant_product_pool_exactly() -> None:
     # the reference doc's example: a $1M sell against a $20M side costs ≈ 476 bp of impact (475 with the fee
     # taken before the curve, as the pool does)
     assert c.impact_bps(1_000_000) == pytest.approx(476, abs=2)
+
+
+def concentrated_out(q: float, *, deep: float = DEPTH, edge: float = 400_000, thin: float = DEPTH / 40) -> float:
+    """A V3-like pool: constant product on a deep virtual reserve until the active range ends after ``edge`` in,
+    then on a thin one (the wide positions only)."""
+    if q <= edge:
+        return cp_out(q, x=deep, y=deep / 3000, fee=0.0005)
+    first = cp_out(edge, x=deep, y=deep / 3000, fee=0.0005)
+    price = (deep / 3000 - first) / (deep + edge * 0.9995)  # the marginal price where the range ends
+    return first + cp_out(q - edge, x=thin, y=thin * price, fee=0.0005)
+
+
+def test_the_curve_on_concentrated_liquidity_is_drawn_from_the_quotes_a_chunk_can_live_on() -> None:
+    total = 6_400_000.0
+    points = [(total / d, concentrated_out(total / d)) for d in (256, 64, 16, 4, 1)]
+    whole, local = fit_impact_curve(points), fit_impact_curve(local_points(points, max_impact_bps=50))
+    true_price0 = 0.9995 / 3000
+    assert abs(whole.price0 / true_price0 - 1) > 0.01  # the whole order's quotes bend the line: > 100 bps off
+    assert local.price0 == pytest.approx(true_price0, rel=1e-6)
+    chunk = total / 32  # inside the range: the local curve is the pool's
+    true_impact = (1 - concentrated_out(chunk) / chunk / true_price0) * 10_000
+    assert local.impact_bps(chunk) == pytest.approx(true_impact, rel=0.02)
+    assert whole.impact_bps(chunk) != pytest.approx(true_impact, rel=0.25)
+    # constant product: the same fit from any of its points
+    cp = [(q, cp_out(q)) for q in (1e4, 1e5, 1e6, 4e6)]
+    assert fit_impact_curve(local_points(cp, 50)).depth_in == pytest.approx(curve().depth_in, rel=1e-6)
 
 
 def test_fit_needs_two_sizes() -> None:

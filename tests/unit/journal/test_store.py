@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, SafetyHalt
 from agent.journal.records import (
     ActionRecord,
     ActionState,
@@ -131,3 +131,18 @@ def test_unknown_state_text_fails_loudly(store: JournalStore) -> None:
     store._conn.execute("UPDATE actions SET state = 'weird' WHERE id = ?", (action.id,))
     with pytest.raises(ValueError, match="weird"):
         store.action(action.id)
+
+
+def test_the_same_signed_bytes_after_an_abandoned_attempt_take_its_row_over(store: JournalStore) -> None:
+    """Signing is deterministic: a re-made action after a crash before broadcast can sign the very same bytes."""
+    first, again = _action(store, "k1"), _action(store, "k2")
+    kw = {"purpose": "main", "chain_id": 1, "sender": ADDR, "nonce": 4, "tx_hash": "0xaa", "raw_tx": b"\x02raw",
+          "max_fee_per_gas_wei": 10, "max_priority_fee_per_gas_wei": 1}
+    a = store.record_attempt(action_id=first.id, **kw)
+    store.mark_attempt(a, AttemptStatus.ABANDONED, error="never broadcast (interrupted)")
+    b = store.record_attempt(action_id=again.id, **kw)
+    [row] = store.attempts()
+    assert b == a and row.action_id == again.id and row.status is AttemptStatus.PENDING and row.error is None
+    store.mark_broadcast(b, Broadcast.MAYBE)
+    with pytest.raises(SafetyHalt, match="already journaled as pending"):
+        store.record_attempt(action_id=again.id, **kw)
