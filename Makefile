@@ -52,6 +52,7 @@ test: install browser
 	$(BIN)/mypy
 	$(BIN)/python contracts/compile.py --check
 	$(BIN)/python contracts/official.py --check
+	$(BIN)/python -m agent.devtools.sandbox.states --check
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The sandbox on two chains + a replayed real market + the agent loop; prints a report, writes report.html.
@@ -61,6 +62,7 @@ demo: install
 contracts: install
 	$(BIN)/python contracts/compile.py
 	$(BIN)/python contracts/official.py
+	$(BIN)/python -m agent.devtools.sandbox.states
 
 # The installable wheel (chains/, abis/, data/, contracts/build/ inside as package data) in dist/.
 # tests/packaging/test_wheel.py (in `make test`) builds one, installs it in a fresh venv and runs the sandbox with it.

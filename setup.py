@@ -12,7 +12,8 @@ RESOURCES = {
     "agent.resources.chains": ("chains", ["*.toml"]),
     "agent.resources.abis": ("abis", ["*.json"]),
     "agent.resources.data": ("data", ["*.csv", "SOURCES.md"]),
-    "agent.resources.contracts": ("contracts/build", ["*.json", "official/*.json"]),
+    "agent.resources.contracts": ("contracts/build", ["*.json", "official/*.json", "worlds/*.json",
+                                                      "worlds/*.state.json.gz"]),
 }
 
 setup(

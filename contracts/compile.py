@@ -1,4 +1,7 @@
-"""Compile the sandbox Vyper contracts into committed JSON artifacts, or check that they are current.
+"""Compile the project's own Vyper contracts into committed JSON artifacts, or check that they are current.
+
+The only ones left are the local aggregator router and its shape adapters (no aggregator router can run
+offline); every protocol the sandbox runs is an official build (contracts/official.py).
 
     python contracts/compile.py           # (re)write contracts/build/<Name>.json for every contracts/*.vy
     python contracts/compile.py --check   # exit 1 naming every stale, missing or orphaned artifact
@@ -23,8 +26,9 @@ from typing import Any
 VYPER_VERSION = "0.4.3"
 EVM_VERSION = "cancun"
 OPTIMIZE = "gas"
-#: Contracts that are also emitted as ERC-5202 blueprints (UniswapV2Factory deploys pairs from one).
-BLUEPRINTS = frozenset({"UniswapV2Pair"})
+#: Contracts that are also emitted as ERC-5202 blueprints (none since the V2 stand-ins went: the sandbox runs the
+#: official Uniswap builds of contracts/build/official).
+BLUEPRINTS: frozenset[str] = frozenset()
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 BUILD_DIR = CONTRACTS_DIR / "build"

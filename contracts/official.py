@@ -65,7 +65,7 @@ NPM: dict[str, tuple[str, str]] = {
                          "artifacts/hardhat/contracts/util/SignatureChecker.sol/SignatureChecker.json"),
 }
 #: contracts of ours compiled with solc-js (contracts/src/<name>.sol)
-SOLC: tuple[str, ...] = ("SandboxToken", "SandboxVault", "TetherToken")
+SOLC: tuple[str, ...] = ("SandboxToken", "SandboxVault", "SavingsVault", "TetherToken")
 SOLC_SETTINGS: dict[str, Any] = {"optimizer": {"enabled": True, "runs": 200}, "evmVersion": "cancun"}
 MULTICALL3 = "Multicall3"
 #: (hash-bearing artifact, artifacts whose bytecode must contain keccak256 of its creation code)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
+from agent.devtools.sandbox.anvil import AnvilProcess
 from agent.devtools.sandbox.spec import chain_spec
 
 pytest_plugins = ["tests.backtest_paths"]  # the `real` closes fixture, shared by unit and integration
@@ -21,12 +21,10 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def sandbox_session() -> Iterator[tuple[AnvilProcess, object]]:
-    from agent.devtools.sandbox.world import deploy_world
+    from agent.devtools.sandbox.states import start_world
 
-    spec = chain_spec("sandbox_a")
-    anvil = start_anvil(chain_id=spec.chain_id)
+    anvil, world, _loaded = start_world(chain_spec("sandbox_a"))  # its saved state (deployed when stale)
     try:
-        world = deploy_world(anvil.url, spec=spec)
         yield anvil, world
     finally:
         anvil.stop()

@@ -1,7 +1,11 @@
-"""Compiled sandbox contracts: load their artifacts and deploy them.
+"""Compiled contracts: load their artifacts and deploy them.
 
-Artifacts are the JSON files written by ``contracts/compile.py`` into ``contracts/build/`` (committed,
-checked against their sources by ``python contracts/compile.py --check``). Nothing here compiles.
+Two kinds of artifact, both committed and checked (nothing here compiles): the official protocol builds in
+``contracts/build/official`` (``contracts/official.py --check``: Uniswap V2/V3, WETH9, Circle's FiatToken,
+OpenZeppelin tokens and vaults, the USDT-like token, Multicall3) and the project's own Vyper contracts in
+``contracts/build`` (``contracts/compile.py --check``: the local aggregator router and its shape adapters, since
+no aggregator router can run here). ``contract_at`` takes either name; the generic names of the Vyper stand-ins
+that were removed (``ERC20``, ``Vault4626``) name the official builds that replaced them.
 
 ``deploy`` sends from an account the node manages (eth-tester accounts, anvil's unlocked dev
 accounts, or any account web3's signing middleware can sign for) and waits for the receipt, so it
@@ -138,9 +142,18 @@ def deploy_official(w3: Web3, name: str, *args: Any, sender: str, libraries: dic
     return _send_and_confirm(w3, tx, name)
 
 
+#: names of removed Vyper stand-ins -> the official build with their interface (SandboxToken's ABI, with
+#: ``mint``, fits every sandbox token: FiatToken and the USDT-like token have the same ``mint`` selector)
+OFFICIAL_ALIASES = {"ERC20": "SandboxToken", "Vault4626": "SavingsVault"}
+
+
 def contract_at(w3: Web3, name: str, address: str) -> Contract:
-    """A web3 contract handle for the sandbox contract `name` deployed at `address`."""
-    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact(name).abi)
+    """A web3 contract handle for `name` at `address`: a Vyper artifact of contracts/build, else an official build."""
+    if (BUILD_DIR / f"{name}.json").is_file():
+        abi = load_artifact(name).abi
+    else:
+        abi = load_official(OFFICIAL_ALIASES.get(name, name)).abi
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
 
 
 def _send_and_confirm(w3: Web3, tx: TxParams, what: str) -> ChecksumAddress:
@@ -173,13 +186,12 @@ def deploy_blueprint(w3: Web3, name: str, *, sender: str) -> ChecksumAddress:
 
 
 def deploy_uniswap_v2(w3: Web3, *, sender: str, weth: str) -> tuple[ChecksumAddress, ChecksumAddress]:
-    """Deploy the pair blueprint, UniswapV2Factory (fee setter = sender) and UniswapV2Router02.
+    """Deploy the official UniswapV2Factory (fee setter = sender) and UniswapV2Router02.
 
     Returns ``(factory, router)``.
     """
-    blueprint = deploy_blueprint(w3, "UniswapV2Pair", sender=sender)
-    factory = deploy(w3, "UniswapV2Factory", sender, blueprint, sender=sender)
-    router = deploy(w3, "UniswapV2Router02", factory, weth, sender=sender)
+    factory = deploy_official(w3, "UniswapV2Factory", Web3.to_checksum_address(sender), sender=sender)
+    router = deploy_official(w3, "UniswapV2Router02", factory, weth, sender=sender)
     return factory, router
 
 
@@ -193,9 +205,11 @@ def deploy_token(
     owner: str | None = None,
     approve_requires_zero: bool = False,
 ) -> ChecksumAddress:
-    """Deploy the sandbox ERC20 (owner defaults to `sender`)."""
+    """Deploy OpenZeppelin's SandboxToken (owner defaults to `sender`), or the USDT-like TetherToken when
+    ``approve_requires_zero`` (no bool returned, approve needs 0 first, bare reverts); both mint for the owner."""
     owner_address = Web3.to_checksum_address(owner or sender)
-    return deploy(w3, "ERC20", name, symbol, decimals, owner_address, approve_requires_zero, sender=sender)
+    name_ = "TetherToken" if approve_requires_zero else "SandboxToken"
+    return deploy_official(w3, name_, name, symbol, decimals, owner_address, sender=sender)
 
 
 def add_liquidity(
@@ -213,14 +227,14 @@ def add_liquidity(
     `sender` must hold both amounts. Returns the pair address.
     """
     sender = Web3.to_checksum_address(sender)
-    factory_contract = contract_at(w3, "UniswapV2Factory", factory)
+    factory_contract = official_at(w3, "UniswapV2Factory", factory)
     pair = factory_contract.functions.getPair(token_a, token_b).call()
     if int(pair, 16) == 0:
         _transact(w3, factory_contract.functions.createPair(token_a, token_b), sender)
         pair = factory_contract.functions.getPair(token_a, token_b).call()
     for token, amount in ((token_a, amount_a_raw), (token_b, amount_b_raw)):
-        _transact(w3, contract_at(w3, "ERC20", token).functions.transfer(pair, amount), sender)
-    _transact(w3, contract_at(w3, "UniswapV2Pair", pair).functions.mint(sender), sender)
+        _transact(w3, official_at(w3, "SandboxToken", token).functions.transfer(pair, amount), sender)
+    _transact(w3, official_at(w3, "UniswapV2Pair", pair).functions.mint(sender), sender)
     return Web3.to_checksum_address(pair)
 
 

@@ -26,11 +26,12 @@ from agent.cycle.compose import build_rpcs
 from agent.cycle.loop import CycleReport, run_cycle
 from agent.devtools.aggregator.chain_state import SandboxChain
 from agent.devtools.aggregator.server import AggregatorServer
-from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
+from agent.devtools.sandbox.anvil import AnvilProcess
 from agent.devtools.sandbox.manager import sandbox_env
 from agent.devtools.sandbox.market import BaseFeeTrace, KeeperConfig, MarketSimulator, ReferencePath
 from agent.devtools.sandbox.spec import CHAINS, WALLET
-from agent.devtools.sandbox.world import World, deploy_world
+from agent.devtools.sandbox.states import start_world
+from agent.devtools.sandbox.world import World
 from agent.execution.intent import ActionResult
 from agent.journal.store import JournalStore
 from agent.planning.allocation import compute_allocation
@@ -70,9 +71,9 @@ class Demo:
 
     def up(self) -> AppConfig:
         for spec in CHAINS:
-            anvil = start_anvil(chain_id=spec.chain_id, log_path=self.workdir / f"{spec.name}.log")
+            anvil, world, _loaded = start_world(spec, log_path=self.workdir / f"{spec.name}.log")
             self.anvils.append(anvil)
-            self.worlds.append(deploy_world(anvil.url, spec=spec))
+            self.worlds.append(world)
         chains = [SandboxChain(w.chain, w.rpc_url, (w.addresses.sushi_factory,)) for w in self.worlds]
         self.server = AggregatorServer(chains).start()
         env = sandbox_env(self.worlds, self.server.url, self.workdir)

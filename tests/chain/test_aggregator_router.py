@@ -128,7 +128,7 @@ def test_route_validation(world, reverts) -> None:
 def test_transfer_from_needs_approval_of_the_router(world, reverts) -> None:
     agg, usdc = world.aggregator, world.usdc
     legs = [(1_000 * E6, [world.pair(world.weth, usdc).address])]
-    with reverts("insufficient allowance"):
+    with reverts("exceeds allowance"):  # USDC (FiatToken) says so
         agg.functions.swap(usdc.address, world.weth.address, 1_000 * E6, 0, world.user, legs).call({"from": world.user})
 
 

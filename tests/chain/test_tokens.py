@@ -1,11 +1,12 @@
-"""ERC20 and WETH9 behaviour on the in-process EVM."""
+"""The official tokens on the in-process EVM: OpenZeppelin's ERC20, Circle's FiatToken (USDC), the USDT-quirk
+token and WETH9."""
 
 from __future__ import annotations
 
 import pytest
 from web3.logs import DISCARD
 
-from agent.devtools.contracts import contract_at, deploy_token
+from agent.devtools.contracts import contract_at, deploy_token, load_official, official_at
 
 pytestmark = pytest.mark.chain
 
@@ -23,8 +24,12 @@ def test_erc20_metadata_and_owner_defaults_to_deployer(world, decimals: int) -> 
 
 def test_world_tokens_have_their_decimals(world) -> None:
     assert [t.functions.decimals().call() for t in (world.usdc, world.wbtc, world.dai, world.usdt)] == [6, 8, 18, 6]
-    assert world.usdt.functions.approve_requires_zero().call() is True
-    assert world.usdc.functions.approve_requires_zero().call() is False
+    code = {t: bytes(world.w3.eth.get_code(c.address)) for t, c in (("usdt", world.usdt), ("dai", world.dai))}
+    assert code["usdt"] == load_official("TetherToken").deployed_bytecode
+    assert load_official("SandboxToken").deployed_bytecode[:200] == code["dai"][:200]  # its decimals immutable aside
+    proxy = official_at(world.w3, "FiatTokenProxy", world.usdc.address)
+    implementation = proxy.functions.implementation().call({"from": world.w3.eth.accounts[3]})  # the proxy admin
+    assert bytes(world.w3.eth.get_code(implementation))[:100] == load_official("FiatTokenV2_2").deployed_bytecode[:100]
 
 
 def test_transfer_and_transfer_from_move_balances_and_spend_allowance(world, reverts) -> None:
@@ -38,15 +43,16 @@ def test_transfer_and_transfer_from_move_balances_and_spend_allowance(world, rev
     world.transact(usdc.functions.transferFrom(user, other, 2_000_000), sender=other)
     assert usdc.functions.allowance(user, other).call() == 1_000_000
     assert usdc.functions.balanceOf(other).call() == 7_000_000
-    with reverts("insufficient allowance"):
+    with reverts("exceeds allowance"):
         usdc.functions.transferFrom(user, other, 1_000_001).transact({"from": other})
 
 
-def test_infinite_allowance_is_not_decreased(world) -> None:
-    usdc = world.usdc
-    world.transact(usdc.functions.approve(world.other, 2**256 - 1))
-    world.transact(usdc.functions.transferFrom(world.user, world.other, 10), sender=world.other)
-    assert usdc.functions.allowance(world.user, world.other).call() == 2**256 - 1
+def test_infinite_allowance_is_not_decreased_except_by_usdc(world) -> None:
+    """OpenZeppelin's ERC20 keeps an unlimited allowance; Circle's FiatToken spends from it like any other."""
+    for token, spent in ((world.dai, 0), (world.usdc, 10)):
+        world.transact(token.functions.approve(world.other, 2**256 - 1))
+        world.transact(token.functions.transferFrom(world.user, world.other, 10), sender=world.other)
+        assert token.functions.allowance(world.user, world.other).call() == 2**256 - 1 - spent
 
 
 def test_transfer_over_balance_reverts(world, reverts) -> None:
@@ -58,8 +64,9 @@ def test_transfer_over_balance_reverts(world, reverts) -> None:
 def test_approve_requires_zero_forces_a_reset_first(world, reverts) -> None:
     usdt, user, spender = world.usdt, world.user, world.other
     world.transact(usdt.functions.approve(spender, 100))
-    with reverts("reset allowance to 0 first"):
+    with reverts(r"execution reverted: b''$"):  # a bare revert, as USDT's
         usdt.functions.approve(spender, 200).transact({"from": user})
+    assert usdt.functions.allowance(user, spender).call() == 100
     world.transact(usdt.functions.approve(spender, 0))
     world.transact(usdt.functions.approve(spender, 200))
     assert usdt.functions.allowance(user, spender).call() == 200
@@ -71,37 +78,39 @@ def test_plain_token_allows_non_zero_to_non_zero_approve(world) -> None:
     assert world.usdc.functions.allowance(world.user, world.other).call() == 200
 
 
-def test_mint_is_restricted_to_owner_and_minters(world, reverts) -> None:
+def test_mint_is_restricted_to_owner_and_minters(world, reverts_custom) -> None:
     dai, other = world.dai, world.other
-    with reverts("not a minter"):
+    with reverts_custom("OwnableUnauthorizedAccount"):
         dai.functions.mint(other, 1).transact({"from": other})
-    with reverts("not the owner"):
-        dai.functions.set_minter(other, True).transact({"from": other})
+    with reverts_custom("OwnableUnauthorizedAccount"):
+        dai.functions.setMinter(other, True).transact({"from": other})
 
-    world.transact(dai.functions.set_minter(other, True), sender=world.deployer)
+    world.transact(dai.functions.setMinter(other, True), sender=world.deployer)
     supply = dai.functions.totalSupply().call()
     world.transact(dai.functions.mint(other, 7), sender=other)
     assert dai.functions.balanceOf(other).call() == 7
     assert dai.functions.totalSupply().call() == supply + 7
 
-    world.transact(dai.functions.set_minter(other, False), sender=world.deployer)
-    with reverts("not a minter"):
+    world.transact(dai.functions.setMinter(other, False), sender=world.deployer)
+    with reverts_custom("OwnableUnauthorizedAccount"):
         dai.functions.mint(other, 1).transact({"from": other})
 
 
-def test_burn_reduces_balance_and_supply(world) -> None:
-    dai = world.dai
-    supply = dai.functions.totalSupply().call()
-    balance = dai.functions.balanceOf(world.user).call()
-    world.transact(dai.functions.burn(10**18))
-    assert dai.functions.balanceOf(world.user).call() == balance - 10**18
-    assert dai.functions.totalSupply().call() == supply - 10**18
+def test_usdc_minter_burns_its_own_balance_and_supply(world, reverts) -> None:
+    usdc = official_at(world.w3, "FiatTokenV2_2", world.usdc.address)
+    supply = usdc.functions.totalSupply().call()
+    balance = usdc.functions.balanceOf(world.deployer).call()
+    world.transact(usdc.functions.burn(10**6), sender=world.deployer)
+    assert usdc.functions.balanceOf(world.deployer).call() == balance - 10**6
+    assert usdc.functions.totalSupply().call() == supply - 10**6
+    with reverts("caller is not a minter"):
+        usdc.functions.burn(1).transact({"from": world.user})
 
 
 def test_transfer_emits_transfer_event(world) -> None:
     receipt = world.transact(world.wbtc.functions.transfer(world.other, 123))
     (event,) = world.wbtc.events.Transfer().process_receipt(receipt, errors=DISCARD)
-    assert (event.args.sender, event.args.receiver, event.args.value) == (world.user, world.other, 123)
+    assert (event.args["from"], event.args.to, event.args.value) == (world.user, world.other, 123)
 
 
 def test_weth_metadata(world) -> None:
@@ -127,7 +136,7 @@ def test_weth_wrap_and_unwrap(world, reverts) -> None:
     assert w3.eth.get_balance(other) == eth_before + 10**18 - gas_cost
     assert weth.functions.balanceOf(other).call() == 2 * 10**18
     assert weth.events.Withdrawal().process_receipt(receipt, errors=DISCARD)[0].args.wad == 10**18
-    with reverts("insufficient balance"):
+    with reverts(r"execution reverted: b''$"):  # WETH9's bare require
         weth.functions.withdraw(3 * 10**18).transact({"from": other})
 
 

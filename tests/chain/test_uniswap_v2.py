@@ -47,7 +47,7 @@ def test_create_pair_emits_pair_created(world) -> None:
     (event,) = world.factory.events.PairCreated().process_receipt(receipt, errors=DISCARD)
     assert {event.args.token0, event.args.token1} == {world.dai.address, world.wbtc.address}
     assert event.args.pair == world.factory.functions.getPair(world.dai.address, world.wbtc.address).call()
-    assert event.args.pair_count == 5
+    assert list(event.args.values())[-1] == 5  # the official event's pair count is an unnamed uint
     with pytest.raises(Exception, match="FORBIDDEN"):
         contract_at(world.w3, "UniswapV2Pair", event.args.pair).functions.initialize(
             world.dai.address, world.wbtc.address
@@ -131,7 +131,7 @@ def test_min_out_and_deadline_guards(world, reverts) -> None:
         router.functions.swapExactTokensForTokens(1_000 * E6, 0, path, user, past).call({"from": user})
     with reverts("INVALID_PATH"):
         router.functions.getAmountsOut(E6, [usdc.address]).call()
-    with reverts("PAIR_NOT_FOUND"):
+    with reverts(r"execution reverted: b''$"):  # no pair: the official router's getReserves call on no code
         router.functions.getAmountsOut(E6, [usdc.address, world.usdt.address]).call()
 
 

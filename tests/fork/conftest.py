@@ -1,4 +1,4 @@
-"""Fork-tier fixtures: one mainnet replica (chain id 1, sandbox contracts at the real Ethereum addresses) per
+"""Fork-tier fixtures: one mainnet replica (chain id 1, the official builds at the real Ethereum addresses) per
 session; tests fork it with a second anvil or change it only between evm_snapshot/evm_revert."""
 
 from __future__ import annotations
@@ -7,15 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
-from agent.devtools.sandbox.replica import REPLICA_CHAIN_ID, Replica, build_replica
+from agent.devtools.sandbox.anvil import AnvilProcess
+from agent.devtools.sandbox.replica import Replica
+from agent.devtools.sandbox.states import start_replica
 
 
 @pytest.fixture(scope="session")
 def replica_session() -> Iterator[tuple[AnvilProcess, Replica]]:
-    anvil = start_anvil(chain_id=REPLICA_CHAIN_ID)
+    anvil, replica, _loaded = start_replica()  # its saved state (built when stale)
     try:
-        yield anvil, build_replica(anvil.url)
+        yield anvil, replica
     finally:
         anvil.stop()
 

@@ -31,6 +31,20 @@ def solidity_balance_token(slot: int) -> bytes:
     ])
 
 
+def vyper_balance_token(slot: int) -> bytes:
+    """As ``solidity_balance_token`` with Vyper's mapping layout: ``sload(keccak(pad(slot) ‖ pad(arg0)))``."""
+    assert 0 <= slot < 256
+    return bytes([
+        0x60, 0x04, 0x35,              # PUSH1 4, CALLDATALOAD         -> holder word
+        0x60, 0x20, 0x52,              # PUSH1 32, MSTORE              mem[32:64] = holder
+        0x60, slot, 0x60, 0x00, 0x52,  # PUSH1 slot, PUSH1 0, MSTORE   mem[0:32] = slot
+        0x60, 0x40, 0x60, 0x00, 0x20,  # PUSH1 64, PUSH1 0, SHA3       keccak(mem[0:64])
+        0x54,                          # SLOAD
+        0x60, 0x00, 0x52,              # PUSH1 0, MSTORE
+        0x60, 0x20, 0x60, 0x00, 0xF3,  # PUSH1 32, PUSH1 0, RETURN
+    ])
+
+
 def child_anvils() -> list[int]:
     """PIDs of anvil processes this test process started and that are still running."""
     import os

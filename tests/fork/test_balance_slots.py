@@ -1,4 +1,5 @@
-"""Finding an ERC-20's balance slot by probing: Vyper and Solidity mapping layouts, zero and non-zero slots."""
+"""Finding an ERC-20's balance slot by probing: Solidity and Vyper mapping layouts, zero and non-zero slots, through
+USDC's proxy (its balances live in the proxy's storage, slot 9 as on mainnet)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from agent.devtools.sandbox.fork import (
 from agent.devtools.sandbox.replica import Replica
 from agent.devtools.sandbox.spec import DEPLOYER, WALLET
 from agent.errors import SafetyHalt
-from tests.fork.helpers import solidity_balance_token
+from tests.fork.helpers import solidity_balance_token, vyper_balance_token
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 CHAIN = load_chain("ethereum")
@@ -30,9 +31,10 @@ def _w3(replica: Replica) -> Web3:
     return make_web3(replica.rpc_url, timeout_s=30)
 
 
-@pytest.mark.parametrize(("symbol", "expected"), [("USDC", BalanceSlot("vyper", 1)), ("WBTC", BalanceSlot("vyper", 1)),
-                                                  ("WETH", BalanceSlot("vyper", 0))])
-def test_vyper_tokens_balance_slot_is_found_and_the_probe_leaves_balances_alone(
+@pytest.mark.parametrize(("symbol", "expected"), [("USDC", BalanceSlot("solidity", 9)),
+                                                  ("WBTC", BalanceSlot("solidity", 0)),
+                                                  ("WETH", BalanceSlot("solidity", 3))])
+def test_official_tokens_balance_slot_is_found_and_the_probe_leaves_balances_alone(
         replica: Replica, symbol: str, expected: BalanceSlot) -> None:
     w3, token = _w3(replica), CHAIN.token(symbol).address
     before = {h: balance_of(w3, token, h) for h in (WALLET, DEPLOYER)}
@@ -46,7 +48,7 @@ def test_vault_shares_are_found_like_any_erc20(replica: Replica) -> None:
     w3, vault = _w3(replica), CHAIN.vaults[0].address
     held = balance_of(w3, vault, DEPLOYER)
     assert held > 0
-    assert find_balance_slot(w3, vault, DEPLOYER) == BalanceSlot("vyper", 1)
+    assert find_balance_slot(w3, vault, DEPLOYER) == BalanceSlot("solidity", 0)
     assert balance_of(w3, vault, DEPLOYER) == held
 
 
@@ -61,6 +63,16 @@ def test_solidity_layout_token_at_zero_and_non_zero_slot(replica: Replica, slot:
     assert balance_of(w3, SOLIDITY_TOKEN, DEPLOYER) == 0
     # the Vyper-layout candidate of the same slot was probed and put back
     assert get_storage(w3, SOLIDITY_TOKEN, mapping_slot("vyper", slot, WALLET)) == 0
+
+
+@pytest.mark.parametrize("slot", [0, 4])
+def test_vyper_layout_token_at_zero_and_non_zero_slot(replica: Replica, slot: int) -> None:
+    """The replica's tokens are all Solidity now; Vyper tokens (curve's, yearn's) are still found."""
+    w3 = _w3(replica)
+    w3.provider.make_request("anvil_setCode", [SOLIDITY_TOKEN, "0x" + vyper_balance_token(slot).hex()])
+    found = set_token_balance(w3, SOLIDITY_TOKEN, WALLET, 10**20)
+    assert found == BalanceSlot("vyper", slot)
+    assert balance_of(w3, SOLIDITY_TOKEN, WALLET) == 10**20
 
 
 def test_a_contract_without_a_balance_mapping_is_refused_and_its_storage_restored(replica: Replica) -> None:

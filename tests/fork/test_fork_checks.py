@@ -15,6 +15,7 @@ from agent.devtools.sandbox.anvil import free_port, start_anvil
 from agent.devtools.sandbox.fork import balance_of
 from agent.devtools.sandbox.replica import Replica
 from agent.devtools.sandbox.spec import WALLET
+from agent.devtools.sandbox.states import start_replica
 from agent.errors import ChainUnavailable, ConfigError, SafetyHalt
 from tests.fork.helpers import NO_ENV_FILE, child_anvils, fork_env
 from tests.paths import REPO_ROOT
@@ -33,7 +34,7 @@ def test_funded_fork_reads_exactly_the_funding_and_leaves_the_replica_alone(repl
     ready = prepare_fork(_base(replica.rpc_url), "ethereum", fund="ETH:10,WBTC:0.5,USDC:20000,DAI:5")
     try:
         funded = {f.symbol: f for f in ready.funded}
-        assert funded["WETH"].how == "vyper slot 0" and funded["USDC"].how == "vyper slot 1"
+        assert funded["WETH"].how == "solidity slot 3" and funded["USDC"].how == "solidity slot 9"
         assert funded["USDT"].amount_raw == 0  # every other token is set to zero
         snapshot, alloc = read_status(ready.config)
         (cs,) = snapshot.chains
@@ -96,7 +97,16 @@ def test_fork_block_pins_the_fork_and_a_block_before_the_contracts_existed_is_re
         assert ready.fork.block == head - 1
     finally:
         ready.close()
-    with pytest.raises(SafetyHalt, match=re.escape("no contract code at multicall3")):
-        prepare_fork(_base(replica.rpc_url), "ethereum", fork_block=1)
     with pytest.raises(ConfigError, match=f"--fork-block {head + 100}: the upstream's latest block is {head}"):
         prepare_fork(_base(replica.rpc_url), "ethereum", fork_block=head + 100)
+
+
+def test_a_fork_block_before_the_contracts_existed_is_refused(tmp_path: Path) -> None:
+    """On a replica built block by block (the saved one starts with every contract in place): block 1 has none."""
+    anvil, built, loaded = start_replica(directory=tmp_path)  # no saved state there: built by transactions
+    try:
+        assert not loaded
+        with pytest.raises(SafetyHalt, match=re.escape("no contract code at multicall3")):
+            prepare_fork(_base(built.rpc_url), "ethereum", fork_block=1)
+    finally:
+        anvil.stop()

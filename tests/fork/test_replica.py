@@ -11,9 +11,9 @@ from agent.chain.rpc import make_web3
 from agent.config.chains import load_chain
 from agent.config.settings import load_config
 from agent.cycle.compose import build_rpcs
-from agent.devtools.contracts import contract_at
+from agent.devtools.contracts import contract_at, load_official, official_at
 from agent.devtools.sandbox.replica import Replica
-from agent.devtools.sandbox.spec import DEPLOYER
+from agent.devtools.sandbox.spec import DEPLOYER, PROXY_ADMIN
 from agent.portfolio.reader import fetch_snapshot
 from tests.fork.helpers import NO_ENV_FILE, fork_env
 
@@ -30,8 +30,11 @@ def test_every_configured_contract_is_placed_with_the_real_metadata(replica: Rep
         token = contract_at(w3, "ERC20", t.address)
         assert token.functions.symbol().call() == t.symbol
         assert token.functions.decimals().call() == t.decimals
-    usdt = contract_at(w3, "ERC20", chain.token("USDT").address)
-    assert usdt.functions.approve_requires_zero().call() is True
+    usdt = chain.token("USDT").address
+    assert bytes(w3.eth.get_code(usdt)) == load_official("TetherToken").deployed_bytecode  # the USDT-quirk token
+    usdc = official_at(w3, "FiatTokenProxy", chain.token("USDC").address)  # Circle's proxy, admin apart
+    implementation = usdc.functions.implementation().call({"from": PROXY_ADMIN})
+    assert bytes(w3.eth.get_code(implementation))[:64] == load_official("FiatTokenV2_2").deployed_bytecode[:64]
     for v in chain.vaults:
         vault = contract_at(w3, "Vault4626", v.address)
         assert vault.functions.decimals().call() == v.decimals
@@ -42,6 +45,13 @@ def test_every_configured_contract_is_placed_with_the_real_metadata(replica: Rep
     quoter = contract_at(w3, "QuoterV2", chain.uniswap_v3.quoter_v2)  # type: ignore[union-attr]
     assert quoter.functions.WETH9().call() == chain.token("WETH").address
     assert quoter.functions.factory().call() == replica.factory
+    swap_router = official_at(w3, "SwapRouter02", chain.uniswap_v3.swap_router02)  # type: ignore[union-attr]
+    assert swap_router.functions.factoryV2().call() == router.functions.factory().call() == replica.factory_v2
+    v3_factory = official_at(w3, "UniswapV3Factory", replica.factory)
+    usdc_address = chain.token("USDC").address
+    for t in chain.tokens:  # each token has a V3 pool against USDC in the tier its v3_fee names
+        if t.symbol != "USDC":
+            assert int(v3_factory.functions.getPool(t.address, usdc_address, t.v3_fee).call(), 16), t.symbol
 
 
 def test_fetch_snapshot_with_the_real_chain_file_reads_tokens_vaults_and_sane_prices(replica: Replica) -> None:

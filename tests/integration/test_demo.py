@@ -15,21 +15,24 @@ pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
 def test_short_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[int] = []
+    loaded: list[bool] = []
     import agent.devtools.demo as demo_module
 
-    real_start = demo_module.start_anvil
+    real_start = demo_module.start_world
 
-    def tracking_start(**kw: object):  # record the anvil PIDs the demo starts
-        proc = real_start(**kw)
+    def tracking_start(spec, **kw):  # type: ignore[no-untyped-def]  # record the anvil PIDs the demo starts
+        proc, world, was_loaded = real_start(spec, **kw)
         started.append(proc.pid)
-        return proc
+        loaded.append(was_loaded)
+        return proc, world, was_loaded
 
-    monkeypatch.setattr(demo_module, "start_anvil", tracking_start)
+    monkeypatch.setattr(demo_module, "start_world", tracking_start)
     lines: list[str] = []
     report = tmp_path / "report.html"
     rec = run_demo(report_path=report, bars=10, cycle_every=4, progress=lines.append)
 
     assert len(started) == 2 and not any(pid_alive(p) for p in started)  # the sandbox is stopped
+    assert loaded == [True, True]  # both worlds came from their saved states (official builds, V2 + V3 pools)
     assert lines[-1] == "sandbox stopped"
     swaps = [t for t in rec.trades if t.kind == "swap"]
     assert swaps and all(t.state == "confirmed" for t in swaps)

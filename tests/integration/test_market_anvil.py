@@ -7,18 +7,26 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from agent.devtools.contracts import contract_at
+from agent.devtools.contracts import official_at
 from agent.devtools.sandbox.market import BaseFeeTrace, KeeperConfig, MarketSimulator, ReferencePath
 
 pytestmark = pytest.mark.anvil
 
 
 def eth_price(w3: Web3, world: Any, venue: str) -> float:
-    pair = contract_at(w3, "UniswapV2Pair", world.pairs[(venue, "WETH", "USDC")])
+    pair = official_at(w3, "UniswapV2Pair", world.pairs[(venue, "WETH", "USDC")])
     r0, r1, _ = pair.functions.getReserves().call()
     weth_is_0 = pair.functions.token0().call() == world.token("WETH")
     weth, usdc = (r0, r1) if weth_is_0 else (r1, r0)
     return (usdc / 1e6) / (weth / 1e18)
+
+
+def eth_price_v3(w3: Web3, world: Any, fee: int) -> float:
+    """USDC per WETH at a V3 pool's current sqrt price."""
+    pool = official_at(w3, "UniswapV3Pool", world.v3_pools[("WETH", "USDC", fee)])
+    price01 = (pool.functions.slot0().call()[0] / 2**96) ** 2
+    weth_is_0 = pool.functions.token0().call() == world.token("WETH")
+    return (price01 if weth_is_0 else 1 / price01) * 1e12
 
 
 def test_replays_the_base_fee_and_the_keeper_pulls_pools_to_the_reference(world: Any) -> None:
@@ -37,13 +45,19 @@ def test_replays_the_base_fee_and_the_keeper_pulls_pools_to_the_reference(world:
         ref = sim.reference_usd("WETH")
         for venue in ("uniswap", "sushi"):  # at the band edge (the keeper trades back to it)
             assert abs(eth_price(w3, world, venue) / ref - 1) < 0.0035
+        for fee in (500, 3000):  # the V3 pools too (their swaps stop at the goal price)
+            assert abs(eth_price_v3(w3, world, fee) / ref - 1) < 0.0035
+        assert abs(ref / 3000 - 1) > 0.01  # the reference did move: the pools followed it
+        v3_pools = set(world.v3_pools.values())
+        assert any(t.pool in v3_pools for r in reports for t in r.trades)
         assert not w3.eth.get_block("latest")["transactions"] or reports[-1].trades
         cp = sim.checkpoint()
         again = [sim.step().trades for _ in range(3)]
         sim.rewind(cp)
         assert [sim.step().trades for _ in range(3)] == again  # the same path replays the same trades
     before = w3.eth.block_number
-    contract_at(w3, "ERC20", world.token("USDC")).functions.approve(world.router, 1).transact({"from": world.wallet})
+    official_at(w3, "SandboxToken", world.token("USDC")).functions.approve(world.router, 1).transact(
+        {"from": world.wallet})
     assert w3.eth.block_number == before + 1  # automine is back on after close()
 
 

@@ -107,7 +107,8 @@ def test_fallback_url_is_used_when_the_first_is_down(world) -> None:
     assert eth.balance_raw == live.eth.get_balance(WALLET, chain.block)  # read from the second URL
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env, "ENV_FILE": "/nonexistent"}
+    # the sandbox's own env file (an ENV_FILE that does not exist is now refused): the same values as ``env``
+    full = {**os.environ, **env, "ENV_FILE": str(Path(env["JOURNAL_PATH"]).parent / "sandbox.env")}
     return subprocess.run([sys.executable, "-m", "agent.cli", *args], env=full, capture_output=True, text=True,
                           timeout=120, cwd=REPO_ROOT)
 

@@ -14,7 +14,7 @@ from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import ChainSettings
 from agent.devtools.aggregator.routing import Pool
-from agent.devtools.contracts import contract_at
+from agent.devtools.contracts import official_at
 from agent.errors import ConfigError
 from agent.models import checksum
 
@@ -59,7 +59,7 @@ class ChainView:
             if v2.factory:
                 out.append(v2.factory)
             else:
-                router = contract_at(self.rpc.w3, "UniswapV2Router02", v2.router)
+                router = official_at(self.rpc.w3, "UniswapV2Router02", v2.router)
                 out.append(self.rpc.read(lambda _w3: router.functions.factory().call(), what="router.factory"))
         out += [f for f in chain.factories if f not in out]
         if not out:

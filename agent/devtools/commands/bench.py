@@ -1,4 +1,4 @@
-"""``rebalancer bench rpc|execution|gas|structure|backtest|startup [--json]``: benchmarks, one JSON object each."""
+"""``rebalancer bench rpc|execution|gas|structure|backtest|startup|sandbox [--json]``: one JSON object each."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import typer
 
 from agent.commands.render import Table, console, print_json
 
-BENCHES = ("rpc", "execution", "gas", "structure", "backtest", "startup")
+BENCHES = ("rpc", "execution", "gas", "structure", "backtest", "startup", "sandbox")
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def bench(
-        name: str = typer.Argument(..., help="rpc | execution | gas | structure | backtest | startup"),
+        name: str = typer.Argument(..., help="rpc | execution | gas | structure | backtest | startup | sandbox"),
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object (the default output)."),
         table: bool = typer.Option(False, "--table", help="Also print a short table."),
     ) -> None:

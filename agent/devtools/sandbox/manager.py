@@ -1,7 +1,8 @@
 """``sandbox up|down|env``: the local world as detached processes, remembered in a state directory.
 
-``up`` starts two anvil chains (and the local aggregator server when it is available), deploys the world
-on each, and writes ``sandbox.env`` (what ``env`` prints) and ``state.json`` (what ``down`` stops).
+``up`` starts two anvil chains (and the local aggregator server when it is available), loads each one's
+saved world (``states.py``; deployed instead when its saved state is stale), and writes ``sandbox.env`` (what
+``env`` prints) and ``state.json`` (what ``down`` stops).
 ``down`` stops exactly the processes ``up`` started: each PID is checked against its recorded command line
 so a recycled PID is never killed.
 """
@@ -19,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from agent.devtools.sandbox.anvil import free_port, pid_alive, start_anvil, stop_pid
+from agent.devtools.sandbox.anvil import free_port, pid_alive, stop_pid
 from agent.devtools.sandbox.journal import retire_journal
 from agent.devtools.sandbox.spec import CHAINS, SANDBOX_TARGETS, WALLET, ChainSpec
-from agent.devtools.sandbox.world import World, deploy_world
+from agent.devtools.sandbox.states import start_replica, start_world
+from agent.devtools.sandbox.world import World
 from agent.errors import ConfigError, TemporaryError
 
 log = logging.getLogger(__name__)
@@ -136,10 +138,13 @@ def sandbox_up(directory: Path | None = None, specs: tuple[ChainSpec, ...] = CHA
     try:
         worlds = []
         for spec in specs:
-            anvil = start_anvil(chain_id=spec.chain_id, detach=True, log_path=directory / f"{spec.name}.log")
+            anvil, world, loaded = start_world(spec, detach=True, log_path=directory / f"{spec.name}.log")
             procs.append(ManagedProcess(f"anvil:{spec.name}", anvil.pid, _cmdline(anvil.pid), anvil.url))
             _write_state(directory, procs)
-            worlds.append(deploy_world(anvil.url, spec=spec))
+            if not loaded:
+                log.warning("sandbox %s: its saved state is stale, deployed instead (slower); rebuild it with "
+                            "`python -m agent.devtools.sandbox.states`", spec.name)
+            worlds.append(world)
             # deployed with automine; from now on a block every second, like a live chain (gas waits and
             # split swaps follow new blocks)
             anvil.rpc("evm_setIntervalMining", [SANDBOX_BLOCK_INTERVAL_S])
@@ -161,14 +166,14 @@ def sandbox_up(directory: Path | None = None, specs: tuple[ChainSpec, ...] = CHA
 
 
 def _start_replica(directory: Path, procs: list[ManagedProcess]) -> ManagedProcess:
-    """The mainnet replica: a chain-id-1 anvil with the sandbox contracts at the real Ethereum addresses."""
-    from agent.devtools.sandbox.replica import REPLICA_CHAIN_ID, build_replica
-
-    anvil = start_anvil(chain_id=REPLICA_CHAIN_ID, detach=True, log_path=directory / "mainnet-replica.log")
+    """The mainnet replica: a chain-id-1 anvil with the official builds at the real Ethereum addresses."""
+    anvil, _replica, loaded = start_replica(detach=True, log_path=directory / "mainnet-replica.log")
     proc = ManagedProcess("anvil:mainnet-replica", anvil.pid, _cmdline(anvil.pid), anvil.url)
     procs.append(proc)
     _write_state(directory, procs)
-    build_replica(anvil.url)
+    if not loaded:
+        log.warning("mainnet replica: its saved state is stale, built instead (slower); rebuild it with "
+                    "`python -m agent.devtools.sandbox.states`")
     return proc
 
 

@@ -26,10 +26,12 @@ blocks, for demos. With more ticks per bar the path runs open → low → high �
 are scaled so the first tick equals the sandbox spec prices (ETH 3000, BTC 60000) unless
 ``normalize=False``; stablecoins and assets without a path stay at their spec price.
 
-Keeper: for each pool of two priced tokens, the deviation of the pool's marginal price from the reference
-is ``dev``. Inside ``band_bps`` (≈ the 0.3% LP fee, where arbitrage would lose money) it does nothing;
-beyond it, once the deviation has been visible for ``delay_blocks`` blocks, it trades the pool (through
-the venue's router) so that ``efficiency`` of the excess is removed. Its transactions carry no tip, so in
+Keeper (``keeper.py``): for each pool of two priced tokens — V2 pairs of both venues and V3 pools of every
+fee tier — the deviation of the pool's marginal price from the reference is ``dev``. Inside ``band_bps``
+(≈ the 0.3% LP fee, where arbitrage would lose money) it does nothing; beyond it, once the deviation has
+been visible for ``delay_blocks`` blocks, it trades the pool (a V2 pair through its venue's Router02, a V3
+pool through SwapRouter02 with the goal as its price limit) so that ``efficiency`` of the excess is
+removed. Its transactions carry no tip, so in
 a block shared with the wallet they come after the wallet's.
 """
 
@@ -45,15 +47,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from web3 import Web3
-from web3.types import Wei
 
-from agent.amm import amount_in_to_price
-from agent.chain.abi import abi
-from agent.chain.multicall import Call, aggregate
 from agent.chain.rpc import ChainRpc, make_web3
 from agent.config.settings import ChainSettings
-from agent.devtools.contracts import contract_at
-from agent.devtools.sandbox.spec import DEPLOYER, KEEPER, TOKENS
+from agent.devtools.sandbox.keeper import (
+    KeeperPool,
+    PoolState,
+    fund_keeper,
+    keeper_pools,
+    plan_swap,
+    read_states,
+    send_swap,
+)
+from agent.devtools.sandbox.spec import TOKENS
 from agent.devtools.sandbox.world import World
 from agent.errors import ConfigError, SandboxError
 from agent.resources import data_file
@@ -64,9 +70,6 @@ PER_BLOCK_CSV = data_file("eth_basefee_perblock_15533942-15535581.csv")
 DAILY_CSV = data_file("eth_gas_price_daily_2015-2025.csv")
 SPEC_USD = {t.symbol: float(t.usd_price) for t in TOKENS}
 ASSET_OF = {"WETH": "ETH", "WBTC": "BTC"}
-GET_RESERVES = abi("UniswapV2Pair").fn("getReserves")
-TOKEN0 = abi("UniswapV2Pair").fn("token0")
-MAX_UINT = 2**256 - 1
 
 
 # ------------------------------------------------------------------------------------------- real data
@@ -160,23 +163,11 @@ class KeeperConfig(BaseModel):
 
 
 @dataclass
-class _Pool:
-    address: str
-    router: str
-    token0: str
-    token1: str
-    sym0: str
-    sym1: str
-    dec0: int
-    dec1: int
-
-
-@dataclass
 class _Chain:
     world: World
     w3: Web3
     rpc: ChainRpc
-    pools: list[_Pool] = field(default_factory=list)
+    pools: list[KeeperPool] = field(default_factory=list)
     first_seen: dict[str, int] = field(default_factory=dict)
 
 
@@ -232,8 +223,8 @@ class MarketSimulator:
             rpc = ChainRpc(world.chain, ChainSettings(rpc_urls=(SecretStr(world.rpc_url),)), timeout_s=30)
             chain = _Chain(world, w3, rpc)
             if self.keeper is not None:
-                chain.pools = _pools(w3, world)
-                _fund_keeper(w3, world, chain.pools)
+                chain.pools = keeper_pools(w3, world)
+                fund_keeper(w3, world, chain.pools)
             self._chains.append(chain)
             _rpc(w3, "evm_setAutomine", [False])
         self._set_next_base_fee()
@@ -313,22 +304,22 @@ class MarketSimulator:
 
     # ------------------------------------------------------------------------------------ keeper
     def _arbitrage(self, c: _Chain) -> list[KeeperTrade]:
-        assert self.keeper is not None
-        reserves = aggregate(c.rpc, [Call(p.address, GET_RESERVES) for p in c.pools])
+        states = read_states(c.rpc, c.pools)
         block = int(c.w3.eth.block_number)
         out: list[KeeperTrade] = []
-        for pool, res in zip(c.pools, reserves, strict=True):
-            if not res or not res[0] or not res[1]:
+        for pool, state in zip(c.pools, states, strict=True):
+            if state is None:
                 continue
             target = self.reference_usd(pool.sym0) / self.reference_usd(pool.sym1) * 10 ** (pool.dec1 - pool.dec0)
-            trade = self._plan_trade(c, pool, res[0], res[1], target, block)
+            trade = self._plan_trade(c, pool, state, target, block)
             if trade is not None:
                 out.append(trade)
         return out
 
-    def _plan_trade(self, c: _Chain, pool: _Pool, r0: int, r1: int, target: float, block: int) -> KeeperTrade | None:
+    def _plan_trade(self, c: _Chain, pool: KeeperPool, state: PoolState, target: float,
+                    block: int) -> KeeperTrade | None:
         assert self.keeper is not None
-        dev = (r1 / r0) / target - 1
+        dev = state.price / target - 1
         band = self.keeper.band_bps / 10_000
         if abs(dev) <= band:
             c.first_seen.pop(pool.address, None)
@@ -337,22 +328,13 @@ class MarketSimulator:
         if block - seen < self.keeper.delay_blocks:
             return None
         goal = math.copysign(band + (1 - self.keeper.efficiency) * (abs(dev) - band), dev)
-        price = target * (1 + goal)
-        if dev < 0:  # token0 cheap in the pool: buy token0 with token1
-            amount, sell, buy = amount_in_to_price(r1, r0, target_out_per_in=1 / price), pool.token1, pool.token0
-        else:
-            amount, sell, buy = amount_in_to_price(r0, r1, target_out_per_in=price), pool.token0, pool.token1
-        if amount <= 0:
+        goal_price = target * (1 + goal)
+        swap = plan_swap(pool, state, goal_price)
+        if swap is None:
             return None
-        router = contract_at(c.w3, "UniswapV2Router02", pool.router)
-        deadline = int(c.w3.eth.get_block("latest")["timestamp"]) + 3600
-        data = router.encode_abi("swapExactTokensForTokens", args=[amount, 0, [sell, buy], KEEPER, deadline])
-        base = int(c.w3.eth.get_block("pending").get("baseFeePerGas") or 0)
-        c.w3.eth.send_transaction({"from": KEEPER, "to": pool.router, "data": data, "gas": 300_000,
-                                   "maxFeePerGas": Wei(3 * base + 1), "maxPriorityFeePerGas": Wei(0)})
-        sym_sell, sym_buy = (pool.sym1, pool.sym0) if dev < 0 else (pool.sym0, pool.sym1)
-        return KeeperTrade(chain_id=c.world.chain.chain_id, pool=pool.address, sell=sym_sell, buy=sym_buy,
-                           amount_in_raw=amount, deviation_bps=dev * 10_000)
+        send_swap(c.w3, pool, swap, goal_price)
+        return KeeperTrade(chain_id=c.world.chain.chain_id, pool=pool.address, sell=swap.sym_sell, buy=swap.sym_buy,
+                           amount_in_raw=swap.amount_in_raw, deviation_bps=dev * 10_000)
 
 
 # ------------------------------------------------------------------------------------------- plumbing
@@ -361,36 +343,3 @@ def _rpc(w3: Web3, method: str, params: list[Any] | None = None) -> Any:
     if "error" in body:
         raise SandboxError(f"{method}: {body['error']}")
     return body.get("result")
-
-
-def _pools(w3: Web3, world: World) -> list[_Pool]:
-    decimals = {t.symbol: t.decimals for t in world.chain.tokens}
-    routers = {"uniswap": world.router, "sushi": world.addresses.sushi_router}
-    out = []
-    for (venue, a, b), pair in world.pairs.items():
-        if a not in decimals or b not in decimals:
-            continue
-        returned = bytes(w3.eth.call({"to": pair, "data": TOKEN0.encode()}))
-        t0 = Web3.to_checksum_address(TOKEN0.decode_output(returned)[0])
-        s0, s1 = (a, b) if t0 == world.token(a) else (b, a)
-        out.append(_Pool(pair, routers[venue], world.token(s0), world.token(s1), s0, s1, decimals[s0], decimals[s1]))
-    return out
-
-
-def _fund_keeper(w3: Web3, world: World, pools: list[_Pool]) -> None:
-    """Give the keeper a deep inventory of every pooled token and approve the routers (automine is on here)."""
-    symbols = {s for p in pools for s in (p.sym0, p.sym1)}
-    for sym in sorted(symbols):
-        token = world.token(sym)
-        if sym == "WETH":
-            w3.eth.wait_for_transaction_receipt(contract_at(w3, "WETH9", token).functions.deposit().transact(
-                {"from": KEEPER, "value": Wei(500_000 * 10**18)}))
-        else:
-            decimals = next(t.decimals for t in world.chain.tokens if t.symbol == sym)
-            usd = SPEC_USD.get(sym, 1.0)
-            amount = int(1e10 / usd) * 10**decimals
-            w3.eth.wait_for_transaction_receipt(
-                contract_at(w3, "ERC20", token).functions.mint(KEEPER, amount).transact({"from": DEPLOYER}))
-        for router in {p.router for p in pools}:
-            w3.eth.wait_for_transaction_receipt(
-                contract_at(w3, "ERC20", token).functions.approve(router, MAX_UINT).transact({"from": KEEPER}))

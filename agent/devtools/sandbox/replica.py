@@ -1,51 +1,66 @@
-"""The "mainnet replica": the sandbox contracts placed at the real Ethereum addresses of ``chains/ethereum.toml``.
+"""The "mainnet replica": the official builds placed at the real Ethereum addresses of ``chains/ethereum.toml``.
 
 Built on a fresh anvil with chain id 1, so the real ``ethereum`` chain config — and the fork path
-(``anvil --fork-url <replica>``) — run offline. How each contract gets to its real address:
+(``anvil --fork-url <replica>``) — run offline. Every protocol contract is an official build
+(contracts/build/official): WETH9, USDC as Circle's FiatToken behind its proxy, the USDT-quirk token, OpenZeppelin
+tokens (DAI, USDS, WBTC) and savings vaults, Uniswap V2 (factory, pairs, Router02) and V3 (factory with the 0.01%
+tier, position manager, QuoterV2, SwapRouter02); only the aggregator routers are the project's own Vyper
+contracts. How each gets to its real address: it is deployed normally by the sandbox deployer, then its
+deployed runtime code (``eth_getCode``, immutables included) and every storage slot it has (read from
+``anvil_dumpState``) are copied to the real address with ``anvil_setCode``/``anvil_setStorageAt``.
 
-* Tokens (ERC20, WETH9), routers (V2 Router02, SwapRouter02), the quoter and the aggregator routers are deployed
-  normally by the sandbox deployer, then their *deployed* runtime code (``eth_getCode``: Vyper immutables are
-  appended to it) is copied to the real address with ``anvil_setCode``, and every scalar storage variable of the
-  contract's Vyper storage layout (owner, …) is copied with ``anvil_setStorageAt``.
 * Immutables that name other contracts already point at the real addresses, because the contracts they name
-  are placed first (or are passed the real address in the constructor): the V2 router's, QuoterV2's and
-  SwapRouter02's ``WETH``, the aggregator router's ``WETH``, each vault's ``asset``. The factory and the pair
-  blueprint stay where they were deployed (``chains/ethereum.toml`` does not name a V2 factory; QuoterV2 and
-  SwapRouter02 point at it).
-* Vaults: the sandbox ``Vault4626`` takes its asset's decimals; where the real vault's share decimals differ
-  (steakUSDC: 18 over USDC's 6) the ``decimals`` immutable is rewritten in the copied code (its offset comes
-  from the artifact's code layout). A seed deposit then gets its share count set so that one share is worth
-  a realistic amount of the asset (sDAI ≈ 1.15 DAI …).
+  are placed first and the real address is passed to the constructor: Router02's, QuoterV2's, SwapRouter02's
+  and the position manager's WETH, each vault's asset. The V2 and V3 factories stay where they were deployed
+  (``chains/ethereum.toml`` names neither; pool addresses derive from them), and so does USDC's implementation
+  (the proxy at the real address points at it).
+* Vaults: the savings vault's share decimals are its asset's plus a decimals offset (steakUSDC: 18 over USDC's
+  6, as MetaMorpho). A seed deposit plus a donation of the asset sets one share to a realistic value
+  (sDAI ≈ 1.15 DAI …).
 * Multicall3 is the official one, deployed by its canonical pre-signed transaction (as in the sandbox).
 
-Balances and pools are created afterwards by calling the placed contracts, so they live at the real addresses.
+Balances and pools are created afterwards by calling the placed contracts, so they live at the real addresses:
+V2 pairs and V3 pools in the fee tiers the chain file names (``v3_fee``), with several positions each.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from web3 import Web3
-from web3.types import RPCEndpoint
 
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain
 from agent.config.settings import redact_url
-from agent.devtools.contracts import contract_at, deploy, deploy_blueprint, load_artifact
-from agent.devtools.protocols import deploy_multicall3
-from agent.devtools.sandbox.fork import set_storage, vyper_mapping_slot
+from agent.devtools.contracts import contract_at, deploy, deploy_official, official_at
+from agent.devtools.protocols import deploy_multicall3, deploy_uniswap_v2, deploy_uniswap_v3, deploy_usdc
+from agent.devtools.sandbox.pools import (
+    approve_position_manager,
+    fund_token,
+    raw,
+    seed_pool,
+    seed_v3_pool,
+    send_tx,
+    token_contract,
+)
 from agent.devtools.sandbox.spec import (
     DEPLOYER,
+    PROXY_ADMIN,
     SHAPE_CONTRACTS,
+    STABLE_RANGES,
     TOKENS,
     DeployedAddresses,
     PoolSpec,
     TokenSpec,
+    V3PoolSpec,
 )
-from agent.devtools.sandbox.world import fund_token, raw, seed_pool, send_tx
+from agent.devtools.sandbox.world import allow_minting
 from agent.errors import ConfigError, SandboxError
 
 log = logging.getLogger(__name__)
@@ -63,6 +78,16 @@ REPLICA_POOLS: tuple[PoolSpec, ...] = (
     PoolSpec("USDS", "USDC", Decimal(5_000_000)),
     PoolSpec("USDS", "DAI", Decimal(2_000_000)),
 )
+#: V3 pools (total USD) in the tiers of chains/ethereum.toml: WETH 0.05%, the stables 0.01%, WBTC 0.3%.
+REPLICA_V3_POOLS: tuple[V3PoolSpec, ...] = (
+    V3PoolSpec("WETH", "USDC", 500, Decimal(60_000_000)),
+    V3PoolSpec("WETH", "USDC", 3000, Decimal(10_000_000)),
+    V3PoolSpec("WBTC", "USDC", 3000, Decimal(20_000_000)),
+    V3PoolSpec("WBTC", "WETH", 500, Decimal(20_000_000)),
+    V3PoolSpec("USDT", "USDC", 100, Decimal(20_000_000), STABLE_RANGES),
+    V3PoolSpec("DAI", "USDC", 100, Decimal(10_000_000), STABLE_RANGES),
+    V3PoolSpec("USDS", "USDC", 100, Decimal(5_000_000), STABLE_RANGES),
+)
 #: Value of one vault share in its asset, and the vault's yield (bps/year), roughly as on mainnet.
 VAULT_SHARE_PRICE: dict[str, Decimal] = {"sDAI": Decimal("1.15"), "sUSDS": Decimal("1.05"),
                                          "steakUSDC": Decimal("1.08"), "yvUSDC-1": Decimal("1.10")}
@@ -76,12 +101,14 @@ class Replica:
 
     rpc_url: str
     chain: ChainConfig
+    #: the V3 factory QuoterV2 and SwapRouter02 read pools from (``factory_v2``: Router02's)
     factory: str
     placed: dict[str, str] = field(default_factory=dict)  # label (as in ChainConfig.contract_addresses) -> address
+    factory_v2: str = ""
 
 
 def token_specs(chain: ChainConfig) -> list[TokenSpec]:
-    """The sandbox token specs for every token of the chain config (USDS added), with the config's decimals."""
+    """The sandbox token specs for every token of the chain config (USDS added), with the config's values."""
     known = {t.symbol: t for t in (*TOKENS, USDS)}
     out = []
     for t in chain.tokens:
@@ -89,94 +116,100 @@ def token_specs(chain: ChainConfig) -> list[TokenSpec]:
             raise ConfigError(f"the replica has no spec for token {t.symbol} of chains/{chain.name}.toml")
         spec = known[t.symbol]
         out.append(TokenSpec(spec.symbol, spec.name, t.decimals, spec.usd_price, stable=t.stable, asset=t.asset,
-                             approve_requires_zero=t.approve_requires_zero))
+                             approve_requires_zero=t.approve_requires_zero, v3_fee=t.v3_fee))
     return out
 
 
-def place(w3: Web3, name: str, deployed: str, target: str, *, code: bytes | None = None) -> None:
-    """Copy the deployed runtime code of ``deployed`` (or ``code``) to ``target``, with its scalar storage."""
-    runtime = code if code is not None else bytes(w3.eth.get_code(Web3.to_checksum_address(deployed)))
+def account_storage(w3: Web3) -> dict[str, dict[str, str]]:
+    """Every account's storage ({slot: value}, hex) from ``anvil_dumpState``, keyed by lower-case address."""
+    body: Any = w3.provider.make_request("anvil_dumpState", [])  # type: ignore[arg-type]
+    if "error" in body:
+        raise SandboxError(f"replica: anvil_dumpState: {body['error']}")
+    state = json.loads(gzip.decompress(bytes.fromhex(str(body["result"])[2:])))
+    return {a.lower(): dict(acc.get("storage") or {}) for a, acc in state["accounts"].items()}
+
+
+def place(w3: Web3, deployed: str, target: str, storage: dict[str, dict[str, str]] | None = None) -> None:
+    """Copy the runtime code of ``deployed`` and every storage slot it has to ``target``."""
+    runtime = bytes(w3.eth.get_code(Web3.to_checksum_address(deployed)))
     if not runtime:
-        raise SandboxError(f"replica: nothing deployed at {deployed} for {name}")
-    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [target, "0x" + runtime.hex()])
-    layout = load_artifact(name).storage_layout.get("storage_layout", {})
-    for var, info in layout.items():
-        if info["n_slots"] != 1 or info["type"].startswith(("HashMap", "DynArray")):
-            continue
-        value = int.from_bytes(w3.eth.get_storage_at(Web3.to_checksum_address(deployed), info["slot"]), "big")
-        if value:
-            set_storage(w3, target, info["slot"], value)
-            log.debug("replica: %s.%s copied to %s", name, var, target)
+        raise SandboxError(f"replica: nothing deployed at {deployed}")
+    w3.provider.make_request("anvil_setCode", [target, "0x" + runtime.hex()])  # type: ignore[arg-type]
+    slots = (storage if storage is not None else account_storage(w3)).get(deployed.lower(), {})
+    for slot, value in slots.items():
+        word = "0x" + int(value, 16).to_bytes(32, "big").hex()
+        w3.provider.make_request("anvil_setStorageAt", [target, slot, word])  # type: ignore[arg-type]
 
 
-def patch_immutable(name: str, runtime: bytes, var: str, value: int) -> bytes:
-    """``runtime`` (deployed code with its immutables appended) with the 32-byte immutable ``var`` set."""
-    art = load_artifact(name)
-    info = art.storage_layout["code_layout"][var]
-    start = len(art.deployed_bytecode) + info["offset"]
-    if len(runtime) < start + 32:
-        raise SandboxError(f"replica: {name} runtime too short for immutable {var}")
-    return runtime[:start] + value.to_bytes(32, "big") + runtime[start + 32:]
+def _deploy_token(w3: Web3, spec: TokenSpec) -> str:
+    if spec.kind == "WETH9":
+        return deploy_official(w3, "WETH9", sender=DEPLOYER)
+    if spec.kind == "FiatTokenV2_2":
+        return deploy_usdc(w3, owner=DEPLOYER, proxy_admin=PROXY_ADMIN, name=spec.name, symbol=spec.symbol)
+    return deploy_official(w3, spec.kind, spec.name, spec.symbol, spec.decimals, DEPLOYER, sender=DEPLOYER)
 
 
 def _place_tokens(w3: Web3, chain: ChainConfig, specs: list[TokenSpec], out: DeployedAddresses) -> None:
+    deployed = {spec.symbol: _deploy_token(w3, spec) for spec in specs}
+    storage = account_storage(w3)
     for spec in specs:
         real = chain.token(spec.symbol).address
-        if spec.symbol == chain.wrapped_native:
-            deployed = deploy(w3, "WETH9", sender=DEPLOYER)
-            place(w3, "WETH9", deployed, real)
-        else:
-            deployed = deploy(w3, "ERC20", spec.name, spec.symbol, spec.decimals, DEPLOYER,
-                              spec.approve_requires_zero, sender=DEPLOYER)
-            place(w3, "ERC20", deployed, real)
+        place(w3, deployed[spec.symbol], real, storage)
         out.tokens[spec.symbol] = real
 
 
 def _place_vaults(w3: Web3, chain: ChainConfig, by_symbol: dict[str, TokenSpec]) -> None:
+    deployed = {}
     for v in chain.vaults:
         asset = chain.token(v.asset)
-        deployed = deploy(w3, "Vault4626", asset.address, f"Replica {v.name}", v.name, VAULT_RATE_BPS, DEPLOYER,
-                          sender=DEPLOYER)
-        code = patch_immutable("Vault4626", bytes(w3.eth.get_code(deployed)), "decimals", v.decimals)
-        place(w3, "Vault4626", deployed, v.address, code=code)
-        send_tx(contract_at(w3, "ERC20", asset.address).functions.set_minter(v.address, True))
+        offset = v.decimals - asset.decimals
+        if offset < 0:
+            raise ConfigError(f"chains/{chain.name}.toml: vault {v.name} has fewer decimals than its asset")
+        deployed[v.name] = deploy_official(w3, "SavingsVault", asset.address, f"Replica {v.name}", v.name,
+                                           VAULT_RATE_BPS, offset, sender=DEPLOYER)
+    storage = account_storage(w3)
+    for v in chain.vaults:
+        place(w3, deployed[v.name], v.address, storage)
+        allow_minting(w3, chain.token(v.asset).address, v.asset, v.address)
         _seed_vault(w3, chain, v.name, by_symbol[v.asset])
 
 
 def _seed_vault(w3: Web3, chain: ChainConfig, name: str, asset_spec: TokenSpec) -> None:
-    """Deposit seed assets, then set the share supply so one share is worth ``VAULT_SHARE_PRICE`` assets."""
+    """The deployer deposits, then the vault is given assets so that one share is worth ``VAULT_SHARE_PRICE``.
+
+    The deployer's shares end up worth ``VAULT_SEED_ASSETS`` of the asset."""
     vault = next(v for v in chain.vaults if v.name == name)
     asset = chain.token(vault.asset)
-    amount = raw(VAULT_SEED_ASSETS, asset.decimals)
-    fund_token(w3, asset_spec, asset.address, DEPLOYER, amount)
-    send_tx(contract_at(w3, "ERC20", asset.address).functions.approve(vault.address, amount))
-    send_tx(contract_at(w3, "Vault4626", vault.address).functions.deposit(amount, DEPLOYER))
-    shares = raw(VAULT_SEED_ASSETS / VAULT_SHARE_PRICE.get(name, Decimal(1)), vault.decimals)
-    layout = load_artifact("Vault4626").storage_layout["storage_layout"]
-    set_storage(w3, vault.address, layout["totalSupply"]["slot"], shares)
-    set_storage(w3, vault.address, vyper_mapping_slot(layout["balanceOf"]["slot"], DEPLOYER), shares)
+    price = VAULT_SHARE_PRICE.get(name, Decimal(1))
+    deposit = raw(VAULT_SEED_ASSETS / price, asset.decimals)
+    fund_token(w3, asset_spec, asset.address, DEPLOYER, deposit)
+    send_tx(token_contract(w3, asset.address).functions.approve(vault.address, deposit))
+    send_tx(official_at(w3, "SavingsVault", vault.address).functions.deposit(deposit, DEPLOYER))
+    fund_token(w3, asset_spec, asset.address, vault.address, raw(VAULT_SEED_ASSETS, asset.decimals) - deposit)
 
 
-def _place_routers(w3: Web3, chain: ChainConfig, out: DeployedAddresses) -> None:
+def _place_protocols(w3: Web3, chain: ChainConfig, out: DeployedAddresses) -> None:
     weth = chain.token(chain.wrapped_native).address
-    blueprint = deploy_blueprint(w3, "UniswapV2Pair", sender=DEPLOYER)
-    out.factory = deploy(w3, "UniswapV2Factory", DEPLOYER, blueprint, sender=DEPLOYER)
+    out.factory, router = deploy_uniswap_v2(w3, sender=DEPLOYER, weth=weth)
+    v3 = deploy_uniswap_v3(w3, sender=DEPLOYER, weth=weth, factory_v2=out.factory)
+    out.v3_factory, out.position_manager, out.position_descriptor = v3.factory, v3.position_manager, v3.descriptor
+    out.tick_lens = v3.tick_lens
+    aggregator = deploy(w3, "AggregatorRouter", weth, sender=DEPLOYER)
+    shapes = {source: deploy(w3, name, aggregator, sender=DEPLOYER) for source, name in SHAPE_CONTRACTS.items()}
+    storage = account_storage(w3)
+    out.router, out.quoter, out.swap_router02 = router, v3.quoter, v3.swap_router02
     if chain.uniswap_v2 is not None:
-        place(w3, "UniswapV2Router02", deploy(w3, "UniswapV2Router02", out.factory, weth, sender=DEPLOYER),
-              chain.uniswap_v2.router)
+        place(w3, router, chain.uniswap_v2.router, storage)
         out.router = chain.uniswap_v2.router
     if chain.uniswap_v3 is not None:
-        place(w3, "QuoterV2", deploy(w3, "QuoterV2", out.factory, weth, sender=DEPLOYER), chain.uniswap_v3.quoter_v2)
+        place(w3, v3.quoter, chain.uniswap_v3.quoter_v2, storage)
         out.quoter = chain.uniswap_v3.quoter_v2
         if chain.uniswap_v3.swap_router02 is not None:
-            place(w3, "SwapRouter02", deploy(w3, "SwapRouter02", out.factory, weth, sender=DEPLOYER),
-                  chain.uniswap_v3.swap_router02)
-    aggregator = deploy(w3, "AggregatorRouter", weth, sender=DEPLOYER)
-    shapes = {source: (name, deploy(w3, name, aggregator, sender=DEPLOYER)) for source, name in SHAPE_CONTRACTS.items()}
+            place(w3, v3.swap_router02, chain.uniswap_v3.swap_router02, storage)
+            out.swap_router02 = chain.uniswap_v3.swap_router02
     for source, allow in chain.aggregators.items():
-        name, deployed = shapes.get(source, ("AggregatorRouter", aggregator))
-        for router in allow.routers:
-            place(w3, name, deployed, router)
+        for target in allow.routers:
+            place(w3, shapes.get(source, aggregator), target, storage)
     if deploy_multicall3(w3) != chain.multicall3:  # the official one, by its canonical pre-signed transaction
         raise ConfigError(f"chains/{chain.name}.toml: multicall3 {chain.multicall3} is not the canonical Multicall3")
 
@@ -211,12 +244,16 @@ def build_replica(rpc_url: str, *, chains_dir: Path | None = None, pool_scale: D
     by_symbol = {s.symbol: s for s in specs}
     out = DeployedAddresses(multicall3=chain.multicall3)
     _place_tokens(w3, chain, specs, out)
-    _place_routers(w3, chain, out)
+    _place_protocols(w3, chain, out)
     _place_vaults(w3, chain, by_symbol)
     for pool in REPLICA_POOLS:
         if pool.a in by_symbol and pool.b in by_symbol:
             seed_pool(w3, pool, by_symbol, out, pool_scale)
+    v3_pools = [p for p in REPLICA_V3_POOLS if p.a in by_symbol and p.b in by_symbol]
+    approve_position_manager(w3, out, sorted({s for p in v3_pools for s in (p.a, p.b)}))
+    for v3_pool in v3_pools:
+        seed_v3_pool(w3, v3_pool, by_symbol, out, pool_scale)
     placed = check_replica(w3, chain)
-    log.info("mainnet replica (chain id %s) built: %d contracts at their real addresses, %d pools",
-             chain.chain_id, len(placed), len(out.pairs))
-    return Replica(rpc_url=rpc_url, chain=chain, factory=out.factory, placed=placed)
+    log.info("mainnet replica (chain id %s) built: %d contracts at their real addresses, %d V2 and %d V3 pools",
+             chain.chain_id, len(placed), len(out.pairs), len(out.v3_pools))
+    return Replica(rpc_url=rpc_url, chain=chain, factory=out.v3_factory, placed=placed, factory_v2=out.factory)

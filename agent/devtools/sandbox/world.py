@@ -1,8 +1,12 @@
 """Deploy the sandbox world onto a fresh anvil chain and render its chain file.
 
-Contracts come from ``contracts/build`` (compiled from the Vyper sources). The deployer is anvil's
-account 9; its nonce sequence is fixed, so addresses are deterministic and the committed
-``chains/sandbox_*.toml`` files match every fresh deployment (a test checks this).
+Every protocol contract is an official build (``contracts/build/official``): WETH9, USDC as Circle's FiatToken
+behind its proxy, a USDT-quirk token, OpenZeppelin tokens and savings vault, Uniswap V2 twice (the "uniswap"
+and "sushi" venues: factory, pairs, Router02) and Uniswap V3 (factory with the 0.01% tier, position manager,
+QuoterV2, TickLens, SwapRouter02) with pools in the 100/500/3000 tiers holding several positions each.
+Only the aggregator router and its shape adapters are the project's own (contracts/*.vy): no aggregator
+router can run here. The deployer is anvil's account 9; its nonce sequence is fixed, so addresses are
+deterministic and the committed ``chains/sandbox_*.toml`` files match every fresh deployment (a test checks this).
 """
 
 from __future__ import annotations
@@ -11,21 +15,31 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from web3 import Web3
 from web3.types import RPCEndpoint
 
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig, load_chain_file
-from agent.devtools.contracts import contract_at as contract
-from agent.devtools.contracts import deploy, deploy_blueprint
-from agent.devtools.protocols import deploy_multicall3
+from agent.devtools.contracts import deploy, deploy_official, official_at
+from agent.devtools.protocols import deploy_multicall3, deploy_uniswap_v2, deploy_uniswap_v3, deploy_usdc
+from agent.devtools.sandbox.pools import (
+    MAX_UINT,
+    approve_position_manager,
+    fund_token,
+    raw,
+    seed_pool,
+    seed_v3_pool,
+    send_tx,
+    token_contract,
+)
 from agent.devtools.sandbox.spec import (
     DEPLOYER,
     POOLS,
+    PROXY_ADMIN,
     SHAPE_CONTRACTS,
     TOKENS,
+    V3_POOLS,
     WALLET,
     ChainSpec,
     DeployedAddresses,
@@ -37,6 +51,7 @@ from agent.devtools.sandbox.spec import (
 from agent.devtools.sandbox.toml_render import render_chain_toml
 from agent.errors import SandboxError
 
+__all__ = ["World", "deploy_world", "fund_token", "raw", "seed_pool", "send_tx", "write_chain_files"]
 log = logging.getLogger(__name__)
 
 
@@ -71,60 +86,53 @@ class World:
 
     @property
     def swap_router02(self) -> str:
-        assert self.chain.uniswap_v3 is not None and self.chain.uniswap_v3.swap_router02 is not None
-        return self.chain.uniswap_v3.swap_router02
+        return self.addresses.swap_router02
 
     @property
     def pairs(self) -> dict[tuple[str, str, str], str]:
         return self.addresses.pairs
 
+    @property
+    def v3_pools(self) -> dict[tuple[str, str, int], str]:
+        return self.addresses.v3_pools
+
     def token(self, symbol: str) -> str:
         return self.addresses.tokens[symbol]
 
 
-def send_tx(fn: Any, sender: str = DEPLOYER, value: int = 0) -> None:
-    h = fn.transact({"from": sender, "value": value})
-    receipt = fn.w3.eth.wait_for_transaction_receipt(h)
-    if receipt["status"] != 1:
-        raise SandboxError(f"sandbox deploy step reverted: {fn.fn_name}")
-
-
-def raw(amount: Decimal, decimals: int) -> int:
-    return int((amount * Decimal(10) ** decimals).to_integral_value())
-
-
 def _deploy_tokens(w3: Web3, specs: list[TokenSpec], out: DeployedAddresses) -> None:
     for t in specs:
-        if t.symbol == "WETH":
-            out.tokens[t.symbol] = deploy(w3, "WETH9", sender=DEPLOYER)
+        if t.kind == "WETH9":
+            out.tokens[t.symbol] = deploy_official(w3, "WETH9", sender=DEPLOYER)
+        elif t.kind == "FiatTokenV2_2":
+            out.tokens[t.symbol] = deploy_usdc(w3, owner=DEPLOYER, proxy_admin=PROXY_ADMIN, name=t.name,
+                                               symbol=t.symbol)
         else:
-            out.tokens[t.symbol] = deploy(w3, "ERC20", t.name, t.symbol, t.decimals, DEPLOYER,
-                                          t.approve_requires_zero, sender=DEPLOYER)
+            out.tokens[t.symbol] = deploy_official(w3, t.kind, t.name, t.symbol, t.decimals, DEPLOYER, sender=DEPLOYER)
 
 
-def fund_token(w3: Web3, token: TokenSpec, address: str, to: str, amount_raw: int) -> None:
-    """Give ``to`` tokens: mint ERC-20s, wrap ETH for WETH (the deployer holds plenty)."""
-    if amount_raw <= 0:
-        return
-    if token.symbol == "WETH":
-        weth = contract(w3, "WETH9", address)
-        send_tx(weth.functions.deposit(), value=amount_raw)
-        if to != DEPLOYER:
-            send_tx(weth.functions.transfer(to, amount_raw))
+def _deploy_protocols(w3: Web3, spec: ChainSpec, out: DeployedAddresses) -> None:
+    weth = out.tokens["WETH"]
+    out.factory, out.router = deploy_uniswap_v2(w3, sender=DEPLOYER, weth=weth)
+    out.sushi_factory, out.sushi_router = deploy_uniswap_v2(w3, sender=DEPLOYER, weth=weth)
+    v3 = deploy_uniswap_v3(w3, sender=DEPLOYER, weth=weth, factory_v2=out.factory)
+    out.v3_factory, out.position_manager, out.position_descriptor = v3.factory, v3.position_manager, v3.descriptor
+    out.quoter, out.tick_lens, out.swap_router02 = v3.quoter, v3.tick_lens, v3.swap_router02
+    out.aggregator_router = deploy(w3, "AggregatorRouter", weth, sender=DEPLOYER)
+    for source, name in SHAPE_CONTRACTS.items():
+        out.shape_routers[source] = deploy(w3, name, out.aggregator_router, sender=DEPLOYER)
+    out.vault = deploy_official(w3, "SavingsVault", out.tokens["USDC"], "Sandbox Savings USDC", "sUSDC",
+                                spec.vault_rate_bps_per_year, 0, sender=DEPLOYER)
+    allow_minting(w3, out.tokens["USDC"], "USDC", out.vault)
+    out.multicall3 = deploy_multicall3(w3)  # the official one, by its canonical pre-signed transaction
+
+
+def allow_minting(w3: Web3, token: str, symbol: str, minter: str) -> None:
+    """Let ``minter`` (a savings vault paying interest in the asset) mint the token."""
+    if symbol == "USDC":
+        send_tx(official_at(w3, "FiatTokenV2_2", token).functions.configureMinter(minter, MAX_UINT))
     else:
-        send_tx(contract(w3, "ERC20", address).functions.mint(to, amount_raw))
-
-
-def seed_pool(w3: Web3, pool: PoolSpec, specs: dict[str, TokenSpec], out: DeployedAddresses, scale: Decimal) -> None:
-    factory = contract(w3, "UniswapV2Factory", out.factory if pool.venue == "uniswap" else out.sushi_factory)
-    a, b = specs[pool.a], specs[pool.b]
-    send_tx(factory.functions.createPair(out.tokens[a.symbol], out.tokens[b.symbol]))
-    pair = factory.functions.getPair(out.tokens[a.symbol], out.tokens[b.symbol]).call()
-    usd = pool.usd_per_side * scale
-    for t in (a, b):
-        fund_token(w3, t, out.tokens[t.symbol], pair, raw(usd / t.usd_price, t.decimals))
-    send_tx(contract(w3, "UniswapV2Pair", pair).functions.mint(DEPLOYER))
-    out.pairs[(pool.venue, a.symbol, b.symbol)] = pair
+        send_tx(official_at(w3, "SandboxToken", token).functions.setMinter(minter, True))
 
 
 def _fund_wallet(w3: Web3, spec: ChainSpec, specs: dict[str, TokenSpec], out: DeployedAddresses) -> None:
@@ -134,13 +142,20 @@ def _fund_wallet(w3: Web3, spec: ChainSpec, specs: dict[str, TokenSpec], out: De
     if spec.vault_deposit_usdc:
         deposit_raw = raw(spec.vault_deposit_usdc, 6)
         fund_token(w3, specs["USDC"], out.tokens["USDC"], WALLET, deposit_raw)
-        usdc = contract(w3, "ERC20", out.tokens["USDC"])
-        send_tx(usdc.functions.approve(out.vault, deposit_raw), sender=WALLET)
-        send_tx(contract(w3, "Vault4626", out.vault).functions.deposit(deposit_raw, WALLET), sender=WALLET)
+        send_tx(token_contract(w3, out.tokens["USDC"]).functions.approve(out.vault, deposit_raw), sender=WALLET)
+        send_tx(official_at(w3, "SavingsVault", out.vault).functions.deposit(deposit_raw, WALLET), sender=WALLET)
     # last, so the gas the wallet paid above does not show in its starting balance
     w3.provider.make_request(RPCEndpoint("anvil_setBalance"),
                              [WALLET, hex(raw(spec.wallet.get("ETH", Decimal(0)), 18))])
 
+
+def _seed_liquidity(w3: Web3, spec: ChainSpec, by_symbol: dict[str, TokenSpec], out: DeployedAddresses) -> None:
+    extras = extra_token_specs(spec.extra_tokens)
+    for pool in list(POOLS) + [PoolSpec(t.symbol, "USDC", Decimal(1_000_000)) for t in extras]:
+        seed_pool(w3, pool, by_symbol, out, spec.pool_scale)
+    approve_position_manager(w3, out, sorted({s for p in V3_POOLS for s in (p.a, p.b)}))
+    for v3_pool in V3_POOLS:
+        seed_v3_pool(w3, v3_pool, by_symbol, out, spec.pool_scale)
 
 
 def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec | None = None,
@@ -154,35 +169,25 @@ def deploy_world(rpc_url: str, *, chain_name: str = "sandbox_a", spec: ChainSpec
     by_symbol = {t.symbol: t for t in token_specs}
     out = DeployedAddresses()
     _deploy_tokens(w3, token_specs, out)
-    pair_blueprint = deploy_blueprint(w3, "UniswapV2Pair", sender=DEPLOYER)
-    out.factory = deploy(w3, "UniswapV2Factory", DEPLOYER, pair_blueprint, sender=DEPLOYER)
-    out.router = deploy(w3, "UniswapV2Router02", out.factory, out.tokens["WETH"], sender=DEPLOYER)
-    out.sushi_factory = deploy(w3, "UniswapV2Factory", DEPLOYER, pair_blueprint, sender=DEPLOYER)
-    out.sushi_router = deploy(w3, "UniswapV2Router02", out.sushi_factory, out.tokens["WETH"], sender=DEPLOYER)
-    out.quoter = deploy(w3, "QuoterV2", out.factory, out.tokens["WETH"], sender=DEPLOYER)
-    out.aggregator_router = deploy(w3, "AggregatorRouter", out.tokens["WETH"], sender=DEPLOYER)
-    out.vault = deploy(w3, "Vault4626", out.tokens["USDC"], "Sandbox Savings USDC", "sUSDC",
-                       spec.vault_rate_bps_per_year, DEPLOYER, sender=DEPLOYER)
-    send_tx(contract(w3, "ERC20", out.tokens["USDC"]).functions.set_minter(out.vault, True))
-    out.multicall3 = deploy_multicall3(w3)  # the official one, by its canonical pre-signed transaction
-    pools = list(POOLS) + [PoolSpec(t.symbol, "USDC", Decimal(1_000_000)) for t in extra_token_specs(spec.extra_tokens)]
-    for pool in pools:
-        seed_pool(w3, pool, by_symbol, out, spec.pool_scale)
+    _deploy_protocols(w3, spec, out)
+    _seed_liquidity(w3, spec, by_symbol, out)
     if fund_wallet:
         _fund_wallet(w3, spec, by_symbol, out)
-    # deployed last so that every address deployed before it stays what it was before SwapRouter02 existed
-    swap_router02 = deploy(w3, "SwapRouter02", out.factory, out.tokens["WETH"], sender=DEPLOYER)
-    # then the real-shape adapters, for the same reason
-    for source, name in SHAPE_CONTRACTS.items():
-        out.shape_routers[source] = deploy(w3, name, out.aggregator_router, sender=DEPLOYER)
-    text = render_chain_toml(spec, token_specs, out, swap_router02=swap_router02)
-    path = (chains_dir / f"{spec.name}.toml") if chains_dir else None
-    if path is not None:
-        path.write_text(text)
-    chain = load_chain_file(path) if path else _parse_rendered(spec.name, text)
-    log.info("sandbox %s (chain id %s) deployed: %d tokens, %d pools", spec.name, spec.chain_id,
-             len(out.tokens), len(out.pairs))
+    chain = world_chain(spec, token_specs, out, chains_dir=chains_dir)
+    log.info("sandbox %s (chain id %s) deployed: %d tokens, %d V2 pools, %d V3 pools", spec.name, spec.chain_id,
+             len(out.tokens), len(out.pairs), len(out.v3_pools))
     return World(chain=chain, rpc_url=rpc_url, spec=spec, addresses=out)
+
+
+def world_chain(spec: ChainSpec, token_specs: list[TokenSpec], out: DeployedAddresses, *,
+                chains_dir: Path | None = None) -> ChainConfig:
+    """The chain config of a deployed world (written to ``chains_dir`` when given)."""
+    text = render_chain_toml(spec, token_specs, out)
+    if chains_dir is None:
+        return _parse_rendered(spec.name, text)
+    path = chains_dir / f"{spec.name}.toml"
+    path.write_text(text)
+    return load_chain_file(path)
 
 
 def _parse_rendered(name: str, text: str) -> ChainConfig:

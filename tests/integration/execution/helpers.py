@@ -15,7 +15,7 @@ from agent.chain.abi import abi
 from agent.chain.rpc import ChainRpc
 from agent.config.chains import ChainConfig
 from agent.config.settings import ChainSettings
-from agent.devtools.contracts import load_artifact
+from agent.devtools.contracts import load_official
 from agent.devtools.sandbox.anvil import DEV_MNEMONIC
 from agent.execution.gas_wait import GasWaitProgress
 from agent.execution.intent import Approval, BalanceDelta, TxIntent
@@ -55,11 +55,12 @@ def live_context(chain: ChainConfig, url: str, journal_path: Path, *, signer: Si
 
 
 def router(w3: Web3, address: str) -> Any:
-    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact("UniswapV2Router02").abi)
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_official("UniswapV2Router02").abi)
 
 
 def erc20(w3: Web3, address: str) -> Any:
-    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact("ERC20").abi)
+    """Any sandbox token (SandboxToken's ABI: ERC-20 + the deployer's ``mint``, which USDC and USDT share)."""
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_official("SandboxToken").abi)
 
 
 def token_swap_intent(w3: Web3, chain: ChainConfig, router_address: str, wallet: str, *, key: str, sell: str,
