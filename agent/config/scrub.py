@@ -115,7 +115,8 @@ def environment_with_dotenv() -> dict[str, str]:
         path = Path(env.get("ENV_FILE", ".env"))
         if path.is_file():
             env = {**{k: v for k, v in dotenv_values(path).items() if v is not None}, **env}
-    except Exception:  # invalid UTF-8 and the like: reported later by load_config
+    except (OSError, UnicodeDecodeError, ValueError):
+        # an unreadable .env adds no secrets here; the command's load_config names the file and exits 2 (nothing runs)
         pass
     return env
 
