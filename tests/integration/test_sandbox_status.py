@@ -113,6 +113,28 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120, cwd=REPO_ROOT)
 
 
+def test_sandbox_up_leaves_nothing_running_when_one_chain_fails_to_start(tmp_path: Path, monkeypatch) -> None:
+    """The chains start side by side; one that fails must not leave the other's anvil behind, nor a state file."""
+    from agent.devtools.sandbox import manager
+
+    started = []
+
+    def start_world(spec, **kw):
+        if spec.name == "sandbox_a":  # the first one fails: the later one's start must still be stopped
+            raise SafetyHalt("sandbox_a: its world could not be loaded")
+        out = real_start_world(spec, **kw)
+        started.append(out[0])
+        return out
+
+    real_start_world = manager.start_world
+    monkeypatch.setattr(manager, "start_world", start_world)
+    with pytest.raises(SafetyHalt, match="sandbox_a"):
+        sandbox_up(tmp_path, with_aggregator=False)
+    assert len(started) == 1 and started[0].popen.wait(timeout=10) is not None
+    assert not pid_alive(started[0].pid)
+    assert read_state(tmp_path) == [] and not (tmp_path / "sandbox.env").exists()
+
+
 @pytest.mark.slow
 def test_sandbox_up_status_kill_one_chain_down(tmp_path: Path) -> None:
     env = sandbox_up(tmp_path, with_aggregator=False)

@@ -17,10 +17,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-from agent.devtools.sandbox.anvil import free_port, pid_alive, stop_pid
+from agent.devtools.sandbox.anvil import AnvilProcess, free_port, pid_alive, stop_pid
 from agent.devtools.sandbox.journal import retire_journal
 from agent.devtools.sandbox.spec import CHAINS, SANDBOX_TARGETS, WALLET, ChainSpec
 from agent.devtools.sandbox.states import start_replica, start_world
@@ -136,23 +138,23 @@ def sandbox_up(directory: Path | None = None, specs: tuple[ChainSpec, ...] = CHA
         note(f"sandbox up: a fresh journal; the previous sandbox's journal is kept as {moved}")
     procs: list[ManagedProcess] = []
     try:
-        worlds = []
-        for spec in specs:
-            anvil, world, loaded = start_world(spec, detach=True, log_path=directory / f"{spec.name}.log")
-            procs.append(ManagedProcess(f"anvil:{spec.name}", anvil.pid, _cmdline(anvil.pid), anvil.url))
-            _write_state(directory, procs)
-            if not loaded:
-                log.warning("sandbox %s: its saved state is stale, deployed instead (slower); rebuild it with "
-                            "`python -m agent.devtools.sandbox.states`", spec.name)
-            worlds.append(world)
-            # deployed with automine; from now on a block every second, like a live chain (gas waits and
-            # split swaps follow new blocks)
-            anvil.rpc("evm_setIntervalMining", [SANDBOX_BLOCK_INTERVAL_S])
+        # the chains (and the replica) start side by side: each is mostly waiting on its own anvil
+        with ThreadPoolExecutor(max_workers=len(specs) + 1) as pool:
+            starting = [pool.submit(start_world, spec, detach=True, log_path=directory / f"{spec.name}.log")
+                        for spec in specs]
+            replica_start = (pool.submit(start_replica, detach=True, log_path=directory / "mainnet-replica.log")
+                             if mainnet_replica else None)
+        # every start has finished here: record each one that succeeded before raising one that failed,
+        # so the cleanup below stops them all
+        named = [(spec.name, f) for spec, f in zip(specs, starting, strict=True)]
+        _record_started(named + ([("mainnet-replica", replica_start)] if replica_start else []), procs)
+        _write_state(directory, procs)
+        worlds = [_started_world(spec, future) for spec, future in zip(specs, starting, strict=True)]
+        replica = _started_replica(replica_start) if replica_start else None
         agg = _start_aggregator(worlds, directory) if with_aggregator else None
         if agg:
             procs.append(agg)
             _write_state(directory, procs)
-        replica = _start_replica(directory, procs) if mainnet_replica else None
     except BaseException:
         for p in procs:
             stop_pid(p.pid)
@@ -165,16 +167,37 @@ def sandbox_up(directory: Path | None = None, specs: tuple[ChainSpec, ...] = CHA
     return env
 
 
-def _start_replica(directory: Path, procs: list[ManagedProcess]) -> ManagedProcess:
+def _record_started(named: list[tuple[str, Future[tuple[AnvilProcess, Any, bool]]]],
+                    procs: list[ManagedProcess]) -> None:
+    failed: BaseException | None = None
+    for name, future in named:
+        if (error := future.exception()) is not None:
+            failed = failed or error
+            continue
+        anvil = future.result()[0]
+        procs.append(ManagedProcess(f"anvil:{name}", anvil.pid, _cmdline(anvil.pid), anvil.url))
+    if failed is not None:
+        raise failed
+
+
+def _started_world(spec: ChainSpec, future: Future[tuple[AnvilProcess, World, bool]]) -> World:
+    """A chain whose start succeeded, set mining a block every second like a live chain."""
+    anvil, world, loaded = future.result()
+    if not loaded:
+        log.warning("sandbox %s: its saved state is stale, deployed instead (slower); rebuild it with "
+                    "`python -m agent.devtools.sandbox.states`", spec.name)
+    # deployed with automine; from now on a block every second (gas waits and split swaps follow new blocks)
+    anvil.rpc("evm_setIntervalMining", [SANDBOX_BLOCK_INTERVAL_S])
+    return world
+
+
+def _started_replica(future: Future[tuple[AnvilProcess, Any, bool]]) -> ManagedProcess:
     """The mainnet replica: a chain-id-1 anvil with the official builds at the real Ethereum addresses."""
-    anvil, _replica, loaded = start_replica(detach=True, log_path=directory / "mainnet-replica.log")
-    proc = ManagedProcess("anvil:mainnet-replica", anvil.pid, _cmdline(anvil.pid), anvil.url)
-    procs.append(proc)
-    _write_state(directory, procs)
+    anvil, _replica, loaded = future.result()
     if not loaded:
         log.warning("mainnet replica: its saved state is stale, built instead (slower); rebuild it with "
                     "`python -m agent.devtools.sandbox.states`")
-    return proc
+    return ManagedProcess("anvil:mainnet-replica", anvil.pid, _cmdline(anvil.pid), anvil.url)
 
 
 def replica_env(url: str) -> dict[str, str]:
