@@ -26,6 +26,7 @@ from agent.units import to_raw, to_units
 
 HUNDRED = Decimal(100)
 BPS = Decimal(10_000)
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,7 @@ def _cut_unfunded_buys(actions: list[Action], alloc: Allocation, hubs: Mapping[s
     for buy in reversed([a for a in actions if a.kind == "swap" and a.phase == 2 and a.sell == hubs.get(a.chain)]):
         asset = chains[buy.chain].token(hubs[buy.chain]).asset_symbol
         cut = min(short.get(asset, Decimal(0)), buy.amount_usd)
-        if cut <= 0:
+        if cut < CENT:  # a shortfall below a cent is rounding, not a reason to change the buy
             continue
         keep = buy.amount_usd - cut
         why = f"the sells that would fund it were skipped: buying {cut:.2f} USD more would draw " \

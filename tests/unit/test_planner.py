@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from agent.planning.allocation import compute_allocation
 from agent.planning.costs import ChainCosts
-from agent.planning.models import Plan
-from agent.planning.planner import PlanParams, plan_rebalance
+from agent.planning.models import Action, Plan
+from agent.planning.planner import PlanParams, _cut_unfunded_buys, _Work, plan_rebalance
 from agent.portfolio.models import Snapshot
 
 from .portfolio_factory import PRICES, chains, snapshot
@@ -241,3 +241,24 @@ def test_a_plan_never_increases_the_maximum_or_the_total_drift(units, units_b, m
     total_before = sum(abs(a.drift_pp) for a in before.assets)
     total_after = sum(abs(a.drift_pp) for a in after.assets)
     assert total_after <= total_before + len(before.assets) * tolerance, ([a.reason for a in p.actions], p.skipped)
+
+
+
+def _swap(sell: str, buy: str, usd: Decimal, phase: int) -> Action:
+    return Action(kind="swap", chain="sandbox_a", sell=sell, buy=buy, amount_raw=int(usd * 10**6), amount_usd=usd,
+                  reason=f"{buy} is under target", est_cost_usd=D(1), est_gas=150_000, phase=phase)
+
+
+@pytest.mark.parametrize(("buy_usd", "cut"), [(D("1000.004"), D(0)), (D("1002.5"), D("2.5"))])
+def test_a_buy_is_cut_only_by_a_shortfall_of_at_least_a_cent(buy_usd: Decimal, cut: Decimal) -> None:
+    """USDC exactly at target, a sell bringing 1,000 USD into it and a buy paying a little more out of it: a
+    shortfall below a cent is rounding and leaves the buy as planned (no "cut by 0.00 USD", no skipped entry); a
+    real one cuts the buy by exactly that much."""
+    snap = snapshot({"ETH": D(40_000) / 3000, "WBTC": D(30_000) / 60000, "USDC": D(30_000)})
+    sell, buy = _swap("WETH", "USDC", D(1000), 1), _swap("USDC", "WBTC", buy_usd, 2)
+    work = _Work()
+    out = _cut_unfunded_buys([sell, buy], compute_allocation(snap, TARGETS), {"sandbox_a": "USDC"}, CHAINS,
+                             PlanParams(min_trade_usd=D(0)), work)
+    assert len(out) == 2 and out[0] == sell
+    assert abs(out[1].amount_usd - (buy_usd - cut)) < D("1e-9")
+    assert [s.what for s in work.skipped] == ([f"buy {cut:.2f} USD of WBTC on sandbox_a"] if cut else [])
