@@ -28,20 +28,14 @@ from agent.config.environment import (
     read_environment,
 )
 
-# the settings' slices live in agent.config.sections; they stay importable from here
-__all__ = ["FLAT_NAMES", "QUOTE_SOURCES", "RENAMED", "SECTIONS", "AggregatorSettings", "AppConfig", "ChainSettings",
-           "ExecutionSettings", "RpcSettings", "Section", "Settings", "StrategySettings", "VaultSettings",
-           "load_config", "read_environment", "redact_url", "safe_error"]
+__all__ = ["AppConfig", "ChainSettings", "Settings", "load_config", "read_environment", "redact_url", "safe_error"]
 from agent.config.redact import redact_url, safe_error
 from agent.config.sections import (
     FLAT_NAMES,
-    QUOTE_SOURCES,
-    RENAMED,
     SECTIONS,
     AggregatorSettings,
     ExecutionSettings,
     RpcSettings,
-    Section,
     StrategySettings,
     VaultSettings,
     _parts,

@@ -35,23 +35,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from agent.execution.fee_fit import (
-    MIN_HISTORY,
-    PHI_MAX,
-    QUADRATURE_POINTS,
-    WEEK_S,
-    FeeModel,
-    FeeModelKind,
-    fit_fee_model,
-    horizon_phi,
-    quadrature,
-)
-
-# the model and its fit live in agent.execution.fee_fit; they stay importable from here
-__all__ = ["FEE_HISTORY_PAGE", "GRID_POINTS", "HISTORY_FACTOR", "MAX_BACKTEST_ORIGINS", "MAX_HORIZON", "MIN_HISTORY",
-           "MODEL_KINDS", "PHI_MAX", "QUADRATURE_POINTS", "WEEK_S", "Backtest", "FeeModel", "FeeModelKind",
-           "GasTimingConfig", "GasTimingMode", "backtest_fee_models", "fit_fee_model", "horizon_phi", "quadrature",
-           "select_fee_model", "stopping_boundary", "stopping_thresholds", "timing_threshold_wei"]
+from agent.execution.fee_fit import MIN_HISTORY, FeeModel, FeeModelKind, fit_fee_model
+from agent.execution.fee_fit import QUADRATURE_POINTS as QUADRATURE_POINTS  # re-exported: moved there
+from agent.execution.fee_fit import horizon_phi as horizon_phi  # re-exported: moved there
+from agent.execution.fee_fit import quadrature as quadrature  # re-exported: moved there
 
 GasTimingMode = Literal["limit", "optimal"]
 #: the candidates of the backtest (i.i.d. fees are ``ar`` at φ = 0, so they are not a separate candidate)

@@ -48,19 +48,14 @@ from agent.execution.twap_models import (
     TwapOrder,
     TwapParams,
     TwapResult,
-    horizon_blocks,
-    twap_params,
 )
+from agent.execution.twap_models import horizon_blocks as horizon_blocks  # re-exported: moved there
+from agent.execution.twap_models import twap_params as twap_params  # re-exported: moved there
 from agent.journal.records import ActionRecord, ActionState, Mode
 from agent.quotes.best import ReferenceFn, fetch_best_quote
 from agent.quotes.models import Quote, QuoteRequest, QuoteSource, is_native
 from agent.quotes.validate import Limits
 from agent.units import gas_cost_native, to_units
-
-# the order's types moved to agent.execution.twap_models; they stay importable from here
-__all__ = ["APPROVE_GAS", "LOCAL_FACTOR", "BestQuoteChunkQuoter", "BlockClock", "ChunkQuoter", "ChunkRecord",
-           "PollingBlockClock", "TwapOrder", "TwapParams", "TwapResult", "chunk_intent", "chunk_key", "execute_twap",
-           "gas_per_chunk_in", "horizon_blocks", "plan_twap", "record_from_row", "twap_params"]
 
 log = logging.getLogger(__name__)
 APPROVE_GAS = 50_000

@@ -1,10 +1,13 @@
 """The journal's row decoders: one ``sqlite3.Row`` of each table into its frozen record of
-``agent.journal.records`` (or into a plain dict with its JSON columns decoded)."""
+``agent.journal.records`` (or into a plain dict with its JSON columns decoded), and ``JournalSummary``, the
+latest rows of every table as records (``JournalStore.summary``, ``journal --json``)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from agent.journal.records import (
@@ -17,9 +20,36 @@ from agent.journal.records import (
     CycleStatus,
     DecisionRecord,
     EventRecord,
+    JsonObject,
+    JsonValue,
     Mode,
     loads_object,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class JournalSummary:
+    """The latest cycles, decisions, actions (each with its attempts) and events, newest first."""
+
+    path: Path
+    schema_version: int
+    cycles: list[CycleRecord]
+    decisions: list[DecisionRecord]
+    actions: list[tuple[ActionRecord, list[AttemptRecord]]]
+    events: list[EventRecord]
+    open_actions: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``journal --json`` document (a JSON view for output; code reads the records)."""
+        actions: list[JsonValue] = []
+        for action, attempts in self.actions:
+            row: JsonObject = dict(asdict(action))
+            row["attempts"] = [a.to_json() for a in attempts]
+            actions.append(row)
+        return {"journal": str(self.path), "schema_version": self.schema_version,
+                "cycles": [dict(asdict(c)) for c in self.cycles],
+                "decisions": [dict(asdict(d)) for d in self.decisions], "actions": actions,
+                "events": [dict(asdict(e)) for e in self.events], "open_actions": list(self.open_actions)}
 
 
 def _opt_int(value: object) -> int | None:

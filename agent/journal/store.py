@@ -19,7 +19,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,16 +31,13 @@ from agent.journal.records import (
     AttemptRecord,
     AttemptStatus,
     Broadcast,
-    CycleRecord,
     CycleStatus,
-    DecisionRecord,
     EventRecord,
-    JsonObject,
-    JsonValue,
     Mode,
     dumps,
 )
 from agent.journal.rows import (
+    JournalSummary,
     action_record,
     attempt_record,
     cycle_record,
@@ -54,31 +50,6 @@ from agent.journal.schema import MIGRATIONS
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass(frozen=True, slots=True)
-class JournalSummary:
-    """The latest cycles, decisions, actions (each with its attempts) and events, newest first."""
-
-    path: Path
-    schema_version: int
-    cycles: list[CycleRecord]
-    decisions: list[DecisionRecord]
-    actions: list[tuple[ActionRecord, list[AttemptRecord]]]
-    events: list[EventRecord]
-    open_actions: list[str]
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``journal --json`` document (a JSON view for output; code reads the records)."""
-        actions: list[JsonValue] = []
-        for action, attempts in self.actions:
-            row: JsonObject = dict(asdict(action))
-            row["attempts"] = [a.to_json() for a in attempts]
-            actions.append(row)
-        return {"journal": str(self.path), "schema_version": self.schema_version,
-                "cycles": [dict(asdict(c)) for c in self.cycles],
-                "decisions": [dict(asdict(d)) for d in self.decisions], "actions": actions,
-                "events": [dict(asdict(e)) for e in self.events], "open_actions": list(self.open_actions)}
 
 
 class JournalStore:
