@@ -241,6 +241,11 @@ class LedgerTcpServer:
         """The variables that point the Ledger signer (and ledgerblue) at this server."""
         return {"LEDGER_PROXY_ADDRESS": self.host, "LEDGER_PROXY_PORT": str(self.port)}
 
+    def banner(self) -> list[str]:
+        """Where it listens, and the variables to export (the standalone simulator prints them)."""
+        return [f"Ledger simulator on {self.host}:{self.port}, address {self.simulator.address()} (test mnemonic)",
+                f"export LEDGER_PROXY_ADDRESS={self.host} LEDGER_PROXY_PORT={self.port}"]
+
     def _accept_loop(self) -> None:
         while not self._closed.is_set():
             try:
@@ -307,14 +312,8 @@ def _recv_exact(conn: socket.socket, n: int) -> bytes | None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    def start(host: str, port: int) -> tuple[LedgerTcpServer, list[str]]:
-        sim = LedgerSimulator()
-        server = sim.serve_tcp(host, port)
-        return server, [f"Ledger simulator on {server.host}:{server.port}, address {sim.address()} (test mnemonic)",
-                        f"export LEDGER_PROXY_ADDRESS={server.host} LEDGER_PROXY_PORT={server.port}"]
-
     serve_until_interrupted(argv, description="Ledger Ethereum-app simulator (Speculos TCP framing)",
-                            default_port=9999, start=start)
+                            default_port=9999, start=lambda host, port: LedgerSimulator().serve_tcp(host, port))
 
 
 if __name__ == "__main__":

@@ -308,6 +308,11 @@ class TrezorUdpServer:
         """The trezorlib device path (``TREZOR_PATH``) of this server."""
         return f"udp:{self.host}:{self.port}"
 
+    def banner(self) -> list[str]:
+        """Its device path and address, and the variable to export (the standalone simulator prints them)."""
+        return [f"Trezor simulator on {self.path}, m/44h/60h/0h/0/0 is {self.simulator.address()} (test mnemonic)",
+                f"export TREZOR_PATH={self.path}"]
+
     def _loop(self) -> None:
         while not self._closed.is_set():
             try:
@@ -340,14 +345,8 @@ class TrezorUdpServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    def start(host: str, port: int) -> tuple[TrezorUdpServer, list[str]]:
-        sim = TrezorSimulator()
-        server = sim.serve_udp(host, port)
-        return server, [f"Trezor simulator on {server.path}, m/44h/60h/0h/0/0 is {sim.address()} (test mnemonic)",
-                        f"export TREZOR_PATH={server.path}"]
-
     serve_until_interrupted(argv, description="Trezor wire-protocol-v1 simulator over UDP (emulator-style)",
-                            default_port=21324, start=start)
+                            default_port=21324, start=lambda host, port: TrezorSimulator().serve_udp(host, port))
 
 
 if __name__ == "__main__":
