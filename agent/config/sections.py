@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
 QUOTE_SOURCES = ("onchain", "0x", "1inch", "paraswap", "odos", "kyberswap")
 
@@ -20,6 +20,34 @@ def _split(value: object) -> object:
     if isinstance(value, str):
         return _parts(value)
     return value
+
+
+#: a tuple of names that an env value gives as a comma list (``QUOTE_SOURCES=onchain,0x``, ``CHAINS=…``)
+CsvTuple = Annotated[tuple[str, ...], BeforeValidator(_split)]
+
+
+class NotSymbolAmount(ValueError):
+    """``part`` of a ``SYMBOL:AMOUNT,…`` list is not a symbol and an amount ≥ 0."""
+
+    def __init__(self, part: str) -> None:
+        super().__init__(part)
+        self.part = part
+
+
+def symbol_amounts(text: str) -> dict[str, Decimal]:
+    """``ETH:3,USDC:8`` → {symbol: amount ≥ 0}; ``NotSymbolAmount`` names the first part that is not
+    SYMBOL:AMOUNT (a symbol listed twice keeps its last amount)."""
+    out: dict[str, Decimal] = {}
+    for part in _parts(text):
+        sym, sep, amount = part.partition(":")
+        try:
+            value = Decimal(amount.strip()) if sep else Decimal(-1)
+        except InvalidOperation:
+            value = Decimal(-1)
+        if not sym.strip() or not value.is_finite() or value < 0:
+            raise NotSymbolAmount(part)
+        out[sym.strip()] = value
+    return out
 
 
 class Section(BaseModel):
@@ -105,17 +133,11 @@ class StrategySettings(Section):
     def _parse_bands(cls, v: object) -> object:
         if not isinstance(v, str):
             return v
-        out: dict[str, Decimal] = {}
-        for part in _parts(v):
-            sym, sep, pp = part.partition(":")
-            try:
-                value = Decimal(pp.strip()) if sep else Decimal(-1)
-            except InvalidOperation:
-                value = Decimal(-1)
-            if not sym.strip() or not value.is_finite() or value < 0:
-                raise ValueError(f"{part!r} is not SYMBOL:PP with PP ≥ 0; write e.g. ASSET_BANDS_PP=ETH:3,USDC:8")
-            out[sym.strip()] = value
-        return out
+        try:
+            return symbol_amounts(v)
+        except NotSymbolAmount as exc:
+            why = f"{exc.part!r} is not SYMBOL:PP with PP ≥ 0; write e.g. ASSET_BANDS_PP=ETH:3,USDC:8"
+            raise ValueError(why) from None
 
 
 class ExecutionSettings(Section):
@@ -155,7 +177,7 @@ class VaultSettings(Section):
 class AggregatorSettings(Section):
     """Where quotes come from: the sources, their deadline, the deviation bound, base URLs and keys."""
 
-    quote_sources: tuple[str, ...] = ("onchain",)
+    quote_sources: CsvTuple = ("onchain",)
     quote_timeout_s: float = Field(default=8.0, gt=0, le=600)
     max_quote_deviation_bps: int = Field(default=100, ge=0, le=10000)
     zerox_api_url: str = "https://api.0x.org"
@@ -167,11 +189,6 @@ class AggregatorSettings(Section):
     odos_api_key: SecretStr | None = None
     kyberswap_api_url: str = "https://aggregator-api.kyberswap.com"
     kyberswap_client_id: SecretStr | None = None
-
-    @field_validator("quote_sources", mode="before")
-    @classmethod
-    def _csv(cls, v: object) -> object:
-        return _split(v)
 
     @field_validator("quote_sources")
     @classmethod

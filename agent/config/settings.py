@@ -34,12 +34,12 @@ from agent.config.sections import (
     FLAT_NAMES,
     SECTIONS,
     AggregatorSettings,
+    CsvTuple,
     ExecutionSettings,
     RpcSettings,
     StrategySettings,
     VaultSettings,
     _parts,
-    _split,
 )
 from agent.errors import ConfigError
 from agent.models import checksum
@@ -60,7 +60,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False, allow_inf_nan=False)
 
-    chains: tuple[str, ...] = Field(min_length=1)
+    chains: CsvTuple = Field(min_length=1)
     targets: dict[str, Decimal]
     wallet_address: str | None = None
     signer: str | None = None
@@ -138,11 +138,6 @@ class Settings(BaseSettings):
             section, field = FLAT_NAMES[name]
             raise AttributeError(f"Settings.{name} moved: read settings.{section}.{field}")
         return super().__getattr__(name)  # type: ignore[misc]
-
-    @field_validator("chains", mode="before")
-    @classmethod
-    def _csv(cls, v: object) -> object:
-        return _split(v)
 
     @field_validator("chains")
     @classmethod
