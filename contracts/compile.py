@@ -15,13 +15,14 @@ stay readable. The compiler is pinned: a different vyper version is an error in 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from agent.devtools.artifact_scripts import write_or_check
 
 VYPER_VERSION = "0.4.3"
 EVM_VERSION = "cancun"
@@ -123,25 +124,11 @@ def check_artifacts(contracts_dir: Path = CONTRACTS_DIR, build_dir: Path = BUILD
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="verify the committed artifacts, write nothing")
-    args = parser.parse_args(argv)
-    try:
-        if args.check:
-            problems = check_artifacts()
-            for line in problems:
-                print(line, file=sys.stderr)
-            if problems:
-                print("artifacts are out of date: run `python contracts/compile.py`", file=sys.stderr)
-                return 1
-            print(f"{len(sources())} artifacts match their sources (vyper {VYPER_VERSION})")
-            return 0
-        for path in build_all():
-            print(path.relative_to(CONTRACTS_DIR.parent))
-        return 0
-    except CompilerVersionError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    return write_or_check(argv, description=__doc__.splitlines()[0], write=build_all, check=check_artifacts,
+                          root=CONTRACTS_DIR.parent,
+                          stale="artifacts are out of date: run `python contracts/compile.py`",
+                          current=lambda: f"{len(sources())} artifacts match their sources (vyper {VYPER_VERSION})",
+                          tool_error=CompilerVersionError)
 
 
 if __name__ == "__main__":

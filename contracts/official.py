@@ -21,7 +21,6 @@ match the pair/pool code they are shipped with. Packages are installed by ``make
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
@@ -30,6 +29,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from agent.devtools.artifact_scripts import write_or_check
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 REPO = CONTRACTS_DIR.parent
@@ -233,25 +234,10 @@ def check_all(build_dir: Path = BUILD_DIR) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="verify the committed artifacts, write nothing")
-    args = parser.parse_args(argv)
-    try:
-        if args.check:
-            problems = check_all()
-            for line in problems:
-                print(line, file=sys.stderr)
-            if problems:
-                print("official artifacts are out of date: run `python contracts/official.py`", file=sys.stderr)
-                return 1
-            print(f"{len(NPM) + len(SOLC) + 1} official artifacts match the pinned packages")
-            return 0
-        for path in write_all():
-            print(path.relative_to(REPO))
-        return 0
-    except ToolsMissing as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    return write_or_check(argv, description=(__doc__ or "").splitlines()[0], write=write_all, check=check_all,
+                          root=REPO, stale="official artifacts are out of date: run `python contracts/official.py`",
+                          current=lambda: f"{len(NPM) + len(SOLC) + 1} official artifacts match the pinned packages",
+                          tool_error=ToolsMissing)
 
 
 if __name__ == "__main__":

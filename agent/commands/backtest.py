@@ -54,84 +54,112 @@ def _date(value: str | None, name: str) -> date | None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
-    def backtest(
-        strategy: str = typer.Option(None, "--strategy", help=f"{' | '.join(STRATEGY_NAMES)}, a comma list, or 'all' "
-                                     "(default: STRATEGY)."),
-        targets: str = typer.Option(None, "--targets", help="e.g. ETH:40,WBTC:30,USDC:30 (default: TARGETS)."),
-        start: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD (default: first day with prices "
-                                  "for every target)."),
-        end: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD (default: the last such day)."),
-        initial_usd: float = typer.Option(100_000.0, "--initial-usd", min=1, help="Starting value (USD)."),
-        interval: str = typer.Option("1d", "--interval", help="1d (daily closes, 10 assets) or 1h (hourly BTC/ETH "
-                                     "bars 2018-05 → 2022-02)."),
-        stable_price: str = typer.Option("peg", "--stable-price", help="peg: stablecoins at 1 USD; market: the "
-                                         "data's noisy daily close."),
-        chain: str = typer.Option("ethereum", "--chain", help="Chain whose route fees and gas price the legs."),
-        fee_bps: float = typer.Option(None, "--fee-bps", min=0, max=10_000, help="A flat LP fee + slippage per "
-                                      "leg instead of each asset's route fee on --chain."),
-        depth_usd: str = typer.Option(None, "--depth-usd", help="Pool depth per asset for price impact, e.g. "
-                                      "WETH:20000000,WBTC:10000000 (default: no impact)."),
-        gas_gwei: float = typer.Option(None, "--gas-gwei", min=0, help="A fixed gas price instead of the day's "
-                                       "Ethereum average (e.g. 0.01 for an L2)."),
-        stable_apy: float = typer.Option(0.0, "--stable-apy", min=0, help="Yield on the stables held (APY %)."),
-        risk_free: float = typer.Option(0.0, "--risk-free-pct", help="Risk-free rate (APY %) for Sharpe/Sortino."),
-        band_pp: float = typer.Option(None, "--band-pp", min=0, help="Threshold band (default: BAND_PP)."),
-        emergency_band_pp: float = typer.Option(None, "--emergency-band-pp", min=0,
-                                                help="Default: EMERGENCY_BAND_PP."),
-        calendar_hours: float = typer.Option(None, "--calendar-hours", min=1,
-                                             help="Calendar period (default: CALENDAR_INTERVAL_HOURS)."),
-        min_trade_usd: float = typer.Option(None, "--min-trade-usd", min=0, help="Default: MIN_TRADE_USD."),
-        starts: str = typer.Option(None, "--starts", help="Also run from many start dates: monthly, quarterly, "
-                                   "yearly or every N days."),
-        sweep: list[str] = typer.Option([], "--sweep", help="PARAM=LO:HI:STEP over a strategy setting (repeatable),"
-                                        " e.g. band_pp=2:20:1."),
-        bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Also run on N block-bootstrap price paths."),
-        block_days: int = typer.Option(30, "--block-days", min=1, help="Bootstrap block length (bars)."),
-        seed: int = typer.Option(16, "--seed", help="Bootstrap seed (same seed, same paths)."),
-        walk_forward: str = typer.Option(None, "--walk-forward", help="TRAIN:TEST days: choose the best variant on "
-                                         "each trailing window, score it on the next."),
-        workers: int = typer.Option(1, "--workers", min=1, help="Local processes for the multi-path runs."),
-        cluster: str = typer.Option(None, "--cluster", help="Dask scheduler address for the multi-path runs."),
-        evaluate: bool = typer.Option(False, "--evaluate", help="Run every strategy family's evaluation (several "
-                                      "mixes, yearly starts, walk-forward, deflated Sharpe) and print the cards."),
-        write: Path = typer.Option(None, "--write", help="With --evaluate: write the cards (Markdown) to this file, "
-                                   "e.g. docs/strategies.md."),
-        json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
-        report: Path = typer.Option(None, "--report", help="Also write an HTML tear sheet to this file."),
-        csv_dir: Path = typer.Option(None, "--csv", help="Also export equity curves, trades and metrics here."),
-    ) -> None:
-        """Replay strategies on real prices (with the live cost model) beside buy and hold and other benchmarks."""
-        from agent.research.job import Job, check_outputs, parse_depths, run_job
-        from agent.research.study import StudyOptions
+    app.command()(backtest)
 
-        if evaluate or write is not None:
-            _evaluate(write, json_out, fee_bps, gas_gwei, chain, _date(end, "--to"))
-            return
-        check_outputs(report, csv_dir)
-        settings = backtest_settings({"targets": targets, "band_pp": band_pp, "emergency_band_pp": emergency_band_pp,
-                                      "calendar_hours": calendar_hours, "min_trade_usd": min_trade_usd})
-        model = _model(fee_bps, settings, gas_gwei, chain, parse_depths(depth_usd), stable_apy)
-        job = Job(_strategies(strategy, settings), settings.targets, _date(start, "--from"), _date(end, "--to"),
-                  initial_usd, model, interval=interval, stable_price=stable_price, rf_pct=risk_free,
-                  tax_method=settings.strategy.lot_method,
-                  study=StudyOptions(starts=starts, sweeps=tuple(sweep), bootstrap=bootstrap, block_bars=block_days,
-                                     seed=seed, walk_forward=walk_forward, workers=workers, cluster=cluster))
-        doc, runs, hold, bench = run_job(job)
-        if report is not None:
-            from agent.research.report import write_backtest_report
 
-            write_backtest_report(doc, runs, hold, report, benchmarks=bench)
-        if csv_dir is not None:
-            from agent.research.export import write_csv
+def backtest(
+    strategy: str = typer.Option(None, "--strategy", help=f"{' | '.join(STRATEGY_NAMES)}, a comma list, or 'all' "
+                                 "(default: STRATEGY)."),
+    targets: str = typer.Option(None, "--targets", help="e.g. ETH:40,WBTC:30,USDC:30 (default: TARGETS)."),
+    start: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD (default: first day with prices "
+                              "for every target)."),
+    end: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD (default: the last such day)."),
+    initial_usd: float = typer.Option(100_000.0, "--initial-usd", min=1, help="Starting value (USD)."),
+    interval: str = typer.Option("1d", "--interval", help="1d (daily closes, 10 assets) or 1h (hourly BTC/ETH "
+                                 "bars 2018-05 → 2022-02)."),
+    stable_price: str = typer.Option("peg", "--stable-price", help="peg: stablecoins at 1 USD; market: the "
+                                     "data's noisy daily close."),
+    chain: str = typer.Option("ethereum", "--chain", help="Chain whose route fees and gas price the legs."),
+    fee_bps: float = typer.Option(None, "--fee-bps", min=0, max=10_000, help="A flat LP fee + slippage per "
+                                  "leg instead of each asset's route fee on --chain."),
+    depth_usd: str = typer.Option(None, "--depth-usd", help="Pool depth per asset for price impact, e.g. "
+                                  "WETH:20000000,WBTC:10000000 (default: no impact)."),
+    gas_gwei: float = typer.Option(None, "--gas-gwei", min=0, help="A fixed gas price instead of the day's "
+                                   "Ethereum average (e.g. 0.01 for an L2)."),
+    stable_apy: float = typer.Option(0.0, "--stable-apy", min=0, help="Yield on the stables held (APY %)."),
+    risk_free: float = typer.Option(0.0, "--risk-free-pct", help="Risk-free rate (APY %) for Sharpe/Sortino."),
+    band_pp: float = typer.Option(None, "--band-pp", min=0, help="Threshold band (default: BAND_PP)."),
+    emergency_band_pp: float = typer.Option(None, "--emergency-band-pp", min=0, help="Default: EMERGENCY_BAND_PP."),
+    calendar_hours: float = typer.Option(None, "--calendar-hours", min=1,
+                                         help="Calendar period (default: CALENDAR_INTERVAL_HOURS)."),
+    min_trade_usd: float = typer.Option(None, "--min-trade-usd", min=0, help="Default: MIN_TRADE_USD."),
+    starts: str = typer.Option(None, "--starts", help="Also run from many start dates: monthly, quarterly, "
+                               "yearly or every N days."),
+    sweep: list[str] = typer.Option([], "--sweep", help="PARAM=LO:HI:STEP over a strategy setting (repeatable),"
+                                    " e.g. band_pp=2:20:1."),
+    bootstrap: int = typer.Option(0, "--bootstrap", min=0, help="Also run on N block-bootstrap price paths."),
+    block_days: int = typer.Option(30, "--block-days", min=1, help="Bootstrap block length (bars)."),
+    seed: int = typer.Option(16, "--seed", help="Bootstrap seed (same seed, same paths)."),
+    walk_forward: str = typer.Option(None, "--walk-forward", help="TRAIN:TEST days: choose the best variant on "
+                                     "each trailing window, score it on the next."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Local processes for the multi-path runs."),
+    cluster: str = typer.Option(None, "--cluster", help="Dask scheduler address for the multi-path runs."),
+    evaluate: bool = typer.Option(False, "--evaluate", help="Run every strategy family's evaluation (several "
+                                  "mixes, yearly starts, walk-forward, deflated Sharpe) and print the cards."),
+    write: Path = typer.Option(None, "--write", help="With --evaluate: write the cards (Markdown) to this file, "
+                               "e.g. docs/strategies.md."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    report: Path = typer.Option(None, "--report", help="Also write an HTML tear sheet to this file."),
+    csv_dir: Path = typer.Option(None, "--csv", help="Also export equity curves, trades and metrics here."),
+) -> None:
+    """Replay strategies on real prices (with the live cost model) beside buy and hold and other benchmarks."""
+    if evaluate or write is not None:
+        _evaluate(write, json_out, fee_bps, gas_gwei, chain, _date(end, "--to"))
+        return
+    settings = _checked_settings(report, csv_dir, {
+        "targets": targets, "band_pp": band_pp, "emergency_band_pp": emergency_band_pp,
+        "calendar_hours": calendar_hours, "min_trade_usd": min_trade_usd})
+    model = _model(fee_bps, settings, gas_gwei, chain, depth_usd, stable_apy)
+    study = {"starts": starts, "sweeps": tuple(sweep), "bootstrap": bootstrap, "block_bars": block_days, "seed": seed,
+             "walk_forward": walk_forward, "workers": workers, "cluster": cluster}
+    doc, runs, hold, bench = _run(settings, model, strategy, (start, end), initial_usd, interval, stable_price,
+                                  risk_free, study=study)
+    _write_files(doc, runs, hold, bench, report=report, csv_dir=csv_dir)
+    _show(doc, report, json_out=json_out)
 
-            write_csv(csv_dir, doc, [*runs, hold, *bench])
-        for w in doc["warnings"]:
-            err_console.print(f"warning: {w}", highlight=False)
-        if json_out:
-            print_json(doc)
-            return
-        _print(doc, report)
+
+def _checked_settings(report: Path | None, csv_dir: Path | None, options: dict[str, Any]) -> Settings:
+    """Fail before computing when an output cannot be written; then the strategy settings (``backtest_settings``)."""
+    from agent.research.job import check_outputs
+
+    check_outputs(report, csv_dir)
+    return backtest_settings(options)
+
+
+def _run(settings: Settings, model: Any, strategy: str | None, days: tuple[str | None, str | None],
+         initial_usd: float, interval: str, stable_price: str, risk_free: float, *,
+         study: dict[str, Any]) -> tuple[dict[str, Any], list[Any], Any, list[Any]]:
+    """The backtest job of the options (strategies, days, cost model, study), run: (document, runs, hold, bench)."""
+    from agent.research.job import Job, run_job
+    from agent.research.study import StudyOptions
+
+    start, end = days
+    return run_job(Job(_strategies(strategy, settings), settings.targets, _date(start, "--from"), _date(end, "--to"),
+                       initial_usd, model, interval=interval, stable_price=stable_price, rf_pct=risk_free,
+                       tax_method=settings.strategy.lot_method, study=StudyOptions(**study)))
+
+
+def _write_files(doc: dict[str, Any], runs: list[Any], hold: Any, bench: list[Any], *, report: Path | None,
+                 csv_dir: Path | None) -> None:
+    """The HTML tear sheet (``--report``) and the CSV export (``--csv``), when asked for."""
+    if report is not None:
+        from agent.research.report import write_backtest_report
+
+        write_backtest_report(doc, runs, hold, report, benchmarks=bench)
+    if csv_dir is not None:
+        from agent.research.export import write_csv
+
+        write_csv(csv_dir, doc, [*runs, hold, *bench])
+
+
+def _show(doc: dict[str, Any], report: Path | None, *, json_out: bool) -> None:
+    """The warnings (stderr), then the JSON document or the tables."""
+    for w in doc["warnings"]:
+        err_console.print(f"warning: {w}", highlight=False)
+    if json_out:
+        print_json(doc)
+        return
+    _print(doc, report)
 
 
 def _evaluate(write: Path | None, json_out: bool, fee_bps: float | None, gas_gwei: float | None, chain: str,
@@ -155,9 +183,11 @@ def _evaluate(write: Path | None, json_out: bool, fee_bps: float | None, gas_gwe
 
 
 def _model(fee_bps: float | None, settings: Settings, gas_gwei: float | None, chain: str,
-           depths: dict[str, float], apy: float) -> Any:
+           depth_usd: str | None, apy: float) -> Any:
     from agent.research.backtest import CostModel
+    from agent.research.job import parse_depths
 
+    depths = parse_depths(depth_usd)
     return CostModel(fee_bps=fee_bps, min_trade_usd=float(settings.strategy.min_trade_usd), gas_gwei=gas_gwei,
                      chain=chain, depth_usd=depths, stable_apy_pct=apy)
 

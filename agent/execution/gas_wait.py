@@ -99,13 +99,9 @@ def wait_for_fees(fetch: Callable[[], FeeInputs], *, limit_wei: int | None, hard
     last_block: int | None = None
     notify = on_progress or (lambda _p: None)
     waited = False
-    optimal = timing is not None and timing.mode == "optimal" and not urgent
-    block_time = timing.block_time_s if timing is not None else 12.0
-    horizon = max(0, int(deadline_s // block_time)) if optimal else 0
-    seen: list[int] = []
-    model: FeeModel | None = None
-    boundary: list[float] = []
-    deadline_block: int | None = None
+    timer = None
+    if timing is not None and timing.mode == "optimal" and not urgent:
+        timer = _OptimalTiming(timing, history, deadline_s=deadline_s, started=started, clock=clock)
     while True:
         if should_stop is not None and should_stop():
             raise GasWaitAborted("stop requested while waiting for the base fee to fall; nothing was sent")
@@ -116,33 +112,13 @@ def wait_for_fees(fetch: Callable[[], FeeInputs], *, limit_wei: int | None, hard
             decision = plan_fees(base_fee_wei=inputs.base_fee_wei, priority_fee_wei=inputs.priority_fee_wei,
                                  limit_wei=limit_wei, hard_cap_wei=hard_cap_wei, urgent=urgent)
             threshold: int | None = None
-            if optimal and timing is not None:
-                target = inputs.block_number + 1  # the block a transaction sent now is mined in
-                if history is not None:
-                    n = timing.history_for(horizon) if model is None else 1
-                    fees = [int(f) for f in history(n)]
-                    upcoming = fees[-1]
-                    if model is None:
-                        seen = fees
-                else:
-                    upcoming = inputs.base_fee_wei
-                    seen.append(upcoming)
-                left = max(0, int((deadline_s - (clock() - started)) // block_time))
-                if deadline_block is None:
-                    deadline_block = target + horizon  # fixed at the first block, as the clock's deadline is
-                if model is None:
-                    model = select_fee_model(seen, first_block=target - len(seen) + 1, block_time_s=block_time,
-                                             horizon=deadline_block - target)
-                    boundary = [] if model is None else stopping_boundary(model, deadline_block=deadline_block,
-                                                                          horizon=deadline_block - target)
-                if model is not None:
-                    threshold = timing_threshold_wei(model, boundary, block=target, blocks_left=left)
-                    decision = _timed(decision, model, upcoming=upcoming, threshold=threshold, left=left)
+            if timer is not None:
+                decision, threshold = timer.decide(decision, inputs.block_number, inputs.base_fee_wei)
             progress = GasWaitProgress(
                 state="done" if decision.send else "waiting", block_number=inputs.block_number,
                 base_fee_wei=inputs.base_fee_wei, limit_wei=limit_wei, waited_s=clock() - started,
                 blocks_waited=inputs.block_number - first_block, threshold_wei=threshold,
-                model=model.label() if model is not None else None)
+                model=timer.label() if timer is not None else None)
             if decision.send:
                 if waited:
                     notify(progress)
@@ -158,6 +134,57 @@ def wait_for_fees(fetch: Callable[[], FeeInputs], *, limit_wei: int | None, hard
                 f"base fee stayed above the limit for {elapsed:.0f} s (now {_g(inputs.base_fee_wei)} gwei, "
                 f"limit {_g(limit_wei)} gwei); nothing was sent, the action will be retried later")
         sleep(poll_s)
+
+
+class _OptimalTiming:
+    """The ``optimal`` timing of one wait: the fee model chosen at the first block, its stopping boundary up to the
+    deadline (fixed at the first block, as the clock's deadline is), and the threshold of each new block."""
+
+    def __init__(self, timing: GasTimingConfig, history: Callable[[int], Sequence[int]] | None, *,
+                 deadline_s: float, started: float, clock: Callable[[], float]) -> None:
+        self.timing, self.history = timing, history
+        self.deadline_s, self.started, self.clock = deadline_s, started, clock
+        self.block_time = timing.block_time_s
+        self.horizon = max(0, int(deadline_s // self.block_time))
+        self.seen: list[int] = []
+        self.model: FeeModel | None = None
+        self.boundary: list[float] = []
+        self.deadline_block: int | None = None
+
+    def label(self) -> str | None:
+        return self.model.label() if self.model is not None else None
+
+    def decide(self, decision: FeeDecision, block_number: int, base_fee_wei: int) -> tuple[FeeDecision, int | None]:
+        """``decision`` held back or explained by this block's stopping threshold, and that threshold."""
+        target = block_number + 1  # the block a transaction sent now is mined in
+        upcoming = self._upcoming_fee(base_fee_wei)
+        left = max(0, int((self.deadline_s - (self.clock() - self.started)) // self.block_time))
+        if self.deadline_block is None:
+            self.deadline_block = target + self.horizon
+        if self.model is None:
+            self._choose_model(target, self.deadline_block)
+        if self.model is None:
+            return decision, None
+        threshold = timing_threshold_wei(self.model, self.boundary, block=target, blocks_left=left)
+        return _timed(decision, self.model, upcoming=upcoming, threshold=threshold, left=left), threshold
+
+    def _upcoming_fee(self, base_fee_wei: int) -> int:
+        """The next block's base fee; the fees the model is fitted on are gathered on the way."""
+        if self.history is None:
+            self.seen.append(base_fee_wei)
+            return base_fee_wei
+        n = self.timing.history_for(self.horizon) if self.model is None else 1
+        fees = [int(f) for f in self.history(n)]
+        if self.model is None:
+            self.seen = fees
+        return fees[-1]
+
+    def _choose_model(self, target: int, deadline_block: int) -> None:
+        seen = self.seen
+        self.model = select_fee_model(seen, first_block=target - len(seen) + 1, block_time_s=self.block_time,
+                                      horizon=deadline_block - target)
+        self.boundary = [] if self.model is None else stopping_boundary(self.model, deadline_block=deadline_block,
+                                                                        horizon=deadline_block - target)
 
 
 def _timed(decision: FeeDecision, model: FeeModel, *, upcoming: int, threshold: int | None,

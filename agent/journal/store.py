@@ -15,12 +15,10 @@ states are the ``StrEnum`` values defined there (``Broadcast``, ``AttemptStatus`
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,46 +31,25 @@ from agent.journal.records import (
     AttemptRecord,
     AttemptStatus,
     Broadcast,
-    CycleRecord,
     CycleStatus,
-    DecisionRecord,
     EventRecord,
-    JsonObject,
-    JsonValue,
     Mode,
     dumps,
-    loads_object,
+)
+from agent.journal.rows import (
+    JournalSummary,
+    action_record,
+    attempt_record,
+    cycle_record,
+    decision_record,
+    decoded_row,
+    event_record,
 )
 from agent.journal.schema import MIGRATIONS
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-@dataclass(frozen=True, slots=True)
-class JournalSummary:
-    """The latest cycles, decisions, actions (each with its attempts) and events, newest first."""
-
-    path: Path
-    schema_version: int
-    cycles: list[CycleRecord]
-    decisions: list[DecisionRecord]
-    actions: list[tuple[ActionRecord, list[AttemptRecord]]]
-    events: list[EventRecord]
-    open_actions: list[str]
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``journal --json`` document (a JSON view for output; code reads the records)."""
-        actions: list[JsonValue] = []
-        for action, attempts in self.actions:
-            row: JsonObject = dict(asdict(action))
-            row["attempts"] = [a.to_json() for a in attempts]
-            actions.append(row)
-        return {"journal": str(self.path), "schema_version": self.schema_version,
-                "cycles": [dict(asdict(c)) for c in self.cycles],
-                "decisions": [dict(asdict(d)) for d in self.decisions], "actions": actions,
-                "events": [dict(asdict(e)) for e in self.events], "open_actions": list(self.open_actions)}
 
 
 class JournalStore:
@@ -191,14 +168,14 @@ class JournalStore:
             if mode == Mode.LIVE:
                 row = c.execute("SELECT * FROM actions WHERE idempotency_key = ? AND mode = 'live'", (key,)).fetchone()
                 if row is not None:
-                    return _action(row)
+                    return action_record(row)
             now = _now()
             cur = c.execute(
                 "INSERT INTO actions (idempotency_key, mode, cycle_id, plan_id, chain_id, chain, kind, intent, "
                 "state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, Mode(mode), cycle_id, plan_id, chain_id, chain, kind, dumps(intent), ActionState.PENDING,
                  now, now))
-            return _action(c.execute("SELECT * FROM actions WHERE id = ?", (cur.lastrowid,)).fetchone())
+            return action_record(c.execute("SELECT * FROM actions WHERE id = ?", (cur.lastrowid,)).fetchone())
 
     def set_action_state(self, action_id: int, state: ActionState, *, error: str | None = None,
                          result: Mapping[str, object] | None = None) -> None:
@@ -211,11 +188,11 @@ class JournalStore:
         rows = self._rows("SELECT * FROM actions WHERE id = ?", (action_id,))
         if not rows:
             raise KeyError(f"journal: no action {action_id}")
-        return _action(rows[0])
+        return action_record(rows[0])
 
     def action_by_key(self, key: str) -> ActionRecord | None:
         rows = self._rows("SELECT * FROM actions WHERE idempotency_key = ? AND mode = 'live'", (key,))
-        return _action(rows[0]) if rows else None
+        return action_record(rows[0]) if rows else None
 
     def open_actions(self, chain_id: int | None = None) -> list[ActionRecord]:
         """Live actions that may still be in flight: the planner must not plan them (or their funds) again."""
@@ -224,7 +201,7 @@ class JournalStore:
         if chain_id is not None:
             sql += " AND chain_id = ?"
             args = (chain_id,)
-        return [_action(r) for r in self._rows(sql + " ORDER BY id", args)]
+        return [action_record(r) for r in self._rows(sql + " ORDER BY id", args)]
 
     def is_blocked(self, key: str) -> bool:
         """True when ``key`` is pending or already confirmed/failed: planning it again would repeat it."""
@@ -287,7 +264,7 @@ class JournalStore:
                 clauses.append(f"{column} = ?")
                 args.append(value)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return [_attempt(r) for r in self._rows(f"SELECT * FROM tx_attempts {where} ORDER BY id", tuple(args))]
+        return [attempt_record(r) for r in self._rows(f"SELECT * FROM tx_attempts {where} ORDER BY id", tuple(args))]
 
     def unresolved_attempts(self) -> list[AttemptRecord]:
         """Attempts still ``pending``: signed, maybe sent, outcome unknown."""
@@ -303,14 +280,14 @@ class JournalStore:
     def last_event(self, kind: str) -> EventRecord | None:
         """The newest event of ``kind`` (e.g. ``rebalanced``), or None."""
         rows = self._rows("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,))
-        return _event(rows[0]) if rows else None
+        return event_record(rows[0]) if rows else None
 
     def events(self, kind: str, *, limit: int = 200) -> list[dict[str, Any]]:
         """The newest events of ``kind``, oldest first, decoded."""
         with self._lock:
             rows = self._conn.execute("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT ?",
                                       (kind, limit)).fetchall()
-        return [_decoded(r, "detail") for r in reversed(rows)]
+        return [decoded_row(r, "detail") for r in reversed(rows)]
 
     def events_after(self, event_id: int, kinds: tuple[str, ...], *, limit: int = 500) -> list[dict[str, Any]]:
         """Events of ``kinds`` with an id above ``event_id``, oldest first (a tail of the journal)."""
@@ -318,7 +295,7 @@ class JournalStore:
         with self._lock:
             rows = self._conn.execute(f"SELECT * FROM events WHERE id > ? AND kind IN ({marks}) ORDER BY id LIMIT ?",
                                       (event_id, *kinds, limit)).fetchall()
-        return [_decoded(r, "detail") for r in rows]
+        return [decoded_row(r, "detail") for r in rows]
 
     # ---------------------------------------------------------------------------------- approvals
     def create_approval(self, *, approval_id: str, cycle_id: int | None, plan_id: str, fingerprint: str,
@@ -327,12 +304,12 @@ class JournalStore:
             c.execute("INSERT INTO approvals (id, cycle_id, plan_id, fingerprint, status, total_usd, detail, "
                       "created_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
                       (approval_id, cycle_id, plan_id, fingerprint, total_usd, _json(detail), _now(), expires_at))
-            return _decoded(c.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone(), "detail")
+            return decoded_row(c.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone(), "detail")
 
     def approval(self, approval_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,)).fetchone()
-        return _decoded(row, "detail") if row else None
+        return decoded_row(row, "detail") if row else None
 
     def approvals(self, *, status: str | None = None, fingerprint: str | None = None,
                   limit: int = 100) -> list[dict[str, Any]]:
@@ -346,7 +323,7 @@ class JournalStore:
         with self._lock:
             rows = self._conn.execute(f"SELECT * FROM approvals {where} ORDER BY created_at DESC, rowid DESC "
                                       "LIMIT ?", (*args, limit)).fetchall()
-        return [_decoded(r, "detail") for r in rows]
+        return [decoded_row(r, "detail") for r in rows]
 
     def transition_approval(self, approval_id: str, *, from_status: str, to_status: str, by: str,
                             note: str = "") -> bool:
@@ -370,67 +347,19 @@ class JournalStore:
                 raise ValueError(f"journal: {field!r} is not a detail field name")
             sql += f" AND json_extract(detail, '$.{field}') {op} ?"
             args.append(value)
-        return [_event(r) for r in self._rows(sql + " ORDER BY id", tuple(args))]
+        return [event_record(r) for r in self._rows(sql + " ORDER BY id", tuple(args))]
 
     def summary(self, *, limit: int = 20) -> JournalSummary:
         """The latest cycles, decisions, actions (with attempts) and events."""
         q = self._rows
-        cycles = [_cycle(r) for r in q("SELECT * FROM cycles ORDER BY id DESC LIMIT ?", (limit,))]
-        decisions = [_decision(r) for r in q("SELECT * FROM decisions ORDER BY id DESC LIMIT ?", (limit,))]
-        actions = [_action(r) for r in q("SELECT * FROM actions ORDER BY id DESC LIMIT ?", (limit,))]
-        events = [_event(r) for r in q("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))]
+        cycles = [cycle_record(r) for r in q("SELECT * FROM cycles ORDER BY id DESC LIMIT ?", (limit,))]
+        decisions = [decision_record(r) for r in q("SELECT * FROM decisions ORDER BY id DESC LIMIT ?", (limit,))]
+        actions = [action_record(r) for r in q("SELECT * FROM actions ORDER BY id DESC LIMIT ?", (limit,))]
+        events = [event_record(r) for r in q("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))]
         return JournalSummary(path=self.path, schema_version=self.schema_version, cycles=cycles,
                               decisions=decisions, actions=[(a, self.attempts(action_id=a.id)) for a in actions],
                               events=events, open_actions=[a.idempotency_key for a in self.open_actions()])
 
 
-def _opt_int(value: object) -> int | None:
-    return None if value is None else int(str(value))
-
-
-def _cycle(r: sqlite3.Row) -> CycleRecord:
-    return CycleRecord(id=r["id"], started_at=r["started_at"], finished_at=r["finished_at"], mode=Mode(r["mode"]),
-                       status=CycleStatus(r["status"]), note=r["note"])
-
-
-def _decision(r: sqlite3.Row) -> DecisionRecord:
-    return DecisionRecord(id=r["id"], cycle_id=r["cycle_id"], created_at=r["created_at"], plan_id=r["plan_id"],
-                          rebalance=bool(r["rebalance"]), reasons=[str(x) for x in json.loads(r["reasons"])],
-                          detail=loads_object(r["detail"]))
-
-
-def _action(r: sqlite3.Row) -> ActionRecord:
-    return ActionRecord(id=r["id"], idempotency_key=r["idempotency_key"], mode=Mode(r["mode"]), cycle_id=r["cycle_id"],
-                        plan_id=r["plan_id"], chain_id=r["chain_id"], chain=r["chain"], kind=r["kind"],
-                        intent=loads_object(r["intent"]), state=ActionState(r["state"]), error=r["error"],
-                        result=loads_object(r["result"]) if r["result"] else None, created_at=r["created_at"],
-                        updated_at=r["updated_at"])
-
-
-def _attempt(r: sqlite3.Row) -> AttemptRecord:
-    return AttemptRecord(
-        id=r["id"], action_id=r["action_id"], purpose=r["purpose"], chain_id=r["chain_id"], sender=r["sender"],
-        nonce=r["nonce"], tx_hash=r["tx_hash"], raw_tx=bytes(r["raw_tx"]),
-        max_fee_per_gas_wei=int(r["max_fee_per_gas_wei"]),
-        max_priority_fee_per_gas_wei=int(r["max_priority_fee_per_gas_wei"]), broadcast=Broadcast(r["broadcast"]),
-        status=AttemptStatus(r["status"]), sent_block=r["sent_block"], replaces=r["replaces"],
-        block_number=r["block_number"], gas_used=r["gas_used"],
-        effective_gas_price_wei=_opt_int(r["effective_gas_price_wei"]), error=r["error"],
-        created_at=r["created_at"], updated_at=r["updated_at"])
-
-
-def _event(r: sqlite3.Row) -> EventRecord:
-    return EventRecord(id=r["id"], created_at=r["created_at"], kind=r["kind"], cycle_id=r["cycle_id"],
-                       action_id=r["action_id"], detail=loads_object(r["detail"]))
-
-
 def _json(value: object) -> str:
     return dumps(value)
-
-
-def _decoded(row: sqlite3.Row, *json_columns: str) -> dict[str, Any]:
-    out = dict(row)
-    for col in json_columns:
-        if out.get(col):
-            out[col] = json.loads(out[col])
-    return out

@@ -70,45 +70,83 @@ def refused(why: str, status: int = 403) -> HTMLResponse:
     return HTMLResponse(pages.layout("Refused", msg, path="", authed=False, csrf=""), status_code=status)
 
 
-def build_app(journal: JournalStore, *, token: str, allowed_hosts: list[str] | None = None,
-              health: Callable[[], dict[str, Any]] | None = None) -> Starlette:
-    auth = Auth(token)
+class Dashboard:
+    """The dashboard's pages (reading needs nothing) and actions (they need the token) over one journal."""
 
-    def page(request: Request, title: str, body: str, message: str = "") -> HTMLResponse:
-        authed = auth.signed_in(request)
+    def __init__(self, journal: JournalStore, auth: Auth, health: Callable[[], dict[str, Any]] | None) -> None:
+        self.journal, self.auth, self.health = journal, auth, health
+
+    def routes(self) -> list[Route]:
+        return [Route("/", self.overview), Route("/drift", self.drift), Route("/approvals", self.approvals),
+                Route("/approvals/{aid}/{verb:str}", self.act, methods=["POST"]), Route("/trades", self.trades),
+                Route("/execution", self.execution), Route("/journal", self.journal_page),
+                Route("/tx/{tx_hash}", self.tx), Route("/login", self.login_form, methods=["GET"]),
+                Route("/login", self.login, methods=["POST"]), Route("/logout", self.logout, methods=["POST"]),
+                Route("/healthz", self.healthz), Route("/static/plotly.min.js", self.plotly_js)]
+
+    def page(self, request: Request, title: str, body: str, message: str = "") -> HTMLResponse:
+        authed = self.auth.signed_in(request)
         return HTMLResponse(pages.layout(title, body, path=request.url.path, authed=authed,
-                                         csrf=auth.csrf if authed else "", message=message))
+                                         csrf=self.auth.csrf if authed else "", message=message))
 
-    async def authorized(request: Request, data: dict[str, str]) -> str | None:
+    async def authorized(self, request: Request, data: dict[str, str]) -> str | None:
         """None when the request may act; else why not."""
         bearer = request.headers.get("authorization", "")
         if bearer.lower().startswith("bearer "):
-            return None if auth.token_ok(bearer[7:].strip()) else "wrong token"
-        if not auth.signed_in(request):
+            return None if self.auth.token_ok(bearer[7:].strip()) else "wrong token"
+        if not self.auth.signed_in(request):
             return "sign in with the dashboard token first"
-        if not hmac.compare_digest(data.get("csrf", ""), auth.csrf):
+        if not hmac.compare_digest(data.get("csrf", ""), self.auth.csrf):
             return "missing or wrong CSRF token; reload the page"
         if not same_origin(request):
             return "the request did not come from this dashboard (Origin check)"
         return None
 
-    def overview(request: Request) -> HTMLResponse:
+    # ------------------------------------------------------------------------------------------- pages
+    def overview(self, request: Request) -> HTMLResponse:
+        journal = self.journal
         body = pages.allocation_page(views.latest_allocation(journal), views.value_history(journal),
                                      len(views.approvals(journal)["pending"]))
-        return page(request, "Allocation vs target", body)
+        return self.page(request, "Allocation vs target", body)
 
-    def drift(request: Request) -> HTMLResponse:
-        return page(request, "Drift history", pages.drift_page(views.drift_history(journal)))
+    def drift(self, request: Request) -> HTMLResponse:
+        return self.page(request, "Drift history", pages.drift_page(views.drift_history(self.journal)))
 
-    def approvals(request: Request) -> HTMLResponse:
+    def approvals(self, request: Request) -> HTMLResponse:
         done = request.query_params.get("done", "")
         msg = f'<p class="msg ok" id="done">{pages.e(done)}</p>' if done else ""
-        csrf = auth.csrf if auth.signed_in(request) else ""
-        return page(request, "Approvals", pages.approvals_page(views.approvals(journal), csrf), msg)
+        csrf = self.auth.csrf if self.auth.signed_in(request) else ""
+        return self.page(request, "Approvals", pages.approvals_page(views.approvals(self.journal), csrf), msg)
 
-    async def act(request: Request) -> Response:
+    def trades(self, request: Request) -> HTMLResponse:
+        return self.page(request, "Recent trades", pages.trades_page(views.trades(self.journal)))
+
+    def execution(self, request: Request) -> HTMLResponse:
+        return self.page(request, "Gas waits and split swaps",
+                         pages.execution_page(views.gas_waits(self.journal), views.twap_progress(self.journal)))
+
+    def journal_page(self, request: Request) -> HTMLResponse:
+        return self.page(request, "Journal", pages.journal_page(views.journal_view(self.journal)))
+
+    def tx(self, request: Request) -> HTMLResponse:
+        h = request.path_params["tx_hash"]
+        return self.page(request, f"Transaction {h}", pages.tx_page(views.attempt_by_hash(self.journal, h), h))
+
+    def login_form(self, request: Request) -> HTMLResponse:
+        return self.page(request, "Sign in", pages.login_page(request.query_params.get("next", "/approvals")))
+
+    def healthz(self, _: Request) -> JSONResponse:
+        doc = self.health() if self.health else {"ok": True}
+        return JSONResponse(doc, status_code=200 if doc.get("ok") else 503)
+
+    def plotly_js(self, _: Request) -> FileResponse:
+        return FileResponse(charts.plotly_js_path(), media_type="application/javascript",
+                            headers={"Cache-Control": "max-age=86400"})
+
+    # ----------------------------------------------------------------------------------------- actions
+    async def act(self, request: Request) -> Response:
         data = await form(request)
-        why = await authorized(request, data)
+        why = await self.authorized(request, data)
         aid, verb = request.path_params["aid"], request.path_params["verb"]
         if verb not in ("approve", "reject"):
             return refused(f"unknown action {verb!r}; use approve or reject", status=404)
@@ -116,67 +154,40 @@ def build_app(journal: JournalStore, *, token: str, allowed_hosts: list[str] | N
             log.warning("dashboard: %s of approval %s refused: %s", verb, aid, why)
             return refused(why)
         try:
-            row = decide(journal, aid, approve=verb == "approve", by="dashboard")
+            row = decide(self.journal, aid, approve=verb == "approve", by="dashboard")
         except ConfigError as exc:
             return refused(str(exc), status=409)
         if request.headers.get("authorization"):
             return JSONResponse({"id": row["id"], "status": row["status"]})
         return RedirectResponse(f"/approvals?done={row['id']}+{row['status']}", status_code=303)
 
-    def trades(request: Request) -> HTMLResponse:
-        return page(request, "Recent trades", pages.trades_page(views.trades(journal)))
-
-    def execution(request: Request) -> HTMLResponse:
-        return page(request, "Gas waits and split swaps",
-                    pages.execution_page(views.gas_waits(journal), views.twap_progress(journal)))
-
-    def journal_page(request: Request) -> HTMLResponse:
-        return page(request, "Journal", pages.journal_page(views.journal_view(journal)))
-
-    def tx(request: Request) -> HTMLResponse:
-        h = request.path_params["tx_hash"]
-        return page(request, f"Transaction {h}", pages.tx_page(views.attempt_by_hash(journal, h), h))
-
-    def login_form(request: Request) -> HTMLResponse:
-        return page(request, "Sign in", pages.login_page(request.query_params.get("next", "/approvals")))
-
-    async def login(request: Request) -> Response:
+    async def login(self, request: Request) -> Response:
         data = await form(request)
         if not same_origin(request):
             return refused("the request did not come from this dashboard (Origin check)")
-        if not auth.token_ok(data.get("token", "")):
+        if not self.auth.token_ok(data.get("token", "")):
             log.warning("dashboard: sign-in with a wrong token refused")
             return refused("wrong token")
         nxt = data.get("next", "/")
         resp = RedirectResponse(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/", status_code=303)
-        resp.set_cookie(COOKIE, auth.session, httponly=True, samesite="strict", path="/")
+        resp.set_cookie(COOKIE, self.auth.session, httponly=True, samesite="strict", path="/")
         return resp
 
-    async def logout(request: Request) -> Response:
+    async def logout(self, request: Request) -> Response:
         data = await form(request)
-        if await authorized(request, data) is not None:
+        if await self.authorized(request, data) is not None:
             return refused("not signed in")
         resp = RedirectResponse("/", status_code=303)
         resp.delete_cookie(COOKIE, path="/")
         return resp
 
-    def healthz(_: Request) -> JSONResponse:
-        doc = health() if health else {"ok": True}
-        return JSONResponse(doc, status_code=200 if doc.get("ok") else 503)
 
-    def plotly_js(_: Request) -> FileResponse:
-        return FileResponse(charts.plotly_js_path(), media_type="application/javascript",
-                            headers={"Cache-Control": "max-age=86400"})
-
-    routes = [Route("/", overview), Route("/drift", drift), Route("/approvals", approvals),
-              Route("/approvals/{aid}/{verb:str}", act, methods=["POST"]), Route("/trades", trades),
-              Route("/execution", execution), Route("/journal", journal_page), Route("/tx/{tx_hash}", tx),
-              Route("/login", login_form, methods=["GET"]), Route("/login", login, methods=["POST"]),
-              Route("/logout", logout, methods=["POST"]), Route("/healthz", healthz),
-              Route("/static/plotly.min.js", plotly_js)]
+def build_app(journal: JournalStore, *, token: str, allowed_hosts: list[str] | None = None,
+              health: Callable[[], dict[str, Any]] | None = None) -> Starlette:
+    dashboard = Dashboard(journal, Auth(token), health)
     hosts = allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]
-    return Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
-                                                Middleware(SecurityHeaders)])
+    return Starlette(routes=dashboard.routes(), middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+                                                            Middleware(SecurityHeaders)])
 
 
 class SecurityHeaders:

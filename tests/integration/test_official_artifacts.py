@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,7 +13,7 @@ from eth_utils import collapse_if_tuple, keccak
 from agent.chain.abis import load_abi
 from agent.devtools.contracts import load_official
 from agent.errors import ConfigError
-from tests.paths import REPO_ROOT
+from tests.paths import REPO_ROOT, load_script
 
 #: abis/<name>.json -> the official artifact it must agree with exactly (names, types, outputs, mutability)
 ABI_OF = {
@@ -32,13 +30,7 @@ ABI_OF = {
 
 @pytest.fixture(scope="module")
 def official() -> ModuleType:
-    path = REPO_ROOT / "contracts" / "official.py"
-    spec = importlib.util.spec_from_file_location("contracts_official", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("contracts/official.py", "contracts_official")
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,8 @@ and the official builds the sandbox runs have every function and event of the AB
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -16,7 +14,7 @@ from agent.chain.abis import available_abis, load_abi
 from agent.devtools.contracts import load_artifact, load_official
 from agent.errors import ConfigError
 from tests.abi_compat import compat_problems
-from tests.paths import REPO_ROOT
+from tests.paths import load_script
 
 #: our Vyper contract -> real-protocol ABIs (abis/*.json) whose every function and event it must have
 COMPATIBLE_WITH = {
@@ -37,19 +35,9 @@ OFFICIAL_COMPATIBLE_WITH = {
 }
 
 
-def _load_compile_module() -> ModuleType:
-    path = REPO_ROOT / "contracts" / "compile.py"
-    spec = importlib.util.spec_from_file_location("contracts_compile", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def compile_module() -> ModuleType:
-    return _load_compile_module()
+    return load_script("contracts/compile.py", "contracts_compile")
 
 
 @pytest.mark.slow  # a compile / long search: make test, not make test-fast

@@ -23,6 +23,7 @@ from web3.types import RPCEndpoint
 from agent.chain.abi import abi
 from agent.chain.rpc import make_web3
 from agent.config.chains import ChainConfig
+from agent.config.sections import NotSymbolAmount, symbol_amounts
 from agent.config.settings import AppConfig, ChainSettings, redact_url, safe_error
 from agent.devtools.sandbox.anvil import AnvilProcess, start_anvil
 from agent.errors import ChainUnavailable, ConfigError, SafetyHalt
@@ -241,17 +242,11 @@ def default_funding(chain: ChainConfig, targets: Mapping[str, Decimal], prices_u
 
 def parse_funding(text: str) -> dict[str, Decimal]:
     """``ETH:30,WBTC:0.2,USDC:10000`` → amounts in token units."""
-    out: dict[str, Decimal] = {}
-    for part in (p.strip() for p in text.split(",") if p.strip()):
-        sym, sep, amount = part.partition(":")
-        try:
-            value = Decimal(amount.strip()) if sep else Decimal(-1)
-        except ArithmeticError:
-            value = Decimal(-1)
-        if not sym.strip() or not value.is_finite() or value < 0:
-            raise ConfigError(f"--fund: {part!r} is not SYMBOL:AMOUNT; write e.g. --fund ETH:30,WBTC:0.2,USDC:10000")
-        out[sym.strip()] = value
-    return out
+    try:
+        return symbol_amounts(text)
+    except NotSymbolAmount as exc:
+        why = f"{exc.part!r} is not SYMBOL:AMOUNT; write e.g. --fund ETH:30,WBTC:0.2,USDC:10000"
+        raise ConfigError(f"--fund: {why}") from None
 
 
 @dataclass(frozen=True)

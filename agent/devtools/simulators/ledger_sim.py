@@ -13,7 +13,6 @@ runs that server in the foreground.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import socket
@@ -27,6 +26,7 @@ from eth_utils import keccak
 
 from agent.devtools.simulators import TEST_MNEMONIC
 from agent.devtools.simulators.hd import HARDENED, HDWallet
+from agent.devtools.simulators.standalone import serve_until_interrupted
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +241,11 @@ class LedgerTcpServer:
         """The variables that point the Ledger signer (and ledgerblue) at this server."""
         return {"LEDGER_PROXY_ADDRESS": self.host, "LEDGER_PROXY_PORT": str(self.port)}
 
+    def banner(self) -> list[str]:
+        """Where it listens, and the variables to export (the standalone simulator prints them)."""
+        return [f"Ledger simulator on {self.host}:{self.port}, address {self.simulator.address()} (test mnemonic)",
+                f"export LEDGER_PROXY_ADDRESS={self.host} LEDGER_PROXY_PORT={self.port}"]
+
     def _accept_loop(self) -> None:
         while not self._closed.is_set():
             try:
@@ -307,18 +312,8 @@ def _recv_exact(conn: socket.socket, n: int) -> bytes | None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Ledger Ethereum-app simulator (Speculos TCP framing)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9999)
-    args = parser.parse_args(argv)
-    sim = LedgerSimulator()
-    server = sim.serve_tcp(args.host, args.port)
-    print(f"Ledger simulator on {server.host}:{server.port}, address {sim.address()} (test mnemonic)")
-    print(f"export LEDGER_PROXY_ADDRESS={server.host} LEDGER_PROXY_PORT={server.port}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.close()
+    serve_until_interrupted(argv, description="Ledger Ethereum-app simulator (Speculos TCP framing)",
+                            default_port=9999, start=lambda host, port: LedgerSimulator().serve_tcp(host, port))
 
 
 if __name__ == "__main__":

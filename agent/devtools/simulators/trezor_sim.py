@@ -32,6 +32,7 @@ from trezorlib.transport import Timeout, Transport
 
 from agent.devtools.simulators import TEST_MNEMONIC
 from agent.devtools.simulators.hd import HARDENED, HDWallet
+from agent.devtools.simulators.standalone import serve_until_interrupted
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +308,11 @@ class TrezorUdpServer:
         """The trezorlib device path (``TREZOR_PATH``) of this server."""
         return f"udp:{self.host}:{self.port}"
 
+    def banner(self) -> list[str]:
+        """Its device path and address, and the variable to export (the standalone simulator prints them)."""
+        return [f"Trezor simulator on {self.path}, m/44h/60h/0h/0/0 is {self.simulator.address()} (test mnemonic)",
+                f"export TREZOR_PATH={self.path}"]
+
     def _loop(self) -> None:
         while not self._closed.is_set():
             try:
@@ -339,20 +345,8 @@ class TrezorUdpServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Trezor wire-protocol-v1 simulator over UDP (emulator-style)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=21324)
-    args = parser.parse_args(argv)
-    sim = TrezorSimulator()
-    server = sim.serve_udp(args.host, args.port)
-    print(f"Trezor simulator on {server.path}, m/44h/60h/0h/0/0 is {sim.address()} (test mnemonic)")
-    print(f"export TREZOR_PATH={server.path}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.close()
+    serve_until_interrupted(argv, description="Trezor wire-protocol-v1 simulator over UDP (emulator-style)",
+                            default_port=21324, start=lambda host, port: TrezorSimulator().serve_udp(host, port))
 
 
 if __name__ == "__main__":
