@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.config.chain_settings import CHAIN_KEYS, ChainSettings, chain_settings_from_env
-from agent.config.chains import ChainConfig, default_chains_dir, load_chain
+from agent.config.chains import ChainConfig, available_chains, default_chains_dir, load_chain
 from agent.config.environment import (
     OTHER_NAMES,
     check_journal_path,
@@ -260,16 +260,17 @@ def load_config(environ: Mapping[str, str] | None = None, env_file: Path | None 
         raise settings_error(exc) from None
     settings = settings.model_copy(update={"journal_path": check_journal_path(settings.journal_path)})
     chains = {name: load_chain(name, settings.chains_dir) for name in settings.chains}
-    _warn_unknown(env, from_file, chains.values())
+    _warn_unknown(env, from_file, available_chains(settings.chains_dir))
     chain_settings = {name: chain_settings_from_env(cfg, env) for name, cfg in chains.items()}
     _check_targets(settings, chains)
     return AppConfig(settings=settings, chains=chains, chain_settings=chain_settings)
 
 
-def _warn_unknown(env: Mapping[str, str], from_file: Mapping[str, str], chains: Iterable[ChainConfig]) -> None:
-    """A variable that looks like a setting but is none (a typo) is said, with the closest name."""
+def _warn_unknown(env: Mapping[str, str], from_file: Mapping[str, str], chain_names: Iterable[str]) -> None:
+    """A variable that looks like a setting but is none (a typo) is said, with the closest name. The settings of a
+    chain that has a chain file but is not in ``CHAINS`` this run (``simulate --fork`` narrows it) are settings."""
     known = {n.upper() for n in Settings.env_names()} | OTHER_NAMES
-    known |= {f"{c.rpc_env}_{key}" for c in chains for key in CHAIN_KEYS}
+    known |= {f"{name.upper()}_{key}" for name in chain_names for key in CHAIN_KEYS}
     in_file = {k.upper() for k in from_file}
     for name, match in near_misses(env, known):
         if match is not None:

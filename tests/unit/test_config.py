@@ -156,3 +156,19 @@ def test_no_numeric_setting_accepts_inf_or_nan(bad: str) -> None:
     for name in names:
         with pytest.raises(ValidationError):
             Settings(chains="ethereum", targets="ETH:100", **{name: bad})
+
+
+
+def test_settings_of_a_chain_not_enabled_this_run_are_not_called_typos(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """`simulate --fork` narrows CHAINS; the .env file's settings of the other chains are still settings (the
+    sandbox's SANDBOX_B_* were warned about, their prefix being SANDBOX_DIR's), while a real typo still is one."""
+    f = tmp_path / "x.env"
+    f.write_text("CHAINS=sandbox_a,sandbox_b\nSANDBOX_A_RPC_URL=http://127.0.0.1:1\nSANDBOX_B_RPC_URL=http://127.0.0.1:2\n"
+                 "SANDBOX_B_MAX_BASE_FEE_GWEI=1\nSANDBOX_B_HARD_CAP_GWEI=5\nTARGETS=ETH:100\n"
+                 "SANDBOX_B_RPC_ULR=http://127.0.0.1:3\n")
+    with caplog.at_level("WARNING", logger="agent.config.settings"):
+        cfg = load_config({"CHAINS": "sandbox_a"}, env_file=f)
+    assert cfg.settings.chains == ("sandbox_a",)
+    warned = [r.getMessage().split(" ")[0] for r in caplog.records]
+    assert warned == ["SANDBOX_B_RPC_ULR"]
