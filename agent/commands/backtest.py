@@ -63,8 +63,8 @@ def register(app: typer.Typer) -> None:
                                   "for every target)."),
         end: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD (default: the last such day)."),
         initial_usd: float = typer.Option(100_000.0, "--initial-usd", min=1, help="Starting value (USD)."),
-        interval: str = typer.Option("1d", "--interval", help="1d (daily closes, 10 assets) or 1h (hourly BTC/ETH "
-                                     "bars 2018-05 → 2022-02)."),
+        interval: str = typer.Option(None, "--interval", help="1d (daily closes, 10 assets) or 1h (hourly BTC/ETH "
+                                     "bars 2018-05 → 2022-02); default 1d, or with --prices the file's."),
         stable_price: str = typer.Option("peg", "--stable-price", help="peg: stablecoins at 1 USD; market: the "
                                          "data's noisy daily close."),
         chain: str = typer.Option("ethereum", "--chain", help="Chain whose route fees and gas price the legs."),
@@ -100,12 +100,17 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
         report: Path = typer.Option(None, "--report", help="Also write an HTML tear sheet to this file."),
         csv_dir: Path = typer.Option(None, "--csv", help="Also export equity curves, trades and metrics here."),
+        prices: Path = typer.Option(None, "--prices", help="Your own closes (CSV: date,asset,close rows or "
+                                    "date,BTC,ETH,… columns; daily or hourly) instead of the bundled data."),
+        fill_gaps: str = typer.Option(None, "--fill-gaps", help="With --prices: 'forward' carries the last close "
+                                      "over missing bars (default: a gap is an error)."),
     ) -> None:
         """Replay strategies on real prices (with the live cost model) beside buy and hold and other benchmarks."""
         from agent.research.job import Job, check_outputs, parse_depths, run_job
         from agent.research.study import StudyOptions
 
         if evaluate or write is not None:
+            _no_prices_file(prices, fill_gaps)
             _evaluate(write, json_out, fee_bps, gas_gwei, chain, _date(end, "--to"))
             return
         check_outputs(report, csv_dir)
@@ -113,8 +118,9 @@ def register(app: typer.Typer) -> None:
                                       "calendar_hours": calendar_hours, "min_trade_usd": min_trade_usd})
         model = _model(fee_bps, settings, gas_gwei, chain, parse_depths(depth_usd), stable_apy)
         job = Job(_strategies(strategy, settings), settings.targets, _date(start, "--from"), _date(end, "--to"),
-                  initial_usd, model, interval=interval, stable_price=stable_price, rf_pct=risk_free,
-                  tax_method=settings.strategy.lot_method,
+                  initial_usd, model, interval=interval if prices is not None else interval or "1d",
+                  stable_price=stable_price, rf_pct=risk_free, tax_method=settings.strategy.lot_method,
+                  prices=prices, fill_gaps=fill_gaps,
                   study=StudyOptions(starts=starts, sweeps=tuple(sweep), bootstrap=bootstrap, block_bars=block_days,
                                      seed=seed, walk_forward=walk_forward, workers=workers, cluster=cluster))
         doc, runs, hold, bench = run_job(job)
@@ -132,6 +138,13 @@ def register(app: typer.Typer) -> None:
             print_json(doc)
             return
         _print(doc, report)
+
+
+def _no_prices_file(prices: Path | None, fill_gaps: str | None) -> None:
+    if prices is not None or fill_gaps is not None:
+        raise ConfigError("--evaluate: the evaluation cards run on the bundled prices only (fixed mixes from "
+                          "2018-10-08); drop --prices/--fill-gaps, or run backtest --prices with --starts/--sweep/"
+                          "--bootstrap/--walk-forward")
 
 
 def _evaluate(write: Path | None, json_out: bool, fee_bps: float | None, gas_gwei: float | None, chain: str,

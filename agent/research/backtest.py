@@ -29,7 +29,16 @@ from agent.errors import ConfigError
 from agent.planning.costs import ChainCosts
 from agent.planning.lots import LotMethod
 from agent.research.aftertax import run_after_tax
-from agent.research.data import DAILY_GAS, STABLES, PriceTable, gas_on, load_gas_gwei, load_prices, price_symbol
+from agent.research.data import (
+    DAILY_GAS,
+    STABLES,
+    PriceTable,
+    file_closes,
+    gas_on,
+    load_gas_gwei,
+    load_prices,
+    price_symbol,
+)
 from agent.research.engine import Costs, Market, Result, Spec, simulate
 from agent.research.live import HISTORY_BARS, decide_on_bar
 from agent.research.metrics import run_metrics
@@ -189,9 +198,20 @@ def _native_closes(table: PriceTable, model: CostModel) -> np.ndarray:
                           f"{model.chain}")
     if native in table.closes:
         return np.asarray(table.closes[native])
+    if table.path is not None:  # the user's file, when it has the native token's closes
+        from agent.research.userprices import AssetsMissing
+
+        try:
+            return np.asarray(file_closes(table, native))
+        except AssetsMissing:
+            pass  # the bundled closes below
     try:
         extra = load_prices([native], table.dates[0], table.dates[-1], interval=table.interval)
     except ConfigError as exc:
+        if table.path is not None:
+            raise ConfigError(f"--prices: gas is paid in {native}, which {table.source} has no closes for, and the "
+                              f"bundled {native} prices do not cover {_iso(table.dates[0])}..{_iso(table.dates[-1])}; "
+                              f"add {native} closes to the file") from None
         raise ConfigError(f"--from: gas is paid in {native} and is priced with its close ({exc}); "
                           f"choose a range {native}'s prices cover") from None
     return np.asarray(extra.closes[native])
@@ -284,7 +304,9 @@ def backtest_document(runs: Sequence[Run], hold: Run, table: PriceTable, targets
         "interval": table.interval, "bars": len(table.dates),
         "targets": {s: float(p) for s, p in targets.items()},
         "prices": {"source": table.source, "symbols": {s: price_symbol(s) for s in targets},
-                   "stable_price": stable_price},
+                   "stable_price": stable_price,
+                   **({"file": table.path, "rows_read": table.rows_read, "fill_gaps": table.fill_gaps}
+                      if table.path is not None else {})},
         "warnings": list(table.warnings),
         "costs": {"fee_bps": model.fee_bps if model.fee_bps is not None else "route LP fee on " + model.chain,
                   "route_fee_bps": {s: model.route_fee_bps(s) for s in targets},
