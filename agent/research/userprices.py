@@ -6,10 +6,11 @@ Two layouts, told apart by the header (names in any case; a UTF-8 BOM, CRLF line
   bundled files' layout (``date,asset,close,source`` daily, ``timestamp,asset,open,high,low,close`` hourly);
 * wide: a time column and one column per asset (``date,BTC,ETH,…``); an empty cell is a bar without a close.
 
-The time column is ``timestamp``, ``date``, ``datetime`` or ``time``: ``YYYY-MM-DD``, ISO timestamps (``Z``, an
-offset, or none = UTC) or unix seconds (milliseconds when above 10^11). The interval (1d or 1h) follows from the
-smallest spacing of the bars; rows may come in any order; asset names are matched in any case through the chains'
-aliases (WETH → ETH, …). Everything wrong is one ``ConfigError`` naming the file, the line and the fix.
+The time column is ``timestamp``, ``date``, ``datetime``, ``time`` or ``snapped_at`` (or an unnamed first column,
+as pandas writes an index): ``YYYY-MM-DD``, ISO timestamps (``Z``, `` UTC``, an offset, or none = UTC) or unix
+seconds (milliseconds when above 10^11). The interval (1d or 1h) follows from the typical (median) spacing of the
+bars; rows may come in any order; asset names are matched in any case through the chains' aliases (WETH → ETH, …).
+Everything wrong is one ``ConfigError`` naming the file, the line and the fix.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from agent.errors import ConfigError
 
-TIME_COLUMNS = ("timestamp", "date", "datetime", "time")
+TIME_COLUMNS = ("timestamp", "date", "datetime", "time", "snapped_at")
 ASSET_COLUMNS = ("asset", "symbol")
 CLOSE_COLUMNS = ("close", "price")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -127,6 +128,8 @@ def _cells(name: str, header: list[str], body: list[tuple[int, list[str]]],
            aliases: dict[str, str]) -> Iterator[_Cell]:
     """Every (line, time, asset, close text) of the file, long or wide."""
     t = _column(header, TIME_COLUMNS)
+    if t is None and header[0] == "":  # pandas' to_csv of a frame indexed by time: the index column has no name
+        t = 0
     if t is None:
         raise ConfigError(f"--prices: {name} line 1: no time column (the header has {', '.join(header)}); name it "
                           "date or timestamp")
@@ -156,8 +159,9 @@ def _symbol(text: str, aliases: dict[str, str]) -> str:
     return aliases.get(s, s)
 
 
-def _time(name: str, line: int, column: str, text: str) -> datetime:
-    """An aware datetime in the text's own offset (UTC when it has none)."""
+def parse_time(text: str) -> datetime:
+    """``YYYY-MM-DD``, an ISO timestamp (``Z``, `` UTC``, an offset or none = UTC) or unix seconds (milliseconds
+    above 10^11) as an aware datetime in the text's own offset; ``ValueError`` otherwise."""
     s = text.strip()
     try:
         if DATE_RE.fullmatch(s):
@@ -166,11 +170,22 @@ def _time(name: str, line: int, column: str, text: str) -> datetime:
         if NUMBER_RE.fullmatch(s):
             secs = float(s)
             return datetime.fromtimestamp(secs / 1000 if abs(secs) > 1e11 else secs, UTC)
-        at = datetime.fromisoformat(s[:-1] + "+00:00" if s[-1:] in "Zz" and s else s)
+        for suffix in ("Z", "z", " UTC", "UTC"):
+            if s.endswith(suffix) and len(s) > len(suffix):
+                s = s[:-len(suffix)].rstrip() + "+00:00"
+                break
+        at = datetime.fromisoformat(s)
         return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    except (ValueError, OverflowError, OSError):
-        raise ConfigError(f"--prices: {name} line {line}: {column} {text!r} is not a date or time; "
-                          f"{FIX_TIME}") from None
+    except (OverflowError, OSError):
+        raise ValueError(text) from None
+
+
+def _time(name: str, line: int, column: str, text: str) -> datetime:
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise ConfigError(f"--prices: {name} line {line}: {column or 'the time column'} {text!r} is not a date or "
+                          f"time; {FIX_TIME}") from None
 
 
 def _interval(name: str, cells: list[_Cell], given: str | None) -> str:
@@ -185,7 +200,9 @@ def _interval(name: str, cells: list[_Cell], given: str | None) -> str:
         if given is None:
             raise ConfigError(f"--prices: {name} has one bar ({_show(times[0])}); a backtest needs at least two")
         return given
-    gap, lo = min((b - a, a) for a, b in itertools.pairwise(times))
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    gap = gaps[(len(gaps) - 1) // 2]  # the typical spacing: a stray row is then refused by its own line
+    lo = next(a for a, b in itertools.pairwise(times) if b - a == gap)
     hi = lo + gap
     where = f"{_show(lo)} (line {first[lo]}) and {_show(hi)} (line {first[hi]})"
     if gap < HOUR or (HOUR < gap < timedelta(hours=20)):

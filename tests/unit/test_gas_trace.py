@@ -101,3 +101,12 @@ def test_a_trace_too_short_for_its_deadline_is_refused_before_any_chain_starts(t
     assert _plan((), user, (2,))[0][2] == (2,)  # 16 of history + 3 + 1 fit in 30
     with pytest.raises(ConfigError, match="--deadlines"):
         _plan((), user, (0,))
+
+
+def test_etherscan_daily_export_and_bigquery_column_names(tmp_path: Path) -> None:
+    text = ('"Date(UTC)","UnixTimeStamp","Value (Wei)"\n"8/7/2015","1438905600","604684154870"\n'
+            '"8/8/2015","1438992000","322713574989"\n')
+    t = read_trace(write(tmp_path, text))
+    assert t.kind == "daily" and t.trace.values_wei == (604684154870, 322713574989)
+    t = read_trace(write(tmp_path, "number,timestamp,base_fee_per_gas\n5,2022-09-14 17:11:04 UTC,7.5E9\n6,x,8E9\n"))
+    assert t.kind == "per_block" and t.trace.values_wei == (7_500_000_000, 8_000_000_000)

@@ -192,3 +192,16 @@ def test_empty_header_only_and_binary_files_are_refused(tmp_path: Path, content:
 
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     refused(tmp_path / "none.csv", "--prices", "none.csv does not exist")
+
+
+def test_pandas_index_column_and_utc_suffix_are_read(tmp_path: Path) -> None:
+    text = ",ETH\n2021-01-01 00:00:00 UTC,700\n2021-01-02 00:00:00+00:00,710\n2021-01-03 00:00:00,720\n"
+    t = load(write(tmp_path, text))
+    assert t.interval == "1d" and t.dates == (date(2021, 1, 1), date(2021, 1, 2), date(2021, 1, 3))
+
+
+def test_a_stray_intraday_row_in_a_daily_file_is_refused_by_its_line(tmp_path: Path) -> None:
+    """The typical spacing decides daily; the snapshot taken later on the last day is a second close for it."""
+    text = ("timestamp,ETH\n2021-01-01T00:00:00Z,700\n2021-01-02T00:00:00Z,710\n2021-01-03T00:00:00Z,720\n"
+            "2021-01-03T13:45:00Z,725\n")
+    refused(write(tmp_path, text), "mine.csv lines 4 and 5", "two different ETH closes for 2021-01-03")

@@ -1,8 +1,9 @@
 """A user's base-fee trace for ``rebalancer bench gas --trace FILE.csv`` (one ``BaseFeeTrace``), or one error line.
 
-Per-block traces: a ``base_fee_wei``, ``base_fee_gwei`` or ``baseFeePerGas`` column (hex ``0x…`` or decimal wei;
-names in any case) and optionally ``block_number`` / ``number`` (then consecutive and increasing). Daily traces:
-``avg_gas_price_wei`` (or a base-fee column) with a ``date`` column and no block column (then consecutive days).
+Per-block traces: a ``base_fee_wei``, ``baseFeePerGas`` / ``base_fee_per_gas`` (hex ``0x…`` or decimal wei) or
+``base_fee_gwei`` column (names in any case) and optionally ``block_number`` / ``number`` (then consecutive and
+increasing). Daily traces: ``avg_gas_price_wei`` (or Etherscan's ``Value (Wei)``, or a base-fee column) with a
+``date`` column (or ``day``, ``UnixTimeStamp``) and no block column (then consecutive days).
 Per-block entries stand for 12 s, daily ones for 86400 s. A UTF-8 BOM, CRLF and extra columns are fine.
 """
 
@@ -10,16 +11,21 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from agent.devtools.sandbox.market import BaseFeeTrace
 from agent.errors import ConfigError
+from agent.research.userprices import parse_time
 
 #: value column → its unit (wei per unit), in the order one is chosen when several are present
-VALUE_COLUMNS = {"base_fee_wei": 1, "basefeepergas": 1, "base_fee_gwei": 10**9, "avg_gas_price_wei": 1}
+VALUE_COLUMNS = {"base_fee_wei": 1, "basefeepergas": 1, "base_fee_per_gas": 1, "base_fee_gwei": 10**9,
+                 "avg_gas_price_wei": 1, "value (wei)": 1}
 BLOCK_COLUMNS = ("block_number", "number", "block")
+#: a daily trace's date: its first of these (Etherscan's chart export has UnixTimeStamp beside an M/D/Y date)
+DATE_COLUMNS = ("date", "day", "unixtimestamp", "date(utc)")
+DAILY_VALUES = ("avg_gas_price_wei", "value (wei)")
 DAILY_PERIOD_S, BLOCK_PERIOD_S = 86400.0, 12.0
 
 
@@ -40,13 +46,14 @@ def read_trace(path: Path) -> UserTrace:
         raise ConfigError(f"--trace: {name} line 1: no base-fee column (the header has {', '.join(header)}); name it "
                           "base_fee_wei, base_fee_gwei or baseFeePerGas (daily: avg_gas_price_wei with date)")
     block = next((c for c in BLOCK_COLUMNS if c in header), None)
-    daily = block is None and ("date" in header or value == "avg_gas_price_wei")
-    if daily and "date" not in header:
+    day = next((c for c in DATE_COLUMNS if c in header), None)
+    daily = block is None and (day is not None or value in DAILY_VALUES)
+    if daily and day is None:
         raise ConfigError(f"--trace: {name} line 1: a daily trace ({value}) needs a date column (the header has "
                           f"{', '.join(header)}); add date (YYYY-MM-DD)")
     vi = header.index(value)
     values: list[int] = []
-    order = header.index(block) if block else header.index("date") if daily else None
+    order = header.index(block) if block else header.index(day) if daily and day else None
     previous: tuple[int, int] | None = None  # (line, block number or day ordinal)
     for line, row in body:
         if len(row) <= max(vi, order or 0):
@@ -107,12 +114,11 @@ def _block(name: str, line: int, column: str, text: str) -> int:
 
 
 def _day(name: str, line: int, text: str) -> int:
-    s = text.strip()
     try:
-        d = date.fromisoformat(s) if len(s) == 10 else datetime.fromisoformat(s.replace("Z", "+00:00")).date()
+        return parse_time(text).date().toordinal()
     except ValueError:
-        raise ConfigError(f"--trace: {name} line {line}: date {text!r} is not a date; write YYYY-MM-DD") from None
-    return d.toordinal()
+        raise ConfigError(f"--trace: {name} line {line}: date {text!r} is not a date; write YYYY-MM-DD (or an ISO "
+                          "timestamp, or unix seconds)") from None
 
 
 def _check_next(name: str, line: int, previous: tuple[int, int] | None, key: int, daily: bool) -> None:
