@@ -32,6 +32,12 @@ CLOSE_COLUMNS = ("close", "price")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NUMBER_RE = re.compile(r"[+-]?\d+(\.\d*)?")
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+#: a quote or field suffix of an asset's column (``BTC-USD``, ``ETH/USDT``, ``btc_close``) is dropped
+QUOTES = ("USD", "USDT", "CLOSE", "PRICE")
+#: CoinGecko coin ids (as PRICE_FEED_IDS names them) of the data set's assets
+COIN_IDS = {"BITCOIN": "BTC", "WRAPPED-BITCOIN": "BTC", "ETHEREUM": "ETH", "WETH": "ETH", "USD-COIN": "USDC",
+            "TETHER": "USDT", "CHAINLINK": "LINK", "UNISWAP": "UNI", "MATIC-NETWORK": "MATIC",
+            "POLYGON-ECOSYSTEM-TOKEN": "POL", "AVALANCHE-2": "AVAX", "SOLANA": "SOL"}
 FIX_TIME = "write YYYY-MM-DD, an ISO timestamp (2021-05-01T00:00:00Z) or unix seconds"
 
 
@@ -155,7 +161,15 @@ def _cells(name: str, header: list[str], body: list[tuple[int, list[str]]],
 
 
 def _symbol(text: str, aliases: dict[str, str]) -> str:
-    s = text.strip().upper()
+    """An asset name as the data set's symbol: ``eth``, ``WETH``, ``ETH-USD``, ``ETH/USDT``, ``eth_close`` and the
+    price feed's coin id ``ethereum`` are all ETH."""
+    s = COIN_IDS.get(text.strip().upper(), text.strip().upper())
+    while True:
+        head, sep, tail = max((s.rpartition(c) for c in "-/_ "), key=lambda p: len(p[0]))
+        if not (sep and head and tail in QUOTES):
+            break
+        s = head.rstrip()
+    s = COIN_IDS.get(s, s)
     return aliases.get(s, s)
 
 

@@ -205,3 +205,13 @@ def test_a_stray_intraday_row_in_a_daily_file_is_refused_by_its_line(tmp_path: P
     text = ("timestamp,ETH\n2021-01-01T00:00:00Z,700\n2021-01-02T00:00:00Z,710\n2021-01-03T00:00:00Z,720\n"
             "2021-01-03T13:45:00Z,725\n")
     refused(write(tmp_path, text), "mine.csv lines 4 and 5", "two different ETH closes for 2021-01-03")
+
+
+def test_quote_suffixes_and_coin_ids_name_the_asset(tmp_path: Path) -> None:
+    wide = "date,BTC-USD,eth/usdt,btc_volume\n2021-01-01,30000,700,5\n2021-01-02,31000,710,5\n"
+    t = load(write(tmp_path, wide), ("WBTC", "ETH"))
+    assert t.closes == {"BTC": (30000.0, 31000.0), "ETH": (700.0, 710.0)}
+    long = "date,coin,asset,price\n2021-01-01,x,bitcoin,30000\n2021-01-01,x,usd-coin,1\n2021-01-02,x,bitcoin,31000\n" \
+           "2021-01-02,x,usd-coin,1\n"
+    t = load(write(tmp_path, long), ("WBTC", "USDC"))
+    assert t.closes == {"BTC": (30000.0, 31000.0), "USDC": (1.0, 1.0)}
