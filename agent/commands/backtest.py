@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         report: Path = typer.Option(None, "--report", help="Also write an HTML tear sheet to this file."),
         csv_dir: Path = typer.Option(None, "--csv", help="Also export equity curves, trades and metrics here."),
         prices: Path = typer.Option(None, "--prices", help="Your own closes (CSV: date,asset,close rows or "
-                                    "date,BTC,ETH,… columns; daily or hourly) instead of the bundled data."),
+                                    "date,BTC,ETH columns; daily or hourly) instead of the bundled data."),
         fill_gaps: str = typer.Option(None, "--fill-gaps", help="With --prices: 'forward' carries the last close "
                                       "over missing bars (default: a gap is an error)."),
     ) -> None:
