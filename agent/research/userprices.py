@@ -77,8 +77,8 @@ def read_price_file(path: Path, wanted: set[str], *, interval: str | None = None
     """The closes of ``wanted`` (data-set symbols) in ``path``; ``interval`` given: checked against the file's."""
     aliases = resolve or {}
     name = path.name
-    header, body = _rows(path)
-    cells = list(_cells(name, header, body, aliases))
+    header, body, delimiter = read_csv(path, "--prices", "date,asset,close or date,BTC,ETH")
+    cells = list(_cells(name, header, body, aliases, wanted))
     if not cells:
         raise ConfigError(f"--prices: {name} has a header but no rows with a close; add rows under {','.join(header)}")
     found = _interval(name, cells, interval)
@@ -90,7 +90,7 @@ def read_price_file(path: Path, wanted: set[str], *, interval: str | None = None
         last[c.asset] = max(bar, last.get(c.asset, bar))
         if c.asset not in wanted:
             continue
-        value = _close(name, c)
+        value = _close(name, c, delimiter)
         seen = closes[c.asset].get(bar)
         if seen is not None and seen != value:
             raise ConfigError(f"--prices: {name} lines {lines[c.asset][bar]} and {c.line}: two different {c.asset} "
@@ -106,32 +106,44 @@ def read_price_file(path: Path, wanted: set[str], *, interval: str | None = None
     return PriceFile(name=name, rows=len(body), interval=found, closes=closes, last=last, lines=lines)
 
 
-def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """(the header's names, lower case; the non-blank rows with their line numbers)."""
+def read_csv(path: Path, option: str, example: str) -> tuple[list[str], list[tuple[int, list[str]]], str]:
+    """(the header's names, lower case; the non-blank rows with their line numbers; the delimiter: ``,``, or the
+    ``;``/tab/``|`` the header uses instead, as spreadsheets save with a decimal comma) — or one ``ConfigError``
+    naming ``option``."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
+            first = fh.readline()
+            delimiter = max(",;\t|", key=lambda d: (first.count(d), d == ","))
+            fh.seek(0)
+            if fh.read(1) != "\ufeff":
+                fh.seek(0)
+            reader = csv.reader(fh, delimiter=delimiter)
             rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
     except FileNotFoundError:
-        raise ConfigError(f"--prices: {path} does not exist; fix the path") from None
+        raise ConfigError(f"{option}: {path} does not exist; fix the path") from None
     except IsADirectoryError:
-        raise ConfigError(f"--prices: {path} is a directory; give a CSV file") from None
+        raise ConfigError(f"{option}: {path} is a directory; give a CSV file") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"--prices: {path.name} is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
+        raise ConfigError(f"{option}: {path.name} is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
     except csv.Error as exc:
-        raise ConfigError(f"--prices: {path.name} is not a CSV file ({exc}); save it as CSV") from None
+        raise ConfigError(f"{option}: {path.name} is not a CSV file ({exc}); save it as CSV") from None
     if not rows:
-        raise ConfigError(f"--prices: {path.name} is empty; write a header (date,asset,close or date,BTC,ETH,…) "
-                          "and rows")
-    return [c.strip().lower() for c in rows[0][1]], rows[1:]
+        raise ConfigError(f"{option}: {path.name} is empty; write a header ({example}) and rows")
+    return [c.strip().lower() for c in rows[0][1]], rows[1:], delimiter
+
+
+def number_text(text: str, delimiter: str) -> str:
+    """A number's text; with a delimiter other than a comma, a decimal comma (``2650,5``) is a point."""
+    t = text.strip()
+    return t.replace(",", ".") if delimiter != "," and "," in t and "." not in t else t
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:
     return next((header.index(n) for n in names if n in header), None)
 
 
-def _cells(name: str, header: list[str], body: list[tuple[int, list[str]]],
-           aliases: dict[str, str]) -> Iterator[_Cell]:
+def _cells(name: str, header: list[str], body: list[tuple[int, list[str]]], aliases: dict[str, str],
+           wanted: set[str]) -> Iterator[_Cell]:
     """Every (line, time, asset, close text) of the file, long or wide."""
     t = _column(header, TIME_COLUMNS)
     if t is None and header[0] == "":  # pandas' to_csv of a frame indexed by time: the index column has no name
@@ -150,9 +162,9 @@ def _cells(name: str, header: list[str], body: list[tuple[int, list[str]]],
                 raise ConfigError(f"--prices: {name} line {line}: {len(row)} cells, the header has {len(header)}; "
                                   "complete or delete the row")
             at = _time(name, line, header[t], row[t])
-            yield _Cell(line, at, at.date(), _symbol(row[a], aliases), row[c])
+            yield _Cell(line, at, at.date(), _symbol(row[a], aliases, wanted), row[c])
         return
-    assets = {j: _symbol(h, aliases) for j, h in enumerate(header) if j != t and h}
+    assets = {j: _symbol(h, aliases, wanted) for j, h in enumerate(header) if j != t and h}
     for line, row in body:
         at = _time(name, line, header[t], row[t])
         for j, asset in assets.items():
@@ -160,17 +172,25 @@ def _cells(name: str, header: list[str], body: list[tuple[int, list[str]]],
                 yield _Cell(line, at, at.date(), asset, row[j])
 
 
-def _symbol(text: str, aliases: dict[str, str]) -> str:
+def _symbol(text: str, aliases: dict[str, str], wanted: set[str]) -> str:
     """An asset name as the data set's symbol: ``eth``, ``WETH``, ``ETH-USD``, ``ETH/USDT``, ``eth_close`` and the
-    price feed's coin id ``ethereum`` are all ETH."""
-    s = COIN_IDS.get(text.strip().upper(), text.strip().upper())
+    price feed's coin id ``ethereum`` are all ETH; ``ETHUSDT`` (an exchange's pair) too when ETH is
+    wanted."""
+    def known(x: str) -> str:
+        x = COIN_IDS.get(x, x)
+        return aliases.get(x, x)
+
+    s = text.strip().upper()
+    if known(s) in wanted:
+        return known(s)
     while True:
         head, sep, tail = max((s.rpartition(c) for c in "-/_ "), key=lambda p: len(p[0]))
         if not (sep and head and tail in QUOTES):
             break
         s = head.rstrip()
-    s = COIN_IDS.get(s, s)
-    return aliases.get(s, s)
+    if s.endswith("USDT") and known(s[:-4]) in wanted:  # not USD: TUSD, BUSD are assets of their own
+        return known(s[:-4])
+    return known(s)
 
 
 def parse_time(text: str) -> datetime:
@@ -239,9 +259,9 @@ def _key(name: str, c: _Cell, interval: str) -> date:
     return at
 
 
-def _close(name: str, c: _Cell) -> float:
+def _close(name: str, c: _Cell, delimiter: str) -> float:
     try:
-        value = float(c.text.strip())
+        value = float(number_text(c.text, delimiter))
     except ValueError:
         raise ConfigError(f"--prices: {name} line {c.line}: {c.asset} close {c.text!r} is not a number; write the "
                           "close in USD, e.g. 2650.5") from None

@@ -110,3 +110,8 @@ def test_etherscan_daily_export_and_bigquery_column_names(tmp_path: Path) -> Non
     assert t.kind == "daily" and t.trace.values_wei == (604684154870, 322713574989)
     t = read_trace(write(tmp_path, "number,timestamp,base_fee_per_gas\n5,2022-09-14 17:11:04 UTC,7.5E9\n6,x,8E9\n"))
     assert t.kind == "per_block" and t.trace.values_wei == (7_500_000_000, 8_000_000_000)
+
+
+def test_a_tab_separated_trace_with_decimal_commas(tmp_path: Path) -> None:
+    t = read_trace(write(tmp_path, "number\tbase_fee_gwei\n1\t12,5\n2\t13\n"))
+    assert t.trace.values_wei == (12_500_000_000, 13_000_000_000)

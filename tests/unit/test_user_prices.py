@@ -215,3 +215,12 @@ def test_quote_suffixes_and_coin_ids_name_the_asset(tmp_path: Path) -> None:
            "2021-01-02,x,usd-coin,1\n"
     t = load(write(tmp_path, long), ("WBTC", "USDC"))
     assert t.closes == {"BTC": (30000.0, 31000.0), "USDC": (1.0, 1.0)}
+
+
+def test_semicolon_file_with_decimal_commas_and_exchange_pairs(tmp_path: Path) -> None:
+    """A spreadsheet saved in a decimal-comma locale; an exchange's pair names (ETHUSDT) when ETH is wanted."""
+    text = "timestamp;symbol;close\n2021-01-01;ETHUSDT;730,37\n2021-01-02;ETHUSDT;774,5\n2021-01-01;TUSD;1\n"
+    t = load(write(tmp_path, text))
+    assert t.closes == {"ETH": (730.37, 774.5)}
+    with pytest.raises(AssetsMissing, match="it has ETH, TUSD"):  # TUSD is not T + USD
+        load(write(tmp_path, text), ("ETH", "T"))

@@ -9,7 +9,6 @@ Per-block entries stand for 12 s, daily ones for 86400 s. A UTF-8 BOM, CRLF and 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from agent.devtools.sandbox.market import BaseFeeTrace
 from agent.errors import ConfigError
-from agent.research.userprices import parse_time
+from agent.research.userprices import number_text, parse_time, read_csv
 
 #: value column → its unit (wei per unit), in the order one is chosen when several are present
 VALUE_COLUMNS = {"base_fee_wei": 1, "basefeepergas": 1, "base_fee_per_gas": 1, "base_fee_gwei": 10**9,
@@ -39,7 +38,7 @@ class UserTrace:
 
 
 def read_trace(path: Path) -> UserTrace:
-    header, body = _rows(path)
+    header, body, delimiter = read_csv(path, "--trace", "block_number,base_fee_wei")
     name = path.name
     value = next((c for c in VALUE_COLUMNS if c in header), None)
     if value is None:
@@ -59,7 +58,7 @@ def read_trace(path: Path) -> UserTrace:
         if len(row) <= max(vi, order or 0):
             raise ConfigError(f"--trace: {name} line {line}: {len(row)} cells, the header has {len(header)}; "
                               "complete or delete the row")
-        values.append(_fee(name, line, header[vi], row[vi], VALUE_COLUMNS[value]))
+        values.append(_fee(name, line, header[vi], number_text(row[vi], delimiter), VALUE_COLUMNS[value]))
         if order is not None:
             key = _day(name, line, row[order]) if daily else _block(name, line, header[order], row[order])
             _check_next(name, line, previous, key, daily)
@@ -71,24 +70,6 @@ def read_trace(path: Path) -> UserTrace:
              f"{'days' if daily else 'blocks'} ({name})")
     trace = BaseFeeTrace(tuple(values), label, DAILY_PERIOD_S if daily else BLOCK_PERIOD_S)
     return UserTrace(trace, kind, name, len(body))
-
-
-def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
-    except FileNotFoundError:
-        raise ConfigError(f"--trace: {path} does not exist; fix the path") from None
-    except IsADirectoryError:
-        raise ConfigError(f"--trace: {path} is a directory; give a CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"--trace: {path.name} is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
-    except csv.Error as exc:
-        raise ConfigError(f"--trace: {path.name} is not a CSV file ({exc}); save it as CSV") from None
-    if not rows:
-        raise ConfigError(f"--trace: {path.name} is empty; write a header (block_number,base_fee_wei) and rows")
-    return [c.strip().lower() for c in rows[0][1]], rows[1:]
 
 
 def _fee(name: str, line: int, column: str, text: str, unit: int) -> int:
