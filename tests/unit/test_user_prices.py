@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +225,21 @@ def test_semicolon_file_with_decimal_commas_and_exchange_pairs(tmp_path: Path) -
     assert t.closes == {"ETH": (730.37, 774.5)}
     with pytest.raises(AssetsMissing, match="it has ETH, TUSD"):  # TUSD is not T + USD
         load(write(tmp_path, text), ("ETH", "T"))
+
+
+def test_bars_after_the_gas_history_are_warned_and_gas_gwei_0_needs_no_eth(tmp_path: Path) -> None:
+    from agent.research.backtest import CostModel, backtest_document, run_backtest
+    from strategies.threshold import ThresholdStrategy
+
+    text = "date,BTC,USDC\n2030-01-01,100000,1\n2030-01-02,101000,1\n2030-01-03,102000,1\n"
+    t = load(write(tmp_path, text), ("BTC", "USDC"))
+    targets = {"BTC": Decimal(50), "USDC": Decimal(50)}
+    strategy = ThresholdStrategy(band_pp=Decimal(5), band_rel_pct=Decimal(0), emergency_band_pp=Decimal(15))
+    with pytest.raises(ConfigError, match=r"--prices: gas is paid in ETH, which mine.csv has no closes for"):
+        run_backtest(strategy, t, targets)
+    free = CostModel(gas_gwei=0)
+    run, hold = run_backtest(strategy, t, targets, model=free)
+    doc = backtest_document([run], hold, t, targets, free)
+    assert doc["prices"]["source"] == "mine.csv" and doc["warnings"] == []
+    doc = backtest_document([run], hold, t, targets, CostModel())
+    assert any("ends 2025-11-22" in w for w in doc["warnings"])
