@@ -204,7 +204,7 @@ def _native_closes(table: PriceTable, model: CostModel) -> np.ndarray:
         from agent.research.userprices import AssetsMissing
 
         try:
-            return np.asarray(file_closes(table, native))
+            return np.asarray(file_closes(table, native, f"gas is paid in {native}"))
         except AssetsMissing:
             pass  # the bundled closes below
     try:

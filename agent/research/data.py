@@ -167,16 +167,17 @@ def _gaps(rows: dict[str, dict[date, float]], bars: tuple[date, ...], file: str,
             f"of {file} ({each})",)
 
 
-def file_closes(table: PriceTable, symbol: str) -> tuple[float, ...]:
-    """``symbol``'s closes on the bars of a table read from the user's file (e.g. the gas token's, not a target);
-    ``userprices.AssetsMissing`` when the file has none."""
+def file_closes(table: PriceTable, symbol: str, why: str) -> tuple[float, ...]:
+    """``symbol``'s closes on the bars of a table read from the user's file (the gas token's, BTC for its benchmark:
+    not targets, so they do not narrow the range); ``userprices.AssetsMissing`` when the file has none, a
+    ``ConfigError`` saying ``why`` they are needed when they do not cover every bar."""
     from agent.research.userprices import read_price_file
 
     assert table.path is not None
     got = read_price_file(Path(table.path), {symbol}, interval=table.interval, resolve=ALIASES)
     v = got.closes[symbol]
     if min(v) > table.dates[0] or max(v) < table.dates[-1]:
-        raise ConfigError(f"--prices: gas is paid in {symbol}, whose closes in {got.name} cover only "
+        raise ConfigError(f"--prices: {why}: {symbol}'s closes in {got.name} cover only "
                           f"{_day(min(v))}..{_day(max(v))}, not {_day(table.dates[0])}..{_day(table.dates[-1])}; "
                           f"add {symbol} closes or narrow --from/--to")
     _gaps({symbol: v}, table.dates, got.name, table.fill_gaps)

@@ -12,7 +12,7 @@ from typing import Any
 from agent.errors import ConfigError
 from agent.planning.lots import LotMethod
 from agent.research.backtest import CostModel, Run, backtest_document, build_market, engine_costs, run_all, spec_for
-from agent.research.data import PriceTable, load_prices, price_symbol
+from agent.research.data import PriceTable, file_closes, load_prices, price_symbol
 from agent.research.paths import benchmarks
 from agent.research.study import StudyOptions, study
 from agent.research.userprices import AssetsMissing
@@ -68,19 +68,22 @@ def btc_column(targets: Mapping[str, Any]) -> str:
 
 
 def _load(job: Job) -> tuple[PriceTable, str | None]:
-    """(the closes of the targets and BTC, the BTC column: None when the user's file has no BTC for the benchmark)."""
+    """(the closes of the targets and BTC, the BTC column). On the user's file BTC, when not a target, does not
+    narrow the range; without BTC closes on every bar the BTC only benchmark is left out (None), with a warning."""
     btc = btc_column(job.targets)
-    symbols = [*job.targets, *([btc] if btc not in job.targets else [])]
-    try:
+    if job.prices is None or btc in job.targets:
+        symbols = [*job.targets, *([btc] if btc not in job.targets else [])]
         return load_prices(symbols, job.start, job.end, interval=job.interval, stable_price=job.stable_price,
                            prices=job.prices, fill_gaps=job.fill_gaps), btc
-    except AssetsMissing as exc:
-        if btc in job.targets or "BTC" not in exc.missing:
-            raise
     table = load_prices(list(job.targets), job.start, job.end, interval=job.interval, stable_price=job.stable_price,
                         prices=job.prices, fill_gaps=job.fill_gaps)
-    note = f"{table.source} has no BTC closes: the BTC only benchmark is left out"
-    return replace(table, warnings=(*table.warnings, note)), None
+    try:
+        closes = file_closes(table, "BTC", "the BTC only benchmark holds BTC")
+    except ConfigError as exc:
+        why = f"{table.source} has no BTC closes" if isinstance(exc, AssetsMissing) else str(exc).split(": ", 2)[-1]
+        note = f"the BTC only benchmark is left out: {why}"
+        return replace(table, warnings=(*table.warnings, note)), None
+    return replace(table, closes={**table.closes, "BTC": closes}), btc
 
 
 def _columns(job: Job, btc: str | None) -> list[str]:

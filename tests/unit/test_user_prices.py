@@ -243,3 +243,21 @@ def test_bars_after_the_gas_history_are_warned_and_gas_gwei_0_needs_no_eth(tmp_p
     assert doc["prices"]["source"] == "mine.csv" and doc["warnings"] == []
     doc = backtest_document([run], hold, t, targets, CostModel())
     assert any("ends 2025-11-22" in w for w in doc["warnings"])
+
+
+def test_btc_not_a_target_does_not_narrow_the_file_range_and_its_benchmark_is_left_out(tmp_path: Path) -> None:
+    from agent.research.backtest import CostModel
+    from agent.research.job import Job, run_job
+    from strategies.threshold import ThresholdStrategy
+
+    text = "date,ETH,USDC,BTC\n2021-01-01,700,1,\n2021-01-02,710,1,30000\n2021-01-03,720,1,31000\n"
+    strategy = ThresholdStrategy(band_pp=Decimal(5), band_rel_pct=Decimal(0), emergency_band_pp=Decimal(15))
+    job = Job([strategy], {"ETH": Decimal(50), "USDC": Decimal(50)}, None, None, 10_000.0, CostModel(), interval=None,
+              prices=write(tmp_path, text))
+    doc, *_ = run_job(job)
+    assert doc["from"] == "2021-01-01" and doc["bars"] == 3
+    assert "BTC only" not in [b["strategy"] for b in doc["benchmarks"]]
+    assert any("BTC only benchmark is left out: BTC's closes in mine.csv cover only" in w for w in doc["warnings"])
+    doc, *_ = run_job(Job([strategy], {"ETH": Decimal(50), "USDC": Decimal(50)}, date(2021, 1, 2), None, 10_000.0,
+                          CostModel(), interval=None, prices=write(tmp_path, text)))
+    assert "BTC only" in [b["strategy"] for b in doc["benchmarks"]] and doc["warnings"] == []
