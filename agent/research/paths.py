@@ -73,7 +73,8 @@ def start_indices(dates: Sequence[date], every: str, min_bars: int) -> list[int]
         out = list(range(0, len(dates), step))
     out = [i for i in out if len(dates) - i >= min_bars]
     if not out:
-        raise ConfigError(f"--starts: no start leaves {min_bars} bars before the end; widen --from/--to")
+        raise ConfigError(f"--starts: no start leaves {min_bars} bars before the end (the range has {len(dates)}); "
+                          "widen --from/--to, or give --prices a longer file")
     return out
 
 
