@@ -215,6 +215,10 @@ def parse_time(text: str) -> datetime:
 
 
 def _time(name: str, line: int, column: str, text: str) -> datetime:
+    if NUMBER_RE.fullmatch(text.strip()) and abs(float(text)) < 1e8:
+        raise ConfigError(f"--prices: {name} line {line}: {column or 'the time column'} {text.strip()!r} would be "
+                          "unix seconds in 1970-72 (a spreadsheet's serial day number?); format the column as "
+                          "YYYY-MM-DD")
     try:
         return parse_time(text)
     except ValueError:

@@ -115,3 +115,7 @@ def test_etherscan_daily_export_and_bigquery_column_names(tmp_path: Path) -> Non
 def test_a_tab_separated_trace_with_decimal_commas(tmp_path: Path) -> None:
     t = read_trace(write(tmp_path, "number\tbase_fee_gwei\n1\t12,5\n2\t13\n"))
     assert t.trace.values_wei == (12_500_000_000, 13_000_000_000)
+
+
+def test_a_serial_day_number_is_not_a_date(tmp_path: Path) -> None:
+    refused(write(tmp_path, "date,avg_gas_price_wei\n44197,5\n44198,5\n"), "fees.csv line 2", "'44197'", "YYYY-MM-DD")

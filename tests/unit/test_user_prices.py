@@ -261,3 +261,8 @@ def test_btc_not_a_target_does_not_narrow_the_file_range_and_its_benchmark_is_le
     doc, *_ = run_job(Job([strategy], {"ETH": Decimal(50), "USDC": Decimal(50)}, date(2021, 1, 2), None, 10_000.0,
                           CostModel(), interval=None, prices=write(tmp_path, text)))
     assert "BTC only" in [b["strategy"] for b in doc["benchmarks"]] and doc["warnings"] == []
+
+
+def test_a_spreadsheet_serial_date_is_refused_with_its_fix(tmp_path: Path) -> None:
+    refused(write(tmp_path, "date,ETH\n44197,700\n44198,710\n"), "mine.csv line 2", "'44197'", "serial day",
+            "YYYY-MM-DD")

@@ -96,6 +96,8 @@ def _block(name: str, line: int, column: str, text: str) -> int:
 
 def _day(name: str, line: int, text: str) -> int:
     try:
+        if text.strip().isdigit() and int(text) < 10**8:
+            raise ValueError(text)  # not unix seconds of this century (a spreadsheet's serial day?)
         return parse_time(text).date().toordinal()
     except ValueError:
         raise ConfigError(f"--trace: {name} line {line}: date {text!r} is not a date; write YYYY-MM-DD (or an ISO "

@@ -57,7 +57,7 @@ def _gas_options(name: str, trace: Path | None, deadlines: str | None) -> dict[s
         out["trace"] = trace
     if deadlines is not None:
         try:
-            out["deadlines"] = tuple(int(x) for x in deadlines.split(","))
+            out["deadlines"] = tuple(dict.fromkeys(int(x) for x in deadlines.split(",")))  # each once
         except ValueError:
             raise ConfigError(f"--deadlines: {deadlines!r} is not a comma list of whole numbers; write e.g. "
                               "--deadlines 25,100") from None
