@@ -100,10 +100,17 @@ def read_price_file(path: Path, wanted: set[str], *, interval: str | None = None
     missing = sorted(a for a, v in closes.items() if not v)
     if missing:
         raise AssetsMissing(f"TARGETS: {', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no closes in "
-                            f"--prices {name} (it has {', '.join(sorted(last)) or 'no asset'}; WETH/WBTC/… count as "
+                            f"--prices {name} (it has {_some(sorted(last))}; WETH/WBTC/… count as "
                             f"ETH/BTC/…); add {'it' if len(missing) == 1 else 'them'} to the file or change --targets",
                             tuple(missing))
     return PriceFile(name=name, rows=len(body), interval=found, closes=closes, last=last, lines=lines)
+
+
+def _some(names: list[str], n: int = 12) -> str:
+    """The first ``n`` names, and how many more (a wide file may have hundreds of columns)."""
+    if not names:
+        return "no asset"
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
 def read_csv(path: Path, option: str, example: str) -> tuple[list[str], list[tuple[int, list[str]]], str]:
@@ -127,6 +134,9 @@ def read_csv(path: Path, option: str, example: str) -> tuple[list[str], list[tup
         raise ConfigError(f"{option}: {path.name} is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
     except csv.Error as exc:
         raise ConfigError(f"{option}: {path.name} is not a CSV file ({exc}); save it as CSV") from None
+    except OSError as exc:
+        raise ConfigError(f"{option}: {path} cannot be read ({exc.strerror or exc}); fix the path or its "
+                          "permissions") from None
     if not rows:
         raise ConfigError(f"{option}: {path.name} is empty; write a header ({example}) and rows")
     return [c.strip().lower() for c in rows[0][1]], rows[1:], delimiter

@@ -266,3 +266,10 @@ def test_btc_not_a_target_does_not_narrow_the_file_range_and_its_benchmark_is_le
 def test_a_spreadsheet_serial_date_is_refused_with_its_fix(tmp_path: Path) -> None:
     refused(write(tmp_path, "date,ETH\n44197,700\n44198,710\n"), "mine.csv line 2", "'44197'", "serial day",
             "YYYY-MM-DD")
+
+
+def test_a_file_with_many_other_assets_names_a_few_of_them(tmp_path: Path) -> None:
+    header = "date," + ",".join(f"C{i:02d}" for i in range(30))
+    rows = "".join(f"\n2021-01-0{d}," + ",".join(["1"] * 30) for d in (1, 2))
+    line = refused(write(tmp_path, header + rows + "\n"), "TARGETS: ETH", "C00, C01", "and 18 more")
+    assert "C29" not in line
