@@ -93,6 +93,9 @@ def read_price_file(path: Path, wanted: set[str], *, interval: str | None = None
         value = _close(name, c, delimiter)
         seen = closes[c.asset].get(bar)
         if seen is not None and seen != value:
+            if lines[c.asset][bar] == c.line:
+                raise ConfigError(f"--prices: {name} line {c.line}: two columns are {c.asset} (WETH/WBTC/… count as "
+                                  f"ETH/BTC/…) with different closes ({seen:g} and {value:g}); keep one column")
             raise ConfigError(f"--prices: {name} lines {lines[c.asset][bar]} and {c.line}: two different {c.asset} "
                               f"closes for {_show(bar)} ({seen:g} and {value:g}); keep one of the rows")
         closes[c.asset][bar] = value

@@ -273,3 +273,9 @@ def test_a_file_with_many_other_assets_names_a_few_of_them(tmp_path: Path) -> No
     rows = "".join(f"\n2021-01-0{d}," + ",".join(["1"] * 30) for d in (1, 2))
     line = refused(write(tmp_path, header + rows + "\n"), "TARGETS: ETH", "C00, C01", "and 18 more")
     assert "C29" not in line
+
+
+def test_two_columns_of_one_asset_must_agree(tmp_path: Path) -> None:
+    assert load(write(tmp_path, "date,ETH,WETH\n2021-01-01,700,700\n2021-01-02,710,710\n")).closes["ETH"] == (700, 710)
+    refused(write(tmp_path, "date,ETH,WETH\n2021-01-01,700,699.5\n2021-01-02,710,710\n"), "mine.csv line 2",
+            "two columns are ETH", "keep one column")
