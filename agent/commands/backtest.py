@@ -65,8 +65,8 @@ def backtest(
                               "for every target)."),
     end: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD (default: the last such day)."),
     initial_usd: float = typer.Option(100_000.0, "--initial-usd", min=1, help="Starting value (USD)."),
-    interval: str = typer.Option("1d", "--interval", help="1d (daily closes, 10 assets) or 1h (hourly BTC/ETH "
-                                 "bars 2018-05 → 2022-02)."),
+    interval: str = typer.Option(None, "--interval", help="1d (daily closes, 10 assets) or 1h (hourly BTC/ETH "
+                                 "bars 2018-05 → 2022-02); default 1d, or with --prices the file's."),
     stable_price: str = typer.Option("peg", "--stable-price", help="peg: stablecoins at 1 USD; market: the "
                                      "data's noisy daily close."),
     chain: str = typer.Option("ethereum", "--chain", help="Chain whose route fees and gas price the legs."),
@@ -101,9 +101,14 @@ def backtest(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
     report: Path = typer.Option(None, "--report", help="Also write an HTML tear sheet to this file."),
     csv_dir: Path = typer.Option(None, "--csv", help="Also export equity curves, trades and metrics here."),
+    prices: Path = typer.Option(None, "--prices", help="Your own closes (CSV: date,asset,close rows or "
+                                "date,BTC,ETH columns; daily or hourly) instead of the bundled data."),
+    fill_gaps: str = typer.Option(None, "--fill-gaps", help="With --prices: 'forward' carries the last close "
+                                  "over missing bars (default: a gap is an error)."),
 ) -> None:
     """Replay strategies on real prices (with the live cost model) beside buy and hold and other benchmarks."""
     if evaluate or write is not None:
+        _no_prices_file(prices, fill_gaps)
         _evaluate(write, json_out, fee_bps, gas_gwei, chain, _date(end, "--to"))
         return
     settings = _checked_settings(report, csv_dir, {
@@ -112,8 +117,10 @@ def backtest(
     model = _model(fee_bps, settings, gas_gwei, chain, depth_usd, stable_apy)
     study = {"starts": starts, "sweeps": tuple(sweep), "bootstrap": bootstrap, "block_bars": block_days, "seed": seed,
              "walk_forward": walk_forward, "workers": workers, "cluster": cluster}
-    doc, runs, hold, bench = _run(settings, model, strategy, (start, end), initial_usd, interval, stable_price,
-                                  risk_free, study=study)
+    data = {"interval": interval if prices is not None else interval or "1d", "stable_price": stable_price,
+            "prices": prices, "fill_gaps": fill_gaps}
+    doc, runs, hold, bench = _run(settings, model, strategy, (start, end), initial_usd, risk_free, data=data,
+                                  study=study)
     _write_files(doc, runs, hold, bench, report=report, csv_dir=csv_dir)
     _show(doc, report, json_out=json_out)
 
@@ -127,16 +134,17 @@ def _checked_settings(report: Path | None, csv_dir: Path | None, options: dict[s
 
 
 def _run(settings: Settings, model: Any, strategy: str | None, days: tuple[str | None, str | None],
-         initial_usd: float, interval: str, stable_price: str, risk_free: float, *,
+         initial_usd: float, risk_free: float, *, data: dict[str, Any],
          study: dict[str, Any]) -> tuple[dict[str, Any], list[Any], Any, list[Any]]:
-    """The backtest job of the options (strategies, days, cost model, study), run: (document, runs, hold, bench)."""
+    """The backtest job of the options (strategies, days, cost model, price data, study), run: (document, runs,
+    hold, bench). ``data``: interval, stable_price, prices (a user's file or None) and fill_gaps."""
     from agent.research.job import Job, run_job
     from agent.research.study import StudyOptions
 
     start, end = days
     return run_job(Job(_strategies(strategy, settings), settings.targets, _date(start, "--from"), _date(end, "--to"),
-                       initial_usd, model, interval=interval, stable_price=stable_price, rf_pct=risk_free,
-                       tax_method=settings.strategy.lot_method, study=StudyOptions(**study)))
+                       initial_usd, model, rf_pct=risk_free, tax_method=settings.strategy.lot_method,
+                       study=StudyOptions(**study), **data))
 
 
 def _write_files(doc: dict[str, Any], runs: list[Any], hold: Any, bench: list[Any], *, report: Path | None,
@@ -160,6 +168,13 @@ def _show(doc: dict[str, Any], report: Path | None, *, json_out: bool) -> None:
         print_json(doc)
         return
     _print(doc, report)
+
+
+def _no_prices_file(prices: Path | None, fill_gaps: str | None) -> None:
+    if prices is not None or fill_gaps is not None:
+        raise ConfigError("--evaluate: the evaluation cards run on the bundled prices only (fixed mixes from "
+                          "2018-10-08); drop --prices/--fill-gaps, or run backtest --prices with --starts/--sweep/"
+                          "--bootstrap/--walk-forward")
 
 
 def _evaluate(write: Path | None, json_out: bool, fee_bps: float | None, gas_gwei: float | None, chain: str,

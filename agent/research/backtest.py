@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,16 @@ from agent.errors import ConfigError
 from agent.planning.costs import ChainCosts
 from agent.planning.lots import LotMethod
 from agent.research.aftertax import run_after_tax
-from agent.research.data import DAILY_GAS, STABLES, PriceTable, gas_on, load_gas_gwei, load_prices, price_symbol
+from agent.research.data import (
+    DAILY_GAS,
+    STABLES,
+    PriceTable,
+    file_closes,
+    gas_on,
+    load_gas_gwei,
+    load_prices,
+    price_symbol,
+)
 from agent.research.engine import Costs, Market, Result, Spec, simulate
 from agent.research.live import HISTORY_BARS, decide_on_bar
 from agent.research.metrics import run_metrics
@@ -189,9 +198,22 @@ def _native_closes(table: PriceTable, model: CostModel) -> np.ndarray:
                           f"{model.chain}")
     if native in table.closes:
         return np.asarray(table.closes[native])
+    if model.gas_gwei == 0:  # no gas: its token's price does not matter
+        return np.ones(len(table.dates))
+    if table.path is not None:  # the user's file, when it has the native token's closes
+        from agent.research.userprices import AssetsMissing
+
+        try:
+            return np.asarray(file_closes(table, native, f"gas is paid in {native}"))
+        except AssetsMissing:
+            pass  # the bundled closes below
     try:
         extra = load_prices([native], table.dates[0], table.dates[-1], interval=table.interval)
     except ConfigError as exc:
+        if table.path is not None:
+            raise ConfigError(f"--prices: gas is paid in {native}, which {table.source} has no closes for, and the "
+                              f"bundled {native} prices do not cover {_iso(table.dates[0])}..{_iso(table.dates[-1])}; "
+                              f"add {native} closes to the file, or give --gas-gwei 0 to leave gas out") from None
         raise ConfigError(f"--from: gas is paid in {native} and is priced with its close ({exc}); "
                           f"choose a range {native}'s prices cover") from None
     return np.asarray(extra.closes[native])
@@ -275,6 +297,22 @@ def _explain(spec: Spec, res: Result, r: int, t: int, last: int, market: Market)
     return d.reasons
 
 
+def _gas_outside(table: PriceTable, model: CostModel) -> list[str]:
+    """A user file's bars outside the daily gas history are priced with its first or last day: say so."""
+    if table.path is None or model.gas_gwei is not None:
+        return []
+    days, _ = load_gas_gwei()
+    lo, hi = (d.date() if isinstance(d, datetime) else d for d in (table.dates[0], table.dates[-1]))
+    out = []
+    if lo < days[0]:
+        out.append(f"gas: the daily Ethereum average starts {days[0]}; bars before it pay that day's "
+                   "(or give --gas-gwei)")
+    if hi > days[-1]:
+        out.append(f"gas: the daily Ethereum average ends {days[-1]}; bars after it pay that day's "
+                   "(or give --gas-gwei)")
+    return out
+
+
 def backtest_document(runs: Sequence[Run], hold: Run, table: PriceTable, targets: Mapping[str, Decimal],
                       model: CostModel, *, stable_price: str = "peg") -> dict[str, Any]:
     """The ``--json`` document: the range and cost model, each strategy's metrics and explained events, the
@@ -284,8 +322,10 @@ def backtest_document(runs: Sequence[Run], hold: Run, table: PriceTable, targets
         "interval": table.interval, "bars": len(table.dates),
         "targets": {s: float(p) for s, p in targets.items()},
         "prices": {"source": table.source, "symbols": {s: price_symbol(s) for s in targets},
-                   "stable_price": stable_price},
-        "warnings": list(table.warnings),
+                   "stable_price": stable_price,
+                   **({"file": table.path, "rows_read": table.rows_read, "fill_gaps": table.fill_gaps}
+                      if table.path is not None else {})},
+        "warnings": [*table.warnings, *_gas_outside(table, model)],
         "costs": {"fee_bps": model.fee_bps if model.fee_bps is not None else "route LP fee on " + model.chain,
                   "route_fee_bps": {s: model.route_fee_bps(s) for s in targets},
                   "depth_usd": dict(model.depth_usd), "chain": model.chain,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -12,9 +12,10 @@ from typing import Any
 from agent.errors import ConfigError
 from agent.planning.lots import LotMethod
 from agent.research.backtest import CostModel, Run, backtest_document, build_market, engine_costs, run_all, spec_for
-from agent.research.data import load_prices, price_symbol
+from agent.research.data import PriceTable, file_closes, load_prices, price_symbol
 from agent.research.paths import benchmarks
 from agent.research.study import StudyOptions, study
+from agent.research.userprices import AssetsMissing
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,16 @@ class Job:
     end: date | None
     initial_usd: float
     model: CostModel
-    interval: str = "1d"
+    interval: str | None = "1d"
     stable_price: str = "peg"
     rf_pct: float = 0.0
     study: StudyOptions = field(default_factory=StudyOptions)
     #: the tax lots' method for the after-tax figures (TAX_LOT_METHOD)
     tax_method: str = "fifo"
+    #: the user's closes (``--prices``) instead of the bundled file; with it, ``interval`` None is the file's
+    prices: Path | None = None
+    #: ``--fill-gaps forward``: carry the last close over the file's missing bars
+    fill_gaps: str | None = None
 
 
 def parse_depths(text: str | None) -> dict[str, float]:
@@ -62,21 +67,42 @@ def btc_column(targets: Mapping[str, Any]) -> str:
     return next((s for s in targets if price_symbol(s) == "BTC"), "BTC")
 
 
+def _load(job: Job) -> tuple[PriceTable, str | None]:
+    """(the closes of the targets and BTC, the BTC column). On the user's file BTC, when not a target, does not
+    narrow the range; without BTC closes on every bar the BTC only benchmark is left out (None), with a warning."""
+    btc = btc_column(job.targets)
+    if job.prices is None or btc in job.targets:
+        symbols = [*job.targets, *([btc] if btc not in job.targets else [])]
+        return load_prices(symbols, job.start, job.end, interval=job.interval, stable_price=job.stable_price,
+                           prices=job.prices, fill_gaps=job.fill_gaps), btc
+    table = load_prices(list(job.targets), job.start, job.end, interval=job.interval, stable_price=job.stable_price,
+                        prices=job.prices, fill_gaps=job.fill_gaps)
+    try:
+        closes = file_closes(table, "BTC", "the BTC only benchmark holds BTC")
+    except ConfigError as exc:
+        why = f"{table.source} has no BTC closes" if isinstance(exc, AssetsMissing) else str(exc).split(": ", 2)[-1]
+        note = f"the BTC only benchmark is left out: {why}"
+        return replace(table, warnings=(*table.warnings, note)), None
+    return replace(table, closes={**table.closes, "BTC": closes}), btc
+
+
+def _columns(job: Job, btc: str | None) -> list[str]:
+    return [*job.targets, *([btc] if btc is not None and btc not in job.targets else [])]
+
+
 def run_job(job: Job) -> tuple[dict[str, Any], list[Run], Run, list[Run]]:
     """(the JSON document, the strategies' runs, buy and hold, the benchmarks' runs)."""
-    btc = btc_column(job.targets)
-    symbols = [*job.targets, *([btc] if btc not in job.targets else [])]
-    table = load_prices(symbols, job.start, job.end, interval=job.interval, stable_price=job.stable_price)
+    table, btc = _load(job)
     t = {s: float(p) for s, p in job.targets.items()}
     bench = [b for b in benchmarks(t, btc) if b.name != "buy and hold"]
     runs, hold = run_all(job.strategies, table, job.targets, initial_usd=job.initial_usd, model=job.model,
                          rf_pct=job.rf_pct, tax_method=LotMethod(job.tax_method))
-    bench_runs = _bench_runs(table, job, bench)
+    bench_runs = _bench_runs(table, job, bench, _columns(job, btc))
     doc = backtest_document(runs, hold, table, job.targets, job.model, stable_price=job.stable_price)
     doc["risk_free_pct"] = job.rf_pct
     doc["benchmarks"] = [hold.metrics(), *(r.metrics() for r in bench_runs)]
     if job.study.multi:
-        cols = [*job.targets, *([btc] if btc not in job.targets else [])]
+        cols = _columns(job, btc)
         market = build_market(table, cols, job.model)
         from agent.research.fastpath import prepare
 
@@ -91,12 +117,10 @@ def run_job(job: Job) -> tuple[dict[str, Any], list[Run], Run, list[Run]]:
     return doc, runs, hold, bench_runs
 
 
-def _bench_runs(table: Any, job: Job, bench: Sequence[Any]) -> list[Run]:
+def _bench_runs(table: Any, job: Job, bench: Sequence[Any], cols: list[str]) -> list[Run]:
     from agent.research.backtest import to_run
     from agent.research.engine import simulate
 
-    btc = btc_column(job.targets)
-    cols = [*job.targets, *([btc] if btc not in job.targets else [])]
     market = build_market(table, cols, job.model)
     res = simulate(bench, market, engine_costs(cols, job.model, job.initial_usd), detail=True)
     return [to_run(res, r, s, table, market, job.rf_pct) for r, s in enumerate(bench)]

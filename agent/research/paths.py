@@ -25,13 +25,14 @@ BENCHMARKS = ("buy and hold", "monthly calendar", "fixed 5 pp", "BTC only", "equ
 MONTH_HOURS = 24 * 30
 
 
-def benchmarks(targets: Mapping[str, float], btc_column: str) -> list[Spec]:
-    """Buy and hold, a monthly calendar, fixed 5 pp bands, BTC only (held) and equal weight (monthly)."""
+def benchmarks(targets: Mapping[str, float], btc_column: str | None) -> list[Spec]:
+    """Buy and hold, a monthly calendar, fixed 5 pp bands, BTC only (held; not without a BTC column: the user's
+    prices may have none) and equal weight (monthly)."""
     t = dict(targets)
     eq = {a: 100 / len(t) for a in t}
     return [Spec("buy and hold", "hold", t), Spec("monthly calendar", "calendar", t, interval_hours=MONTH_HOURS),
             Spec("fixed 5 pp", "threshold", t, band_pp=5.0, band_rel_pct=0.0),
-            Spec("BTC only", "hold", {btc_column: 100.0}),
+            *([Spec("BTC only", "hold", {btc_column: 100.0})] if btc_column is not None else []),
             Spec("equal weight", "calendar", eq, interval_hours=MONTH_HOURS)]
 
 
@@ -72,7 +73,8 @@ def start_indices(dates: Sequence[date], every: str, min_bars: int) -> list[int]
         out = list(range(0, len(dates), step))
     out = [i for i in out if len(dates) - i >= min_bars]
     if not out:
-        raise ConfigError(f"--starts: no start leaves {min_bars} bars before the end; widen --from/--to")
+        raise ConfigError(f"--starts: no start leaves {min_bars} bars before the end (the range has {len(dates)}); "
+                          "widen --from/--to, or give --prices a longer file")
     return out
 
 

@@ -106,7 +106,7 @@ def _d(times: Any, i: int) -> str:
     return str(times[i])[:16] if times is not None else str(i)
 
 
-def study(base: Sequence[Spec], targets: Mapping[str, float], btc_column: str, market: Market, costs: Costs,
+def study(base: Sequence[Spec], targets: Mapping[str, float], btc_column: str | None, market: Market, costs: Costs,
           opts: StudyOptions) -> dict[str, Any]:
     """The ``paths`` block of the JSON document."""
     specs = variants(base, opts.sweeps)

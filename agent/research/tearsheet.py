@@ -126,7 +126,7 @@ def render(doc: dict[str, Any], runs: Sequence[Any], hold: Any, benchmarks: Sequ
 table{{border-collapse:collapse;font-size:12px;margin:8px 0}}td,th{{border:1px solid #ccc;padding:3px 6px}}
 th{{background:#f3f3f3}}.w{{color:#a40}}</style></head><body>
 <h1>{html.escape(title)}</h1>{warn}
-<p>{doc['bars']} bars ({doc['interval']}) of {html.escape(doc['prices']['source'])};
+<p>{doc['bars']} bars ({doc['interval']}) of {html.escape(_source(doc['prices']))};
 stables: {doc['prices']['stable_price']}; fees: {html.escape(str(doc['costs']['fee_bps']))};
 gas: {html.escape(str(doc['costs']['gas_gwei']))}.</p>
 <p>{html.escape(luck)}</p>
@@ -145,3 +145,9 @@ at the end.</p>
 def write(doc: dict[str, Any], runs: Sequence[Any], hold: Any, path: Path, *, benchmarks: Sequence[Any] = ()) -> Path:
     path.write_text(render(doc, runs, hold, benchmarks))
     return path
+
+
+def _source(prices: dict[str, Any]) -> str:
+    """The data's file name; a user's file (``--prices``) with the rows read from it."""
+    rows = prices.get("rows_read")
+    return prices["source"] if rows is None else f"{prices['source']} ({rows:,} rows read)"

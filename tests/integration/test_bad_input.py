@@ -82,6 +82,8 @@ def world(tmp_path: Path) -> Path:
     (tmp_path / "j").mkdir()
     (tmp_path / "not-sqlite.db").write_text("this is a text file, not a journal\n")
     (tmp_path / "bad.env").write_bytes(b"CHAINS=ethereum\nTARGETS=ETH:50,USDC:50\nNOTE=caf\xe9\n")
+    (tmp_path / "gappy.csv").write_text("date,ETH,USDC\n2021-01-01,700,1\n2021-01-02,710,1\n2021-01-04,720,1\n")
+    (tmp_path / "fees.csv").write_text("block_number,base_fee_wei\n10,5\n12,5\n")
     return tmp_path
 
 
@@ -109,6 +111,10 @@ CASES = [
     ("journal-command-dev-null", {"JOURNAL_PATH": "/dev/null"}, ["journal"], "JOURNAL_PATH", "regular file"),
     ("journal-command-path", {}, ["journal", "--path", "{tmp}/not-sqlite.db"], "--path", "SQLite"),
     ("tax-not-sqlite", {"JOURNAL_PATH": "{tmp}/not-sqlite.db"}, ["tax", "--year", "2026"], "JOURNAL_PATH", "SQLite"),
+    ("backtest-prices-gap", {}, ["backtest", "--prices", "{tmp}/gappy.csv", "--report", "{tmp}/r.html"],
+     "gappy.csv", "--fill-gaps forward"),
+    ("backtest-prices-missing", {}, ["backtest", "--prices", "{tmp}/none.csv"], "--prices", "fix the path"),
+    ("bench-gas-trace-gap", {}, ["bench", "gas", "--trace", "{tmp}/fees.csv"], "--trace", "consecutive"),
 ]
 
 

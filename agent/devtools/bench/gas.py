@@ -35,6 +35,7 @@ from pydantic import SecretStr
 
 from agent.chain.rpc import ChainRpc
 from agent.config.settings import ChainSettings
+from agent.devtools.bench.gas_trace import UserTrace, read_trace
 from agent.devtools.bench.harness import wallet_key
 from agent.devtools.sandbox.anvil import start_anvil
 from agent.devtools.sandbox.market import BaseFeeTrace, MarketSimulator, ReferencePath
@@ -181,35 +182,72 @@ def replay(world: World, sim: MarketSimulator, ctx: ExecutionContext, trace: Bas
     }
 
 
-def _process_context(trace_name: str, trace: BaseFeeTrace, deadline: int) -> dict[str, Any]:
+def _replay_on_anvil(trace: BaseFeeTrace, deadline: int, tmp: Path, name: str) -> dict[str, Any]:
+    """``replay`` on a fresh anvil with the sandbox world."""
+    anvil = start_anvil(chain_id=31337)
+    try:
+        world = deploy_world(anvil.url)
+        anvil.rpc("anvil_setBalance", [WALLET, hex(10**6 * 10**18)])
+        path = ReferencePath({"ETH": [3000.0]}, label="constant")
+        with MarketSimulator(world, path, keeper=None, base_fees=trace, block_time_s=12) as sim:
+            ctx = agent_context(world, sim, trace, deadline, tmp, name)
+            try:
+                return replay(world, sim, ctx, trace, deadline)
+            finally:
+                ctx.journal.close()
+    finally:
+        anvil.stop()
+
+
+def _process_context(trace_name: str, trace: BaseFeeTrace, deadline: int, user: bool = False) -> dict[str, Any]:
     if trace_name != "per_block":
-        return {"process": None, "why": "ten years of daily fees are not one stationary process (yearly medians "
-                "range from 2.4 to 100 gwei); the window oracle is the context there"}
+        why = ("a daily trace is not taken for one stationary process; the window oracle is the context there"
+               if user else "ten years of daily fees are not one stationary process (yearly medians "
+               "range from 2.4 to 100 gwei); the window oracle is the context there")
+        return {"process": None, "why": why}
     return process_optimum(trace.values_wei, deadline)
 
 
-def run(configs: tuple[tuple[str, tuple[int, ...]], ...] = CONFIGS) -> dict[str, Any]:
+def _plan(configs: tuple[tuple[str, tuple[int, ...]], ...], user: UserTrace | None,
+          deadlines: tuple[int, ...] | None) -> list[tuple[str, BaseFeeTrace, tuple[int, ...]]]:
+    """(trace name, trace, deadlines) to run: the bundled traces, or the user's; each long enough for its deadlines."""
+    if any(d < 1 for d in deadlines or ()):
+        raise ConfigError(f"--deadlines: {','.join(map(str, deadlines or ()))} must be whole numbers of entries >= 1, "
+                          "e.g. --deadlines 25,100")
+    if user is None:
+        plan = [(n, BaseFeeTrace.per_block() if n == "per_block" else BaseFeeTrace.daily(), deadlines or d)
+                for n, d in configs]
+    else:
+        plan = [(user.kind, user.trace, deadlines or dict(CONFIGS)[user.kind])]
+    for name, trace, ds in plan:
+        for d in ds:
+            history = GasTimingConfig(mode="optimal", block_time_s=trace.period_s).history_for(d)
+            if len(trace.values_wei) < history + d + 2:
+                what = f"--trace: {user.file}" if user else f"--deadlines: the bundled {name} trace"
+                raise ConfigError(f"{what} has {len(trace.values_wei)} entries; a deadline of {d} needs at least "
+                                  f"{history + d + 2} ({history} of history, then a {d + 1}-entry window and one "
+                                  "more); give a longer trace or a smaller --deadlines")
+    return plan
+
+
+def run(configs: tuple[tuple[str, tuple[int, ...]], ...] = CONFIGS, *, trace: Path | None = None,
+        deadlines: tuple[int, ...] | None = None) -> dict[str, Any]:
+    """The benchmark on the bundled traces, or on the user's ``trace`` file (``--trace``); ``deadlines`` replace
+    each trace's default deadlines (``--deadlines``)."""
     t0 = time.perf_counter()
+    user = read_trace(trace) if trace is not None else None
+    plan = _plan(configs, user, deadlines)
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for trace_name, deadlines in configs:
-            trace = BaseFeeTrace.per_block() if trace_name == "per_block" else BaseFeeTrace.daily()
-            for deadline in deadlines:
-                anvil = start_anvil(chain_id=31337)
+        for trace_name, base_fees, ds in plan:
+            for deadline in ds:
                 try:
-                    world = deploy_world(anvil.url)
-                    anvil.rpc("anvil_setBalance", [WALLET, hex(10**6 * 10**18)])
-                    path = ReferencePath({"ETH": [3000.0]}, label="constant")
-                    with MarketSimulator(world, path, keeper=None, base_fees=trace, block_time_s=12) as sim:
-                        ctx = agent_context(world, sim, trace, deadline, Path(tmp), f"{trace_name}-{deadline}")
-                        try:
-                            results.append({"trace": trace_name, "trace_label": trace.label,
-                                            **replay(world, sim, ctx, trace, deadline),
-                                            "process_optimum": _process_context(trace_name, trace, deadline)})
-                        finally:
-                            ctx.journal.close()
-                finally:
-                    anvil.stop()
+                    context = _process_context(trace_name, base_fees, deadline, user is not None)
+                except ConfigError as exc:
+                    raise ConfigError(f"--trace: {user.file}: {exc}" if user else str(exc)) from None
+                results.append({"trace": trace_name, "trace_label": base_fees.label,
+                                **_replay_on_anvil(base_fees, deadline, Path(tmp), f"{trace_name}-{deadline}"),
+                                "process_optimum": context})
     flat = {f"{r['trace']}_{r['deadline']}_{k}": r[k] for r in results
             for k in ("saving_vs_immediate_pct", "hindsight_saving_pct", "ratio_to_hindsight", "ratio_to_hindsight_se",
                       "deadline_misses")}
@@ -217,7 +255,8 @@ def run(configs: tuple[tuple[str, tuple[int, ...]], ...] = CONFIGS) -> dict[str,
              r["process_optimum"]["ratio_to_hindsight"] for r in results if r["process_optimum"]["process"]}
     met = [r[k] for r in results for k in ("saving_target_met", "ratio_target_met", "deadline_target_met")
            if r[k] is not None]
-    return {"benchmark": "gas", "chain": "sandbox_a (anvil)",
+    source = {"trace_file": user.file, "trace_rows": user.rows, "trace_kind": user.kind} if user else {}
+    return {"benchmark": "gas", "chain": "sandbox_a (anvil)", **source,
             "policy": "the agent's LiveSender with GAS_TIMING=optimal (wait_for_fees): on the last "
                       f"{HISTORY_FACTOR} x deadline base fees from eth_feeHistory: AR(1) deviation with phi "
                       "fitted at lags up to the deadline (+ weekly season when 2 weeks of history), replaced by a "
