@@ -72,9 +72,16 @@ def test_a_block_gap_is_refused_naming_the_first_gap(tmp_path: Path) -> None:
     refused(write(tmp_path, text), "fees.csv line 4", "block 14 follows 11", "2 blocks missing", "consecutive")
 
 
-@pytest.mark.parametrize("second", ["9", "10"])
-def test_blocks_out_of_order_or_repeated_are_refused(tmp_path: Path, second: str) -> None:
-    refused(write(tmp_path, f"block_number,base_fee_wei\n10,1\n{second},1\n"), "fees.csv line 3", "sort the file")
+def test_a_newest_first_export_is_replayed_oldest_first_and_an_identical_repeat_counts_once(tmp_path: Path) -> None:
+    trace = read_trace(write(tmp_path, "block_number,base_fee_wei\n12,30\n11,20\n11,20\n10,10\n")).trace
+    assert trace.values_wei == (10, 20, 30)
+    daily = read_trace(write(tmp_path, "date,avg_gas_price_wei\n2021-01-03,3\n2021-01-01,1\n2021-01-02,2\n")).trace
+    assert daily.values_wei == (1, 2, 3)
+
+
+def test_a_block_given_two_different_fees_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    refused(write(tmp_path, "block_number,base_fee_wei\n10,1\n11,1\n10,2\n"), "fees.csv line 4",
+            "block 10 repeats line 2", "keep one row per block")
 
 
 def test_a_day_gap_is_refused(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
 """A user's base-fee trace for ``rebalancer bench gas --trace FILE.csv`` (one ``BaseFeeTrace``), or one error line.
 
 Per-block traces: a ``base_fee_wei``, ``baseFeePerGas`` / ``base_fee_per_gas`` (hex ``0x…`` or decimal wei) or
-``base_fee_gwei`` column (names in any case) and optionally ``block_number`` / ``number`` (then consecutive and
-increasing). Daily traces: ``avg_gas_price_wei`` (or Etherscan's ``Value (Wei)``, or a base-fee column) with a
-``date`` column (or ``day``, ``UnixTimeStamp``) and no block column (then consecutive days).
+``base_fee_gwei`` column (names in any case) and optionally ``block_number`` / ``number`` (then consecutive, in any
+order: the rows are sorted). Daily traces: ``avg_gas_price_wei`` (or Etherscan's ``Value (Wei)``, or a base-fee
+column) with a ``date`` column (or ``day``, ``UnixTimeStamp``) and no block column (then consecutive days, in
+any order).
 Per-block entries stand for 12 s, daily ones for 86400 s. A UTF-8 BOM, CRLF and extra columns are fine.
 """
 
@@ -51,18 +52,17 @@ def read_trace(path: Path) -> UserTrace:
         raise ConfigError(f"--trace: {name} line 1: a daily trace ({value}) needs a date column (the header has "
                           f"{', '.join(header)}); add date (YYYY-MM-DD)")
     vi = header.index(value)
-    values: list[int] = []
     order = header.index(block) if block else header.index(day) if daily and day else None
-    previous: tuple[int, int] | None = None  # (line, block number or day ordinal)
+    entries: list[tuple[int, int, int]] = []  # (block number or day ordinal, line, fee); key = line when unkeyed
     for line, row in body:
         if len(row) <= max(vi, order or 0):
             raise ConfigError(f"--trace: {name} line {line}: {len(row)} cells, the header has {len(header)}; "
                               "complete or delete the row")
-        values.append(_fee(name, line, header[vi], number_text(row[vi], delimiter), VALUE_COLUMNS[value]))
-        if order is not None:
-            key = _day(name, line, row[order]) if daily else _block(name, line, header[order], row[order])
-            _check_next(name, line, previous, key, daily)
-            previous = (line, key)
+        fee = _fee(name, line, header[vi], number_text(row[vi], delimiter), VALUE_COLUMNS[value])
+        key = line if order is None else (_day(name, line, row[order]) if daily
+                                          else _block(name, line, header[order], row[order]))
+        entries.append((key, line, fee))
+    values = [fee for _, _, fee in (_in_order(name, entries, daily) if order is not None else entries)]
     if not values:
         raise ConfigError(f"--trace: {name} has a header but no rows; add one base fee per block (or day)")
     kind = "daily" if daily else "per_block"
@@ -104,18 +104,27 @@ def _day(name: str, line: int, text: str) -> int:
                           "timestamp, or unix seconds)") from None
 
 
-def _check_next(name: str, line: int, previous: tuple[int, int] | None, key: int, daily: bool) -> None:
-    if previous is None or key == previous[1] + 1:
-        return
+def _in_order(name: str, entries: list[tuple[int, int, int]], daily: bool) -> list[tuple[int, int, int]]:
+    """The rows sorted by block (or day) — exports often come newest first —, identical repeats dropped; a block
+    (day) given two different fees, or one missing inside the range, is an error naming both lines."""
     what = "day" if daily else "block"
-    shown = date.fromordinal(key).isoformat() if daily else str(key)
-    before = date.fromordinal(previous[1]).isoformat() if daily else str(previous[1])
-    if key <= previous[1]:
-        why = f"{'is not after' if key < previous[1] else 'repeats'} {before} (line {previous[0]})"
-        fix = f"sort the file by {what} and keep one row per {what}"
-    else:
-        missing = key - previous[1] - 1
-        why = f"follows {before} (line {previous[0]}): {missing} {what}{'s' if missing > 1 else ''} missing"
-        fix = "export an unbroken range"
-    raise ConfigError(f"--trace: {name} line {line}: {what} {shown} {why}; the {what}s must be consecutive and "
-                      f"increasing: {fix}")
+    out: list[tuple[int, int, int]] = []
+    for key, line, fee in sorted(entries):
+        if out and key == out[-1][0]:
+            if fee != out[-1][2]:
+                raise ConfigError(f"--trace: {name} line {line}: {what} {_shown(key, daily)} repeats line "
+                                  f"{out[-1][1]} with another fee ({fee} vs {out[-1][2]} wei); keep one row per "
+                                  f"{what}")
+            continue
+        if out and key != out[-1][0] + 1:
+            missing = key - out[-1][0] - 1
+            raise ConfigError(f"--trace: {name} line {line}: {what} {_shown(key, daily)} follows "
+                              f"{_shown(out[-1][0], daily)} (line {out[-1][1]}): {missing} {what}"
+                              f"{'s' if missing > 1 else ''} missing; the {what}s must be consecutive: export an "
+                              "unbroken range")
+        out.append((key, line, fee))
+    return out
+
+
+def _shown(key: int, daily: bool) -> str:
+    return date.fromordinal(key).isoformat() if daily else str(key)
