@@ -223,12 +223,17 @@ def start_replica(*, detach: bool = False, log_path: Path | None = None,
     anvil = start_anvil(chain_id=REPLICA_CHAIN_ID, detach=detach, log_path=log_path)
     try:
         meta = fresh_meta(REPLICA, directory)
-        if meta is None:
-            return anvil, build_replica(anvil.url), False
         w3 = Web3(Web3.HTTPProvider(anvil.url))
+        if meta is None:
+            replica = build_replica(anvil.url)
+            _rpc(w3, "anvil_setNextBlockBaseFeePerGas", [hex(START_BASE_FEE_WEI)])
+            _rpc(w3, "evm_mine", [])
+            return anvil, replica, False
         load_state(w3, REPLICA, directory)
         # one block on top of the loaded one, so a fork at head - 1 finds its state (anvil keeps the states of the
-        # blocks it mines, not of those it loaded)
+        # blocks it mines, not of those it loaded); at a mainnet-like base fee, not the few wei the build left, so a
+        # fork simulation pays (and reports) gas
+        _rpc(w3, "anvil_setNextBlockBaseFeePerGas", [hex(START_BASE_FEE_WEI)])
         _rpc(w3, "evm_mine", [])
         chain = load_chain(REPLICA_CHAIN)
         return anvil, Replica(rpc_url=anvil.url, chain=chain, factory=meta["factory"],
