@@ -87,6 +87,8 @@ def test_fill_gaps_forward_runs_and_warns_the_filled_bars(tmp_path: Path) -> Non
     doc = json.loads(out.stdout)
     filled = "2 bars of gappy.csv (BTC 1 from 2021-01-03, ETH 1 from 2021-01-03)"
     assert doc["bars"] == 4 and any(filled in w for w in doc["warnings"])
+    text = cli("backtest", "--prices", str(tmp_path / "gappy.csv"), *ARGS[:-1], "--fill-gaps", "forward", timeout=60)
+    assert "prices: gappy.csv (3 rows read, gaps filled forward)" in text.stdout, text.stdout
 
 
 @pytest.mark.anvil
