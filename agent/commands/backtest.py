@@ -229,7 +229,7 @@ def _fig(v: Any) -> str:
 def _print(doc: dict[str, Any], report: Path | None) -> None:
     console.print(f"Backtest {doc['from']} → {doc['to']} ({doc['bars']} bars, {doc['interval']}), targets "
                   + ", ".join(f"{s} {p:g}%" for s, p in doc["targets"].items()), highlight=False, markup=False)
-    if doc["prices"].get("file"):  # the user's own closes (--prices), not the bundled data set
+    if doc.get("prices", {}).get("file"):  # the user's own closes (--prices), not the bundled data set
         filled = ", gaps filled forward" if doc["prices"].get("fill_gaps") else ""
         console.print(f"prices: {doc['prices']['source']} ({doc['prices']['rows_read']:,} rows read{filled})",
                       highlight=False, markup=False)
