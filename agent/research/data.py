@@ -167,19 +167,32 @@ def _gaps(rows: dict[str, dict[date, float]], bars: tuple[date, ...], file: str,
             f"of {file} ({each})",)
 
 
+class ClosesShort(ConfigError):
+    """An extra asset's closes in the user's file do not cover the range (``short`` says by how much)."""
+
+    def __init__(self, message: str, short: str) -> None:
+        super().__init__(message)
+        self.short = short
+
+
 def file_closes(table: PriceTable, symbol: str, why: str) -> tuple[float, ...]:
     """``symbol``'s closes on the bars of a table read from the user's file (the gas token's, BTC for its benchmark:
     not targets, so they do not narrow the range); ``userprices.AssetsMissing`` when the file has none, a
-    ``ConfigError`` saying ``why`` they are needed when they do not cover every bar."""
+    ``ClosesShort`` saying ``why`` they are needed when they do not cover every bar."""
     from agent.research.userprices import read_price_file
 
     assert table.path is not None
     got = read_price_file(Path(table.path), {symbol}, interval=table.interval, resolve=ALIASES)
     v = got.closes[symbol]
     if min(v) > table.dates[0] or max(v) < table.dates[-1]:
-        raise ConfigError(f"--prices: {why}: {symbol}'s closes in {got.name} cover only "
-                          f"{_day(min(v))}..{_day(max(v))}, not {_day(table.dates[0])}..{_day(table.dates[-1])}; "
-                          f"add {symbol} closes or narrow --from/--to")
+        short = (f"{symbol}'s closes in {got.name} cover only {_day(min(v))}..{_day(max(v))}, not "
+                 f"{_day(table.dates[0])}..{_day(table.dates[-1])}")
+        raise ClosesShort(f"--prices: {why}: {short}; add {symbol} closes or narrow --from/--to", short)
+    holes = [d for d in table.dates if d not in v]
+    if holes and table.fill_gaps is None:
+        short = (f"{symbol} has no close for {_day(holes[0])} in {got.name} ({len(holes)} bar"
+                 f"{'s' if len(holes) > 1 else ''} missing)")
+        raise ClosesShort(f"--prices: {why}: {short}; add the rows or pass --fill-gaps forward", short)
     _gaps({symbol: v}, table.dates, got.name, table.fill_gaps)
     return tuple(v[d] for d in table.dates)
 

@@ -12,7 +12,7 @@ from typing import Any
 from agent.errors import ConfigError
 from agent.planning.lots import LotMethod
 from agent.research.backtest import CostModel, Run, backtest_document, build_market, engine_costs, run_all, spec_for
-from agent.research.data import PriceTable, file_closes, load_prices, price_symbol
+from agent.research.data import ClosesShort, PriceTable, file_closes, load_prices, price_symbol
 from agent.research.paths import benchmarks
 from agent.research.study import StudyOptions, study
 from agent.research.userprices import AssetsMissing
@@ -79,10 +79,9 @@ def _load(job: Job) -> tuple[PriceTable, str | None]:
                         prices=job.prices, fill_gaps=job.fill_gaps)
     try:
         closes = file_closes(table, "BTC", "the BTC only benchmark holds BTC")
-    except ConfigError as exc:
-        why = f"{table.source} has no BTC closes" if isinstance(exc, AssetsMissing) else str(exc).split(": ", 2)[-1]
-        note = f"the BTC only benchmark is left out: {why}"
-        return replace(table, warnings=(*table.warnings, note)), None
+    except (AssetsMissing, ClosesShort) as exc:
+        why = exc.short if isinstance(exc, ClosesShort) else f"{table.source} has no BTC closes"
+        return replace(table, warnings=(*table.warnings, f"the BTC only benchmark is left out: {why}")), None
     return replace(table, closes={**table.closes, "BTC": closes}), btc
 
 

@@ -12,22 +12,16 @@ from agent.devtools.bench.gas import _plan
 from agent.devtools.bench.gas_trace import read_trace
 from agent.devtools.sandbox.market import PER_BLOCK_CSV
 from agent.errors import ConfigError
+from tests.user_files import one_line_error
+from tests.user_files import write as write_file
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "fees.csv") -> Path:
-    path = tmp_path / name
-    path.write_bytes(text.encode() if isinstance(text, str) else text)
-    return path
+    return write_file(tmp_path, text, name)
 
 
 def refused(path: Path, *words: str) -> str:
-    with pytest.raises(ConfigError) as exc:
-        read_trace(path)
-    line = str(exc.value)
-    assert "\n" not in line
-    for w in words:
-        assert w in line, line
-    return line
+    return one_line_error(lambda: read_trace(path), *words)
 
 
 def test_a_slice_of_the_bundled_per_block_trace_reads_as_its_wei(tmp_path: Path) -> None:

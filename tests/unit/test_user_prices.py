@@ -16,14 +16,14 @@ import pytest
 from agent.errors import ConfigError
 from agent.research.data import DAILY_PRICES, DATA_DIR, PriceTable, load_prices
 from agent.research.userprices import AssetsMissing
+from tests.user_files import one_line_error
+from tests.user_files import write as write_file
 
 DAILY = "date,asset,close\n2021-01-01,ETH,700\n2021-01-02,ETH,710\n2021-01-03,ETH,720\n"
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "mine.csv") -> Path:
-    path = tmp_path / name
-    path.write_bytes(text.encode() if isinstance(text, str) else text)
-    return path
+    return write_file(tmp_path, text, name)
 
 
 def load(path: Path, symbols: tuple[str, ...] = ("ETH",), **kw: Any) -> PriceTable:
@@ -31,13 +31,7 @@ def load(path: Path, symbols: tuple[str, ...] = ("ETH",), **kw: Any) -> PriceTab
 
 
 def refused(path: Path, *words: str, symbols: tuple[str, ...] = ("ETH",), **kw: Any) -> str:
-    with pytest.raises(ConfigError) as exc:
-        load(path, symbols, **kw)
-    line = str(exc.value)
-    assert "\n" not in line
-    for w in words:
-        assert w in line, line
-    return line
+    return one_line_error(lambda: load(path, symbols, **kw), *words)
 
 
 def test_long_daily_file_is_read_with_its_name_and_rows(tmp_path: Path) -> None:
@@ -262,6 +256,20 @@ def test_btc_not_a_target_does_not_narrow_the_file_range_and_its_benchmark_is_le
                           CostModel(), interval=None, prices=write(tmp_path, text)))
     assert "BTC only" in [b["strategy"] for b in doc["benchmarks"]] and doc["warnings"] == []
 
+
+
+def test_a_gap_in_btc_not_a_target_leaves_its_benchmark_out_with_the_first_missing_bar(tmp_path: Path) -> None:
+    from agent.research.backtest import CostModel
+    from agent.research.job import Job, run_job
+    from strategies.threshold import ThresholdStrategy
+
+    text = "date,ETH,USDC,BTC\n2021-01-01,700,1,30000\n2021-01-02,710,1,\n2021-01-03,720,1,31000\n"
+    strategy = ThresholdStrategy(band_pp=Decimal(5), band_rel_pct=Decimal(0), emergency_band_pp=Decimal(15))
+    doc, *_ = run_job(Job([strategy], {"ETH": Decimal(50), "USDC": Decimal(50)}, None, None, 10_000.0, CostModel(),
+                          interval=None, prices=write(tmp_path, text)))
+    assert doc["bars"] == 3 and "BTC only" not in [b["strategy"] for b in doc["benchmarks"]]
+    assert "the BTC only benchmark is left out: BTC has no close for 2021-01-02 in mine.csv (1 bar missing)" in \
+        doc["warnings"]
 
 def test_a_spreadsheet_serial_date_is_refused_with_its_fix(tmp_path: Path) -> None:
     refused(write(tmp_path, "date,ETH\n44197,700\n44198,710\n"), "mine.csv line 2", "'44197'", "serial day",
